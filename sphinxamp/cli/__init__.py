@@ -1,0 +1,49 @@
+"""The `sphinxamp` command: argparse front end, the only place that prints or reads files.
+
+Each command group lives in its own module with a `register(subparsers)` function; a command
+handler returns the exit status and raises `SphinxampError` for anything it refuses, which
+`main` turns into exit status 1 and, under `--json`, the JSON error object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ..errors import SphinxampError
+from ._common import emit_error
+
+# Command groups, in the order `--help` lists them.
+COMMAND_MODULES = ("onion", "payload", "tlv", "vectors", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sphinxamp",
+        description="Build, peel and explain Lightning Network onion packets (BOLT 1, BOLT 4, "
+        "AMP, keysend).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"{__name__}.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except SphinxampError as exc:
+        emit_error(exc, as_json=getattr(args, "json", False))
+        return 1
+    except BrokenPipeError:
+        return 1
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Argument readers and output helpers shared by every command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..errors import DecodeError, SphinxampError
+
+
+def read_hex(value: str, field: str) -> bytes:
+    """A hex argument; `-` reads it from stdin. Whitespace and a 0x prefix are tolerated."""
+    text = sys.stdin.read() if value == "-" else value
+    text = "".join(text.split())
+    if text[:2].lower() == "0x":
+        text = text[2:]
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        bad = next((i for i, c in enumerate(text) if c not in "0123456789abcdefABCDEF"),
+                   len(text))
+        raise DecodeError(f"{field}: not hexadecimal (at character {bad})", field=field,
+                          offset=bad // 2, reason="not_hex") from None
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=None, separators=(", ", ": ")) + "\n")
+
+
+def emit_error(exc: SphinxampError, *, as_json: bool) -> None:
+    if as_json:
+        emit_json(exc.to_dict())
+        return
+    where = []
+    if exc.failure_name:
+        where.append(f"{exc.failure_name} (0x{exc.failure_code:04x})")
+    if exc.tlv_type is not None:
+        where.append(f"tlv type {exc.tlv_type}")
+    if exc.offset is not None:
+        where.append(f"offset {exc.offset}")
+    suffix = f" [{', '.join(where)}]" if where else ""
+    sys.stderr.write(f"sphinxamp: error: {exc.message}{suffix}\n")

@@ -1,0 +1,170 @@
+"""Primitives of BOLT 4 › Conventions / Key Generation / Pseudo Random Byte Stream.
+
+secp256k1 goes through coincurve's own libsecp256k1 binding at the level of parsed keys: a
+packet's public key is parsed once and then used for both the ECDH and the blinding of the
+next key, and no private-key object is built (coincurve's `PrivateKey()` would compute two
+public keys nobody needs). Symmetric crypto is pyca/cryptography; hashes are hashlib/hmac.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from coincurve._libsecp256k1 import ffi, lib
+from coincurve.context import GLOBAL_CONTEXT
+from coincurve.flags import EC_COMPRESSED
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+from .errors import SphinxampError
+
+_CTX = GLOBAL_CONTEXT.ctx
+# RFC 8439 ChaCha20 as cryptography takes it: 4-byte block counter (0) ‖ 96-bit zero nonce.
+_ZERO_NONCE16 = bytes(16)
+_ZERO_NONCE12 = bytes(12)
+CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+KEY_RHO = b"rho"
+KEY_MU = b"mu"
+KEY_UM = b"um"
+KEY_PAD = b"pad"
+KEY_AMMAG = b"ammag"
+KEY_AMMAGEXT = b"ammagext"
+KEY_BLINDED_NODE_ID = b"blinded_node_id"
+
+PubKey = Any  # a cffi `secp256k1_pubkey *`; opaque outside this module
+
+
+class InvalidSecret(SphinxampError):
+    """A private key or scalar that is zero or not below the curve order."""
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def hmac_sha256(key: bytes, msg: bytes) -> bytes:
+    return hmac.digest(key, msg, "sha256")
+
+
+def derive_key(key_type: bytes, secret: bytes) -> bytes:
+    """BOLT 4 › Key Generation: the key-type string is the HMAC *key*, the secret the message."""
+    return hmac.digest(key_type, secret, "sha256")
+
+
+def chacha20(key: bytes, data: bytes) -> bytes:
+    """`data` XOR the ChaCha20 keystream of `key` (zero nonce, counter 0)."""
+    return Cipher(algorithms.ChaCha20(key, _ZERO_NONCE16), None).encryptor().update(data)
+
+
+def chacha20_at(key: bytes, offset: int, data: bytes) -> bytes:
+    """`data` XOR the keystream of `key` from byte `offset` on, seeking by block counter rather
+    than generating and discarding the bytes before it."""
+    block, skip = divmod(offset, 64)
+    enc = Cipher(algorithms.ChaCha20(key, block.to_bytes(4, "little") + _ZERO_NONCE12), None)
+    run = enc.encryptor()
+    if skip:
+        run.update(bytes(skip))
+    return run.update(data)
+
+
+def chacha20_stream(key: bytes, length: int) -> bytes:
+    return chacha20(key, bytes(length))
+
+
+def chacha20_encryptor(key: bytes) -> Any:
+    """A running keystream XOR, for callers that consume the stream in several pieces."""
+    return Cipher(algorithms.ChaCha20(key, _ZERO_NONCE16), None).encryptor()
+
+
+def aead_encrypt(key: bytes, plaintext: bytes) -> bytes:
+    """ChaCha20-Poly1305 with a 12-byte zero nonce and empty AAD (BOLT 4 › Route Blinding)."""
+    return ChaCha20Poly1305(key).encrypt(_ZERO_NONCE12, plaintext, None)
+
+
+def aead_decrypt(key: bytes, ciphertext: bytes) -> bytes | None:
+    """The plaintext, or None when the tag does not verify."""
+    from cryptography.exceptions import InvalidTag
+
+    try:
+        return ChaCha20Poly1305(key).decrypt(_ZERO_NONCE12, ciphertext, None)
+    except InvalidTag:
+        return None
+
+
+def xor(a: bytes, b: bytes) -> bytes:
+    n = min(len(a), len(b))
+    return (int.from_bytes(a[:n], "big") ^ int.from_bytes(b[:n], "big")).to_bytes(n, "big")
+
+
+# --- secp256k1 ------------------------------------------------------------------------------
+
+
+def parse_point(data: bytes) -> PubKey | None:
+    """A parsed compressed point, or None if `data` is not 33 bytes of 02/03 ‖ x on the curve."""
+    if len(data) != 33 or data[0] not in (2, 3):
+        return None
+    key = ffi.new("secp256k1_pubkey *")
+    return key if lib.secp256k1_ec_pubkey_parse(_CTX, key, data, 33) else None
+
+
+def is_valid_point(data: bytes) -> bool:
+    return parse_point(data) is not None
+
+
+def serialize_point(key: PubKey) -> bytes:
+    out = ffi.new("unsigned char[33]")
+    size = ffi.new("size_t *", 33)
+    lib.secp256k1_ec_pubkey_serialize(_CTX, out, size, key, EC_COMPRESSED)
+    return bytes(ffi.buffer(out, 33))
+
+
+def _check_secret(secret: bytes, what: str) -> None:
+    if len(secret) != 32 or not 0 < int.from_bytes(secret, "big") < CURVE_ORDER:
+        raise InvalidSecret(f"{what} is not a valid secp256k1 private key", field=what,
+                            reason="invalid_secret")
+
+
+def ecdh(secret: bytes, key: PubKey, what: str = "private key") -> bytes:
+    """BOLT 4 › Shared Secret: SHA256 of the compressed point secret·key (libsecp256k1's
+    default ECDH hash)."""
+    out = ffi.new("unsigned char[32]")
+    if not lib.secp256k1_ecdh(_CTX, out, key, secret, ffi.NULL, ffi.NULL):
+        _check_secret(secret, what)
+    return bytes(ffi.buffer(out, 32))
+
+
+def public_key(secret: bytes, what: str = "private key") -> bytes:
+    """The compressed public key secret·G."""
+    key = ffi.new("secp256k1_pubkey *")
+    if not lib.secp256k1_ec_pubkey_create(_CTX, key, secret):
+        _check_secret(secret, what)
+    return serialize_point(key)
+
+
+def point_mul(key: PubKey, scalar: bytes) -> PubKey:
+    """A new parsed point scalar·key; `key` is left as it was."""
+    out = ffi.new("secp256k1_pubkey *", key[0])
+    if not lib.secp256k1_ec_pubkey_tweak_mul(_CTX, out, scalar):
+        # A SHA-256 blinding factor can (with odds of 2^-128) exceed the order; BOLT 4 means it
+        # mod n, as lightning-onion computes it.
+        reduced = int.from_bytes(scalar, "big") % CURVE_ORDER
+        _check_secret(reduced.to_bytes(32, "big") if reduced else bytes(32), "tweak")
+        lib.secp256k1_ec_pubkey_tweak_mul(_CTX, out, reduced.to_bytes(32, "big"))
+    return out
+
+
+def scalar_mul(a: bytes, b: bytes) -> bytes:
+    """a·b mod n: how the sender walks the route without re-blinding points (BOLT 4 › Packet
+    Construction; lightning-onion multiplies scalars the same way)."""
+    product = int.from_bytes(a, "big") * int.from_bytes(b, "big") % CURVE_ORDER
+    if product == 0:
+        raise InvalidSecret("scalar product is zero", reason="invalid_secret")
+    return product.to_bytes(32, "big")
+
+
+def check_secret(secret: bytes, what: str = "private key") -> bytes:
+    _check_secret(secret, what)
+    return secret

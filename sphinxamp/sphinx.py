@@ -1,0 +1,270 @@
+"""BOLT 4 Sphinx: packet framing, construction and peeling of onions of any payload-area size.
+
+This module moves opaque payload bytes; it never parses a TLV (that is `payload.py`'s job,
+called by whoever peeled).
+"""
+
+from __future__ import annotations
+
+import hmac as _hmac
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from . import crypto
+from .bigsize import bigsize_len, decode_bigsize, encode_bigsize
+from .errors import (
+    BigSizeError,
+    DecodeError,
+    EncodeError,
+    InvalidOnionBlinding,
+    InvalidOnionHmac,
+    InvalidOnionKey,
+    InvalidOnionPayload,
+    InvalidOnionVersion,
+)
+
+PAYMENT_PAYLOAD_AREA = 1300  # BOLT 4 › Packet Structure: onion_routing_packet is 1366 bytes
+ONION_MESSAGE_PAYLOAD_AREA = 32768  # the larger size onion messages SHOULD use (32834 bytes)
+HMAC_SIZE = 32
+PACKET_OVERHEAD = 1 + 33 + HMAC_SIZE
+VERSION = 0
+_ZERO_HMAC = bytes(HMAC_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class OnionPacket:
+    """version ‖ public_key ‖ hop_payloads ‖ hmac (BOLT 4 › Packet Structure)."""
+
+    version: int
+    public_key: bytes
+    hop_payloads: bytes
+    hmac: bytes
+    # The parsed form of `public_key`, kept so a peel does not parse the key a second time.
+    _key: crypto.PubKey = field(default=None, compare=False, repr=False)
+
+    @property
+    def payload_area(self) -> int:
+        return len(self.hop_payloads)
+
+    def to_bytes(self) -> bytes:
+        return b"".join((bytes((self.version,)), self.public_key, self.hop_payloads, self.hmac))
+
+    def __len__(self) -> int:
+        return PACKET_OVERHEAD + len(self.hop_payloads)
+
+    @classmethod
+    def parse(cls, data: bytes, payload_area: int | None = PAYMENT_PAYLOAD_AREA) -> OnionPacket:
+        """Frame a packet; check its size, then version, then key, as BOLT 4 › Onion Decryption
+        orders them. `payload_area=None` takes the size implied by the length (onion messages)."""
+        data = bytes(data)
+        if payload_area is None:
+            if len(data) < PACKET_OVERHEAD:
+                raise DecodeError(
+                    f"onion packet of {len(data)} bytes is shorter than its {PACKET_OVERHEAD}"
+                    " bytes of fixed fields", field="onion", offset=len(data),
+                    reason="packet_length",
+                )
+        elif len(data) != PACKET_OVERHEAD + payload_area:
+            raise DecodeError(
+                f"onion packet is {len(data)} bytes, expected {PACKET_OVERHEAD + payload_area}",
+                field="onion", offset=min(len(data), PACKET_OVERHEAD + payload_area),
+                reason="packet_length",
+            )
+        if data[0] != VERSION:
+            raise InvalidOnionVersion(
+                f"onion version {data[0]} is not {VERSION}", field="version", offset=0,
+                reason="unknown_version",
+            )
+        key = crypto.parse_point(data[1:34])
+        if key is None:
+            raise InvalidOnionKey(
+                "onion public_key is not a valid compressed secp256k1 point",
+                field="public_key", offset=1, reason="invalid_point",
+            )
+        return cls(VERSION, data[1:34], data[34:-HMAC_SIZE], data[-HMAC_SIZE:], key)
+
+
+@dataclass(frozen=True, slots=True)
+class PeeledHop:
+    """What one hop learns: its payload, its shared secret, and what to forward (or None)."""
+
+    payload: bytes
+    shared_secret: bytes
+    next_packet: OnionPacket | None
+    # Where `payload` starts in the decrypted stream (after its BigSize length), so payload
+    # errors can be reported at stream offsets (BOLT 4 › invalid_onion_payload `offset`).
+    payload_offset: int = 0
+
+    @property
+    def is_final(self) -> bool:
+        return self.next_packet is None
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltOnion:
+    packet: OnionPacket
+    shared_secrets: tuple[bytes, ...]
+
+    def to_bytes(self) -> bytes:
+        return self.packet.to_bytes()
+
+
+def frame_size(payload_length: int) -> int:
+    """Bytes one hop takes in hop_payloads: BigSize length ‖ payload ‖ hmac."""
+    return bigsize_len(payload_length) + payload_length + HMAC_SIZE
+
+
+def _route_keys(session_key: bytes, pubkeys: Sequence[crypto.PubKey]) -> tuple[bytes, list[bytes]]:
+    """First ephemeral public key and every hop's shared secret.
+
+    The sender multiplies private scalars along the route (c_{i+1} = c_i · SHA256(E_i ‖ ss_i)),
+    so each hop costs one ECDH and one generator multiplication (BOLT 4 › Packet Construction);
+    the last hop's ephemeral key is never needed, so it is never computed.
+    """
+    secret = session_key
+    first_epk = crypto.public_key(session_key, "session key")
+    epk = first_epk
+    secrets: list[bytes] = []
+    last = len(pubkeys) - 1
+    for i, key in enumerate(pubkeys):
+        if i:
+            epk = crypto.public_key(secret)
+        ss = crypto.ecdh(secret, key, "session key")
+        secrets.append(ss)
+        if i < last:
+            secret = crypto.scalar_mul(secret, crypto.sha256(epk + ss))
+    return first_epk, secrets
+
+
+def _filler(rho_keys: Sequence[bytes], sizes: Sequence[int], area: int) -> bytes:
+    """BOLT 4 › Filler Generation: the tail each hop's shift-and-decrypt leaves behind, which
+    the sender must predict so every downstream HMAC verifies."""
+    filler = b""
+    for rho, size in zip(rho_keys[:-1], sizes[:-1], strict=True):
+        filler += bytes(size)
+        filler = crypto.chacha20_at(rho, area + size - len(filler), filler)
+    return filler
+
+
+def build_onion(
+    session_key: bytes,
+    hops: Sequence[tuple[bytes, bytes]],
+    associated_data: bytes,
+    payload_area: int = PAYMENT_PAYLOAD_AREA,
+    *,
+    min_payload_length: int = 2,
+) -> BuiltOnion:
+    """Wrap `hops` = [(node_pubkey, payload)] (payload without its length prefix) in an onion.
+
+    `min_payload_length` is 2 for payments (a TLV payload is at least one empty record) and 0
+    for onion messages (BOLT 4 › Onion Messages).
+    """
+    if not hops:
+        raise EncodeError("a route needs at least one hop", field="hops", reason="empty_route")
+    crypto.check_secret(session_key, "session key")
+    sizes, pubkeys = [], []
+    for i, (pubkey, payload) in enumerate(hops):
+        key = crypto.parse_point(pubkey)
+        if key is None:
+            raise EncodeError(f"hop {i}: public key is not a valid point",
+                              field=f"hops[{i}].pubkey", reason="invalid_point")
+        if len(payload) < min_payload_length:
+            raise EncodeError(f"hop {i}: payload of {len(payload)} bytes is below the minimum "
+                              f"{min_payload_length}", field=f"hops[{i}].payload",
+                              reason="payload_too_short")
+        pubkeys.append(key)
+        sizes.append(frame_size(len(payload)))
+    if sum(sizes) > payload_area:
+        raise EncodeError(
+            f"route needs {sum(sizes)} bytes of hop_payloads, the packet has {payload_area}",
+            field="hop_payloads", reason="route_too_long",
+        )
+    first_epk, secrets = _route_keys(session_key, pubkeys)
+    rho_keys = [crypto.derive_key(crypto.KEY_RHO, ss) for ss in secrets]
+    filler = _filler(rho_keys, sizes, payload_area)
+    # BOLT 4 › Packet Construction step 3: start from the `pad` stream, not zeros, so unused
+    # space is indistinguishable from payload.
+    mix = crypto.chacha20_stream(crypto.derive_key(crypto.KEY_PAD, session_key), payload_area)
+    next_hmac = _ZERO_HMAC
+    for i in range(len(hops) - 1, -1, -1):
+        payload = hops[i][1]
+        frame = b"".join((encode_bigsize(len(payload)), payload, next_hmac))
+        mix = crypto.chacha20(rho_keys[i], frame + mix[: payload_area - len(frame)])
+        if filler and i == len(hops) - 1:
+            mix = mix[: payload_area - len(filler)] + filler
+        next_hmac = crypto.hmac_sha256(crypto.derive_key(crypto.KEY_MU, secrets[i]),
+                                       mix + associated_data)
+    return BuiltOnion(OnionPacket(VERSION, first_epk, mix, next_hmac), tuple(secrets))
+
+
+def _blinded_node_key(node_key: bytes, path_key: bytes) -> bytes:
+    """BOLT 4 › Onion Decryption step 4: inside a blinded route the onion was built to
+    node_key · HMAC256("blinded_node_id", ECDH(path_key, node_key))."""
+    point = crypto.parse_point(path_key)
+    if point is None:
+        raise InvalidOnionBlinding("path_key is not a valid point", field="path_key",
+                                   reason="invalid_point")
+    blinding_ss = crypto.ecdh(node_key, point, "node key")
+    factor = crypto.derive_key(crypto.KEY_BLINDED_NODE_ID, blinding_ss)
+    return crypto.scalar_mul(node_key, factor)
+
+
+def _payload_error(message: str, offset: int, reason: str) -> InvalidOnionPayload:
+    return InvalidOnionPayload(message, field="hop_payloads", offset=offset, reason=reason)
+
+
+def peel_onion(
+    packet: bytes | OnionPacket,
+    node_key: bytes,
+    associated_data: bytes,
+    *,
+    payload_area: int | None = PAYMENT_PAYLOAD_AREA,
+    path_key: bytes | None = None,
+    min_payload_length: int = 2,
+) -> PeeledHop:
+    """Remove one layer (BOLT 4 › Onion Decryption): version, key, HMAC — in that order — then
+    the hop's frame. At the final hop the next ephemeral key is never computed."""
+    if not isinstance(packet, OnionPacket):
+        packet = OnionPacket.parse(packet, payload_area)
+    key = packet._key if packet._key is not None else crypto.parse_point(packet.public_key)
+    if packet.version != VERSION:
+        raise InvalidOnionVersion(f"onion version {packet.version} is not {VERSION}",
+                                  field="version", offset=0, reason="unknown_version")
+    if key is None:
+        raise InvalidOnionKey("onion public_key is not a valid point", field="public_key",
+                              offset=1, reason="invalid_point")
+    if path_key is not None:
+        node_key = _blinded_node_key(node_key, path_key)
+    ss = crypto.ecdh(node_key, key, "node key")
+    hop_payloads = packet.hop_payloads
+    mu = crypto.derive_key(crypto.KEY_MU, ss)
+    expected = crypto.hmac_sha256(mu, hop_payloads + associated_data)
+    if not _hmac.compare_digest(expected, packet.hmac):
+        raise InvalidOnionHmac("onion HMAC does not verify", field="hmac",
+                               offset=PACKET_OVERHEAD - HMAC_SIZE + len(hop_payloads),
+                               reason="hmac_mismatch")
+    stream = crypto.chacha20_encryptor(crypto.derive_key(crypto.KEY_RHO, ss))
+    plain = stream.update(hop_payloads)
+    size = len(plain)
+    try:
+        length, start = decode_bigsize(plain, 0, "payload length")
+    except BigSizeError as exc:
+        raise _payload_error(exc.message, 0, exc.reason or "bigsize") from None
+    if length < min_payload_length:
+        raise _payload_error(f"payload length {length} is below {min_payload_length}", 0,
+                             "payload_too_short")
+    end = start + length + HMAC_SIZE
+    if end > size:
+        # BOLT 4 › Onion Decryption step 7: the frame must fit in the original hop_payloads;
+        # reading into the zero-padded tail would accept bytes no sender encrypted.
+        raise _payload_error(f"payload of {length} bytes and its HMAC end at {end}, past the "
+                             f"{size}-byte routing area", start, "payload_past_routing_area")
+    payload = plain[start : start + length]
+    next_hmac = plain[start + length : end]
+    if next_hmac == _ZERO_HMAC:
+        return PeeledHop(payload, ss, None, start)
+    # The tail of the next hop_payloads is the rho stream over the zeros appended past `size`.
+    next_payloads = plain[end:] + stream.update(bytes(end))
+    next_key = crypto.point_mul(key, crypto.sha256(packet.public_key + ss))
+    nxt = OnionPacket(VERSION, crypto.serialize_point(next_key), next_payloads, next_hmac, next_key)
+    return PeeledHop(payload, ss, nxt, start)
