@@ -193,14 +193,8 @@ def decode_payload(
     unknown = tuple(r for r in decoded.unknown if r.type < CUSTOM_RECORD_START)
     payload = HopPayload(**kwargs, custom_records=custom, unknown_records=unknown)
     if role is not None:
-        validate_role(payload, Role(role), raw, base, path_key_from_htlc)
+        _check_role(Role(role), decoded.offsets, base + len(raw), path_key_from_htlc)
     return payload
-
-
-def _record_offsets(raw: bytes, base: int) -> dict[int, int]:
-    from .tlv import iter_records
-
-    return {t: base + start for t, start, _, _ in iter_records(raw)}
 
 
 def _violation(kind: str, rtype: int, role: Role, offset: int) -> InvalidOnionPayload:
@@ -212,23 +206,24 @@ def _violation(kind: str, rtype: int, role: Role, offset: int) -> InvalidOnionPa
 
 
 def validate_role(
-    payload: HopPayload,
-    role: Role,
-    raw: bytes | None = None,
-    base: int = 0,
-    path_key_from_htlc: bool | None = None,
+    payload: HopPayload, role: Role | str, path_key_from_htlc: bool | None = None
 ) -> None:
-    """Raise `InvalidOnionPayload` for the first rule of `role` that `payload` breaks.
+    """Raise `InvalidOnionPayload` for the first rule of `role` that `payload` breaks
+    (offsets are those of `payload.encode()`)."""
+    raw = payload.encode()
+    offsets = HOP_PAYLOAD_SCHEMA.decode(raw).offsets
+    _check_role(Role(role), offsets, len(raw), path_key_from_htlc)
 
-    Offsets: a forbidden record is reported where it starts; a missing one where it would have
-    been (before the first record of a higher type, or at the end).
-    """
-    raw = payload.encode() if raw is None else raw
-    offsets = _record_offsets(raw, base)
+
+def _check_role(
+    role: Role, offsets: dict[int, int], end: int, path_key_from_htlc: bool | None
+) -> None:
+    """A forbidden record is reported where it starts; a missing one where it would have been
+    (before the first record of a higher type, or at the end of the payload)."""
     present = sorted(offsets)
 
     def missing_at(rtype: int) -> int:
-        return next((offsets[t] for t in present if t > rtype), base + len(raw))
+        return next((offsets[t] for t in present if t > rtype), end)
 
     if role.blinded and path_key_from_htlc is not None:
         if path_key_from_htlc and 12 in offsets:

@@ -278,7 +278,8 @@ class RecordSpec:
 
 @dataclass(frozen=True, slots=True)
 class DecodedTlv:
-    """A stream decoded against a schema."""
+    """A stream decoded against a schema; `offsets` holds where every record (known or not)
+    starts, for errors that point at a record after decoding succeeded."""
 
     values: dict[int, Any]
     unknown: tuple[TlvRecord, ...]
@@ -317,6 +318,7 @@ class TlvSchema:
         offsets: dict[int, int] = {}
         unknown: list[TlvRecord] = []
         for rtype, start, v0, v1 in iter_records(raw, base):
+            offsets[rtype] = base + start
             spec = self.specs.get(rtype)
             if spec is None:
                 if not rtype & 1 and not (self.even_ok and self.even_ok(rtype)):
@@ -335,7 +337,6 @@ class TlvSchema:
                     f"{spec.name} (type {rtype}): {exc.message}", field=spec.name,
                     offset=base + start, tlv_type=rtype, reason=exc.reason,
                 ) from None
-            offsets[rtype] = base + start
         return DecodedTlv(values, tuple(unknown), offsets)
 
     def encode(self, values: Mapping[int, Any], unknown: Iterable[TlvRecord] = ()) -> bytes:
