@@ -23,11 +23,13 @@ import hashlib
 import hmac
 import os
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .errors import EncodeError
-from .payload import AmpRecord, PaymentData
+from .payload import AmpRecord, HopPayload, PaymentData
+from .sphinx import BuiltOnion, build_onion
+from .tlv import ShortChannelId, TlvRecord
 
 SHARE_SIZE = 32
 SET_ID_SIZE = 32
@@ -145,15 +147,6 @@ class Sharer:
         return Sharer(self.root, _ZERO)
 
 
-def _random_index(rand: Rand) -> int:
-    """A child_index from 4 random bytes, big-endian, as lnd draws it."""
-    raw = rand(4)
-    if len(raw) != 4:
-        raise EncodeError("random source returned the wrong length", field="child_index",
-                          reason="range")
-    return int.from_bytes(raw, "big")
-
-
 @dataclass(frozen=True, slots=True)
 class AmpShard:
     """One HTLC of an AMP payment: its child secrets and the records its final payload holds."""
@@ -209,7 +202,7 @@ class ShardTracker:
         if attempt_id in self._shards:
             raise EncodeError(f"attempt {attempt_id} already has a shard", field="attempt_id",
                               reason="duplicate_attempt")
-        index = _random_index(self._rand)
+        index = int.from_bytes(self._rand(4)[:4], "big")  # 4 random bytes, big-endian
         if last:
             child = self._sharer.child(index)
             self._sharer = self._sharer.zero()
@@ -222,18 +215,215 @@ class ShardTracker:
 
     def cancel_shard(self, attempt_id: int) -> None:
         """A failed attempt's share goes back to the sharer for the shard that replaces it."""
-        shard = self._shards.pop(attempt_id, None)
-        if shard is None:
+        self._sharer = self._sharer.merge(self.shard(attempt_id).child.share)
+        del self._shards[attempt_id]
+
+    def shard(self, attempt_id: int) -> AmpShard:
+        """The live shard of an attempt (its `payment_hash` is lnd's `GetHash`)."""
+        if attempt_id not in self._shards:
             raise EncodeError(f"no shard for attempt {attempt_id}", field="attempt_id",
                               reason="unknown_attempt")
-        self._sharer = self._sharer.merge(shard.child.share)
+        return self._shards[attempt_id]
 
-    def get_hash(self, attempt_id: int) -> bytes:
-        shard = self._shards.get(attempt_id)
-        if shard is None:
-            raise EncodeError(f"no shard for attempt {attempt_id}", field="attempt_id",
-                              reason="unknown_attempt")
-        return shard.payment_hash
 
-    def shards(self) -> tuple[AmpShard, ...]:
-        return tuple(self._shards.values())
+# --- routes and onions ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RouteHop:
+    """A forwarding node on the way to the destination.
+
+    `short_channel_id` is the channel this node forwards over (to the next hop or to the
+    destination); the fee and cltv delta are this node's charge for it (BOLT 7
+    channel_update fields), added on top of what it forwards.
+    """
+
+    pubkey: bytes
+    short_channel_id: ShortChannelId
+    fee_base_msat: int = 0
+    fee_proportional_millionths: int = 0
+    cltv_expiry_delta: int = 0
+
+    def fee_msat(self, amount_msat: int) -> int:
+        # BOLT 7 › fee: fee_base_msat + amount_to_forward · fee_proportional_millionths / 10^6
+        return self.fee_base_msat + amount_msat * self.fee_proportional_millionths // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class RouteOnion:
+    """An onion for one HTLC and what the sender offers the first hop with it."""
+
+    onion: BuiltOnion
+    payloads: tuple[HopPayload, ...]
+    htlc_amount_msat: int
+    htlc_cltv_expiry: int
+    session_key: bytes
+
+
+def hop_payloads(hops: Sequence[RouteHop], final: HopPayload) -> tuple[
+        tuple[HopPayload, ...], int, int]:
+    """Every hop's payload, back to front, and the first HTLC's amount and expiry.
+
+    Each intermediate payload tells the node what to put in the HTLC it offers next
+    (BOLT 4 › `payload` format: amt_to_forward, outgoing_cltv_value, short_channel_id); the
+    HTLC it receives adds its fee and cltv delta.
+    """
+    if final.amt_to_forward is None or final.outgoing_cltv_value is None:
+        raise EncodeError("the final payload needs amt_to_forward and outgoing_cltv_value",
+                          field="final", reason="record_omitted")
+    if final.amp is not None and final.payment_data is None:
+        # The named asymmetry (module docstring): readable, never written.
+        raise EncodeError("an AMP record needs an MPP record (payment_data) beside it",
+                          field="payment_data", tlv_type=8, reason="amp_without_mpp")
+    amount, cltv = final.amt_to_forward, final.outgoing_cltv_value
+    payloads = [final]
+    for hop in reversed(hops):
+        payloads.append(HopPayload(amt_to_forward=amount, outgoing_cltv_value=cltv,
+                                   short_channel_id=hop.short_channel_id))
+        amount += hop.fee_msat(amount)
+        cltv += hop.cltv_expiry_delta
+    return tuple(reversed(payloads)), amount, cltv
+
+
+def build_route_onion(dest: bytes, hops: Sequence[RouteHop], final: HopPayload,
+                      payment_hash: bytes, session_key: bytes) -> RouteOnion:
+    """One payment onion over `hops` to `dest`, bound to `payment_hash` (BOLT 4: the
+    associated data of a payment onion is its payment_hash)."""
+    payloads, amount, cltv = hop_payloads(hops, final)
+    if amount >= 1 << 64 or cltv >= 1 << 32:
+        raise EncodeError("route fees or cltv deltas overflow", field="route", reason="range")
+    pubkeys = [hop.pubkey for hop in hops] + [dest]
+    onion = build_onion(session_key, [(k, p.encode()) for k, p in zip(pubkeys, payloads,
+                                                                      strict=True)],
+                        payment_hash)
+    return RouteOnion(onion, payloads, amount, cltv, session_key)
+
+
+# --- the AMP payment -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShardRoute:
+    """Where one shard goes: through `hops` (none: straight to the destination), carrying
+    `amount_msat` to the destination (None: an even part of what the others leave)."""
+
+    hops: tuple[RouteHop, ...] = ()
+    amount_msat: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltShard:
+    """One HTLC of the payment: the onion to hand the first hop, and what it must carry."""
+
+    onion: BuiltOnion
+    payment_hash: bytes
+    amount_msat: int
+    child: ChildSecret
+    route: tuple[RouteHop, ...]
+    payloads: tuple[HopPayload, ...]
+    htlc_amount_msat: int
+    htlc_cltv_expiry: int
+    session_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AmpPayment:
+    dest: bytes
+    total_msat: int
+    root: bytes
+    set_id: bytes
+    payment_addr: bytes
+    shards: tuple[BuiltShard, ...]
+
+
+ShardSpec = int | ShardRoute | Sequence[RouteHop]
+
+
+def split_amount(total_msat: int, parts: int) -> tuple[int, ...]:
+    """`parts` amounts summing to `total_msat` that differ by at most 1 msat."""
+    if parts < 1 or total_msat < parts:
+        raise EncodeError(f"cannot split {total_msat} msat into {parts} non-empty parts",
+                          field="parts", reason="amount_split")
+    q, r = divmod(total_msat, parts)
+    return (q + 1,) * r + (q,) * (parts - r)
+
+
+def _shard_routes(total_msat: int, spec: int | Sequence[ShardSpec]) -> list[ShardRoute]:
+    if isinstance(spec, int):
+        return [ShardRoute((), a) for a in split_amount(total_msat, spec)]
+    routes = [s if isinstance(s, ShardRoute) else
+              ShardRoute((), s) if isinstance(s, int) else ShardRoute(tuple(s)) for s in spec]
+    if not routes:
+        raise EncodeError("an AMP payment needs at least one shard", field="parts",
+                          reason="amount_split")
+    given = [r.amount_msat for r in routes if r.amount_msat is not None]
+    open_ = sum(r.amount_msat is None for r in routes)
+    left = total_msat - sum(given)
+    fill = iter(split_amount(left, open_) if open_ else ())
+    routes = [r if r.amount_msat is not None else ShardRoute(r.hops, next(fill))
+              for r in routes]
+    if any(r.amount_msat is None or r.amount_msat <= 0 for r in routes) or left < 0 or (
+            not open_ and left):
+        raise EncodeError(f"shard amounts must be positive and sum to {total_msat} msat",
+                          field="amount_msat", reason="amount_split")
+    return routes
+
+
+def build_amp_payment(
+    dest: bytes,
+    total_msat: int,
+    routes_or_amount_split: int | Sequence[ShardSpec],
+    *,
+    final_cltv_expiry: int,
+    payment_addr: bytes | None = None,
+    payment_metadata: bytes | None = None,
+    custom_records: Iterable[TlvRecord] = (),
+    rand: Rand = os.urandom,
+    session_keys: Sequence[bytes] | None = None,
+) -> AmpPayment:
+    """One onion per shard, each final payload holding its own AMP record and the payment's
+    MPP record (lnd amp/shard_tracker.go `NewShard`).
+
+    `routes_or_amount_split` is a shard count (equal parts, straight to `dest`) or one entry
+    per shard: an amount, a route (a sequence of `RouteHop`) or a `ShardRoute`. Without
+    `payment_addr` the payment is spontaneous and the sender picks it at random; with one it
+    pays a (reusable) AMP invoice. Root and set_id are drawn independently from `rand`.
+    """
+    routes = _shard_routes(total_msat, routes_or_amount_split)
+    if session_keys is not None and len(session_keys) != len(routes):
+        raise EncodeError(f"{len(session_keys)} session keys for {len(routes)} shards",
+                          field="session_keys", reason="range")
+    root, set_id = rand(SHARE_SIZE), rand(SET_ID_SIZE)
+    addr = rand(SHARE_SIZE) if payment_addr is None else payment_addr
+    tracker = ShardTracker(root, set_id, addr, total_msat, rand)
+    customs = tuple(sorted(custom_records, key=lambda rec: rec.type))
+    shards = []
+    for i, route in enumerate(routes):
+        assert route.amount_msat is not None  # filled in by _shard_routes
+        shard = tracker.new_shard(i, last=i == len(routes) - 1)
+        final = HopPayload(amt_to_forward=route.amount_msat,
+                           outgoing_cltv_value=final_cltv_expiry,
+                           payment_data=shard.payment_data, amp=shard.amp_record,
+                           payment_metadata=payment_metadata, custom_records=customs)
+        key = rand(32) if session_keys is None else session_keys[i]
+        built = build_route_onion(dest, route.hops, final, shard.payment_hash, key)
+        shards.append(BuiltShard(built.onion, shard.payment_hash, route.amount_msat,
+                                 shard.child, route.hops, built.payloads,
+                                 built.htlc_amount_msat, built.htlc_cltv_expiry, key))
+    return AmpPayment(dest, total_msat, tracker.root, set_id, addr, tuple(shards))
+
+
+class SeededRand:
+    """A reproducible stand-in for os.urandom (SHA256(seed ‖ be64(counter)) blocks), for
+    vectors, demos and tests; never for real payments."""
+
+    def __init__(self, seed: bytes) -> None:
+        self._seed, self._counter, self._buf = bytes(seed), 0, b""
+
+    def __call__(self, n: int) -> bytes:
+        while len(self._buf) < n:
+            block = hashlib.sha256(self._seed + self._counter.to_bytes(8, "big")).digest()
+            self._buf += block
+            self._counter += 1
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
