@@ -1,0 +1,236 @@
+"""`sphinxamp onion build` and `sphinxamp onion peel` (BOLT 4 › Packet Construction and
+Onion Decryption)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from dataclasses import dataclass
+from typing import Any
+
+from .. import crypto
+from ..bigsize import encode_bigsize
+from ..errors import DecodeError, InvalidOnionPayload, SphinxampError, TlvError
+from ..payload import HOP_PAYLOAD_SCHEMA, HopPayload, Role, decode_payload
+from ..sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion, peel_onion
+from . import render
+from ._common import add_json_flag, emit_json, read_hex
+
+ENCRYPTED_RECIPIENT_DATA = 10  # BOLT 4: its presence puts the hop inside a blinded route
+
+PEEL_EPILOG = textwrap.dedent("""\
+    A peel succeeds once the version, the public key and the HMAC check out and the hop's
+    frame fits in the routing area; otherwise the command fails (exit 1) with the error the
+    node would answer: invalid_onion_version (0xc004), invalid_onion_key (0xc006),
+    invalid_onion_hmac (0xc005) or invalid_onion_payload (0x4016).
+
+    The payload is then judged as the node would judge it, without failing the command: "tlv"
+    splits it into records (on a malformed stream "tlv" is [] and "tlv_error" holds the
+    error), and "payload_error" holds the invalid_onion_payload the node would return for
+    its role (null if the payload is acceptable). The role is final when the next HMAC is all
+    zero, intermediate otherwise, and blinded when --path-key is given or the payload carries
+    encrypted_recipient_data (10). --strict turns either error into the command's failure.
+
+    Offsets in "tlv", "tlv_error" and "payload_error" count from the start of the decrypted
+    hop_payloads: the payload starts at "payload_offset", right after its BigSize length.
+    This is the offset an invalid_onion_payload failure carries back to the sender.
+    """)
+
+
+def _payload_area(text: str) -> int | None:
+    if text == "auto":
+        return None
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("payload area cannot be negative")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    group = subparsers.add_parser("onion", help="build or peel a BOLT 4 onion packet")
+    sub = group.add_subparsers(dest="onion_command", metavar="ACTION", required=True)
+
+    build = sub.add_parser(
+        "build", help="wrap hop payloads for a route into an onion packet",
+        description="Build an onion packet. Prints the packet hex alone on the first line, then "
+        "an annotated dump; --json prints {\"onion\": HEX, \"shared_secrets\": [HEX, ...]}.",
+    )
+    build.add_argument("--session-key", required=True, metavar="HEX",
+                       help="32-byte session private key (- reads stdin)")
+    build.add_argument("--assoc-data", required=True, metavar="HEX",
+                       help="associated data, the payment hash for payments")
+    build.add_argument("--hop", required=True, action="append", metavar="PUBKEY=PAYLOADHEX",
+                       help="one hop in route order: its node id and its TLV payload without "
+                       "the length prefix (repeat for each hop)")
+    build.add_argument("--payload-area", type=int, default=PAYMENT_PAYLOAD_AREA, metavar="N",
+                       help="hop_payloads size in bytes (default 1300: the 1366-byte payment "
+                       "onion; onion messages may use 32768)")
+    add_json_flag(build)
+    build.set_defaults(handler=run_build)
+
+    peel = sub.add_parser(
+        "peel", help="remove one layer of an onion with a node's private key",
+        description="Peel one layer of an onion packet as the node holding --node-key would.",
+        epilog=PEEL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    peel.add_argument("onion", metavar="ONION_HEX", help="the packet (- reads stdin)")
+    peel.add_argument("--node-key", required=True, metavar="HEX",
+                      help="the peeling node's 32-byte private key")
+    peel.add_argument("--assoc-data", required=True, metavar="HEX",
+                      help="associated data the onion was built with (the payment hash)")
+    peel.add_argument("--payload-area", type=_payload_area, default=PAYMENT_PAYLOAD_AREA,
+                      metavar="N", help="hop_payloads size (default 1300); 'auto' takes it "
+                      "from the packet length")
+    peel.add_argument("--path-key", metavar="HEX",
+                      help="path_key from update_add_htlc: the node is inside a blinded route")
+    peel.add_argument("--strict", action="store_true",
+                      help="fail (exit 1) when the payload is not acceptable for its role")
+    add_json_flag(peel)
+    peel.set_defaults(handler=run_peel)
+
+
+# --- build ---------------------------------------------------------------------------------
+
+
+def parse_hop(text: str, index: int) -> tuple[bytes, bytes]:
+    pubkey, sep, payload = text.partition("=")
+    if not sep:
+        raise DecodeError(f"--hop {index + 1}: expected PUBKEY=PAYLOADHEX, got {text!r}",
+                          field=f"hop[{index}]", reason="hop_syntax")
+    return (read_hex(pubkey, f"hop[{index}].pubkey"), read_hex(payload, f"hop[{index}].payload"))
+
+
+def run_build(args: argparse.Namespace) -> int:
+    session_key = read_hex(args.session_key, "session_key")
+    assoc = read_hex(args.assoc_data, "assoc_data")
+    hops = [parse_hop(text, i) for i, text in enumerate(args.hop)]
+    built = build_onion(session_key, hops, assoc, args.payload_area)
+    onion = built.to_bytes()
+    if args.json:
+        emit_json({"onion": onion.hex(), "shared_secrets": [s.hex() for s in built.shared_secrets]})
+        return 0
+    lines = [onion.hex(), "", f"onion packet, {len(onion)} bytes, {len(hops)} hops"]
+    lines += render.dump(render.packet_spans(built.packet), max_lines=3)
+    lines.append("")
+    for i, (ss, (pubkey, payload)) in enumerate(zip(built.shared_secrets, hops, strict=True)):
+        lines.append(f"hop {i + 1}  node {pubkey.hex()}  payload {len(payload)} bytes")
+        lines.append(f"       shared_secret {ss.hex()}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+# --- peel ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadVerdict:
+    """What the peeling node makes of the payload bytes it found."""
+
+    role: Role
+    views: list[render.RecordView]
+    tlv_error: SphinxampError | None
+    decoded: HopPayload | None
+    payload_error: SphinxampError | None
+
+
+def judge_payload(peeled: PeeledHop, path_key: bytes | None) -> PayloadVerdict:
+    """Split the payload, then decode it for the role the hop is in (BOLT 4 › Onion
+    Decryption step 9 and the `payload` reader requirements)."""
+    payload, base = peeled.payload, peeled.payload_offset
+    views: list[render.RecordView] = []
+    tlv_error: SphinxampError | None = None
+    try:
+        views = render.record_views(payload, base)
+    except TlvError as exc:
+        tlv_error = exc
+    blinded = path_key is not None or any(v.type == ENCRYPTED_RECIPIENT_DATA for v in views)
+    role = {(False, False): Role.INTERMEDIATE, (False, True): Role.FINAL,
+            (True, False): Role.BLINDED_INTERMEDIATE,
+            (True, True): Role.BLINDED_FINAL}[(blinded, peeled.is_final)]
+    decoded: HopPayload | None = None
+    payload_error: SphinxampError | None = None
+    try:
+        decoded = decode_payload(payload, base=base)
+        decode_payload(payload, role, base=base,
+                       path_key_from_htlc=(path_key is not None) if blinded else None)
+    except InvalidOnionPayload as exc:
+        payload_error = exc
+    return PayloadVerdict(role, views, tlv_error, decoded, payload_error)
+
+
+def peel_json(peeled: PeeledHop, verdict: PayloadVerdict) -> dict[str, Any]:
+    nxt = peeled.next_packet
+    return {
+        "payload": peeled.payload.hex(),
+        "tlv": [v.to_json(HOP_PAYLOAD_SCHEMA, decode=True) for v in verdict.views],
+        "shared_secret": peeled.shared_secret.hex(),
+        "next_onion": None if nxt is None else nxt.to_bytes().hex(),
+        "final": peeled.is_final,
+        "role": verdict.role.value,
+        "payload_offset": peeled.payload_offset,
+        "decoded": render.payload_fields(verdict.decoded),
+        "tlv_error": None if verdict.tlv_error is None else verdict.tlv_error.to_dict(),
+        "payload_error": (None if verdict.payload_error is None
+                          else verdict.payload_error.to_dict()),
+    }
+
+
+def peel_text(peeled: PeeledHop, verdict: PayloadVerdict) -> list[str]:
+    nxt = peeled.next_packet
+    where = "final hop (next hmac is all zero)" if nxt is None else "forward to the next hop"
+    lines = [f"hop: {verdict.role.value}, {where}",
+             f"shared_secret: {peeled.shared_secret.hex()}", "", "decrypted frame:"]
+    prefix = encode_bigsize(len(peeled.payload))
+    end = peeled.payload_offset + len(peeled.payload)
+    next_hmac = bytes(HMAC_SIZE) if nxt is None else nxt.hmac
+    if verdict.tlv_error is None:
+        spans = render.frame_spans(prefix, verdict.views, end, next_hmac, HOP_PAYLOAD_SCHEMA)
+    else:
+        spans = [render.Span(0, prefix, f"length {len(peeled.payload)}"),
+                 render.Span(len(prefix), peeled.payload, "payload (not a valid TLV stream)"),
+                 render.Span(end, next_hmac, "hmac")]
+    lines += render.dump(spans)
+    lines.append("")
+    if verdict.tlv_error is not None:
+        lines.append(f"tlv: {describe(verdict.tlv_error)}")
+    if verdict.payload_error is None:
+        lines.append(f"payload: valid for the {verdict.role.value} role")
+    else:
+        lines.append(f"payload: a node answers {describe(verdict.payload_error)}")
+    if nxt is None:
+        lines.append("next_onion: none (final)")
+    else:
+        onion = nxt.to_bytes()
+        lines.append(f"next_onion sha256: {crypto.sha256(onion).hex()}")
+        lines.append(f"next_onion: {onion.hex()}")
+    return lines
+
+
+def describe(exc: SphinxampError) -> str:
+    code = "" if exc.failure_code is None else f"{exc.failure_name} (0x{exc.failure_code:04x}): "
+    where = [f"tlv type {exc.tlv_type}"] if exc.tlv_type is not None else []
+    if exc.offset is not None:
+        where.append(f"offset {exc.offset}")
+    return code + exc.message + (f" [{', '.join(where)}]" if where else "")
+
+
+def run_peel(args: argparse.Namespace) -> int:
+    onion = read_hex(args.onion, "onion")
+    node_key = crypto.check_secret(read_hex(args.node_key, "node_key"), "node key")
+    assoc = read_hex(args.assoc_data, "assoc_data")
+    path_key = None if args.path_key is None else read_hex(args.path_key, "path_key")
+    peeled = peel_onion(onion, node_key, assoc, payload_area=args.payload_area,
+                        path_key=path_key)
+    verdict = judge_payload(peeled, path_key)
+    if args.strict and verdict.payload_error is not None:
+        # A malformed TLV stream is also a payload error, so this covers both.
+        raise verdict.payload_error
+    if args.json:
+        emit_json(peel_json(peeled, verdict))
+    else:
+        sys.stdout.write("\n".join(peel_text(peeled, verdict)) + "\n")
+    return 0
