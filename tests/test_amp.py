@@ -7,8 +7,14 @@ the built onions with every hop's key.
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import importlib.util
+import json
+from collections import Counter
 from itertools import count
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -25,6 +31,7 @@ from sphinxamp.amp import (
     reconstruct_root,
     split_root,
 )
+from sphinxamp.conformance import run_document
 from sphinxamp.crypto import public_key
 from sphinxamp.errors import EncodeError, InvalidOnionHmac, InvalidOnionPayload
 from sphinxamp.payload import AmpRecord, HopPayload, PaymentData, decode_payload
@@ -342,3 +349,64 @@ def test_custom_record_below_custom_range_is_refused() -> None:
     with pytest.raises(EncodeError):
         build_amp_payment(PUB["dest"], 1_000, 1, final_cltv_expiry=CLTV,
                           custom_records=[TlvRecord(65535, b"")])
+
+
+# --- vectors/amp.json ----------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+AMP_JSON = REPO / "vectors" / "amp.json"
+
+
+def load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gen_amp", REPO / "vectors/tools/gen_amp.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generator_reproduces_the_file_byte_for_byte() -> None:
+    gen = load_generator()
+    assert gen.render(gen.build()) == AMP_JSON.read_text()
+    assert gen.main(["--check", "--out", str(AMP_JSON)]) == 0
+    # Its expectations owe nothing to the code under test.
+    tree = ast.parse((REPO / "vectors/tools/gen_amp.py").read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not any(name.startswith("sphinxamp") for name in imported), imported
+
+
+def test_every_amp_vector_passes() -> None:
+    doc = json.loads(AMP_JSON.read_text())
+    kinds = Counter(case["kind"] for case in doc["cases"])
+    assert kinds == {"amp-derive": 8, "amp-set": 9, "amp-record": 15, "amp-payload": 16}
+    results = run_document(doc, "amp.json")
+    assert [r.id for r in results if not r.passed] == []
+    widths = {c["expect"]["length"] - 64 for c in doc["cases"] if c.get("record") == "amp"}
+    assert widths == {0, 1, 2, 3, 4}
+
+
+def _tamper(expect: dict[str, object]) -> dict[str, object]:
+    out = dict(expect)
+    key = sorted(out)[0]
+    value = out[key]
+    if isinstance(value, bool):
+        out[key] = not value
+    elif isinstance(value, str):
+        out[key] = value[:-1] + ("0" if value[-1] != "0" else "1")
+    elif isinstance(value, int):
+        out[key] = value + 1
+    elif isinstance(value, list):
+        out[key] = value[1:] + value[:1] if len(value) > 1 else [*value, value[0]]
+    else:
+        out[key] = {"changed": True}
+    return out
+
+
+def test_every_amp_vector_can_fail() -> None:
+    doc = json.loads(AMP_JSON.read_text())
+    for case in doc["cases"]:
+        bad = {**case, "expect": _tamper(case["expect"])}
+        result = run_document({**doc, "cases": [bad]})[0]
+        assert not result.passed, f"{case['id']} passed with {bad['expect']}"
