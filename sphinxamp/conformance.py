@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .amp_vectors import AMP_KIND_HANDLERS
 from .bigsize import decode_bigsize, encode_bigsize
 from .errors import BigSizeError, DecodeError, SphinxampError, TlvError
 from .sphinx import PAYMENT_PAYLOAD_AREA, build_onion, peel_onion
@@ -329,4 +330,5 @@ KIND_HANDLERS.update({
     "message-extension": message_extension,
     "onion-build": onion_build,
     "onion-peel": onion_peel,
+    **AMP_KIND_HANDLERS,
 })
