@@ -131,7 +131,9 @@ def ecdh(secret: bytes, key: PubKey, what: str = "private key") -> bytes:
     """BOLT 4 › Shared Secret: SHA256 of the compressed point secret·key (libsecp256k1's
     default ECDH hash)."""
     out = ffi.new("unsigned char[32]")
-    if not lib.secp256k1_ecdh(_CTX, out, key, secret, ffi.NULL, ffi.NULL):
+    # libsecp256k1 reads exactly 32 bytes behind the pointer: check the length first, or a
+    # short key is read past its end and a long one silently truncated.
+    if len(secret) != 32 or not lib.secp256k1_ecdh(_CTX, out, key, secret, ffi.NULL, ffi.NULL):
         _check_secret(secret, what)
     return bytes(ffi.buffer(out, 32))
 
@@ -139,7 +141,7 @@ def ecdh(secret: bytes, key: PubKey, what: str = "private key") -> bytes:
 def public_key(secret: bytes, what: str = "private key") -> bytes:
     """The compressed public key secret·G."""
     key = ffi.new("secp256k1_pubkey *")
-    if not lib.secp256k1_ec_pubkey_create(_CTX, key, secret):
+    if len(secret) != 32 or not lib.secp256k1_ec_pubkey_create(_CTX, key, secret):
         _check_secret(secret, what)
     return serialize_point(key)
 
