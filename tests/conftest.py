@@ -1,0 +1,51 @@
+"""Shared pytest configuration: hypothesis profiles.
+
+Pick one with the environment variable HYPOTHESIS_PROFILE (default `ci`):
+
+- `ci`   — sized so the whole suite stays well inside its time budget on two cores;
+- `dev`  — quick local iteration;
+- `deep` — thousands of examples per property, for a long soak before a release.
+
+Failing examples are kept in `.hypothesis/` at the repository root (git-ignored) and replayed
+first on the next run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hypothesis import HealthCheck, Phase, Verbosity, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+_DATABASE = DirectoryBasedExampleDatabase(
+    str(Path(__file__).resolve().parent.parent / ".hypothesis" / "examples")
+)
+
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    print_blob=True,
+    database=_DATABASE,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev",
+    max_examples=20,
+    deadline=None,
+    print_blob=True,
+    database=_DATABASE,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "deep",
+    max_examples=5000,
+    deadline=None,
+    print_blob=True,
+    database=_DATABASE,
+    phases=tuple(Phase),
+    verbosity=Verbosity.normal,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
