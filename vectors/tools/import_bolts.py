@@ -69,9 +69,11 @@ def strip_length(framed_hex: str) -> str:
 
 
 def source_of(src: Doc, file: str, **extra: Any) -> Doc:
-    info = src.get("source", {})
-    out = {"file": file, "repo": info.get("repo", "lightning/bolts"),
-           "commit": info.get("commit"), "section": info.get("section")}
+    """Provenance of an extracted file: `file` is ours to name, `spec_file` is the BOLT text
+    the data was extracted from."""
+    info = src["source"]
+    out = {"file": file, "repo": info["repo"], "commit": info["commit"],
+           "section": info["section"], "spec_file": info["file"]}
     out.update(extra)
     return out
 
