@@ -177,9 +177,10 @@ def decode_payload(
     """Decode a hop payload and, when `role` is given, enforce that role's rules.
 
     Every failure is `InvalidOnionPayload` (PERM|22) carrying the TLV type and the offset of
-    the offending record (plus `base`, for offsets in the decrypted stream). For blinded roles,
-    `path_key_from_htlc` says whether update_add_htlc carried a path_key: then
-    current_path_key is forbidden, otherwise required; None leaves that check to the caller.
+    the offending record (plus `base`, for offsets in the decrypted stream).
+    `path_key_from_htlc` says whether update_add_htlc carried a path_key: for blinded roles
+    current_path_key is then forbidden, otherwise required; for unblinded roles a path_key is
+    itself an error; None leaves these checks to the caller.
     """
     raw = bytes(data)
     try:
@@ -225,6 +226,10 @@ def _check_role(
     def missing_at(rtype: int) -> int:
         return next((offsets[t] for t in present if t > rtype), end)
 
+    if path_key_from_htlc and not role.blinded:
+        # BOLT 4 › `payload` reader: outside a blinded route a path_key in update_add_htlc is
+        # an error; like lnd, name the encrypted_recipient_data that should have come with it.
+        raise _violation("omitted", 10, role, missing_at(10))
     if role.blinded and path_key_from_htlc is not None:
         if path_key_from_htlc and 12 in offsets:
             raise _violation("included", 12, role, offsets[12])
