@@ -10,6 +10,7 @@ hex alone, never refused: the payload parser has already accepted it.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,14 +34,22 @@ def render_json(value: bytes) -> Any:
     if text is None:
         return None
     try:
-        # NaN/Infinity are not JSON (RFC 8259) and would not survive re-serialisation.
-        return json.loads(text, parse_constant=_refuse_constant)
+        # NaN/Infinity (spelled out or overflowing, as 1e999) are not JSON (RFC 8259) and
+        # would not survive re-serialisation.
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, RecursionError):
         return None
 
 
 def _refuse_constant(name: str) -> None:
     raise ValueError(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
 
 
 def _fixed_hex(size: int) -> Renderer:

@@ -43,6 +43,7 @@ def test_boostagram_json() -> None:
     assert cr.describe(7629169, raw)["value"] == boost
     assert "value" not in cr.describe(7629169, b"{not json")
     assert "value" not in cr.describe(7629169, b"NaN")
+    assert "value" not in cr.describe(7629169, b"[1e999]")
 
 
 def test_fixed_size_kinds() -> None:
