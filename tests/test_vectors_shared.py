@@ -259,14 +259,25 @@ def test_import_script_writes_and_check_flags_a_stale_file(
     assert "differs: bolt01-tlv.json" in capsys.readouterr().out
 
 
-def test_import_script_refuses_a_peel_chain_that_does_not_reproduce(tmp_path: Path) -> None:
-    """The intermediate packets are written only if peeling reproduces the official payloads:
-    a payload changed in the generate inputs (not in the onion) must stop the import."""
+def test_import_script_refuses_a_route_that_does_not_build_the_official_onion(
+    tmp_path: Path,
+) -> None:
+    """A payload changed in the generate inputs (not in the onion) must stop the import."""
     docs = rebuilt_official()
     hop = docs["onion-test.json"]["generate"]["hops"][2]
     assert re.fullmatch(r"12[0-9a-f]{36}", hop["payload"])
     hop["payload"] = hop["payload"][:-2] + ("00" if hop["payload"][-2:] != "00" else "01")
     folder = write_tree(tmp_path / "bolts", docs)
-    with pytest.raises(SystemExit, match="hop 3"):
+    with pytest.raises(SystemExit, match="official onion"):
         importer().onion_doc(folder)
 
+
+def test_import_script_refuses_a_peel_chain_that_does_not_reproduce(tmp_path: Path) -> None:
+    """The intermediate packets are written only if peeling reproduces every official value:
+    a shared secret changed at hop 4 must stop the import there."""
+    docs = rebuilt_official()
+    hop = docs["onion-error-test.json"]["generate"]["hops"][3]
+    hop["hop_shared_secret"] = "00" * 32
+    folder = write_tree(tmp_path / "bolts", docs)
+    with pytest.raises(SystemExit, match="hop 4"):
+        importer().onion_doc(folder)

@@ -9,8 +9,8 @@ byte; `--check` compares instead of writing.
 Expectations come from the official files. The few values that do not exist there are derived
 here from the spec's rules with code independent of the library (a BigSize reader a few lines
 long), except the intermediate onion packets of the BOLT 4 peel chain, which are recorded by
-peeling with `sphinxamp` and written only after the whole chain has reproduced the official
-payloads, final flag and shared secrets.
+peeling with `sphinxamp` and written only after building the route has reproduced the official
+onion and peeling it has reproduced the official payloads, final flag and shared secrets.
 
 Usage: python vectors/tools/import_bolts.py [--bolts DIR] [--out DIR] [--check]
 """
@@ -192,15 +192,21 @@ def message_extension_doc(bolts: Path) -> Doc:
             "cases": cases}
 
 
-def _peel_chain(onion: str, keys: list[str], assoc: str) -> list[Any]:
-    """Peel the official onion with every official key, using the library."""
+def _library_chain(gen: Doc, payloads: list[str], onion: str, keys: list[str]) -> list[Any]:
+    """Build the route with the library (it must give the official onion), then peel the
+    official onion with every official key."""
     if str(HERE.parents[1]) not in sys.path:
         sys.path.insert(0, str(HERE.parents[1]))
-    from sphinxamp.sphinx import peel_onion
+    from sphinxamp.sphinx import build_onion, peel_onion
 
+    assoc = bytes.fromhex(gen["associated_data"])
+    route = [(bytes.fromhex(h["pubkey"]), bytes.fromhex(p))
+             for h, p in zip(gen["hops"], payloads, strict=True)]
+    if build_onion(bytes.fromhex(gen["session_key"]), route, assoc).to_bytes().hex() != onion:
+        raise SystemExit("building the route does not reproduce the official onion")
     packets, peeled = [bytes.fromhex(onion)], []
     for key in keys:
-        hop = peel_onion(packets[-1], bytes.fromhex(key), bytes.fromhex(assoc))
+        hop = peel_onion(packets[-1], bytes.fromhex(key), assoc)
         peeled.append(hop)
         if hop.next_packet is not None:
             packets.append(hop.next_packet.to_bytes())
@@ -222,7 +228,7 @@ def onion_doc(bolts: Path) -> Doc:
     gen, keys = src["generate"], src["decode"]
     payloads = [strip_length(h["payload"]) for h in gen["hops"]]
     secrets = _shared_secrets(src, esrc)
-    packets, peeled = _peel_chain(src["onion"], keys, gen["associated_data"])
+    packets, peeled = _library_chain(gen, payloads, src["onion"], keys)
     last = len(keys) - 1
     for i, hop in enumerate(peeled):
         ok = hop.payload.hex() == payloads[i] and hop.is_final == (i == last)
