@@ -209,6 +209,11 @@ def _check_change_shape(change: Change) -> None:
         raise StoreConflict("a set state without a set_id")
     if change.fail and (change.failure_code is None or change.reason is None):
         raise StoreConflict("failed HTLCs need a failure code and a reason")
+    moved = [i for i, _ in change.settle] + list(change.fail)
+    if change.new_htlc is not None:
+        moved.append(change.new_htlc.htlc_id)
+    if len(set(moved)) != len(moved):
+        raise StoreConflict("a change moves an HTLC twice, or moves the one it adds")
 
 
 # --- SQLite ---------------------------------------------------------------------------------
