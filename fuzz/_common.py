@@ -1,0 +1,129 @@
+"""Plumbing shared by the harnesses: instrumentation, outcome capture, invariant helpers.
+
+A harness imports this module first. When the process's main script is a `fuzz_*.py` and
+atheris is importable, sphinxamp is imported under `atheris.instrument_imports()` here, so
+every module of the package is instrumented no matter which harness runs; under pytest or the
+coverage replay the same imports are plain.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tracemalloc
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+if (REPO / "sphinxamp" / "__init__.py").is_file() and str(REPO) not in sys.path:
+    # Run from a checkout: fuzz the working tree, not whatever copy happens to be installed.
+    sys.path.insert(0, str(REPO))
+
+try:
+    import atheris
+except ImportError:  # pytest, coverage replay and plain CI need no atheris
+    atheris = None
+
+
+def _fuzzing() -> bool:
+    main = getattr(sys.modules.get("__main__"), "__file__", "") or ""
+    return atheris is not None and Path(main).name.startswith("fuzz_")
+
+
+@contextlib.contextmanager
+def instrumented() -> Iterator[None]:
+    if _fuzzing():
+        with atheris.instrument_imports(include=["sphinxamp"]):
+            yield
+    else:
+        yield
+
+
+with instrumented():
+    import sphinxamp  # noqa: F401  (imports every module, so all of them get instrumented)
+    from sphinxamp.errors import DecodeError
+
+# Per-input ceilings for tracemalloc: decoders build a few Python objects per input byte
+# (records, tuples, ints), so the slope is generous; what it catches is an allocation sized by
+# a length field instead of by the bytes actually present.
+MEM_BASE = 64 * 1024
+MEM_PER_BYTE = 256
+
+
+class Outcome:
+    """What one call did: a value, or a DecodeError (anything else propagates as a crash)."""
+
+    __slots__ = ("error", "value")
+
+    def __init__(self, value: Any = None, error: DecodeError | None = None) -> None:
+        self.value, self.error = value, error
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def key(self) -> tuple[Any, ...]:
+        if self.error is None:
+            return ("ok", self.value)
+        return ("error", *error_key(self.error))
+
+
+def error_key(exc: DecodeError) -> tuple[Any, ...]:
+    return (type(exc), exc.reason, exc.offset, exc.tlv_type, exc.failure_code, exc.field)
+
+
+def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Outcome:
+    try:
+        return Outcome(fn(*args, **kwargs))
+    except DecodeError as exc:
+        return Outcome(error=exc)
+
+
+def check_error(exc: DecodeError, size: int) -> None:
+    """Every refusal must be explainable: a reason, an offset inside the input, a rendering."""
+    assert exc.reason, f"{type(exc).__name__} without a reason: {exc}"
+    assert exc.offset is None or 0 <= exc.offset <= size, (
+        f"offset {exc.offset} outside input of {size} bytes ({exc.reason})"
+    )
+    str(exc)
+    exc.to_dict()
+
+
+def bounded(size: int, fn: Callable[..., Any], *args: Any, base: int = MEM_BASE,
+            per_byte: int = MEM_PER_BYTE, **kwargs: Any) -> Outcome:
+    """`call`, asserting the peak of Python allocations during it stays linear in `size`.
+
+    Tracing is on only for this call: left on, it slows every other allocation of the
+    harness (oracles, round trips) several times over."""
+    tracemalloc.start()
+    try:
+        out = call(fn, *args, **kwargs)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    limit = base + per_byte * size
+    assert peak <= limit, f"{fn.__name__} peaked at {peak} bytes for {size} input bytes"
+    return out
+
+
+def deterministic(size: int, fn: Callable[..., Any], *args: Any, base: int = MEM_BASE,
+                  per_byte: int = MEM_PER_BYTE, **kwargs: Any) -> Outcome:
+    """Call twice (the first under the memory bound): both outcomes must be identical."""
+    first = bounded(size, fn, *args, base=base, per_byte=per_byte, **kwargs)
+    second = call(fn, *args, **kwargs)
+    assert first.key() == second.key(), f"{fn.__name__} is not deterministic"
+    if first.error is not None:
+        check_error(first.error, size)
+    return first
+
+
+def main(test_one_input: Callable[[bytes], None]) -> None:
+    """atheris entry point. libFuzzer's -fork/-jobs re-execute argv[0] as a program, which a
+    .py file is not, so `fuzz/run` passes an executable wrapper in SPHINXAMP_FUZZ_ARGV0."""
+    if atheris is None:
+        sys.exit("atheris is not installed: pip install atheris (or the 'fuzz' extra)")
+    argv = [os.environ.get("SPHINXAMP_FUZZ_ARGV0", sys.argv[0]), *sys.argv[1:]]
+    atheris.Setup(argv, test_one_input)
+    atheris.Fuzz()

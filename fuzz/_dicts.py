@@ -1,0 +1,58 @@
+"""libFuzzer dictionaries: the tokens every target shares (BigSize prefixes and boundaries,
+BOLT 4 record types, packet sizes, failure codes) plus a few per target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_COMMON = {
+    "bigsize_fd": "fd", "bigsize_fe": "fe", "bigsize_ff": "ff", "max_1byte": "fc",
+    "min_fd": "fd00fd", "max_fd": "fdffff", "min_fe": "fe00010000",
+    "min_ff": "ff0000000100000000", "max_u64": "ffffffffffffffffff",
+    "size_1300": "0514", "size_1266": "04f2", "size_32834": "8042", "size_1366": "0556",
+    "hmac_zero": "00" * 32, "version_0": "00", "version_1": "01",
+}
+_PAYMENT_TYPES = {f"type_{t}": f"{t:02x}" for t in (2, 4, 6, 8, 10, 12, 14, 16, 18)}
+_MESSAGE_TYPES = {"om_reply_path": "02", "om_encrypted_data": "04", "om_invoice_request": "40",
+                  "om_invoice": "42", "om_invoice_error": "44"}
+_ENCRYPTED_DATA_TYPES = {f"ed_type_{t}": f"{t:02x}" for t in (1, 2, 4, 6, 8, 10, 12, 14)}
+_CUSTOM = {"keysend_type": "ff0000000146c6616c", "custom_start": "fe00010000"}
+_FAILURE_CODES = ("2002", "6002", "c004", "c005", "c006", "1007", "4008", "400a", "100b", "100c",
+                  "100d", "100e", "400f", "0012", "0013", "1014", "0015", "4016", "0017", "c018",
+                  "8000")
+_FAILURES = {f"failure_{c}": c for c in _FAILURE_CODES}
+_POINTS = {"point_prefix_02": "02", "point_prefix_03": "03", "point_prefix_04": "04",
+           "generator": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"}
+
+_EXTRA = {
+    "tlv_typed": {"n1_tlv4": "fd00fe", "n1_tlv3": "03", "n2_tlv2": "0b", **_POINTS},
+    "onion_packet": _POINTS,
+    "peel_raw": {**_POINTS, "ad_len_32": "20", "flags_message": "01", "flags_blinded": "02"},
+    "peel_reseal": {"flags_message": "01", "flags_blinded": "02", "hmac_nonzero": "5a" * 32},
+}
+
+
+def _render(tokens: dict[str, str]) -> str:
+    lines = ["# libFuzzer dictionary, written by fuzz/make_corpus.py"]
+    for name, hexstr in sorted(tokens.items()):
+        escaped = "".join(f"\\x{b:02x}" for b in bytes.fromhex(hexstr))
+        lines.append(f'{name}="{escaped}"')
+    return "\n".join(lines) + "\n"
+
+
+def tokens_for(target: str) -> dict[str, str]:
+    return {**_COMMON, **_PAYMENT_TYPES, **_MESSAGE_TYPES, **_ENCRYPTED_DATA_TYPES, **_CUSTOM,
+            **_FAILURES, **_EXTRA.get(target, {})}
+
+
+def write_dicts(folder: Path, targets: tuple[str, ...], check: bool) -> list[str]:
+    diffs = []
+    for target in targets:
+        path = folder / f"{target}.dict"
+        text = _render(tokens_for(target))
+        if not path.is_file() or path.read_text() != text:
+            diffs.append(f"write dict/{target}.dict")
+            if not check:
+                folder.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+    return diffs

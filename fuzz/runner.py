@@ -1,0 +1,313 @@
+"""Run the sphinxamp fuzz targets under atheris/libFuzzer and summarise the campaign.
+
+Each target runs for its budget in one libFuzzer process per core (-jobs/-workers); new inputs go to
+fuzz/out/<target>/corpus (the committed seeds stay untouched unless --merge), crashers to
+fuzz/crashes/<target>/. Afterwards the corpus is replayed under coverage.py and the crashers
+are replayed to group them by signature.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FUZZ = Path(__file__).resolve().parent
+REPO = FUZZ.parent
+OUT = FUZZ / "out"
+CRASHES = FUZZ / "crashes"
+FINDING_PREFIXES = ("crash-", "oom-", "timeout-", "leak-")
+# Inputs beyond these sizes exercise nothing new and slow mutation down.
+MAX_LEN = {"bigsize": 32, "onion_packet": 4096, "peel_raw": 4096, "peel_reseal": 2048}
+MODULE = {"bigsize": "bigsize.py", "tlv_stream": "tlv.py", "tlv_typed": "tlv.py",
+          "onion_packet": "sphinx.py", "peel_raw": "sphinx.py", "peel_reseal": "sphinx.py"}
+_STAT = re.compile(r"^#(\d+)\b")
+_FIELDS = {"cov": re.compile(r"\bcov: (\d+)"), "ft": re.compile(r"\bft: (\d+)"),
+           "corp": re.compile(r"\bcorp: (\d+)"), "rate": re.compile(r"exec/s:? (\d+)")}
+
+
+@dataclass
+class Result:
+    target: str
+    seconds: float = 0.0
+    execs: int = 0
+    cov: int = 0
+    cov_start: int | None = None
+    corpus: int = 0
+    findings: list[str] = field(default_factory=list)
+    signatures: list[str] = field(default_factory=list)
+    module_cov: float | None = None
+    package_cov: float | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.execs / self.seconds if self.seconds else 0.0
+
+
+def targets() -> list[str]:
+    return sorted(p.stem.removeprefix("fuzz_") for p in FUZZ.glob("fuzz_*.py"))
+
+
+def module_of(target: str) -> str:
+    return MODULE.get(target, "payload.py" if target.startswith("payload") else "")
+
+
+def _wrapper(python: str, target: str) -> Path:
+    """libFuzzer's fork mode re-executes argv[0]; give it an executable that runs the harness."""
+    path = OUT / ".bin" / f"fuzz_{target}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\nexec "{python}" "{FUZZ / f"fuzz_{target}.py"}" "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+def fuzz_command(args: argparse.Namespace, target: str) -> list[str]:
+    work, crashes = OUT / target / "corpus", CRASHES / target
+    work.mkdir(parents=True, exist_ok=True)
+    crashes.mkdir(parents=True, exist_ok=True)
+    cmd = [args.python, str(FUZZ / f"fuzz_{target}.py"), f"-max_total_time={args.seconds}",
+           f"-max_len={MAX_LEN.get(target, 4096)}", "-timeout=10", "-rss_limit_mb=2048",
+           f"-artifact_prefix={crashes}/", "-print_final_stats=1"]
+    if (FUZZ / "dict" / f"{target}.dict").is_file():
+        cmd.append(f"-dict={FUZZ / 'dict' / f'{target}.dict'}")
+    if args.jobs > 1:
+        # -jobs/-workers rather than -fork: fork mode restarts a short-lived process per job,
+        # and a Python harness spends most of such a job importing; -jobs keeps one process
+        # per core for the whole budget, sharing finds through the corpus directory (-reload).
+        cmd += [f"-jobs={args.jobs}", f"-workers={args.jobs}"]
+    return [*cmd, str(work), str(FUZZ / "corpus" / target)]
+
+
+@dataclass
+class JobLog:
+    """One libFuzzer process's log, read incrementally, with its latest status line."""
+
+    path: Path
+    offset: int = 0
+    execs: int = 0
+    cov: int = 0
+    corp: int = 0
+    rate: int = 0
+
+    def poll(self) -> None:
+        with self.path.open("rb") as fh:
+            fh.seek(self.offset)
+            chunk = fh.read()
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        self.offset += len(complete)
+        for line in complete.decode(errors="replace").splitlines():
+            match = _STAT.match(line)
+            if match:
+                self.execs = max(self.execs, int(match.group(1)))
+                found = {k: int(m.group(1)) for k, rx in _FIELDS.items() if (m := rx.search(line))}
+                self.cov = found.get("cov", self.cov)
+                self.corp = found.get("corp", self.corp)
+                self.rate = found.get("rate", self.rate)
+
+
+class Progress:
+    """Adds up the jobs' status lines and keeps one live line on a terminal (a line every
+    10 s otherwise)."""
+
+    def __init__(self, result: Result, budget: int, logdir: Path) -> None:
+        self.result, self.budget, self.logdir = result, budget, logdir
+        self.start = time.monotonic()
+        self.tty = sys.stdout.isatty()
+        self.last_print = 0.0
+        self.jobs: dict[Path, JobLog] = {}
+
+    def poll(self, final: bool = False) -> None:
+        for path in sorted(self.logdir.glob("fuzz-*.log")):
+            self.jobs.setdefault(path, JobLog(path)).poll()
+        jobs, res = list(self.jobs.values()), self.result
+        res.execs = sum(j.execs for j in jobs)
+        res.cov = max((j.cov for j in jobs), default=0)
+        res.corpus = max((j.corp for j in jobs), default=0)
+        if res.cov_start is None and res.cov:
+            res.cov_start = res.cov
+        self.show(0 if final else sum(j.rate for j in jobs), final)
+
+    def show(self, rate: int, final: bool) -> None:
+        now = time.monotonic()
+        if not final and not self.tty and now - self.last_print < 10:
+            return
+        self.last_print = now
+        res = self.result
+        new = res.cov - (res.cov_start or 0)
+        text = (f"[{res.target}] {now - self.start:5.0f}/{self.budget}s  execs {res.execs:>9}  "
+                f"exec/s {rate:>6}  cov {res.cov} (+{new})  corp {res.corpus}")
+        if self.tty:
+            print(f"\r\033[K{text}", end="\n" if final else "", flush=True)
+        else:
+            print(text, flush=True)
+
+
+def run_target(args: argparse.Namespace, target: str) -> Result:
+    result = Result(target)
+    logdir = OUT / target
+    logdir.mkdir(parents=True, exist_ok=True)
+    for old in logdir.glob("fuzz-*.log"):
+        old.unlink()
+    before = set(_findings(target))
+    env = {**os.environ, "SPHINXAMP_FUZZ_ARGV0": str(_wrapper(args.python, target))}
+    progress = Progress(result, args.seconds, logdir)
+    # With -jobs libFuzzer writes each worker's output to fuzz-<i>.log in its cwd; a single
+    # process gets the same file name so both cases are read alike.
+    sink_name = "parent.log" if args.jobs > 1 else "fuzz-0.log"
+    start = time.monotonic()
+    with (logdir / sink_name).open("w") as sink, subprocess.Popen(
+            fuzz_command(args, target), stdout=subprocess.DEVNULL, stderr=sink, env=env,
+            cwd=logdir, start_new_session=True) as proc:
+        deadline = start + args.seconds + 60  # past a grace period the group is ended
+        while proc.poll() is None:
+            time.sleep(1)
+            progress.poll()
+            if time.monotonic() > deadline:
+                os.killpg(proc.pid, signal.SIGTERM)
+    result.seconds = time.monotonic() - start
+    progress.poll(final=True)
+    result.findings = sorted(set(_findings(target)) - before)
+    result.corpus = _count(OUT / target / "corpus") + _count(FUZZ / "corpus" / target)
+    return result
+
+
+def _count(folder: Path) -> int:
+    return sum(1 for p in folder.glob("*") if p.is_file()) if folder.is_dir() else 0
+
+
+def _findings(target: str) -> list[str]:
+    folder = CRASHES / target
+    if not folder.is_dir():
+        return []
+    return [p.name for p in folder.iterdir() if p.name.startswith(FINDING_PREFIXES)]
+
+
+def triage(args: argparse.Namespace, result: Result) -> None:
+    """Replay new crashers to group them by signature (timeouts and OOMs by kind)."""
+    files = [str(CRASHES / result.target / n) for n in result.findings if n.startswith("crash-")]
+    sigs = {n.split("-")[0] for n in result.findings if not n.startswith("crash-")}
+    if files:
+        proc = subprocess.run([args.python, str(FUZZ / "replay.py"), result.target, *files,
+                               "--json"], capture_output=True, text=True, cwd=REPO, check=False)
+        try:
+            sigs |= {f["signature"] for f in json.loads(proc.stdout or "[]")}
+        except json.JSONDecodeError:
+            sigs.add("crash (replay output unreadable)")
+        if proc.returncode == 0:
+            sigs.add("crash that does not reproduce in a replay")
+    result.signatures = sorted(sigs)
+
+
+def measure_coverage(args: argparse.Namespace, result: Result) -> None:
+    """Replay seeds plus the campaign's corpus under coverage.py (never inside the fuzz loop)."""
+    work = OUT / result.target
+    data, report = work / ".coverage", work / "coverage.json"
+    dirs = [str(FUZZ / "corpus" / result.target), str(work / "corpus")]
+    subprocess.run([args.python, "-m", "coverage", "run", f"--data-file={data}",
+                    f"--source={REPO / 'sphinxamp'}", str(FUZZ / "replay.py"), result.target,
+                    *dirs], cwd=REPO, capture_output=True, check=False)
+    subprocess.run([args.python, "-m", "coverage", "json", f"--data-file={data}", "-o",
+                    str(report)], cwd=REPO, capture_output=True, check=False)
+    if not report.is_file():
+        return
+    doc = json.loads(report.read_text())
+    totals = doc["totals"]
+    result.package_cov = 100.0 * totals["covered_lines"] / max(totals["num_statements"], 1)
+    for name, info in doc["files"].items():
+        if Path(name).name == module_of(result.target):
+            summary = info["summary"]
+            result.module_cov = 100.0 * summary["covered_lines"] / max(
+                summary["num_statements"], 1)
+
+
+def merge(args: argparse.Namespace, target: str) -> None:
+    """Add the campaign's coverage-increasing inputs to the committed seeds (minimised)."""
+    env = {**os.environ, "SPHINXAMP_FUZZ_ARGV0": str(_wrapper(args.python, target))}
+    subprocess.run([args.python, str(FUZZ / f"fuzz_{target}.py"), "-merge=1",
+                    f"-max_len={MAX_LEN.get(target, 4096)}", str(FUZZ / "corpus" / target),
+                    str(OUT / target / "corpus")], cwd=REPO, env=env, capture_output=True,
+                   check=False)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}%"
+
+
+def table(results: list[Result]) -> str:
+    head = ("target", "execs", "execs/s", "corpus", "module", "line cov (module)",
+            "line cov (sphinxamp/)", "findings")
+    rows = [head] + [(r.target, str(r.execs), f"{r.rate:.0f}", str(r.corpus),
+                      module_of(r.target), _pct(r.module_cov), _pct(r.package_cov),
+                      str(len(r.signatures)) if r.findings else "0") for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+             for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="fuzz/run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("targets", nargs="*", help=f"default: all ({', '.join(targets())})")
+    parser.add_argument("--seconds", type=int, help="budget per target (default 60, smoke 10)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="parallel fuzzing processes per target (libFuzzer -jobs)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="short CI run (10 s per target unless --seconds), no coverage")
+    parser.add_argument("--coverage", action=argparse.BooleanOptionalAction, default=None,
+                        help="replay the corpus under coverage.py afterwards (default: on, "
+                             "off with --smoke)")
+    parser.add_argument("--merge", action="store_true",
+                        help="merge new coverage into the committed fuzz/corpus/<target>")
+    parser.add_argument("--python", default=_default_python(), help="interpreter with atheris")
+    args = parser.parse_args(argv)
+    unknown = set(args.targets) - set(targets())
+    if unknown:
+        parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
+    args.targets = args.targets or targets()
+    args.seconds = args.seconds or (10 if args.smoke else 60)
+    args.coverage = (not args.smoke) if args.coverage is None else args.coverage
+    return args
+
+
+def _default_python() -> str:
+    venv = REPO / ".venv" / "bin" / "python"
+    return str(venv) if venv.is_file() else (shutil.which("python3") or sys.executable)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    check = subprocess.run([args.python, "-c", "import atheris"], capture_output=True,
+                           check=False)
+    if check.returncode:
+        print(f"{args.python} cannot import atheris: pip install atheris", file=sys.stderr)
+        return 2
+    results = []
+    for target in args.targets:
+        result = run_target(args, target)
+        if result.findings:
+            triage(args, result)
+        if args.coverage:
+            measure_coverage(args, result)
+        if args.merge:
+            merge(args, target)
+        results.append(result)
+    print()
+    print(table(results))
+    (OUT / "summary.md").write_text(table(results) + "\n")
+    for res in results:
+        for sig in res.signatures:
+            print(f"FINDING {res.target}: {sig}  (files in {CRASHES / res.target})")
+    return 1 if any(r.findings for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
