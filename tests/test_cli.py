@@ -1,9 +1,10 @@
 """The `sphinxamp` commands, driven in-process through `main` (tests/test_quickstart.py runs
 them as real processes).
 
-Expected bytes come from the official BOLT 4 vectors (`bolt04/onion-test.json` for the
-onion, `bolt04/onion-error-test.json` for the per-hop shared secrets of the same route) or
-from reading payload bytes by hand against BOLT 1/4; none is output of this code.
+Expected bytes come from the official BOLT 4 vectors as `vectors/bolt04-onion.json` records
+them (`bolt04/onion-test.json` for the onion, `bolt04/onion-error-test.json` for the per-hop
+shared secrets of the same route) or from reading payload bytes by hand against BOLT 1/4;
+none is output of this code.
 """
 
 from __future__ import annotations
@@ -11,73 +12,26 @@ from __future__ import annotations
 import io
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sphinxamp.cli import main
 
-# --- bolt04/onion-test.json ----------------------------------------------------------------
-SESSION_KEY = "41" * 32
-ASSOC_DATA = "42" * 32
+# The project's record of `bolt04/onion-test.json`, with the per-hop shared secrets of the
+# same route from `bolt04/onion-error-test.json`; node i's private key is 0x40+i repeated.
+_VECTOR = json.loads((Path(__file__).resolve().parent.parent / "vectors" / "bolt04-onion.json")
+                     .read_text(encoding="utf-8"))
+_BUILD = next(c for c in _VECTOR["cases"] if c["kind"] == "onion-build")
+SESSION_KEY: str = _BUILD["session_key"]
+ASSOC_DATA: str = _BUILD["associated_data"]
 NODE_KEYS = [f"{b:02x}" * 32 for b in range(0x41, 0x46)]
-PUBKEYS = [
-    "02eec7245d6b7d2ccb30380bfbe2a3648cd7a942653f5aa340edcea1f283686619",
-    "0324653eac434488002cc06bbfb7f10fe18991e35f9fe4302dbea6d2353dc0ab1c",
-    "027f31ebc5462c1fdce1b737ecff52d37d75dea43ce11c74d25aa297165faa2007",
-    "032c0b7cf95324a07d05398b240174dc0c2be444d96b159aa6c7f7b1e668680991",
-    "02edabbd16b41c8371b92ef2f04c1185b4f03b6dcd52ba9b78d9d7c89c8f221145",
-]
-# The vector gives each payload with its BigSize length prefix.
-FRAMED_PAYLOADS = [
-    "1202023a98040205dc06080000000000000001",
-    "52020236b00402057806080000000000000002fd02013c" + "0102030405060708090a0b0c0d0e0f" * 4,
-    "12020230d4040204e206080000000000000003",
-    "1202022710040203e806080000000000000004",
-    "fd0110" "02022710" "040203e8"
-    "082224a33562c54507a9334e79f0dc4f17d407e6d7c61f0e2f3d0d38599502f617042710"
-    "fd012de0" + "2a" * 224,
-]
-EXPECTED_ONION = (
-    "0002eec7245d6b7d2ccb30380bfbe2a3648cd7a942653f5aa340edcea1f283686619f7f3416a5aa36dc7eeb3ec6d4"
-    "21e9615471ab870a33ac07fa5d5a51df0a8823aabe3fea3f90d387529d4f72837f9e687230371ccd8d263072206db"
-    "ed0234f6505e21e282abd8c0e4f5b9ff8042800bbab065036eadd0149b37f27dde664725a49866e052e809d2b0198"
-    "ab9610faa656bbf4ec516763a59f8f42c171b179166ba38958d4f51b39b3e98706e2d14a2dafd6a5df808093abfca"
-    "5aeaaca16eded5db7d21fb0294dd1a163edf0fb445d5c8d7d688d6dd9c541762bf5a5123bf9939d957fe648416e88"
-    "f1b0928bfa034982b22548e1a4d922690eecf546275afb233acf4323974680779f1a964cfe687456035cc0fba8a54"
-    "28430b390f0057b6d1fe9a8875bfa89693eeb838ce59f09d207a503ee6f6299c92d6361bc335fcbf9b5cd44747aad"
-    "ce2ce6069cfdc3d671daef9f8ae590cf93d957c9e873e9a1bc62d9640dc8fc39c14902d49a1c80239b6c5b7fd91d0"
-    "5878cbf5ffc7db2569f47c43d6c0d27c438abff276e87364deb8858a37e5a62c446af95d8b786eaf0b5fcf78d98b4"
-    "1496794f8dcaac4eef34b2acfb94c7e8c32a9e9866a8fa0b6f2a06f00a1ccde569f97eec05c803ba7500acc96691d"
-    "8898d73d8e6a47b8f43c3d5de74458d20eda61474c426359677001fbd75a74d7d5db6cb4feb83122f133206203e4e"
-    "2d293f838bf8c8b3a29acb321315100b87e80e0edb272ee80fda944e3fb6084ed4d7f7c7d21c69d9da43d31a90b70"
-    "693f9b0cc3eac74c11ab8ff655905688916cfa4ef0bd04135f2e50b7c689a21d04e8e981e74c6058188b9b1f9dfc3"
-    "eec6838e9ffbcf22ce738d8a177c19318dffef090cee67e12de1a3e2a39f61247547ba5257489cbc11d7d91ed3461"
-    "7fcc42f7a9da2e3cf31a94a210a1018143173913c38f60e62b24bf0d7518f38b5bab3e6a1f8aeb35e31d6442c8abb"
-    "5178efc892d2e787d79c6ad9e2fc271792983fa9955ac4d1d84a36c024071bc6e431b625519d556af38185601f70e"
-    "29035ea6a09c8b676c9d88cf7e05e0f17098b584c4168735940263f940033a220f40be4c85344128b14beb9e75696"
-    "db37014107801a59b13e89cd9d2258c169d523be6d31552c44c82ff4bb18ec9f099f3bf0e5b1bb2ba9a87d7e26f98"
-    "d294927b600b5529c47e04d98956677cbcee8fa2b60f49776d8b8c367465b7c626da53700684fb6c918ead0eab836"
-    "0e4f60edd25b4f43816a75ecf70f909301825b512469f8389d79402311d8aecb7b3ef8599e79485a4388d87744d89"
-    "9f7c47ee644361e17040a7958c8911be6f463ab6a9b2afacd688ec55ef517b38f1339efc54487232798bb25522ff4"
-    "572ff68567fe830f92f7b8113efce3e98c3fffbaedce4fd8b50e41da97c0c08e423a72689cc68e68f752a5e3a9003"
-    "e64e35c957ca2e1c48bb6f64b05f56b70b575ad2f278d57850a7ad568c24a4d32a3d74b29f03dc125488bc7c637da"
-    "582357f40b0a52d16b3b40bb2c2315d03360bc24209e20972c200566bcf3bbe5c5b0aedd83132a8a4d5b4242ba370"
-    "b6d67d9b67eb01052d132c7866b9cb502e44796d9d356e4e3cb47cc527322cd24976fe7c9257a2864151a38e568ef"
-    "7a79f10d6ef27cc04ce382347a2488b1f404fdbf407fe1ca1c9d0d5649e34800e25e18951c98cae9f43555eef65fe"
-    "e1ea8f15828807366c3b612cd5753bf9fb8fced08855f742cddd6f765f74254f03186683d646e6f09ac2805586c7c"
-    "f11998357cafc5df3f285329366f475130c928b2dceba4aa383758e7a9d20705c4bb9db619e2992f608a1ba65db25"
-    "4bb389468741d0502e2588aeb54390ac600c19af5c8e61383fc1bebe0029e4474051e4ef908828db9cca13277ef65"
-    "db3fd47ccc2179126aaefb627719f421e20"
-)
-# --- bolt04/onion-error-test.json: the same route's hop_shared_secret values --------------
-SHARED_SECRETS = [
-    "53eb63ea8a3fec3b3cd433b85cd62a4b145e1dda09391b348c4e1cd36a03ea66",
-    "a6519e98832a0b179f62123b3567c106db99ee37bef036e783263602f3488fae",
-    "3a6b412548762f0dbccce5c7ae7bb8147d1caf9b5471c34120b30bc9c04891cc",
-    "21e13c2d7cfe7e18836df50872466117a295783ab8aab0e7ecc8c725503ad02d",
-    "b5756b9b542727dbafc6765a49488b023a725d631af688fc031217e90770c328",
-]
+PUBKEYS: list[str] = [hop["pubkey"] for hop in _BUILD["hops"]]
+# As the official file gives them: with their BigSize length prefix.
+FRAMED_PAYLOADS: list[str] = [hop["payload_with_length"] for hop in _BUILD["hops"]]
+EXPECTED_ONION: str = _BUILD["expect"]["onion"]
+SHARED_SECRETS: list[str] = _BUILD["expect"]["shared_secrets"]
 
 ERROR_KEYS = {"error", "failure_code", "failure_name", "tlv_type", "offset", "message"}
 INVALID_ONION_VERSION, INVALID_ONION_HMAC, INVALID_ONION_KEY = 0xC004, 0xC005, 0xC006
@@ -303,6 +257,30 @@ def test_peel_judges_the_payload_for_its_role(capsys: pytest.CaptureFixture[str]
     assert (err["failure_code"], err["tlv_type"], err["offset"]) == (INVALID_ONION_PAYLOAD, 4, 5)
 
 
+def test_peel_infers_a_blinded_role(capsys: pytest.CaptureFixture[str]) -> None:
+    # encrypted_recipient_data (10) and current_path_key (12): an introduction node's payload;
+    # at the final hop BOLT 4 also requires amt_to_forward, missing before type 10 at offset 1.
+    onion = one_hop_onion(capsys, "0a0100" "0c21" + PUBKEYS[0])
+    status, obj = run_json(capsys, *peel_args(onion, 0))
+    assert status == 0 and obj["role"] == "blinded-final"
+    assert [r["name"] for r in obj["tlv"]] == ["encrypted_recipient_data", "current_path_key"]
+    err = obj["payload_error"]
+    assert (err["failure_code"], err["tlv_type"], err["offset"]) == (INVALID_ONION_PAYLOAD, 2, 1)
+
+
+def test_onion_message_sized_packets(capsys: pytest.CaptureFixture[str]) -> None:
+    status, obj = run_json(capsys, "onion", "build", "--session-key", SESSION_KEY,
+                           "--assoc-data", ASSOC_DATA, "--hop", f"{PUBKEYS[0]}={PAYLOADS[3]}",
+                           "--payload-area", "32768")
+    assert status == 0
+    assert len(obj["onion"]) == 2 * 32834  # BOLT 4 › Onion Messages: 32834-byte packets
+    assert obj["shared_secrets"] == SHARED_SECRETS[:1]
+    status, peeled = run_json(capsys, *peel_args(obj["onion"], 0, "--payload-area", "auto"))
+    assert status == 0 and peeled["payload"] == PAYLOADS[3] and peeled["final"] is True
+    status, err = run_json(capsys, *peel_args(obj["onion"], 0))
+    assert_error(status, err, "DecodeError", None)  # not the 1366 bytes of a payment onion
+
+
 def test_peel_refuses_a_bad_node_key(capsys: pytest.CaptureFixture[str]) -> None:
     args = peel_args(EXPECTED_ONION, 0)
     args[args.index(NODE_KEYS[0])] = "00" * 32
@@ -351,6 +329,18 @@ def test_payload_decode_final_with_custom_and_unknown_records(
     assert obj["records"][4]["value"] == "c0de"
     status, out, _ = run(capsys, "payload", "decode", payload, "--role", "final")
     assert status == 0 and "65537" in out and "payment_secret=" + "ab" * 32 in out
+
+
+def test_payload_decode_names_well_known_custom_records(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Type 7629168 (0x746970, "tip"), the keysend message record, BigSize fe00746970.
+    payload = "02022710" "040203e8" "fe00746970" "05" + b"hello".hex()
+    status, obj = run_json(capsys, "payload", "decode", payload, "--role", "final")
+    assert status == 0
+    record = obj["records"][2]
+    assert (record["type"], record["kind"], record["offset"]) == (7629168, "custom", 8)
+    assert (record["name"], record["decoded"]) == ("keysend_message", "hello")
 
 
 @pytest.mark.parametrize(
