@@ -45,7 +45,10 @@ Section = Callable[[], list[str]]
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo", help="build a 5-hop payment onion and peel it at every hop",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        description="Build a payment onion over five hops with fixed keys (those of the BOLT 4 "
+        "test vector), peel it at every hop, and print what each node reads: its payload, the "
+        "fee and cltv delta it keeps, the SHA-256 of the packet it forwards, or that the "
+        "payment is for itself.",
     )
     parser.set_defaults(handler=run)
 
