@@ -348,25 +348,21 @@ def split_amount(total_msat: int, parts: int) -> tuple[int, ...]:
     return (q + 1,) * r + (q,) * (parts - r)
 
 
-def _shard_routes(total_msat: int, spec: int | Sequence[ShardSpec]) -> list[ShardRoute]:
+def _shard_routes(total_msat: int, spec: int | Sequence[ShardSpec]
+                  ) -> list[tuple[tuple[RouteHop, ...], int]]:
+    """(hops, amount) per shard; amounts left open share what the given ones leave."""
     if isinstance(spec, int):
-        return [ShardRoute((), a) for a in split_amount(total_msat, spec)]
+        return [((), a) for a in split_amount(total_msat, spec)]
     routes = [s if isinstance(s, ShardRoute) else
               ShardRoute((), s) if isinstance(s, int) else ShardRoute(tuple(s)) for s in spec]
-    if not routes:
-        raise EncodeError("an AMP payment needs at least one shard", field="parts",
-                          reason="amount_split")
-    given = [r.amount_msat for r in routes if r.amount_msat is not None]
+    left = total_msat - sum(r.amount_msat or 0 for r in routes)
     open_ = sum(r.amount_msat is None for r in routes)
-    left = total_msat - sum(given)
     fill = iter(split_amount(left, open_) if open_ else ())
-    routes = [r if r.amount_msat is not None else ShardRoute(r.hops, next(fill))
-              for r in routes]
-    if any(r.amount_msat is None or r.amount_msat <= 0 for r in routes) or left < 0 or (
-            not open_ and left):
+    out = [(r.hops, next(fill) if r.amount_msat is None else r.amount_msat) for r in routes]
+    if not out or left < 0 or (left and not open_) or any(a <= 0 for _, a in out):
         raise EncodeError(f"shard amounts must be positive and sum to {total_msat} msat",
                           field="amount_msat", reason="amount_split")
-    return routes
+    return out
 
 
 def build_amp_payment(
@@ -398,17 +394,16 @@ def build_amp_payment(
     tracker = ShardTracker(root, set_id, addr, total_msat, rand)
     customs = tuple(sorted(custom_records, key=lambda rec: rec.type))
     shards = []
-    for i, route in enumerate(routes):
-        assert route.amount_msat is not None  # filled in by _shard_routes
+    for i, (hops, amount) in enumerate(routes):
         shard = tracker.new_shard(i, last=i == len(routes) - 1)
-        final = HopPayload(amt_to_forward=route.amount_msat,
+        final = HopPayload(amt_to_forward=amount,
                            outgoing_cltv_value=final_cltv_expiry,
                            payment_data=shard.payment_data, amp=shard.amp_record,
                            payment_metadata=payment_metadata, custom_records=customs)
         key = rand(32) if session_keys is None else session_keys[i]
-        built = build_route_onion(dest, route.hops, final, shard.payment_hash, key)
-        shards.append(BuiltShard(built.onion, shard.payment_hash, route.amount_msat,
-                                 shard.child, route.hops, built.payloads,
+        built = build_route_onion(dest, hops, final, shard.payment_hash, key)
+        shards.append(BuiltShard(built.onion, shard.payment_hash, amount, shard.child, hops,
+                                 built.payloads,
                                  built.htlc_amount_msat, built.htlc_cltv_expiry, key))
     return AmpPayment(dest, total_msat, tracker.root, set_id, addr, tuple(shards))
 
