@@ -164,6 +164,9 @@ class FixedBytes(RawBytes):
     def encode(self, value: bytes) -> bytes:
         if len(value) != self.min_len:
             raise EncodeError(f"{self._what} must be {self.min_len} bytes", reason="range")
+        # A writer must not emit what every reader is bound to refuse (e.g. an invalid point).
+        if self._check is not None and not self._check(value):
+            raise EncodeError(f"not a valid {self._what}", reason=f"invalid_{self._what}")
         return bytes(value)
 
 

@@ -389,6 +389,9 @@ def test_unknown_and_custom_records_round_trip_byte_for_byte() -> None:
         HopPayload(outgoing_cltv_value=2**32),
         HopPayload(payment_data=PaymentData(bytes(31), 1)),
         HopPayload(current_path_key=bytes(32)),
+        # 33 bytes, but not a point: decode would refuse what encode wrote
+        HopPayload(current_path_key=b"\x04" + bytes(32)),
+        HopPayload(current_path_key=b"\x02" + (2**256 - 1).to_bytes(32, "big")),
     ],
 )
 def test_encode_refuses_what_cannot_be_written(payload: HopPayload) -> None:
