@@ -13,8 +13,6 @@ raises nothing but `PaymentError` and returns the preimage only for its own hash
 records are described without raising, as strict JSON; deterministic; memory O(len).
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 
