@@ -283,7 +283,7 @@ class SqliteStore:
         if self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
             raise ValueError(f"{path}: the database cannot use WAL journaling")
         self._db.execute(f"PRAGMA synchronous = {mode}")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")  # one commit, not five
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
