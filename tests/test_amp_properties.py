@@ -22,6 +22,8 @@ from sphinxamp.amp import (
 )
 from sphinxamp.crypto import public_key
 from sphinxamp.payload import decode_payload
+from sphinxamp.receiver import Accepted, IncomingHtlc, Receiver, Settle
+from sphinxamp.receiver_store import MemoryStore
 from sphinxamp.sphinx import peel_onion
 
 roots = st.binary(min_size=32, max_size=32)
@@ -125,3 +127,36 @@ def test_built_payment_reassembles_from_peeled_payloads(parts: int, total: int,
     assert all(lnd_hash(root, a.root_share, a.child_index) == h for a, h, _ in records)
     assert sum(amount for _, _, amount in records) == total  # type: ignore[misc]
     assert len({a.set_id for a, _, _ in records}) == 1
+
+
+@settings(deadline=None)
+@given(st.integers(1, 6), st.binary(min_size=1, max_size=8), st.randoms(use_true_random=False),
+       st.data())
+def test_receiver_settles_whole_sets_in_any_order_and_never_a_partial_one(
+        parts: int, seed: bytes, rng: random.Random, data: st.DataObject) -> None:
+    pay = build_amp_payment(DEST, 6_000, parts, final_cltv_expiry=500, rand=SeededRand(seed))
+    htlcs = []
+    for i, shard in enumerate(pay.shards):
+        final = decode_payload(peel_onion(shard.onion.packet, DEST_KEY,
+                                          shard.payment_hash).payload, "final")
+        htlcs.append(IncomingHtlc(i, shard.payment_hash, shard.amount_msat, 500, final))
+    rng.shuffle(htlcs)
+    dropped = data.draw(st.sampled_from([None, *range(parts)]))
+    arriving = [h for h in htlcs if h.htlc_id != dropped]
+    receiver = Receiver(MemoryStore(), hold_seconds=60)
+    decisions = [receiver.receive(h, now=0.0) for h in arriving]
+    held = decisions if dropped is not None else decisions[:-1]
+    assert all(isinstance(d, Accepted) for d in held)
+    if dropped is not None:  # one share missing: held until the timeout, then all failed
+        assert sorted(h for f in receiver.expire(60.0) for h in f.htlc_ids) == sorted(
+            h.htlc_id for h in arriving)
+        return
+    settle = decisions[-1]
+    assert isinstance(settle, Settle) and settle.set_id == pay.set_id
+    by_id = dict(settle.preimages)
+    assert sorted(by_id) == list(range(parts))
+    for i, shard in enumerate(pay.shards):
+        child = shard.child
+        preimage = hashlib.sha256(pay.root + child.share
+                                  + child.child_index.to_bytes(4, "big")).digest()
+        assert by_id[i] == preimage and hashlib.sha256(preimage).digest() == shard.payment_hash
