@@ -56,32 +56,40 @@ class OnionPacket:
     def parse(cls, data: bytes, payload_area: int | None = PAYMENT_PAYLOAD_AREA) -> OnionPacket:
         """Frame a packet; check its size, then version, then key, as BOLT 4 › Onion Decryption
         orders them. `payload_area=None` takes the size implied by the length (onion messages)."""
-        data = bytes(data)
-        if payload_area is None:
-            if len(data) < PACKET_OVERHEAD:
-                raise DecodeError(
-                    f"onion packet of {len(data)} bytes is shorter than its {PACKET_OVERHEAD}"
-                    " bytes of fixed fields", field="onion", offset=len(data),
-                    reason="packet_length",
-                )
-        elif len(data) != PACKET_OVERHEAD + payload_area:
+        public_key, hop_payloads, tag, key = _frame(data, payload_area)
+        return cls(VERSION, public_key, hop_payloads, tag, key)
+
+
+def _frame(
+    data: bytes, payload_area: int | None
+) -> tuple[bytes, bytes, bytes, crypto.PubKey]:
+    """`OnionPacket.parse` without the object: (public_key, hop_payloads, hmac, parsed key)."""
+    data = bytes(data)
+    if payload_area is None:
+        if len(data) < PACKET_OVERHEAD:
             raise DecodeError(
-                f"onion packet is {len(data)} bytes, expected {PACKET_OVERHEAD + payload_area}",
-                field="onion", offset=min(len(data), PACKET_OVERHEAD + payload_area),
+                f"onion packet of {len(data)} bytes is shorter than its {PACKET_OVERHEAD}"
+                " bytes of fixed fields", field="onion", offset=len(data),
                 reason="packet_length",
             )
-        if data[0] != VERSION:
-            raise InvalidOnionVersion(
-                f"onion version {data[0]} is not {VERSION}", field="version", offset=0,
-                reason="unknown_version",
-            )
-        key = crypto.parse_point(data[1:34])
-        if key is None:
-            raise InvalidOnionKey(
-                "onion public_key is not a valid compressed secp256k1 point",
-                field="public_key", offset=1, reason="invalid_point",
-            )
-        return cls(VERSION, data[1:34], data[34:-HMAC_SIZE], data[-HMAC_SIZE:], key)
+    elif len(data) != PACKET_OVERHEAD + payload_area:
+        raise DecodeError(
+            f"onion packet is {len(data)} bytes, expected {PACKET_OVERHEAD + payload_area}",
+            field="onion", offset=min(len(data), PACKET_OVERHEAD + payload_area),
+            reason="packet_length",
+        )
+    if data[0] != VERSION:
+        raise InvalidOnionVersion(
+            f"onion version {data[0]} is not {VERSION}", field="version", offset=0,
+            reason="unknown_version",
+        )
+    key = crypto.parse_point(data[1:34])
+    if key is None:
+        raise InvalidOnionKey(
+            "onion public_key is not a valid compressed secp256k1 point",
+            field="public_key", offset=1, reason="invalid_point",
+        )
+    return data[1:34], data[34:-HMAC_SIZE], data[-HMAC_SIZE:], key
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,22 +232,25 @@ def peel_onion(
 ) -> PeeledHop:
     """Remove one layer (BOLT 4 › Onion Decryption): version, key, HMAC — in that order — then
     the hop's frame. At the final hop the next ephemeral key is never computed."""
-    if not isinstance(packet, OnionPacket):
-        packet = OnionPacket.parse(packet, payload_area)
-    key = packet._key if packet._key is not None else crypto.parse_point(packet.public_key)
-    if packet.version != VERSION:
-        raise InvalidOnionVersion(f"onion version {packet.version} is not {VERSION}",
-                                  field="version", offset=0, reason="unknown_version")
-    if key is None:
-        raise InvalidOnionKey("onion public_key is not a valid point", field="public_key",
-                              offset=1, reason="invalid_point")
+    if isinstance(packet, OnionPacket):
+        public_key, hop_payloads, tag, key = (
+            packet.public_key, packet.hop_payloads, packet.hmac, packet._key)
+        if packet.version != VERSION:
+            raise InvalidOnionVersion(f"onion version {packet.version} is not {VERSION}",
+                                      field="version", offset=0, reason="unknown_version")
+        if key is None:
+            key = crypto.parse_point(public_key)
+        if key is None:
+            raise InvalidOnionKey("onion public_key is not a valid point", field="public_key",
+                                  offset=1, reason="invalid_point")
+    else:  # straight from the wire: no intermediate OnionPacket is built
+        public_key, hop_payloads, tag, key = _frame(packet, payload_area)
     if path_key is not None:
         node_key = _blinded_node_key(node_key, path_key)
     ss = crypto.ecdh(node_key, key, "node key")
-    hop_payloads = packet.hop_payloads
     mu = crypto.derive_key(crypto.KEY_MU, ss)
     expected = crypto.hmac_sha256(mu, hop_payloads + associated_data)
-    if not _hmac.compare_digest(expected, packet.hmac):
+    if not _hmac.compare_digest(expected, tag):
         raise InvalidOnionHmac("onion HMAC does not verify", field="hmac",
                                offset=PACKET_OVERHEAD - HMAC_SIZE + len(hop_payloads),
                                reason="hmac_mismatch")
@@ -265,6 +276,6 @@ def peel_onion(
         return PeeledHop(payload, ss, None, start)
     # The tail of the next hop_payloads is the rho stream over the zeros appended past `size`.
     next_payloads = plain[end:] + stream.update(bytes(end))
-    next_key = crypto.point_mul(key, crypto.sha256(packet.public_key + ss))
+    next_key = crypto.point_mul(key, crypto.sha256(public_key + ss))
     nxt = OnionPacket(VERSION, crypto.serialize_point(next_key), next_payloads, next_hmac, next_key)
     return PeeledHop(payload, ss, nxt, start)
