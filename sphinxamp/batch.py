@@ -57,16 +57,14 @@ def _peel_one(
 
 
 def _peel_chunk(
-    items: list[_Wire], ads: list[bytes], path_keys: list[bytes | None] | None,
-    options: _Options,
+    items: list[_Wire], ads: list[bytes], path_keys: list[bytes | None], options: _Options,
 ) -> list[Any]:
     """Runs in a worker: peel a chunk, flatten each result to picklable values."""
     key = _worker_key
     assert key is not None, "worker started without a node key"
     out: list[Any] = []
     for i, item in enumerate(items):
-        res = _peel_one(_from_wire(item), key, ads[i], path_keys[i] if path_keys else None,
-                        options)
+        res = _peel_one(_from_wire(item), key, ads[i], path_keys[i], options)
         if isinstance(res, SphinxampError):
             out.append(res)
             continue
@@ -99,16 +97,20 @@ def _check_count(got: int, n: int, what: str) -> None:
 
 
 class PeelPool:
-    """Worker processes holding one node key; reuse it across batches (starting processes
-    costs far more than a batch of peels)."""
+    """`workers` processes peeling with one node key, the calling process being one of them:
+    it peels the chunks the others have not started, so only their chunks pay for the trip
+    between processes. Reuse a pool across batches (starting processes costs far more than a
+    batch of peels)."""
 
     def __init__(self, node_key: bytes, workers: int | None = None, *,
                  mp_context: BaseContext | None = None) -> None:
         self.node_key = bytes(node_key)
         self.workers = max(1, workers or os.cpu_count() or 1)
-        self._executor = ProcessPoolExecutor(self.workers, mp_context=mp_context,
-                                             initializer=_init_worker,
-                                             initargs=(self.node_key,))
+        self._executor = None
+        if self.workers > 1:
+            self._executor = ProcessPoolExecutor(self.workers - 1, mp_context=mp_context,
+                                                 initializer=_init_worker,
+                                                 initargs=(self.node_key,))
 
     def __enter__(self) -> PeelPool:
         return self
@@ -117,7 +119,8 @@ class PeelPool:
         self.close()
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
 
     def peel_many(
         self,
@@ -132,17 +135,29 @@ class PeelPool:
         """One result per packet, in order: a `PeeledHop` or the error that packet raised."""
         n = len(packets)
         ads = _per_packet_ads(associated_data, n)
-        if path_keys is not None:
-            _check_count(len(path_keys), n, "path_keys")
-        size = chunk_size or min(MAX_CHUNK, max(1, math.ceil(n / (self.workers * 4))))
+        pks: Sequence[bytes | None] = [None] * n if path_keys is None else path_keys
+        _check_count(len(pks), n, "path_keys")
+        size = chunk_size or min(MAX_CHUNK, max(1, math.ceil(n / (self.workers * 16))))
+        bounds = [(lo, min(n, lo + size)) for lo in range(0, n, size)]
         options: _Options = (payload_area, min_payload_length)
         futures: list[Future[list[Any]]] = []
-        for lo in range(0, n, size):
-            hi = min(n, lo + size)
-            pks = None if path_keys is None else list(path_keys[lo:hi])
-            futures.append(self._executor.submit(
-                _peel_chunk, [_to_wire(p) for p in packets[lo:hi]], ads[lo:hi], pks, options))
-        return [_from_flat(flat) for fut in futures for flat in fut.result()]
+        if self._executor is not None:
+            futures = [self._executor.submit(_peel_chunk, [_to_wire(p) for p in packets[lo:hi]],
+                                             ads[lo:hi], list(pks[lo:hi]), options)
+                       for lo, hi in bounds]
+        done: dict[int, list[PeelResult]] = {}
+        # Take chunks from the back while the helpers have not started them; they work from
+        # the front, so the two meet with at most a chunk or two of imbalance.
+        for idx in range(len(bounds) - 1, -1, -1):
+            if futures and not futures[idx].cancel():
+                break
+            lo, hi = bounds[idx]
+            done[idx] = [_peel_one(packets[i], self.node_key, ads[i], pks[i], options)
+                         for i in range(lo, hi)]
+        out: list[PeelResult] = []
+        for idx in range(len(bounds)):
+            out.extend(done[idx] if idx in done else map(_from_flat, futures[idx].result()))
+        return out
 
 
 def peel_many(
@@ -159,19 +174,10 @@ def peel_many(
     """Peel every packet with `node_key` (BOLT 4 › Onion Decryption, once per packet).
 
     `associated_data` is one value for all packets or one per packet (each HTLC's payment
-    hash). `workers=1` peels in this process; otherwise a `PeelPool` of `workers` processes
-    (default: one per core) lives for this call.
+    hash). A `PeelPool` of `workers` (default: one per core; this process counts as one, so
+    `workers=1` starts no process) lives for this call.
     """
-    n = len(packets)
-    count = max(1, workers or os.cpu_count() or 1)
-    if count == 1:
-        ads = _per_packet_ads(associated_data, n)
-        if path_keys is not None:
-            _check_count(len(path_keys), n, "path_keys")
-        options: _Options = (payload_area, min_payload_length)
-        return [_peel_one(p, node_key, ads[i], path_keys[i] if path_keys else None, options)
-                for i, p in enumerate(packets)]
-    with PeelPool(node_key, count) as pool:
+    with PeelPool(node_key, workers) as pool:
         return pool.peel_many(packets, associated_data, payload_area=payload_area,
                               path_keys=path_keys, min_payload_length=min_payload_length,
                               chunk_size=chunk_size)

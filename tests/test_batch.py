@@ -120,3 +120,32 @@ def test_errors_cross_process_boundaries_intact(cls: type[SphinxampError]) -> No
     assert type(back) is cls
     assert back.to_dict() == err.to_dict()
     assert back.to_dict()["offset"] == 17 and back.to_dict()["failure_code"] == 0x400F
+
+
+def test_results_survive_the_trip_between_processes() -> None:
+    """What a helper process sends back rebuilds the same results as peeling in place."""
+    from sphinxamp import batch
+
+    packets, _ = _mixed_batch()
+    batch._init_worker(KEYS[0])
+    wire = [batch._to_wire(p) for p in packets]
+    flat = pickle.loads(pickle.dumps(batch._peel_chunk(wire, [AD] * len(packets),
+                                                       [None] * len(packets), (1300, 2))))
+    rebuilt = [batch._from_flat(f) for f in flat]
+    local = peel_many(packets, KEYS[0], AD, workers=1)
+    for got, want in zip(rebuilt, local, strict=True):
+        assert type(got) is type(want)
+        if isinstance(want, SphinxampError):
+            assert isinstance(got, SphinxampError) and got.to_dict() == want.to_dict()
+        else:
+            assert got == want
+
+
+def test_large_batch_across_processes_matches_local_peel() -> None:
+    packets, _ = _mixed_batch()
+    packets = packets * 4
+    local = peel_many(packets, KEYS[0], AD, workers=1)
+    pooled = peel_many(packets, KEYS[0], AD, workers=2, chunk_size=3)
+    assert [type(r) for r in pooled] == [type(r) for r in local]
+    assert [r for r in pooled if isinstance(r, PeeledHop)] == [
+        r for r in local if isinstance(r, PeeledHop)]
