@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 import coincurve
 import pytest
@@ -18,64 +17,27 @@ from hypothesis import strategies as st
 from reference_peeler import (
     CURVE_ORDER,
     INVALID_ONION_BLINDING,
+    SHARED_VECTOR,
+    VEC_ASSOCIATED_DATA,
+    VEC_NODE_KEYS,
+    VEC_ONION_HMAC,
+    VEC_ONION_SHA256,
+    VEC_PAYLOADS,
+    VEC_PUBKEYS,
+    VEC_SESSION_KEY,
+    VEC_SHARED_SECRETS,
     RefResult,
     blinded_node_id,
     read_bigsize,
     reference_build,
     reference_peel,
     seal_plaintext,
+    vector_hops,
     write_bigsize,
 )
 
 from sphinxamp.errors import DecodeError
 from sphinxamp.sphinx import build_onion, peel_onion
-
-# --- BOLT 4 › Test Vector (bolt04/onion-test.json), recorded so the module is self-contained.
-# Hop payloads carry their BigSize prefix, as in the JSON. hops[4] is 0xfd0110 (272) ‖ amount
-# 10000 ‖ cltv 1000 ‖ payment_data (type 8) ‖ an unknown odd record type 301 of 224 × 0x2a.
-VEC_SESSION_KEY = bytes([0x41]) * 32
-VEC_ASSOCIATED_DATA = bytes([0x42]) * 32
-VEC_NODE_KEYS = [bytes([0x41 + i]) * 32 for i in range(5)]  # the JSON's "decode" list
-VEC_PUBKEYS = [
-    "02eec7245d6b7d2ccb30380bfbe2a3648cd7a942653f5aa340edcea1f283686619",
-    "0324653eac434488002cc06bbfb7f10fe18991e35f9fe4302dbea6d2353dc0ab1c",
-    "027f31ebc5462c1fdce1b737ecff52d37d75dea43ce11c74d25aa297165faa2007",
-    "032c0b7cf95324a07d05398b240174dc0c2be444d96b159aa6c7f7b1e668680991",
-    "02edabbd16b41c8371b92ef2f04c1185b4f03b6dcd52ba9b78d9d7c89c8f221145",
-]
-VEC_PAYLOADS = [
-    "1202023a98040205dc06080000000000000001",
-    "52020236b00402057806080000000000000002fd02013c0102030405060708090a0b0c0d0e0f0102030405"
-    "060708090a0b0c0d0e0f0102030405060708090a0b0c0d0e0f0102030405060708090a0b0c0d0e0f",
-    "12020230d4040204e206080000000000000003",
-    "1202022710040203e806080000000000000004",
-    "fd011002022710040203e8082224a33562c54507a9334e79f0dc4f17d407e6d7c61f0e2f3d0d38599502f617"
-    "042710fd012de0" + "2a" * 224,
-]
-# Per-hop shared secrets (bolt04/onion-error-test.json, same session key and route).
-VEC_SHARED_SECRETS = [
-    "53eb63ea8a3fec3b3cd433b85cd62a4b145e1dda09391b348c4e1cd36a03ea66",
-    "a6519e98832a0b179f62123b3567c106db99ee37bef036e783263602f3488fae",
-    "3a6b412548762f0dbccce5c7ae7bb8147d1caf9b5471c34120b30bc9c04891cc",
-    "21e13c2d7cfe7e18836df50872466117a295783ab8aab0e7ecc8c725503ad02d",
-    "b5756b9b542727dbafc6765a49488b023a725d631af688fc031217e90770c328",
-]
-# SHA-256 of the 1366-byte "onion" of onion-test.json, and its trailing HMAC.
-VEC_ONION_SHA256 = "92e0742510440ed2368e1c03aed09d49a2e4cb4409c88ee0ad02a35c4a4b495a"
-VEC_ONION_HMAC = "4051e4ef908828db9cca13277ef65db3fd47ccc2179126aaefb627719f421e20"
-
-SHARED_VECTOR = Path(__file__).resolve().parents[2] / "shared/vectors/bolts/onion-test.json"
-
-
-def strip_prefix(prefixed: bytes) -> bytes:
-    read = read_bigsize(prefixed, 0)
-    assert read is not None and read[1] + read[0] == len(prefixed)
-    return prefixed[read[1] :]
-
-
-def vector_hops() -> list[tuple[bytes, bytes]]:
-    return [(bytes.fromhex(k), strip_prefix(bytes.fromhex(p)))
-            for k, p in zip(VEC_PUBKEYS, VEC_PAYLOADS, strict=True)]
 
 
 def test_reference_builder_reproduces_bolt4_vector() -> None:
