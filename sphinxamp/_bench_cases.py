@@ -22,7 +22,7 @@ from .batch import PeelPool
 from .crypto import public_key, sha256
 from .payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
 from .sphinx import build_onion, peel_onion
-from .tlv import ShortChannelId, TlvRecord, encode_stream
+from .tlv import ShortChannelId, TlvRecord, decode_stream, encode_stream
 
 _CTX = GLOBAL_CONTEXT.ctx
 SESSION_KEY = bytes([0x41]) * 32
@@ -84,7 +84,9 @@ def bare_tlv_split(data: bytes) -> dict[int, bytes]:
     return out
 
 
-def _floor_timers(packet_key: bytes, node_key: bytes, tlv: dict[str, bytes]) -> dict[str, Any]:
+def _floor_timers(
+    packet_key: bytes, node_key: bytes, tlv: dict[str, bytes]
+) -> dict[str, Callable[[], object]]:
     """Each primitive alone, with the cheapest correct call (preallocated outputs, no result
     conversion to bytes): these are lower bounds, not what a usable API can reach."""
     parsed = ffi.new("secp256k1_pubkey *")
@@ -99,7 +101,7 @@ def _floor_timers(packet_key: bytes, node_key: bytes, tlv: dict[str, bytes]) -> 
         lib.secp256k1_ecdh(_CTX, out32, parsed, node_key, ffi.NULL, ffi.NULL)
 
     lib.secp256k1_ec_pubkey_parse(_CTX, scratch, packet_key, 33)
-    return {
+    prims: dict[str, Callable[[], object]] = {
         "floor:ecdh": ecdh,
         "floor:tweak-mul": lambda: lib.secp256k1_ec_pubkey_tweak_mul(_CTX, scratch, tweak),
         "floor:generator-mul": lambda: lib.secp256k1_ec_pubkey_create(_CTX, scratch, tweak),
@@ -110,6 +112,14 @@ def _floor_timers(packet_key: bytes, node_key: bytes, tlv: dict[str, bytes]) -> 
         "floor:tlv-split-final": lambda: bare_tlv_split(tlv["final"]),
         "floor:tlv-split-forward": lambda: bare_tlv_split(tlv["forward"]),
     }
+    chain = [prims[f"floor:{p}"] for p in ("ecdh", "tweak-mul", "sha256-66", "hmac-1366",
+                                           "chacha20-2600")]
+
+    def in_sequence() -> None:  # the same calls back to back, as a peel makes them
+        for call in chain:
+            call()
+
+    return {**prims, "floor:peel-sequence": in_sequence}
 
 
 class DurableCommit:
@@ -172,6 +182,8 @@ class Suite:
             "ours:build-20": lambda: build_onion(SESSION_KEY, route20, ASSOCIATED_DATA),
             "ours:tlv-final": lambda: decode_payload(tlv_final, Role.FINAL),
             "ours:tlv-forward": lambda: decode_payload(tlv_fwd, Role.INTERMEDIATE),
+            "ours:tlv-final-stream": lambda: decode_stream(tlv_final),
+            "ours:tlv-forward-stream": lambda: decode_stream(tlv_fwd),
             "floor:durable-commit": DurableCommit(os.path.join(self.tmp.name, "floor.db")),
         }
         t.update(_floor_timers(onion[1:34], k0, i["tlv"]))
@@ -202,8 +214,16 @@ class Suite:
             extra = {}
             if op == "peel-final" and ours is not None:
                 extra["vs_peel_floor"] = ours.median_us / peel_floor.median_us
+            if op == "peel" and ours is not None:
+                extra["ratio_vs_sequence"] = ours.median_us / tm["floor:peel-sequence"].median_us
             if op == "amp-receive" and ours is not None:
                 extra["shards_per_s"] = 1e6 / ours.median_us
+            stream = tm.get(f"ours:{op}-stream")
+            if stream is not None:
+                extra["stream_us"] = stream.median_us
+                pyln = tm.get(f"pyln:{op}")
+                if pyln is not None:
+                    extra["stream_vs_pyln"] = pyln.median_us / stream.median_us
             rows.append(_bench.Row(op, ours, floor, tm.get(f"pyln:{op}"), extra))
         return rows
 
