@@ -8,8 +8,6 @@ re-encodes to the bytes it was read from (so non-minimal forms cannot be accepte
 `DecodeError`s with a reason and an in-range offset; deterministic; memory O(len).
 """
 
-from __future__ import annotations
-
 import _common
 from _checks import ref_bigsize
 

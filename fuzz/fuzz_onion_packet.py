@@ -9,8 +9,6 @@ input, has version 0, a 33-byte key, a 32-byte HMAC and the expected payload are
 deterministic; memory O(len).
 """
 
-from __future__ import annotations
-
 import _common
 import coincurve
 

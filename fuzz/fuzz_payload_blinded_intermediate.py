@@ -11,8 +11,6 @@ Each input is checked three times: with no path key in the HTLC context, with on
 payload must not carry current_path_key) and without one (then it must).
 """
 
-from __future__ import annotations
-
 import _common
 from _checks import check_payload
 

@@ -8,8 +8,6 @@ role decode either returns the same value or refuses with a role reason that
 spec requires of the role (and, when blinded, nothing else); deterministic; memory O(len).
 """
 
-from __future__ import annotations
-
 import _common
 from _checks import check_payload
 

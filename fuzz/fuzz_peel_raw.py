@@ -9,8 +9,6 @@ forwards a well-formed packet and refuses the same packet with one bit flipped a
 MAC covers (or in the key); deterministic; memory bounded by a constant plus O(len).
 """
 
-from __future__ import annotations
-
 import _common
 import _peel
 

@@ -14,8 +14,6 @@ its role (payments) or the TLV stream invariants (onion messages); plus everythi
 `_peel.check_peeled` asserts.
 """
 
-from __future__ import annotations
-
 import hashlib
 import hmac
 

@@ -7,8 +7,6 @@ input, and re-encodes to exactly the input; refusals are `TlvError`s whose offse
 the input; deterministic; memory O(len) whatever the length fields claim.
 """
 
-from __future__ import annotations
-
 import itertools
 
 import _common

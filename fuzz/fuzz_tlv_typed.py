@@ -10,8 +10,6 @@ and re-encodes to exactly the input; refusals carry the offending type; determin
 memory O(len).
 """
 
-from __future__ import annotations
-
 import sys
 from typing import Any, NamedTuple
 
