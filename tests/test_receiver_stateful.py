@@ -206,7 +206,7 @@ class ReceiverMachine(RuleBasedStateMachine):
         held = [self.htlcs[i].htlc for i in s.held]
         amount = sum(h.amount_msat for h in held) + htlc.amount_msat
         if amount < s.total_msat:
-            return Accepted(htlc.htlc_id, set_id, amount, s.total_msat)
+            return Accepted(htlc.htlc_id, set_id, amount, s.total_msat, self.now + HOLD)
         members = [*held, htlc]
         preimages = expected_children(members)
         if preimages is None:
@@ -294,7 +294,8 @@ class ReceiverMachine(RuleBasedStateMachine):
             return self.settles[known.set_id]
         s = self.sets[known.set_id]
         amount = sum(self.htlcs[i].htlc.amount_msat for i in s.held)
-        return Accepted(known.htlc.htlc_id, known.set_id, amount, s.total_msat)
+        return Accepted(known.htlc.htlc_id, known.set_id, amount, s.total_msat,
+                        known.arrived_at + HOLD)
 
 
 def _variant(htlc: IncomingHtlc, variant: str) -> IncomingHtlc:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_receiver import keysend_htlc, make_payment, sha256
+from test_receiver import feed, keysend_htlc, make_payment, sha256
 
 from sphinxamp.errors import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp.receiver import Accepted, Fail, Receiver, ResolutionResult, Settle
@@ -24,6 +24,7 @@ from sphinxamp.receiver_store import (
     StoreConflict,
 )
 
+R = ResolutionResult
 HELD, SETTLED, FAILED = HtlcState.HELD, HtlcState.SETTLED, HtlcState.FAILED
 U64_MAX = (1 << 64) - 1
 SET_A, SET_B = b"\xaa" * 32, b"\xbb" * 32
@@ -46,6 +47,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         str(tmp_path / "store.db"))
     yield s
     s.close()
+
+
+@pytest.fixture
+def rx(store: Store) -> Receiver:
+    return Receiver(store)
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> random.Random:
+    return random.Random(request.node.name)
 
 
 @pytest.fixture
@@ -219,7 +230,7 @@ def test_receiver_resumes_every_set_after_a_restart(tmp_path: Path) -> None:
 
     rx = Receiver(SqliteStore(path))
     assert rx.receive(partial.shards[0].htlc("p0"), now=2000.0) == Accepted(
-        "p0", partial.set_id, 200, 300)
+        "p0", partial.set_id, 200, 300, 1120.0)
     assert rx.next_deadline() == 1120.0  # timers run from the original arrivals
     assert rx.receive(done.shards[1].htlc("d1"), now=2000.0) == settle
     assert rx.receive(keysend, now=2000.0) == keysend_settle
@@ -246,3 +257,50 @@ def test_held_htlcs_time_out_on_their_original_clock_after_a_restart(tmp_path: P
     assert rx.expire(619.0) == ()
     assert rx.expire(620.0) == (Fail((0,), 23, ResolutionResult.MPP_TIMEOUT, payment.set_id),)
     rx.store.close()
+
+
+# --- duplicates: answered from the store ----------------------------------------------
+
+
+def test_duplicate_of_a_held_htlc_is_accepted_again(rx: Receiver, rng: random.Random) -> None:
+    payment = make_payment(rng, [1000, 1000, 1000])
+    first = rx.receive(payment.shards[0].htlc(0), now=1.0)
+    assert rx.receive(payment.shards[0].htlc(0), now=50.0) == first
+    rx.receive(payment.shards[1].htlc(1), now=2.0)
+    assert rx.receive(payment.shards[0].htlc(0), now=3.0) == Accepted(0, payment.set_id, 2000,
+                                                                      3000, 121.0)
+    # The duplicate did not restart the HTLC's timer.
+    assert rx.expire(121.0) == (Fail((0,), 23, R.MPP_TIMEOUT, payment.set_id),)
+
+
+def test_duplicate_of_a_settled_htlc_repeats_the_settle(rx: Receiver,
+                                                       rng: random.Random) -> None:
+    payment = make_payment(rng, [1000, 1000])
+    settle = feed(rx, payment)[-1]
+    for i, shard in enumerate(payment.shards):
+        assert rx.receive(shard.htlc(i), now=9.0) == settle
+    preimage = rng.randbytes(32)
+    keysend = rx.receive(keysend_htlc("k", preimage), now=1.0)
+    assert rx.receive(keysend_htlc("k", preimage), now=2.0) == keysend
+
+
+def test_duplicate_of_a_failed_htlc_repeats_its_failure(rx: Receiver,
+                                                       rng: random.Random) -> None:
+    payment = make_payment(rng, [1000, 1000])
+    rx.receive(payment.shards[0].htlc(0), now=0.0)
+    rx.expire(200.0)
+    assert rx.receive(payment.shards[0].htlc(0), now=201.0) == Fail(
+        (0,), 23, R.MPP_TIMEOUT, payment.set_id)
+    refused = payment.shards[1].htlc(1, amount_msat=1)
+    first = rx.receive(refused, now=1.0)
+    assert first == Fail((1,), 19, R.INCORRECT_HTLC_AMOUNT)
+    assert rx.receive(refused, now=2.0) == first
+
+
+def test_a_duplicate_id_is_answered_from_the_store_not_decided_again(
+        rx: Receiver, rng: random.Random) -> None:
+    payment = make_payment(rng, [1000, 1000])
+    rx.receive(payment.shards[0].htlc(0), now=0.0)
+    # Same id, other content: the HTLC is known, so this is a replay, not a second shard.
+    assert rx.receive(payment.shards[1].htlc(0), now=1.0) == Accepted(0, payment.set_id, 1000,
+                                                                      2000, 120.0)
