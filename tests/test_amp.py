@@ -18,7 +18,7 @@ from types import ModuleType
 
 import pytest
 
-from sphinxamp import amp
+from sphinxamp import amp, cli
 from sphinxamp.amp import (
     RouteHop,
     SeededRand,
@@ -33,9 +33,9 @@ from sphinxamp.amp import (
 )
 from sphinxamp.conformance import run_document
 from sphinxamp.crypto import public_key
-from sphinxamp.errors import EncodeError, InvalidOnionHmac, InvalidOnionPayload
+from sphinxamp.errors import EncodeError, InvalidOnionHmac
 from sphinxamp.payload import AmpRecord, HopPayload, PaymentData, decode_payload
-from sphinxamp.sphinx import peel_onion
+from sphinxamp.sphinx import OnionPacket, peel_onion
 from sphinxamp.tlv import ShortChannelId, TlvRecord, decode_stream
 
 
@@ -165,16 +165,6 @@ def test_tracker_retry_gets_fresh_hash_and_shares_still_xor_to_root() -> None:
         tracker.new_shard(0, last=False)
 
 
-def test_tracker_invariant_current_xor_live_shares_is_root() -> None:
-    tracker = ShardTracker(ROOT, b"\x01" * 32, b"\x02" * 32, 1, SeededRand(b"inv"))
-    live = {i: tracker.new_shard(i, last=False) for i in range(5)}
-    for dead in (1, 3):
-        tracker.cancel_shard(dead)
-        del live[dead]
-        shares = [s.child.share for s in live.values()]
-        assert xor_all([tracker.sharer.current, *shares]) == ROOT
-
-
 # --- records on the wire -------------------------------------------------------------------
 
 # lnd htlcswitch/hop/payload_test.go "final hop with amp": 0e 41 | 12×32 | 13×32 | 09, after
@@ -191,31 +181,8 @@ def test_lnd_amp_and_mpp_vectors_decode() -> None:
     assert payload.encode() == AMT_CLTV + LND_MPP + LND_AMP
 
 
-def test_amp_on_intermediate_hop_is_refused_at_the_record() -> None:
-    data = AMT_CLTV + bytes.fromhex("0608" "0000000000000001") + LND_AMP
-    with pytest.raises(InvalidOnionPayload) as info:
-        decode_payload(data, "intermediate")
-    assert info.value.tlv_type == 14 and info.value.offset == len(data) - len(LND_AMP)
-
-
-@pytest.mark.parametrize(("tail", "reason"), [
-    (b"\x00", "truncated_int_not_minimal"),          # leading zero byte
-    (b"\x00\x00\x00\x00", "truncated_int_not_minimal"),  # index 0 written in 4 bytes
-    (b"\x01\x02\x03\x04\x05", "length_above_fixed_size"),  # 69 bytes
-])
-def test_malformed_amp_records(tail: bytes, reason: str) -> None:
-    value = b"\x12" * 32 + b"\x13" * 32 + tail
-    data = AMT_CLTV + bytes([0x0E, len(value)]) + value
-    with pytest.raises(InvalidOnionPayload) as info:
-        decode_payload(data, "final")
-    assert (info.value.tlv_type, info.value.reason) == (14, reason)
-
-
-def test_amp_record_of_63_bytes_is_refused() -> None:
-    data = AMT_CLTV + bytes([0x0E, 63]) + b"\x12" * 63
-    with pytest.raises(InvalidOnionPayload) as info:
-        decode_payload(data, "final")
-    assert (info.value.tlv_type, info.value.reason) == (14, "length_below_fixed_size")
+# Intermediate-hop AMP/MPP, lengths 63/69 and non-minimal child_index are cases of
+# vectors/amp.json, run below.
 
 
 def test_amp_without_mpp_parses_but_is_never_built() -> None:
@@ -410,3 +377,50 @@ def test_every_amp_vector_can_fail() -> None:
         bad = {**case, "expect": _tamper(case["expect"])}
         result = run_document({**doc, "cases": [bad]})[0]
         assert not result.passed, f"{case['id']} passed with {bad['expect']}"
+
+
+# --- CLI: sphinxamp amp derive / split / pay -----------------------------------------------
+
+
+def cli_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object]]:
+    status = cli.main([*argv, "--json"])
+    return status, json.loads(capsys.readouterr().out)
+
+
+def test_cli_derive_and_split(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out = cli_json(capsys, "amp", "derive", "--root", ROOT.hex(), "--share",
+                           SHARE.hex(), "--index", "258")
+    preimage, hsh = lnd_child(ROOT, SHARE, 258)
+    assert (status, out) == (0, {"preimage": preimage.hex(), "hash": hsh.hex()})
+    status, out = cli_json(capsys, "amp", "split", "--root", ROOT.hex(), "--parts", "4")
+    shares = [bytes.fromhex(s) for s in out["shares"]]  # type: ignore[attr-defined]
+    assert status == 0 and len(shares) == 4 and xor_all(shares) == ROOT
+    status, out = cli_json(capsys, "amp", "derive", "--root", ROOT.hex(), "--share",
+                           SHARE.hex(), "--index", str(1 << 32))
+    assert (status, out["error"], out["reason"]) == (1, "EncodeError", "range")
+
+
+def test_cli_pay_over_three_routes(capsys: pytest.CaptureFixture[str]) -> None:
+    routes = ["direct", f"{PUB['n1'].hex()}@1x2x3",
+              f"{PUB['n2'].hex()}@4x5x6,{PUB['n3'].hex()}@7x8x9"]
+    args = ["amp", "pay", "--dest", PUB["dest"].hex(), "--amount-msat", "30000", "--parts", "3",
+            "--seed", "01", "--height", "700", "--data", "7629168=6869"]
+    for route in routes:
+        args += ["--route", route]
+    status, out = cli_json(capsys, *args)
+    assert status == 0 and out["final_cltv_expiry"] == 718  # 700 + BOLT 11's default 18
+    root = bytes.fromhex(out["root"])  # type: ignore[arg-type]
+    for shard, hops in zip(out["shards"], ([], ["n1"], ["n2", "n3"]), strict=True):  # type: ignore[call-overload]
+        assert shard["route"] == [PUB[n].hex() for n in [*hops, "dest"]]
+        packet = OnionPacket.parse(bytes.fromhex(shard["onion"]))
+        for name in [*hops, "dest"]:
+            peeled = peel_onion(packet, KEYS[name], bytes.fromhex(shard["payment_hash"]))
+            packet = peeled.next_packet  # type: ignore[assignment]
+        final = decode_payload(peeled.payload, "final")
+        assert final.amp is not None and final.custom_records == (TlvRecord(7629168, b"hi"),)
+        assert final.payment_data == PaymentData(bytes.fromhex(out["payment_addr"]), 30_000)
+        assert lnd_child(root, final.amp.root_share, final.amp.child_index)[1].hex() \
+            == shard["payment_hash"]
+    assert cli_json(capsys, *args)[1] == out  # --seed: the same payment again
+    status, err = cli_json(capsys, *args[:-2])  # two routes for three shards
+    assert (status, err["reason"]) == (1, "bad_route")

@@ -16,7 +16,7 @@ from ..errors import SphinxampError
 from ._common import emit_error
 
 # Command groups, in the order `--help` lists them.
-COMMAND_MODULES = ("onion", "payload", "tlv", "vectors", "demo", "bench")
+COMMAND_MODULES = ("onion", "payload", "tlv", "amp", "vectors", "demo", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

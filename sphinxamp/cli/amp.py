@@ -1,0 +1,205 @@
+"""`sphinxamp amp`: derive AMP children, split roots, build AMP payments (and receive them)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from ..amp import (
+    AmpPayment,
+    Rand,
+    RouteHop,
+    SeededRand,
+    ShardRoute,
+    build_amp_payment,
+    derive_child,
+    split_amount,
+    split_root,
+)
+from ..custom_records import parse_custom_records
+from ..errors import DecodeError
+from ..tlv import ShortChannelId
+from ._common import add_json_flag, emit_json, read_hex
+from .amp_receive import register_receive
+
+BOLT11_DEFAULT_FINAL_CLTV_DELTA = 18  # BOLT 11: `c` when the invoice has none
+
+PAY_DESCRIPTION = """\
+Build an AMP payment: one onion per shard, each shard with its own payment hash (lnd's
+child hash), every final payload holding the shard's AMP record (share, set_id, random
+child_index) and the payment's MPP record (payment_addr, total). Without --payment-addr the
+payment is spontaneous and the address is drawn at random.
+
+--route PUBKEY[@SCID][,PUBKEY[@SCID]...] lists the forwarding nodes of one route in order
+(SCID as BLOCKxTXxOUTPUT, the channel that node forwards over; default 0x0x0), or `direct`.
+Give it once (every shard takes that route) or once per shard. Each forwarding node charges
+--hop-fee-base-msat + --hop-fee-ppm and --hop-cltv-delta.
+
+--json prints {"dest", "total_msat", "root", "set_id", "payment_addr", "final_cltv_expiry",
+"shards": [{"payment_hash", "amount_msat", "share", "child_index", "route",
+"htlc_amount_msat", "htlc_cltv_expiry", "onion"}]}: "route" is the node ids from the first
+hop to the destination; the HTLC fields are what the sender offers the first hop.
+--seed makes every random choice (root, set_id, shares, indices, session keys) reproducible;
+never use it for a real payment.
+"""
+
+
+def register(subparsers: Any) -> None:
+    group = subparsers.add_parser("amp", help="AMP: derive, split, pay, receive")
+    sub = group.add_subparsers(dest="amp_command", metavar="ACTION", required=True)
+    derive = sub.add_parser("derive", help="child preimage and hash of a share and index",
+                            description="preimage = SHA256(root ‖ share ‖ be32(index)), "
+                            "hash = SHA256(preimage) (lnd amp/child.go)")
+    derive.add_argument("--root", required=True, metavar="HEX", help="32-byte root")
+    derive.add_argument("--share", required=True, metavar="HEX", help="32-byte share")
+    derive.add_argument("--index", required=True, type=int, metavar="N", help="child_index")
+    add_json_flag(derive)
+    derive.set_defaults(handler=run_derive)
+
+    split = sub.add_parser("split", help="split a root into random shares that XOR to it")
+    split.add_argument("--root", required=True, metavar="HEX", help="32-byte root")
+    split.add_argument("--parts", required=True, type=int, metavar="N")
+    split.add_argument("--seed", metavar="HEX", help="reproducible shares (tests only)")
+    add_json_flag(split)
+    split.set_defaults(handler=run_split)
+
+    pay = sub.add_parser("pay", help="build the onions of an AMP payment",
+                         description=PAY_DESCRIPTION,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    _pay_arguments(pay)
+    add_json_flag(pay)
+    pay.set_defaults(handler=run_pay)
+    register_receive(sub)
+
+
+def _pay_arguments(pay: argparse.ArgumentParser) -> None:
+    pay.add_argument("--dest", required=True, metavar="PUBKEY", help="destination node id")
+    pay.add_argument("--amount-msat", required=True, type=int, metavar="N", help="total")
+    pay.add_argument("--parts", required=True, type=int, metavar="N", help="number of shards")
+    pay.add_argument("--route", action="append", default=[], metavar="ROUTE",
+                     help="PUBKEY[@SCID][,...] or `direct` (repeatable)")
+    pay.add_argument("--payment-addr", metavar="HEX", help="the invoice's payment_addr")
+    pay.add_argument("--payment-metadata", metavar="HEX", help="carried on every shard")
+    pay.add_argument("--data", action="append", default=[], metavar="TYPE=HEX[,...]",
+                     help="custom records (type >= 65536), as lncli --data")
+    pay.add_argument("--height", type=int, default=0, metavar="N",
+                     help="current block height (default: %(default)s)")
+    pay.add_argument("--final-cltv-delta", type=int, default=BOLT11_DEFAULT_FINAL_CLTV_DELTA,
+                     metavar="N", help="receiver's final cltv delta (default: %(default)s)")
+    pay.add_argument("--hop-fee-base-msat", type=int, default=0, metavar="N")
+    pay.add_argument("--hop-fee-ppm", type=int, default=0, metavar="N")
+    pay.add_argument("--hop-cltv-delta", type=int, default=40, metavar="N",
+                     help="each forwarding node's cltv_expiry_delta (default: %(default)s)")
+    pay.add_argument("--seed", "--session-seed", dest="seed", metavar="HEX",
+                     help="reproducible randomness (tests and demos only)")
+
+
+def _rand(seed: str | None) -> Rand:
+    return os.urandom if seed is None else SeededRand(read_hex(seed, "seed"))
+
+
+def run_derive(args: argparse.Namespace) -> int:
+    child = derive_child(read_hex(args.root, "root"), read_hex(args.share, "share"), args.index)
+    if args.json:
+        emit_json({"preimage": child.preimage.hex(), "hash": child.hash.hex()})
+    else:
+        sys.stdout.write(f"preimage {child.preimage.hex()}\nhash     {child.hash.hex()}\n")
+    return 0
+
+
+def run_split(args: argparse.Namespace) -> int:
+    shares = split_root(read_hex(args.root, "root"), args.parts, _rand(args.seed))
+    if args.json:
+        emit_json({"shares": [s.hex() for s in shares]})
+    else:
+        sys.stdout.write("".join(f"{s.hex()}\n" for s in shares))
+    return 0
+
+
+def _bad(value: str, field: str, why: str) -> DecodeError:
+    return DecodeError(f"{field} {value!r}: {why}", field=field, reason=f"bad_{field}")
+
+
+def parse_scid(text: str) -> ShortChannelId:
+    parts = text.lower().split("x")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise _bad(text, "short_channel_id", "expected BLOCKxTXxOUTPUT")
+    block, tx, out = (int(p) for p in parts)
+    if block >= 1 << 24 or tx >= 1 << 24 or out >= 1 << 16:
+        raise _bad(text, "short_channel_id", "a field is out of range")
+    return ShortChannelId(block, tx, out)
+
+
+def parse_route(text: str, args: argparse.Namespace) -> tuple[RouteHop, ...]:
+    if text.strip().lower() == "direct":
+        return ()
+    hops = []
+    for item in text.split(","):
+        node, _, scid = item.strip().partition("@")
+        hops.append(RouteHop(read_hex(node, "route"), parse_scid(scid or "0x0x0"),
+                             args.hop_fee_base_msat, args.hop_fee_ppm, args.hop_cltv_delta))
+    return tuple(hops)
+
+
+def parse_data(items: list[str]) -> list[tuple[int, bytes]]:
+    out = []
+    for item in (part for text in items for part in text.split(",") if part.strip()):
+        rtype, eq, value = item.partition("=")
+        if not eq or not rtype.strip().isdigit():
+            raise _bad(item, "data", "expected TYPE=HEX")
+        out.append((int(rtype), read_hex(value, "data")))
+    return out
+
+
+def shard_routes(args: argparse.Namespace) -> list[ShardRoute]:
+    amounts = split_amount(args.amount_msat, args.parts)
+    routes = [parse_route(text, args) for text in args.route] or [()]
+    if len(routes) == 1:
+        routes *= args.parts
+    if len(routes) != args.parts:
+        raise DecodeError(f"{len(args.route)} routes for {args.parts} shards: give one route "
+                          "or one per shard", field="route", reason="bad_route")
+    return [ShardRoute(hops, amount) for hops, amount in zip(routes, amounts, strict=True)]
+
+
+def run_pay(args: argparse.Namespace) -> int:
+    dest = read_hex(args.dest, "dest")
+    final_cltv = args.height + args.final_cltv_delta
+    payment = build_amp_payment(
+        dest, args.amount_msat, shard_routes(args), final_cltv_expiry=final_cltv,
+        payment_addr=None if args.payment_addr is None else read_hex(args.payment_addr,
+                                                                     "payment_addr"),
+        payment_metadata=None if args.payment_metadata is None else read_hex(
+            args.payment_metadata, "payment_metadata"),
+        custom_records=parse_custom_records(parse_data(args.data)), rand=_rand(args.seed))
+    view = payment_json(payment, final_cltv)
+    if args.json:
+        emit_json(view)
+        return 0
+    lines = [f"AMP payment of {payment.total_msat} msat to {dest.hex()} in "
+             f"{len(payment.shards)} shards", f"set_id       {payment.set_id.hex()}",
+             f"payment_addr {payment.payment_addr.hex()}"]
+    for i, shard in enumerate(view["shards"]):
+        lines.append(f"shard {i}: {shard['amount_msat']} msat, hash {shard['payment_hash']}, "
+                     f"child_index {shard['child_index']}, {len(shard['route'])} hop(s), "
+                     f"first HTLC {shard['htlc_amount_msat']} msat until "
+                     f"{shard['htlc_cltv_expiry']}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def payment_json(payment: AmpPayment, final_cltv_expiry: int) -> dict[str, Any]:
+    return {
+        "dest": payment.dest.hex(), "total_msat": payment.total_msat,
+        "root": payment.root.hex(), "set_id": payment.set_id.hex(),
+        "payment_addr": payment.payment_addr.hex(), "final_cltv_expiry": final_cltv_expiry,
+        "shards": [{
+            "payment_hash": s.payment_hash.hex(), "amount_msat": s.amount_msat,
+            "share": s.child.share.hex(), "child_index": s.child.child_index,
+            "route": [h.pubkey.hex() for h in s.route] + [payment.dest.hex()],
+            "htlc_amount_msat": s.htlc_amount_msat, "htlc_cltv_expiry": s.htlc_cltv_expiry,
+            "onion": s.onion.to_bytes().hex(),
+        } for s in payment.shards],
+    }
