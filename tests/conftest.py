@@ -24,7 +24,7 @@ _DATABASE = DirectoryBasedExampleDatabase(
 
 settings.register_profile(
     "ci",
-    max_examples=60,
+    max_examples=100,
     deadline=None,
     print_blob=True,
     database=_DATABASE,

@@ -524,3 +524,41 @@ def test_invalid_path_key(path_key: bytes) -> None:
     with pytest.raises(InvalidOnionBlinding) as info:
         peel_onion(two_hop_packet(), NODE_KEYS[0], AD, path_key=path_key)
     assert info.value.failure_code == 0xC018
+
+
+class CountingStream:
+    """Wraps the rho keystream to count the bytes a peel draws from it."""
+
+    def __init__(self, inner: object, log: list[int]) -> None:
+        self.inner, self.log = inner, log
+
+    def update(self, data: bytes) -> bytes:
+        self.log.append(len(data))
+        return self.inner.update(data)  # type: ignore[attr-defined,no-any-return]
+
+
+def count_keystream(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    log: list[int] = []
+    real = sphinxamp.crypto.chacha20_encryptor
+    monkeypatch.setattr(sphinxamp.crypto, "chacha20_encryptor",
+                        lambda key: CountingStream(real(key), log))
+    return log
+
+
+def test_frame_past_the_area_reads_nothing_beyond_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = sealed(b"\xfd\x04\xf2" + bytes(1297))
+    log = count_keystream(monkeypatch)
+    with pytest.raises(InvalidOnionPayload):
+        peel_onion(raw, NODE_KEYS[0], AD)
+    assert sum(log) == 1300
+
+
+def test_forwarding_hop_draws_only_its_frame_beyond_the_area(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    raw = two_hop_packet()
+    log = count_keystream(monkeypatch)
+    hop = peel_onion(raw, NODE_KEYS[0], AD)
+    assert hop.next_packet is not None
+    # the frame is 1 + 14 + 32 = 47 bytes: the next hop_payloads need 47 fresh keystream bytes
+    assert sum(log) == 1300 + 47
