@@ -217,6 +217,18 @@ def _blinded_node_key(node_key: bytes, path_key: bytes) -> bytes:
     return crypto.scalar_mul(node_key, factor)
 
 
+def _unpack(packet: OnionPacket) -> tuple[bytes, bytes, bytes, crypto.PubKey]:
+    """A framed packet's fields, checked in `_frame`'s order; its parsed key is reused."""
+    if packet.version != VERSION:
+        raise InvalidOnionVersion(f"onion version {packet.version} is not {VERSION}",
+                                  field="version", offset=0, reason="unknown_version")
+    key = packet._key if packet._key is not None else crypto.parse_point(packet.public_key)
+    if key is None:
+        raise InvalidOnionKey("onion public_key is not a valid point", field="public_key",
+                              offset=1, reason="invalid_point")
+    return packet.public_key, packet.hop_payloads, packet.hmac, key
+
+
 def _payload_error(message: str, offset: int, reason: str) -> InvalidOnionPayload:
     return InvalidOnionPayload(message, field="hop_payloads", offset=offset, reason=reason)
 
@@ -233,16 +245,7 @@ def peel_onion(
     """Remove one layer (BOLT 4 › Onion Decryption): version, key, HMAC — in that order — then
     the hop's frame. At the final hop the next ephemeral key is never computed."""
     if isinstance(packet, OnionPacket):
-        public_key, hop_payloads, tag, key = (
-            packet.public_key, packet.hop_payloads, packet.hmac, packet._key)
-        if packet.version != VERSION:
-            raise InvalidOnionVersion(f"onion version {packet.version} is not {VERSION}",
-                                      field="version", offset=0, reason="unknown_version")
-        if key is None:
-            key = crypto.parse_point(public_key)
-        if key is None:
-            raise InvalidOnionKey("onion public_key is not a valid point", field="public_key",
-                                  offset=1, reason="invalid_point")
+        public_key, hop_payloads, tag, key = _unpack(packet)
     else:  # straight from the wire: no intermediate OnionPacket is built
         public_key, hop_payloads, tag, key = _frame(packet, payload_area)
     if path_key is not None:
