@@ -19,12 +19,12 @@ import json
 import _common
 
 from sphinxamp import custom_records
-from sphinxamp.amp import build_route_onion
 from sphinxamp.bigsize import encode_bigsize
 from sphinxamp.crypto import public_key
 from sphinxamp.errors import EncodeError, InvalidOnionPayload, PaymentError
 from sphinxamp.keysend import verify_keysend
 from sphinxamp.payload import KEYSEND_TYPE, HopPayload, decode_payload
+from sphinxamp.route import build_route_onion
 
 DEST = public_key(b"\x07" * 32)
 SESSION_KEY = b"\x41" * 32

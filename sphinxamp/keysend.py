@@ -16,9 +16,10 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .amp import Rand, RouteHop, RouteOnion, build_route_onion
+from .amp import Rand
 from .errors import EncodeError, PaymentError
 from .payload import KEYSEND_TYPE, HopPayload
+from .route import RouteHop, RouteOnion, build_route_onion
 from .tlv import TlvRecord
 
 PREIMAGE_SIZE = 32

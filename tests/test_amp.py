@@ -18,9 +18,8 @@ from types import ModuleType
 
 import pytest
 
-from sphinxamp import amp, cli
+from sphinxamp import amp, cli, route
 from sphinxamp.amp import (
-    RouteHop,
     SeededRand,
     ShardRoute,
     ShardTracker,
@@ -35,6 +34,7 @@ from sphinxamp.conformance import run_document
 from sphinxamp.crypto import public_key
 from sphinxamp.errors import EncodeError, InvalidOnionHmac
 from sphinxamp.payload import AmpRecord, HopPayload, PaymentData, decode_payload
+from sphinxamp.route import RouteHop
 from sphinxamp.sphinx import OnionPacket, peel_onion
 from sphinxamp.tlv import ShortChannelId, TlvRecord, decode_stream
 
@@ -190,7 +190,7 @@ def test_amp_without_mpp_parses_but_is_never_built() -> None:
     assert payload.payment_data is None and payload.amp is not None
     dest = public_key(b"\x05" * 32)
     with pytest.raises(EncodeError) as info:
-        amp.build_route_onion(dest, (), payload, b"\x00" * 32, b"\x41" * 32)
+        route.build_route_onion(dest, (), payload, b"\x00" * 32, b"\x41" * 32)
     assert info.value.reason == "amp_without_mpp"
 
 
@@ -405,8 +405,8 @@ def test_cli_pay_over_three_routes(capsys: pytest.CaptureFixture[str]) -> None:
               f"{PUB['n2'].hex()}@4x5x6,{PUB['n3'].hex()}@7x8x9"]
     args = ["amp", "pay", "--dest", PUB["dest"].hex(), "--amount-msat", "30000", "--parts", "3",
             "--seed", "01", "--height", "700", "--data", "7629168=6869"]
-    for route in routes:
-        args += ["--route", route]
+    for spec in routes:
+        args += ["--route", spec]
     status, out = cli_json(capsys, *args)
     assert status == 0 and out["final_cltv_expiry"] == 718  # 700 + BOLT 11's default 18
     root = bytes.fromhex(out["root"])  # type: ignore[arg-type]

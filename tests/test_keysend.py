@@ -6,11 +6,12 @@ import hashlib
 
 import pytest
 
-from sphinxamp.amp import RouteHop, SeededRand
+from sphinxamp.amp import SeededRand
 from sphinxamp.crypto import public_key
 from sphinxamp.errors import EncodeError, PaymentError
 from sphinxamp.keysend import build_keysend_payment, keysend_payload, verify_keysend
 from sphinxamp.payload import AmpRecord, HopPayload, PaymentData, decode_payload
+from sphinxamp.route import RouteHop
 from sphinxamp.sphinx import peel_onion
 from sphinxamp.tlv import ShortChannelId, TlvRecord
 

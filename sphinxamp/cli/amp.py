@@ -10,7 +10,6 @@ from typing import Any
 from ..amp import (
     AmpPayment,
     Rand,
-    RouteHop,
     SeededRand,
     ShardRoute,
     build_amp_payment,
@@ -20,6 +19,7 @@ from ..amp import (
 )
 from ..custom_records import parse_custom_records
 from ..errors import DecodeError
+from ..route import RouteHop
 from ..tlv import ShortChannelId
 from ._common import add_json_flag, emit_json, read_hex
 from .amp_receive import register_receive

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import crypto
-from ..amp import RouteHop, RouteOnion, build_route_onion
 from ..payload import HopPayload, PaymentData, Role, decode_payload
+from ..route import RouteHop, RouteOnion, build_route_onion
 from ..sphinx import OnionPacket, peel_onion
 from ..tlv import ShortChannelId
 from . import render

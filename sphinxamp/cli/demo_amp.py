@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import crypto
-from ..amp import AmpPayment, BuiltShard, RouteHop, SeededRand, ShardRoute, build_amp_payment
+from ..amp import AmpPayment, BuiltShard, SeededRand, ShardRoute, build_amp_payment
 from ..payload import HopPayload, Role, decode_payload
 from ..receiver import Accepted, Decision, Fail, IncomingHtlc, Receiver, Settle
 from ..receiver_store import SqliteStore
+from ..route import RouteHop
 from ..sphinx import OnionPacket, peel_onion
 from ..tlv import ShortChannelId
 
