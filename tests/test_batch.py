@@ -109,7 +109,7 @@ def test_mismatched_lengths_are_refused() -> None:
 def _error_classes() -> list[type[SphinxampError]]:
     found = [c for _, c in inspect.getmembers(errors_module, inspect.isclass)
              if issubclass(c, SphinxampError)]
-    return [*found, InvalidSecret, ReplayedOnion]
+    return list(dict.fromkeys([*found, InvalidSecret, ReplayedOnion]))
 
 
 @pytest.mark.parametrize("cls", _error_classes(), ids=lambda c: c.__name__)
