@@ -18,7 +18,7 @@ from coincurve.flags import EC_COMPRESSED
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from .errors import SphinxampError
+from .errors import InvalidSecret
 
 _CTX = GLOBAL_CONTEXT.ctx
 # RFC 8439 ChaCha20 as cryptography takes it: 4-byte block counter (0) ‖ 96-bit zero nonce.
@@ -35,10 +35,6 @@ KEY_AMMAGEXT = b"ammagext"
 KEY_BLINDED_NODE_ID = b"blinded_node_id"
 
 PubKey = Any  # a cffi `secp256k1_pubkey *`; opaque outside this module
-
-
-class InvalidSecret(SphinxampError):
-    """A private key or scalar that is zero or not below the curve order."""
 
 
 def sha256(data: bytes) -> bytes:

@@ -140,6 +140,10 @@ class InvalidOnionPayload(DecodeError):
     failure_code = INVALID_ONION_PAYLOAD
 
 
+class InvalidSecret(SphinxampError):
+    """A private key or scalar that is not 32 bytes, zero, or not below the curve order."""
+
+
 class PaymentError(SphinxampError):
     """A final-hop payment refused at the receiver (wire code PERM|15 unless stated)."""
 

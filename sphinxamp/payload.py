@@ -104,10 +104,13 @@ _REQUIRED = {
     Role.BLINDED_FINAL: (2, 4, 10, 18),
 }
 _FORBIDDEN = {
-    # Outside a blinded route a path key or blinded data is an error; payment_data, AMP,
-    # metadata and total_amount_msat are final-hop records.
-    Role.INTERMEDIATE: frozenset({8, 10, 12, 14, 16, 18, KEYSEND_TYPE}),
-    Role.FINAL: frozenset({6, 10, 12, 18}),
+    # Outside a blinded route a path key or blinded data is an error. A forwarding node
+    # refuses payment_data (BOLT 4: "MUST NOT include payment_data" for non-final hops) and,
+    # as lnd does, the AMP record; a final node refuses short_channel_id. Records neither
+    # BOLT 4 nor lnd's reader refuses (metadata, total_amount_msat, custom records on a
+    # forwarding hop) are let through, so no onion another node accepts is refused here.
+    Role.INTERMEDIATE: frozenset({8, 10, 12, 14}),
+    Role.FINAL: frozenset({6, 10, 12}),
 }
 # Inside a blinded route the payload may hold nothing but these ("MUST return an error if the
 # payload contains other tlv fields than …"), unknown records included.
@@ -194,7 +197,7 @@ def decode_payload(
     unknown = tuple(r for r in decoded.unknown if r.type < CUSTOM_RECORD_START)
     payload = HopPayload(**kwargs, custom_records=custom, unknown_records=unknown)
     if role is not None:
-        _check_role(Role(role), decoded.offsets, base + len(raw), path_key_from_htlc)
+        _check_role(parse_role(role), decoded.offsets, base + len(raw), path_key_from_htlc)
     return payload
 
 
@@ -213,7 +216,7 @@ def validate_role(
     (offsets are those of `payload.encode()`)."""
     raw = payload.encode()
     offsets = HOP_PAYLOAD_SCHEMA.decode(raw).offsets
-    _check_role(Role(role), offsets, len(raw), path_key_from_htlc)
+    _check_role(parse_role(role), offsets, len(raw), path_key_from_htlc)
 
 
 def _check_role(
@@ -245,7 +248,9 @@ def _check_role(
             raise _violation("omitted", rtype, role, missing_at(rtype))
 
 
-def parse_role(value: str) -> Role:
+def parse_role(value: Role | str) -> Role:
+    if isinstance(value, Role):
+        return value
     try:
         return Role(value)
     except ValueError:

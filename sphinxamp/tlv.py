@@ -105,7 +105,7 @@ def encode_stream(records: Iterable[TlvRecord]) -> bytes:
                 f"type {rec.type} after {last}: types must strictly increase",
                 field="type",
                 tlv_type=rec.type,
-                reason="not_strictly_increasing",
+                reason="duplicate_type" if rec.type == last else "not_strictly_increasing",
             )
         parts += (encode_bigsize(rec.type), encode_bigsize(len(rec.value)), rec.value)
         last = rec.type
@@ -343,7 +343,13 @@ class TlvSchema:
         return DecodedTlv(values, tuple(unknown), offsets)
 
     def encode(self, values: Mapping[int, Any], unknown: Iterable[TlvRecord] = ()) -> bytes:
-        records = [TlvRecord(t, self.specs[t].codec.encode(v)) for t, v in values.items()]
+        records = []
+        for rtype, value in values.items():
+            spec = self.specs.get(rtype)
+            if spec is None:
+                raise EncodeError(f"type {rtype} is not a record of {self.name}",
+                                  field="type", tlv_type=rtype, reason="unknown_type")
+            records.append(TlvRecord(rtype, spec.codec.encode(value)))
         records.extend(unknown)
         records.sort(key=lambda r: r.type)
         return encode_stream(records)

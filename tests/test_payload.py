@@ -347,6 +347,32 @@ def test_parse_role_refuses_unknown_names() -> None:
     assert info.value.reason == "unknown_role"
 
 
+@pytest.mark.parametrize("role", ["relay", "FINAL", ""])
+def test_decode_payload_refuses_unknown_role_names_with_a_typed_error(role: str) -> None:
+    from sphinxamp.errors import DecodeError
+
+    with pytest.raises(DecodeError) as info:
+        decode_payload(h("02 00 | 04 00"), role)
+    assert info.value.reason == "unknown_role"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "10 02 abcd",  # payment_metadata: BOLT 4 puts it on the final hop but no reader refuses it
+        "12 01 07",  # total_amount_msat
+        "ff 00000001 46c6616c 20" + "33" * 32,  # the keysend record (custom range)
+    ],
+)
+def test_intermediate_lets_through_records_no_reader_is_told_to_refuse(extra: str) -> None:
+    payload = decode_payload(h("02 00 | 04 00 | " + SCID + " | " + extra), Role.INTERMEDIATE)
+    assert payload.short_channel_id is not None
+
+
+def test_final_lets_through_total_amount_msat_outside_a_blinded_route() -> None:
+    payload = decode_payload(h("02 01 05 | 04 01 06 | 12 01 07"), Role.FINAL)
+    assert payload.total_amount_msat == 7
+
 # --- encode, round trips, validate_role ----------------------------------------------------------
 
 

@@ -14,7 +14,6 @@ from coincurve import PublicKey
 
 import sphinxamp.crypto
 import sphinxamp.sphinx
-from sphinxamp.crypto import InvalidSecret
 from sphinxamp.errors import (
     BadOnionError,
     DecodeError,
@@ -24,6 +23,7 @@ from sphinxamp.errors import (
     InvalidOnionKey,
     InvalidOnionPayload,
     InvalidOnionVersion,
+    InvalidSecret,
     SphinxampError,
 )
 from sphinxamp.payload import Role, decode_payload

@@ -162,6 +162,15 @@ def test_encode_refuses_unordered_or_duplicate(records: list[TlvRecord], tlv_typ
     assert info.value.tlv_type == tlv_type
 
 
+def test_encode_names_a_duplicate_as_decode_does() -> None:
+    with pytest.raises(EncodeError) as info:
+        encode_stream([TlvRecord(5, b""), TlvRecord(5, b"x")])
+    assert info.value.reason == "duplicate_type"
+    with pytest.raises(EncodeError) as info:
+        encode_stream([TlvRecord(6, b""), TlvRecord(5, b"x")])
+    assert info.value.reason == "not_strictly_increasing"
+
+
 def test_encode_refuses_type_beyond_bigsize() -> None:
     with pytest.raises(EncodeError):
         encode_stream([TlvRecord(2**64, b"")])
@@ -247,6 +256,12 @@ def test_schema_encode_sorts_known_and_unknown() -> None:
 def test_schema_encode_refuses_unknown_colliding_with_known() -> None:
     with pytest.raises(EncodeError):
         N1.encode({1: 5}, [TlvRecord(1, b"\x05")])
+
+
+def test_schema_encode_refuses_a_type_it_does_not_know() -> None:
+    with pytest.raises(EncodeError) as info:
+        N1.encode({9: b"\x01"})
+    assert (info.value.tlv_type, info.value.reason) == (9, "unknown_type")
 
 
 def test_schema_name_of() -> None:
