@@ -21,6 +21,7 @@ from ..route import RouteHop, RouteOnion, build_route_onion
 from ..sphinx import OnionPacket, peel_onion
 from ..tlv import ShortChannelId
 from . import render
+from .demo_amp import amp_section
 
 NODE_KEYS = tuple(bytes([0x41 + i]) * 32 for i in range(5))
 NODE_IDS = tuple(crypto.public_key(k) for k in NODE_KEYS)
@@ -118,7 +119,7 @@ def payment_section() -> list[str]:
     return lines
 
 
-SECTIONS: tuple[Section, ...] = (payment_section,)
+SECTIONS: tuple[Section, ...] = (payment_section, amp_section)
 
 
 def run(args: argparse.Namespace) -> int:
