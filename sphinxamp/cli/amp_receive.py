@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import DecodeError, SphinxampError
 from ..payload import Role, decode_payload
 from ..receiver import DEFAULT_HOLD_SECONDS, Accepted, Decision, IncomingHtlc, Receiver, Settle
-from ..receiver_store import MAX_INT_ID, MemoryStore, SqliteStore, Store
+from ..receiver_store import MemoryStore, SqliteStore, Store, check_htlc_id
 
 LINE_FORMAT = """\
 input, one JSON object a line (blank lines are skipped):
@@ -127,12 +127,12 @@ def serve(receiver: Receiver, lines: Iterable[str], write: Callable[[dict[str, A
 
 
 def _id_of(text: str) -> dict[str, Any]:
+    """The line's htlc_id, when it has a valid one, so a refusal can name its HTLC."""
     try:
         obj = json.loads(text)
-    except (ValueError, RecursionError):
+        return {"htlc_id": check_htlc_id(obj["htlc_id"])}
+    except (ValueError, RecursionError, TypeError, KeyError):
         return {}
-    value = obj.get("htlc_id") if isinstance(obj, dict) else None
-    return {"htlc_id": value} if isinstance(value, str | int) else {}
 
 
 def _refuse(message: str, field: str, reason: str) -> DecodeError:
@@ -180,11 +180,11 @@ def parse_line(text: str) -> HtlcLine | TickLine:
         raise _refuse("a JSON object is required", "line", "not_json")
     if "tick" in obj:
         return TickLine(_time(obj, "tick"))
-    htlc_id = obj.get("htlc_id")
-    if not (isinstance(htlc_id, str) or (isinstance(htlc_id, int) and not isinstance(
-            htlc_id, bool) and 0 <= htlc_id <= MAX_INT_ID)):
+    try:
+        htlc_id = check_htlc_id(obj.get("htlc_id"))
+    except ValueError:
         raise _refuse("htlc_id: text or an integer in 0..2^63-1 is required", "htlc_id",
-                      "range")
+                      "range") from None
     payment_hash = _hex(obj, "payment_hash", 32)
     amount = _int(obj, "amount_msat", 1 << 64)
     cltv = _int(obj, "cltv_expiry", 1 << 32)
