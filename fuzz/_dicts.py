@@ -29,6 +29,7 @@ _EXTRA = {
     "onion_packet": _POINTS,
     "peel_raw": {**_POINTS, "ad_len_32": "20", "flags_message": "01", "flags_blinded": "02"},
     "peel_reseal": {"flags_message": "01", "flags_blinded": "02", "hmac_nonzero": "5a" * 32},
+    "amp_records": {"mpp_len_40": "28", "amp_len_68": "44", "keysend_len": "20"},
 }
 
 
