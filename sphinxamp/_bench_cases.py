@@ -66,22 +66,31 @@ def final_payload() -> bytes:
     ).encode()
 
 
-def bare_tlv_split(data: bytes) -> dict[int, bytes]:
-    """The least a Python decoder can do: split type/length/value, no checks, no typing."""
-    out, pos, end = {}, 0, len(data)
+def _bare_bigsize(data: bytes, pos: int) -> tuple[int, int]:
+    first = data[pos]
+    if first < 0xFD:
+        return first, pos + 1
+    n = 2 if first == 0xFD else 4 if first == 0xFE else 8
+    return int.from_bytes(data[pos + 1 : pos + 1 + n], "big"), pos + 1 + n
+
+
+def bare_tlv_split(data: bytes) -> list[tuple[int, int, int]]:
+    """The least a Python decoder can do: find each record's (type, value start, value end);
+    no checks, no typing. The one-byte BigSize of nearly every type and length is inline."""
+    out, pos, end = [], 0, len(data)
     while pos < end:
-        values = []
-        for _ in range(2):
-            first = data[pos]
-            if first < 0xFD:
-                values.append(first)
-                pos += 1
-            else:
-                n = 2 if first == 0xFD else 4 if first == 0xFE else 8
-                values.append(int.from_bytes(data[pos + 1 : pos + 1 + n], "big"))
-                pos += 1 + n
-        out[values[0]] = data[pos : pos + values[1]]
-        pos += values[1]
+        rtype = data[pos]
+        if rtype < 0xFD:
+            pos += 1
+        else:
+            rtype, pos = _bare_bigsize(data, pos)
+        length = data[pos]
+        if length < 0xFD:
+            pos += 1
+        else:
+            length, pos = _bare_bigsize(data, pos)
+        out.append((rtype, pos, pos + length))
+        pos += length
     return out
 
 
