@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import enum
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from .amp import derive_child, reconstruct_root
@@ -176,11 +177,25 @@ class Receiver:
     def receive(self, htlc: IncomingHtlc, *, now: float, height: int | None = None) -> Decision:
         """Decide one HTLC; the decision is durable in the store when this returns."""
         with self.store.transaction():
-            known = self.store.htlc(htlc.htlc_id)
-            if known is not None:
-                return self._replay(known)
-            decision, change = self._decide(htlc, float(now), height)
-            self.store.apply(change)
+            return self._receive(htlc, float(now), height)
+
+    def receive_many(self, htlcs: Iterable[IncomingHtlc], *, now: float,
+                     height: int | None = None) -> list[Decision]:
+        """Decide HTLCs that arrived together, in order, in one transaction: one commit (one
+        fsync) for all of them, so the decisions are durable at once when this returns.
+
+        Each decision is the one `receive` would give in that order; an id repeated in the
+        batch is answered as a duplicate of its first occurrence.
+        """
+        with self.store.transaction():
+            return [self._receive(htlc, float(now), height) for htlc in htlcs]
+
+    def _receive(self, htlc: IncomingHtlc, now: float, height: int | None) -> Decision:
+        known = self.store.htlc(htlc.htlc_id)
+        if known is not None:
+            return self._replay(known)
+        decision, change = self._decide(htlc, now, height)
+        self.store.apply(change)
         return decision
 
     def expire(self, now: float) -> tuple[Fail, ...]:

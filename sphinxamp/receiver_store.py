@@ -24,7 +24,7 @@ import enum
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 HtlcId = int | str  # the HTLC's circuit key as the caller names it
 MAX_INT_ID = (1 << 63) - 1  # what an SQLite INTEGER holds
@@ -138,12 +138,36 @@ class MemoryStore:
     def __init__(self) -> None:
         self._htlcs: dict[HtlcId, HtlcRecord] = {}  # insertion order = arrival order
         self._sets: dict[bytes, SetRecord] = {}
-        self._members: dict[bytes, list[HtlcId]] = {}
+        self._members: dict[bytes, list[HtlcId]] = {}  # both indexes derive from _htlcs
         self._held: dict[HtlcId, None] = {}
+        self._journal: list[tuple[dict[Any, Any], Any, Any]] | None = None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        yield  # every change is applied whole by `apply`; there is nothing to roll back
+        self._journal = []
+        try:
+            yield
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._journal = None
+
+    def _rollback(self) -> None:
+        assert self._journal is not None
+        for table, key, old in reversed(self._journal):
+            if old is _MISSING:
+                del table[key]
+            else:
+                table[key] = old
+        self._members, self._held = {}, {}
+        for record in self._htlcs.values():
+            self._index(record)
+
+    def _put(self, table: dict[Any, Any], key: Any, value: Any) -> None:
+        if self._journal is not None:
+            self._journal.append((table, key, table.get(key, _MISSING)))
+        table[key] = value
 
     def htlc(self, htlc_id: HtlcId) -> HtlcRecord | None:
         return self._htlcs.get(htlc_id)
@@ -177,31 +201,34 @@ class MemoryStore:
         if any(i not in self._held for i in moved):
             raise StoreConflict("settle or fail of an HTLC that is not held")
         if change.new_set is not None:
-            self._sets[change.new_set.set_id] = change.new_set
+            self._put(self._sets, change.new_set.set_id, change.new_set)
         if new is not None:
-            self._add(new)
+            self._put(self._htlcs, new.htlc_id, new)
+            self._index(new)
         for htlc_id, preimage in change.settle:
             self._move(htlc_id, state=HtlcState.SETTLED, preimage=preimage)
         for htlc_id in change.fail:
             self._move(htlc_id, state=HtlcState.FAILED, failure_code=change.failure_code,
                        reason=change.reason)
         if change.set_state is not None and change.set_id is not None:
-            self._sets[change.set_id] = replace(self._sets[change.set_id],
-                                                state=change.set_state)
+            self._put(self._sets, change.set_id, replace(self._sets[change.set_id],
+                                                         state=change.set_state))
 
-    def _add(self, record: HtlcRecord) -> None:
-        self._htlcs[record.htlc_id] = record
+    def _index(self, record: HtlcRecord) -> None:
         if record.set_id is not None:
             self._members.setdefault(record.set_id, []).append(record.htlc_id)
         if record.state is HtlcState.HELD:
             self._held[record.htlc_id] = None
 
-    def _move(self, htlc_id: HtlcId, **fields: object) -> None:
-        self._htlcs[htlc_id] = replace(self._htlcs[htlc_id], **fields)  # type: ignore[arg-type]
+    def _move(self, htlc_id: HtlcId, **fields: Any) -> None:
+        self._put(self._htlcs, htlc_id, replace(self._htlcs[htlc_id], **fields))
         del self._held[htlc_id]
 
     def close(self) -> None:
         pass
+
+
+_MISSING = object()
 
 
 def _check_change_shape(change: Change) -> None:
@@ -292,10 +319,11 @@ class SqliteStore:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # a failed COMMIT may leave it open (SQLITE_BUSY)
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
     def htlc(self, htlc_id: HtlcId) -> HtlcRecord | None:
         row = self._db.execute(f"{_SELECT} WHERE htlc_id = ?", (htlc_id,)).fetchone()

@@ -171,6 +171,22 @@ def test_sixteen_shards(rx: Receiver, rng: random.Random) -> None:
     assert_settles(decisions[-1], payment, list(range(16)))
 
 
+def test_a_batch_is_decided_in_order_in_one_transaction(rx: Receiver,
+                                                        rng: random.Random) -> None:
+    payment = make_payment(rng, [100, 200, 300])
+    preimage = rng.randbytes(32)
+    batch = [payment.shards[0].htlc(0), keysend_htlc("k", preimage), payment.shards[1].htlc(1),
+             payment.shards[0].htlc(0), payment.shards[2].htlc(2), payment.shards[1].htlc(1)]
+    decisions = rx.receive_many(batch, now=50.0)
+    assert decisions[:4] == [Accepted(0, payment.set_id, 100, 600, 170.0),
+                             Settle(None, (("k", preimage),), 5000),
+                             Accepted(1, payment.set_id, 300, 600, 170.0),
+                             Accepted(0, payment.set_id, 300, 600, 170.0)]
+    assert_settles(decisions[4], payment, [0, 1, 2])
+    assert decisions[5] == decisions[4]  # a repeated id is a duplicate of its first
+    assert rx.receive_many([], now=60.0) == []
+
+
 # --- failing a whole set ----------------------------------------------------------------
 
 

@@ -121,6 +121,20 @@ class ReceiverMachine(RuleBasedStateMachine):
         htlc = _variant(base.htlc(self._new_id()), variant)
         self._send(htlc)
 
+    @precondition(lambda self: self.payments)
+    @rule(picks=st.lists(st.tuples(st.integers(0, 1000), st.integers(0, 3),
+                                   st.sampled_from(VARIANTS)), min_size=1, max_size=6))
+    def send_batch(self, picks: list[tuple[int, int, str]]) -> None:
+        htlcs = []
+        for pick, shard, variant in picks:
+            payment = self.payments[pick % len(self.payments)]
+            base = payment.shards[shard % len(payment.shards)]
+            htlcs.append(_variant(base.htlc(self._new_id()), variant))
+        decisions = self.rx.receive_many(htlcs, now=self.now)
+        assert len(decisions) == len(htlcs)
+        for htlc, decision in zip(htlcs, decisions, strict=True):
+            self._judge(htlc, decision)
+
     @rule(preimage=st.binary(min_size=32, max_size=32), valid=st.booleans())
     def send_keysend(self, preimage: bytes, valid: bool) -> None:
         phash = None if valid else sha256(preimage + b"!")
@@ -182,7 +196,9 @@ class ReceiverMachine(RuleBasedStateMachine):
         return self.next_id if self.next_id % 2 else f"htlc-{self.next_id}"
 
     def _send(self, htlc: IncomingHtlc) -> None:
-        decision = self.rx.receive(htlc, now=self.now)
+        self._judge(htlc, self.rx.receive(htlc, now=self.now))
+
+    def _judge(self, htlc: IncomingHtlc, decision: Decision) -> None:
         want = self._predict(htlc)
         self._check_invariants(htlc, decision)
         assert decision == want, f"predicted {want}, got {decision}"

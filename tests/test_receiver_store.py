@@ -152,6 +152,20 @@ def test_settled_is_final(filled: Store) -> None:
     assert record is not None and record.state is SETTLED
 
 
+def test_a_failed_transaction_leaves_nothing_behind(filled: Store) -> None:
+    before = [filled.htlc(i) for i in (1, "2", 3, 4)]
+    with pytest.raises(StoreConflict), filled.transaction():
+        filled.apply(Change(new_htlc=held(5, 0.5), settle=((1, bytes(32)),),
+                            set_id=SET_A, set_state=SetState.SETTLED))
+        filled.apply(Change(fail=("2", 4), failure_code=23, reason="mpp_timeout"))
+        filled.apply(Change(new_htlc=held(5, 9)))  # stored twice: the whole transaction goes
+    assert [filled.htlc(i) for i in (1, "2", 3, 4)] == before and filled.htlc(5) is None
+    set_a = filled.amp_set(SET_A)
+    assert set_a is not None and set_a.state is SetState.OPEN
+    assert ids(filled.set_htlcs(SET_A, HELD)) == [1, "2", 3]
+    assert ids(filled.expired(99.0)) == [4, "2", 1, 3] and filled.earliest_held() == 1
+
+
 @pytest.mark.parametrize("change", [
     Change(set_state=SetState.FAILED), Change(fail=(1,)), Change(fail=(1,), failure_code=23),
 ])
