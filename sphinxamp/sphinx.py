@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac as _hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import crypto
 from .bigsize import bigsize_len, decode_bigsize, encode_bigsize
@@ -144,14 +145,21 @@ def _route_keys(session_key: bytes, pubkeys: Sequence[crypto.PubKey]) -> tuple[b
     return first_epk, secrets
 
 
-def _filler(rho_keys: Sequence[bytes], sizes: Sequence[int], area: int) -> bytes:
+def _filler(
+    rho_keys: Sequence[bytes], sizes: Sequence[int], area: int
+) -> tuple[bytes, list[Any]]:
     """BOLT 4 › Filler Generation: the tail each hop's shift-and-decrypt leaves behind, which
-    the sender must predict so every downstream HMAC verifies."""
+    the sender must predict so every downstream HMAC verifies. Also returns each hop's rho
+    keystream context, so the wrapping pass repositions it instead of making another."""
     filler = b""
+    runs = []
     for rho, size in zip(rho_keys[:-1], sizes[:-1], strict=True):
         filler += bytes(size)
-        filler = crypto.chacha20_at(rho, area + size - len(filler), filler)
-    return filler
+        run = crypto.chacha20_reposition(crypto.chacha20_encryptor(rho), rho,
+                                         area + size - len(filler))
+        filler = run.update(filler)
+        runs.append(run)
+    return filler, runs
 
 
 def build_onion(
@@ -189,7 +197,8 @@ def build_onion(
         )
     first_epk, secrets = _route_keys(session_key, pubkeys)
     rho_keys = [crypto.derive_key(crypto.KEY_RHO, ss) for ss in secrets]
-    filler = _filler(rho_keys, sizes, payload_area)
+    filler, runs = _filler(rho_keys, sizes, payload_area)
+    runs.append(crypto.chacha20_encryptor(rho_keys[-1]))
     # BOLT 4 › Packet Construction step 3: start from the `pad` stream, not zeros, so unused
     # space is indistinguishable from payload.
     mix = crypto.chacha20_stream(crypto.derive_key(crypto.KEY_PAD, session_key), payload_area)
@@ -197,7 +206,9 @@ def build_onion(
     for i in range(len(hops) - 1, -1, -1):
         payload = hops[i][1]
         frame = b"".join((encode_bigsize(len(payload)), payload, next_hmac))
-        mix = crypto.chacha20(rho_keys[i], frame + mix[: payload_area - len(frame)])
+        run = runs[i] if i == len(hops) - 1 else crypto.chacha20_reposition(
+            runs[i], rho_keys[i], 0)
+        mix = run.update(frame + mix[: payload_area - len(frame)])
         if filler and i == len(hops) - 1:
             mix = mix[: payload_area - len(filler)] + filler
         next_hmac = crypto.hmac_sha256(crypto.derive_key(crypto.KEY_MU, secrets[i]),
