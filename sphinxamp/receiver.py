@@ -9,11 +9,18 @@ The rules are lnd's (invoices/update.go `updateMpp`, `reconstructAMPPreimages`;
 invoices/invoiceregistry.go `processAMP`, `processKeySend`; htlcswitch/hop
 `ValidateFinalHtlc`):
 
+- First the final-hop checks of BOLT 4: an HTLC bringing less than amt_to_forward fails
+  with final_incorrect_htlc_amount (19), one expiring before outgoing_cltv_value with
+  final_incorrect_cltv_expiry (18); given a block height, the expiry must also be at least
+  `final_cltv_reject_delta` blocks away and at most 65535.
 - AMP shards group by set_id under their MPP record's payment_addr. A set completes when the
   amounts of its held HTLCs reach the MPP total_msat (overpayment is fine); then the shares
   are XORed into the root, every child is derived again and each must hash to its own HTLC's
   payment hash. Then every HTLC of the set settles with its own preimage; any mismatch fails
-  the whole set. No HTLC of a set settles before all of them can.
+  the whole set. No HTLC of a set settles before all of them can. (lnd cancels the whole
+  AMP invoice on such a mismatch; here the set fails and its payment_addr stays usable, as
+  there is no invoice beyond the sets.) A shard whose total_msat differs from its set's is
+  refused alone.
 - One payment_addr may receive many sets (a reusable AMP invoice, or spontaneous AMP); each
   set_id settles on its own and `amount_paid` adds them up. A set_id belongs to the first
   payment_addr that used it (lnd's set-id index).
@@ -26,7 +33,11 @@ invoices/invoiceregistry.go `processAMP`, `processKeySend`; htlcswitch/hop
   answers it; the detailed `ResolutionResult` stays with the receiver.
 - An HTLC id seen before is answered from the store, not decided again: a held HTLC is
   reported accepted, a settled one with its set's settle (same preimages), a failed one with
-  its own failure. A caller replaying HTLCs after a crash gets the decisions it lost.
+  its own failure. After a crash the caller resends every HTLC it has not settled or failed
+  yet and gets the decisions it lost.
+
+Every decision is written to the store in one transaction before it is returned
+(`receive_many` writes a batch in one); see receiver_store.py for what that guarantees.
 """
 
 from __future__ import annotations
