@@ -16,7 +16,8 @@ run sends what is still unresolved and fires the timeouts. Then:
   same preimages, and every valid set settled with the preimages derived here from lnd's
   formula; corrupted sets failed whole; sets missing a shard never settled and timed out.
 
-SPHINXAMP_CRASH_ITERATIONS sets the number of killed runs (default 60).
+SPHINXAMP_CRASH_ITERATIONS sets the number of killed runs (default 60), SPHINXAMP_CRASH_SEED
+the workload and the kill points, for longer soaks.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from sphinxamp.receiver_store import HtlcState, SetState, SqliteStore
 
 WORKER = Path(__file__).resolve().parent / "receiver_worker.py"
 ITERATIONS = int(os.environ.get("SPHINXAMP_CRASH_ITERATIONS", "60"))
+SEED = int(os.environ.get("SPHINXAMP_CRASH_SEED", "20240607"))
 CLTV = 800_000
 
 
@@ -174,7 +176,7 @@ def unresolved(work: Workload, reports: Reports) -> list[str]:
 
 
 def test_receiver_survives_sigkill_anywhere(tmp_path: Path) -> None:
-    rng = random.Random(20240607)
+    rng = random.Random(SEED)
     work = make_workload(rng)
     db, reports = tmp_path / "receiver.db", Reports()
     kills = 0
