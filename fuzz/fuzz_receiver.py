@@ -7,7 +7,8 @@ Input: a program, one operation per step (byte % 8, then its operands):
     MPP, zero set_id, amount below amt_to_forward);
   3 an arbitrary final payload (the next bytes, length-prefixed) with an arbitrary hash and
     amount; 4 an HTLC sent before, again; 5 time passes, timeouts fire;
-  6 a keysend, good or bad; 7 the receiver restarts on its store.
+  6 a keysend, good or bad; 7 the receiver restarts on its store (even operand), or up to
+    four shards of payments arrive together (`receive_many`, odd operand).
 Invariants: nothing escapes but the library's errors (a payload that does not decode is
 skipped as its `InvalidOnionPayload`; the receiver itself raises nothing); every failure code
 is one lnd sends for a final HTLC; a settle names every HTLC held for its set and the one that
@@ -92,14 +93,25 @@ class Run:
             shards.append(IncomingHtlc(0, sha256(preimage), amount, CLTV, payload))
         self.payments.append((addr, shards))
 
-    def shard(self, r: Reader, broken: bool) -> None:
+    def pick(self, r: Reader, broken: bool) -> IncomingHtlc | None:
         if not self.payments:
-            return
+            return None
         shards = self.payments[r.byte() % len(self.payments)][1]
         htlc = shards[r.byte() % len(shards)]
-        if broken:
-            htlc = _break(htlc, r.byte())
-        self.send(htlc)
+        return _break(htlc, r.byte()) if broken else htlc
+
+    def shard(self, r: Reader, broken: bool) -> None:
+        htlc = self.pick(r, broken)
+        if htlc is not None:
+            self.send(htlc)
+
+    def batch(self, r: Reader) -> None:
+        picked = [self.pick(r, broken=r.byte() % 4 == 0) for _ in range(1 + r.byte() % 4)]
+        htlcs = [self.number(h) for h in picked if h is not None]
+        decisions = self.rx.receive_many(htlcs, now=self.now)
+        assert len(decisions) == len(htlcs)
+        for htlc, decision in zip(htlcs, decisions, strict=True):
+            self.judge(htlc, decision)
 
     def raw_payload(self, r: Reader) -> None:
         data = r.take(r.byte() * 2)
@@ -139,12 +151,20 @@ class Run:
 
     # --- checks ----------------------------------------------------------------------
 
-    def send(self, template: IncomingHtlc) -> None:
+    def number(self, template: IncomingHtlc) -> IncomingHtlc:
+        """The template as a new HTLC, under the next id."""
         htlc_id = len(self.sent)
         htlc = IncomingHtlc(htlc_id, template.payment_hash, template.amount_msat,
                             template.cltv_expiry, template.payload)
         self.sent[htlc_id], self.arrival[htlc_id] = htlc, self.now
-        decision = self.rx.receive(htlc, now=self.now)
+        return htlc
+
+    def send(self, template: IncomingHtlc) -> None:
+        htlc = self.number(template)
+        self.judge(htlc, self.rx.receive(htlc, now=self.now))
+
+    def judge(self, htlc: IncomingHtlc, decision: Accepted | Settle | Fail) -> None:
+        htlc_id = htlc.htlc_id
         if isinstance(decision, Accepted):
             assert decision.htlc_id == htlc_id and decision.held_msat < decision.total_msat
             assert decision.expires_at == self.now + HOLD
@@ -237,6 +257,8 @@ def run(data: bytes) -> list[object]:
             state.tick(r)
         elif op == 6:
             state.keysend(r)
+        elif r.byte() % 2:
+            state.batch(r)
         else:
             state.restart()
     return [state.state[i] for i in sorted(state.state, key=str)]
