@@ -7,6 +7,7 @@ shared secrets from `bolt04/onion-error-test.json`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -77,6 +78,19 @@ def test_readme_library_example_runs() -> None:
     api = section((ROOT / "README.md").read_text(encoding="utf-8"), "Library API")
     (code,) = re.findall(r"```python\n(.*?)```", api, re.S)
     exec(compile(code, "README.md", "exec"), {})  # its asserts check the round trip
+
+
+def test_readme_amp_example_runs() -> None:
+    amp = section((ROOT / "README.md").read_text(encoding="utf-8"),
+                  "AMP, keysend and custom records")
+    (code,) = re.findall(r"```python\n(.*?)```", amp, re.S)
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # its asserts check the settle
+    settle = namespace["decision"]
+    preimages = dict(settle.preimages)  # type: ignore[attr-defined]
+    shards = namespace["payment"].shards  # type: ignore[attr-defined]
+    for i, shard in enumerate(shards):
+        assert hashlib.sha256(preimages[f"htlc-{i}"]).digest() == shard.payment_hash
 
 
 def test_demo_peels_five_hops_to_the_final_one(capsys: pytest.CaptureFixture[str]) -> None:
