@@ -415,23 +415,3 @@ def test_integer_and_text_ids_are_different_htlcs(rx: Receiver, rng: random.Rand
     payment = make_payment(rng, [1000, 1000])
     rx.receive(payment.shards[0].htlc(7), now=0.0)
     assert_settles(rx.receive(payment.shards[1].htlc("7"), now=0.0), payment, [7, "7"])
-
-
-# --- inputs ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("changes", [
-    {"htlc_id": True}, {"htlc_id": -1}, {"htlc_id": 1 << 63}, {"htlc_id": 1.0},
-    {"payment_hash": bytes(31)}, {"amount_msat": -1}, {"amount_msat": 1 << 64},
-    {"cltv_expiry": 1 << 32},
-])
-def test_incoming_htlc_fields_are_checked(changes: dict[str, object]) -> None:
-    fields: dict[str, object] = {"htlc_id": 1, "payment_hash": bytes(32), "amount_msat": 1,
-                                 "cltv_expiry": 1, "payload": HopPayload(1, 1)}
-    with pytest.raises(ValueError):
-        IncomingHtlc(**{**fields, **changes})  # type: ignore[arg-type]
-
-
-def test_hold_must_be_positive(store: Store) -> None:
-    with pytest.raises(ValueError):
-        Receiver(store, hold_seconds=0)

@@ -11,7 +11,8 @@ import pytest
 from test_receiver import feed, keysend_htlc, make_payment, sha256
 
 from sphinxamp.errors import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
-from sphinxamp.receiver import Accepted, Fail, Receiver, ResolutionResult, Settle
+from sphinxamp.payload import HopPayload
+from sphinxamp.receiver import Accepted, Fail, IncomingHtlc, Receiver, ResolutionResult, Settle
 from sphinxamp.receiver_store import (
     Change,
     HtlcRecord,
@@ -318,3 +319,23 @@ def test_a_duplicate_id_is_answered_from_the_store_not_decided_again(
     # Same id, other content: the HTLC is known, so this is a replay, not a second shard.
     assert rx.receive(payment.shards[1].htlc(0), now=1.0) == Accepted(0, payment.set_id, 1000,
                                                                       2000, 120.0)
+
+
+# --- inputs ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("changes", [
+    {"htlc_id": True}, {"htlc_id": -1}, {"htlc_id": 1 << 63}, {"htlc_id": 1.0},
+    {"payment_hash": bytes(31)}, {"amount_msat": -1}, {"amount_msat": 1 << 64},
+    {"cltv_expiry": 1 << 32},
+])
+def test_incoming_htlc_fields_are_checked(changes: dict[str, object]) -> None:
+    fields: dict[str, object] = {"htlc_id": 1, "payment_hash": bytes(32), "amount_msat": 1,
+                                 "cltv_expiry": 1, "payload": HopPayload(1, 1)}
+    with pytest.raises(ValueError):
+        IncomingHtlc(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+def test_hold_must_be_positive(store: Store) -> None:
+    with pytest.raises(ValueError):
+        Receiver(store, hold_seconds=0)
