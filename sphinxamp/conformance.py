@@ -228,14 +228,14 @@ def _extension_start(message: bytes, message_type: int) -> int:
     """Offset of the extension in an init message: type ‖ gflen ‖ globalfeatures ‖ flen ‖
     features (BOLT 1 › The init Message); the rest of the message is the TLV stream."""
     if len(message) < 2 or int.from_bytes(message[:2], "big") != message_type:
-        raise ValueError(f"not a message of type {message_type}")
+        raise DecodeError(f"not a message of type {message_type}", reason="message_type")
     pos = 2
     for name in ("globalfeatures", "features"):
         if pos + 2 > len(message):
-            raise ValueError(f"message ends before the length of {name}")
+            raise DecodeError(f"message ends before the length of {name}", reason="truncated")
         pos += 2 + int.from_bytes(message[pos : pos + 2], "big")
         if pos > len(message):
-            raise ValueError(f"message ends inside {name}")
+            raise DecodeError(f"message ends inside {name}", reason="truncated")
     return pos
 
 

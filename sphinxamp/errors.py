@@ -140,6 +140,12 @@ class InvalidOnionPayload(DecodeError):
     failure_code = INVALID_ONION_PAYLOAD
 
 
+class InvalidArgument(SphinxampError, ValueError):
+    """A value handed in by the caller (not read from the wire) that the library cannot use:
+    an amount past u64, an unknown option, a malformed id. Also a ValueError, as Python code
+    expects of a bad argument."""
+
+
 class InvalidSecret(SphinxampError):
     """A private key or scalar that is not 32 bytes, zero, or not below the curve order."""
 

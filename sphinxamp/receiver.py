@@ -48,7 +48,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from .amp import derive_child, reconstruct_root
-from .errors import FAILURE_NAMES, INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS, MPP_TIMEOUT, PaymentError
+from .errors import (
+    FAILURE_NAMES,
+    INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS,
+    MPP_TIMEOUT,
+    InvalidArgument,
+    PaymentError,
+)
 from .keysend import verify_keysend
 from .payload import HopPayload
 from .receiver_store import (
@@ -115,11 +121,13 @@ class IncomingHtlc:
     def __post_init__(self) -> None:
         check_htlc_id(self.htlc_id)
         if not isinstance(self.payment_hash, bytes) or len(self.payment_hash) != 32:
-            raise ValueError("payment_hash must be 32 bytes")
+            raise InvalidArgument("payment_hash must be 32 bytes", field="payment_hash")
         if not 0 <= self.amount_msat < 1 << 64:
-            raise ValueError(f"amount_msat {self.amount_msat} is not a u64")
+            raise InvalidArgument(f"amount_msat {self.amount_msat} is not a u64",
+                                  field="amount_msat")
         if not 0 <= self.cltv_expiry < 1 << 32:
-            raise ValueError(f"cltv_expiry {self.cltv_expiry} is not a u32")
+            raise InvalidArgument(f"cltv_expiry {self.cltv_expiry} is not a u32",
+                                  field="cltv_expiry")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +188,7 @@ class Receiver:
     def __init__(self, store: Store, *, hold_seconds: float = DEFAULT_HOLD_SECONDS,
                  final_cltv_reject_delta: int = FINAL_CLTV_REJECT_DELTA) -> None:
         if not hold_seconds > 0:
-            raise ValueError("hold_seconds must be positive")
+            raise InvalidArgument("hold_seconds must be positive", field="hold_seconds")
         self.store = store
         self.hold_seconds = float(hold_seconds)
         self.final_cltv_reject_delta = final_cltv_reject_delta

@@ -26,6 +26,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from .errors import InvalidArgument
+
 HtlcId = int | str  # the HTLC's circuit key as the caller names it
 MAX_INT_ID = (1 << 63) - 1  # what an SQLite INTEGER holds
 
@@ -129,7 +131,8 @@ def check_htlc_id(htlc_id: object) -> HtlcId:
         return htlc_id
     if isinstance(htlc_id, int) and not isinstance(htlc_id, bool) and 0 <= htlc_id <= MAX_INT_ID:
         return htlc_id
-    raise ValueError(f"htlc_id must be text or an integer in 0..2^63-1, got {htlc_id!r}")
+    raise InvalidArgument(f"htlc_id must be text or an integer in 0..2^63-1, got {htlc_id!r}",
+                          field="htlc_id")
 
 
 class MemoryStore:
@@ -302,13 +305,14 @@ class SqliteStore:
     def __init__(self, path: str, *, synchronous: str = "FULL") -> None:
         mode = synchronous.upper()
         if mode not in _SYNCHRONOUS:
-            raise ValueError(f"synchronous must be one of {_SYNCHRONOUS}, got {synchronous!r}")
+            raise InvalidArgument(f"synchronous must be one of {_SYNCHRONOUS}, got {synchronous!r}",
+                                  field="synchronous")
         self.synchronous = mode
         # Autocommit mode: transactions are opened and closed explicitly by `transaction`.
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA busy_timeout = 5000")
         if self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-            raise ValueError(f"{path}: the database cannot use WAL journaling")
+            raise InvalidArgument(f"{path}: the database cannot use WAL journaling", field="db")
         self._db.execute(f"PRAGMA synchronous = {mode}")
         self._db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")  # one commit, not five
 

@@ -11,6 +11,7 @@ import pytest
 from test_receiver import feed, keysend_htlc, make_payment, sha256
 
 from sphinxamp.errors import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
+from sphinxamp.errors import InvalidArgument
 from sphinxamp.payload import HopPayload
 from sphinxamp.receiver import Accepted, Fail, IncomingHtlc, Receiver, ResolutionResult, Settle
 from sphinxamp.receiver_store import (
@@ -196,7 +197,7 @@ def test_sqlite_uses_wal_and_the_chosen_synchronous_mode(tmp_path: Path) -> None
     normal.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidArgument):
         SqliteStore(path, synchronous="OFF")
 
 
@@ -332,10 +333,10 @@ def test_a_duplicate_id_is_answered_from_the_store_not_decided_again(
 def test_incoming_htlc_fields_are_checked(changes: dict[str, object]) -> None:
     fields: dict[str, object] = {"htlc_id": 1, "payment_hash": bytes(32), "amount_msat": 1,
                                  "cltv_expiry": 1, "payload": HopPayload(1, 1)}
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidArgument):
         IncomingHtlc(**{**fields, **changes})  # type: ignore[arg-type]
 
 
 def test_hold_must_be_positive(store: Store) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidArgument):
         Receiver(store, hold_seconds=0)
