@@ -11,8 +11,9 @@ from typing import Any
 
 from .. import crypto
 from ..bigsize import encode_bigsize
-from ..errors import DecodeError, InvalidOnionPayload, SphinxampError, TlvError
+from ..errors import DecodeError, InvalidArgument, InvalidOnionPayload, SphinxampError, TlvError
 from ..payload import HOP_PAYLOAD_SCHEMA, HopPayload, Role, decode_payload
+from ..replay import SqliteReplayLog, check_and_record
 from ..sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion, peel_onion
 from . import render
 from ._common import add_json_flag, emit_json, read_hex
@@ -89,6 +90,13 @@ def register(subparsers: Any) -> None:
                       help="path_key from update_add_htlc: the node is inside a blinded route")
     peel.add_argument("--strict", action="store_true",
                       help="fail (exit 1) when the payload is not acceptable for its role")
+    peel.add_argument("--replay-db", metavar="FILE",
+                      help="replay log (SQLite): refuse an onion whose shared secret it already "
+                      "holds, else record it (BOLT 4 › Onion Decryption: a node MUST detect a "
+                      "reused onion)")
+    peel.add_argument("--cltv", type=int, metavar="N",
+                      help="the HTLC's cltv_expiry, kept with the replay entry so it can be "
+                      "forgotten once the chain passes it (required with --replay-db)")
     add_json_flag(peel)
     peel.set_defaults(handler=run_peel)
 
@@ -223,8 +231,15 @@ def run_peel(args: argparse.Namespace) -> int:
     node_key = crypto.check_secret(read_hex(args.node_key, "node_key"), "node key")
     assoc = read_hex(args.assoc_data, "assoc_data")
     path_key = None if args.path_key is None else read_hex(args.path_key, "path_key")
+    if args.replay_db is not None and args.cltv is None:
+        raise InvalidArgument("--replay-db needs --cltv, the HTLC's expiry", field="cltv",
+                              reason="missing_cltv")
     peeled = peel_onion(onion, node_key, assoc, payload_area=args.payload_area,
                         path_key=path_key)
+    if args.replay_db is not None:
+        # Recorded only once the HMAC verified: an onion nobody could have built is no replay.
+        with SqliteReplayLog(args.replay_db) as log:
+            check_and_record(log, peeled.shared_secret, args.cltv)
     verdict = judge_payload(peeled, path_key)
     if args.strict and verdict.payload_error is not None:
         # A malformed TLV stream is also a payload error, so this covers both.
