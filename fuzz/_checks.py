@@ -70,6 +70,10 @@ _ONLY = {
     Role.BLINDED_FINAL: {2, 4, 10, 12, 18},
 }
 _ROLE_REASONS = {"record_included", "record_omitted"}
+# Failures of the stream's framing: their offset points inside a record, not at its start.
+STRUCTURAL_REASONS = {"type_truncated", "type_not_minimal", "length_missing", "length_truncated",
+               "length_not_minimal", "value_missing", "value_truncated", "duplicate_type",
+               "not_strictly_increasing"}
 
 
 def _check_accepted_role(payload: Any, role: Role, path_key_from_htlc: bool | None) -> None:
@@ -101,6 +105,7 @@ def _check_role(data: bytes, plain: Outcome, role: Role, pk: bool | None) -> Non
     err = got.error
     assert isinstance(err, InvalidOnionPayload), f"role failure is {type(err).__name__}"
     assert err.reason in _ROLE_REASONS, f"unexpected role failure reason {err.reason}"
+    _common.check_points_at_record(err, data)
     # The payload re-encodes to `data`, so validating the decoded value reports the same spot.
     again = _common.call(validate_role, plain.value, role, pk)
     assert again.error is not None and _common.error_key(again.error) == _common.error_key(err)
@@ -113,6 +118,8 @@ def check_payload(data: bytes, role: Role) -> Outcome:
         err = plain.error
         assert isinstance(err, InvalidOnionPayload), f"payload failure is {type(err).__name__}"
         assert err.failure_code == 0x4000 | 22
+        if err.reason not in STRUCTURAL_REASONS:
+            _common.check_points_at_record(err, data)
     else:
         payload = plain.value
         encoded = payload.encode()

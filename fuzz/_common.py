@@ -43,6 +43,7 @@ def instrumented() -> Iterator[None]:
 
 with instrumented():
     import sphinxamp  # noqa: F401  (imports every module, so all of them get instrumented)
+    from sphinxamp.bigsize import encode_bigsize
     from sphinxamp.errors import DecodeError
 
 # Per-input ceilings for tracemalloc: decoders build a few Python objects per input byte
@@ -89,6 +90,15 @@ def check_error(exc: DecodeError, size: int) -> None:
     )
     str(exc)
     exc.to_dict()
+
+
+def check_points_at_record(exc: DecodeError, data: bytes) -> None:
+    """A refusal about one record (not about the stream's framing) must point at the first
+    byte of that record, i.e. at its type's BigSize."""
+    if exc.tlv_type is None or exc.offset is None or exc.reason == "record_omitted":
+        return
+    assert data[exc.offset:].startswith(encode_bigsize(exc.tlv_type)), (
+        f"{exc.reason} for type {exc.tlv_type} points at offset {exc.offset}, not its record")
 
 
 def bounded(size: int, fn: Callable[..., Any], *args: Any, base: int = MEM_BASE,

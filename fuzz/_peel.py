@@ -2,7 +2,8 @@
 
 `peel_raw` input: node_key(32) ‖ flags(1) ‖ [path_key(33) if flags & 2] ‖ ad_len(1) ‖ ad ‖
 packet. Flag bit 0 selects the onion-message reading (payload area implied by the packet's
-length, payloads of length 0 allowed); bit 1 says the HTLC carried a path key.
+length, payloads of length 0 allowed); otherwise the packet is cut or zero-padded to 1366
+bytes. Bit 1 says the HTLC carried a path key.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sphinxamp.sphinx import OnionPacket, peel_onion
 
 CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 MESSAGE, BLINDED = 1, 2
+PAYMENT_SIZE = 1366
 # A peel copies the routing area a handful of times (decrypt, shift, next packet); anything
 # beyond a constant plus that is an allocation driven by something other than the input.
 PEEL_MEM_BASE = 256 * 1024
@@ -58,7 +60,13 @@ def split_input(data: bytes) -> PeelInput | None:
     ad, pos = data[pos + 1:pos + 1 + ad_len], pos + 1 + ad_len
     if len(ad) != ad_len:
         return None
-    return PeelInput(key, bool(flags & MESSAGE), path_key, ad, data[pos:])
+    packet = data[pos:]
+    if not flags & MESSAGE:
+        # A payment onion has one size; a packet of any other is refused before any
+        # cryptography (onion_packet covers that), so fix the size and spend the executions
+        # on the key, MAC and frame checks instead.
+        packet = packet[:PAYMENT_SIZE].ljust(PAYMENT_SIZE, b"\x00")
+    return PeelInput(key, bool(flags & MESSAGE), path_key, ad, packet)
 
 
 def valid_secret(key: bytes) -> bool:

@@ -1,8 +1,9 @@
 """Peeling one onion layer from raw bytes (BOLT 4 › Onion Decryption).
 
 Input: node_key ‖ flags ‖ [path_key] ‖ ad_len ‖ associated_data ‖ packet (see `_peel`);
-payment packets must be 1366 bytes, onion-message packets any size from 66. Seeds are real
-packets with the key and associated data that peel them, so mutations start past the MAC.
+payment packets are cut or padded to 1366 bytes, onion-message packets are taken as they
+are. Seeds are real packets with the key and associated data that peel them, so mutations
+start past the MAC.
 Invariants: totality (only framing, BadOnion or payload `DecodeError`s); a wrong version is
 refused before the key and a bad key before the MAC; a peeled hop keeps the packet size,
 forwards a well-formed packet and refuses the same packet with one bit flipped anywhere the

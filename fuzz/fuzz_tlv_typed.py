@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import _common
 import coincurve
+from _checks import STRUCTURAL_REASONS
 
 from sphinxamp import tlv
 from sphinxamp.errors import TlvError
@@ -50,10 +51,6 @@ def _library_schemas() -> list[TlvSchema]:
 
 
 SCHEMAS = [N1, N2, *_library_schemas()]
-_STRUCTURAL = {"type_truncated", "type_not_minimal", "length_missing", "length_truncated",
-               "length_not_minimal", "value_missing", "value_truncated", "duplicate_type",
-               "not_strictly_increasing"}
-
 
 def _point_slices(codec: Any, raw: bytes) -> list[bytes]:
     if codec is POINT:
@@ -98,8 +95,9 @@ def test_one_input(data: bytes) -> None:
         return
     if got.error is not None:
         err = got.error
-        assert isinstance(err, TlvError) and err.reason not in _STRUCTURAL, err.reason
+        assert isinstance(err, TlvError) and err.reason not in STRUCTURAL_REASONS, err.reason
         assert err.tlv_type in {r.type for r in plain.value}, "refusal names no record"
+        _common.check_points_at_record(err, stream)
         if err.reason == "unknown_even_type":
             assert err.tlv_type % 2 == 0 and err.tlv_type not in schema.specs
         return

@@ -57,7 +57,12 @@ def targets() -> list[str]:
 
 
 def module_of(target: str) -> str:
-    return MODULE.get(target, "payload.py" if target.startswith("payload") else "")
+    """The module a target is mainly about, for the per-module coverage column."""
+    if target in MODULE:
+        return MODULE[target]
+    if target.startswith("payload"):
+        return "payload.py"
+    return f"{target}.py" if (REPO / "sphinxamp" / f"{target}.py").is_file() else ""
 
 
 def _wrapper(python: str, target: str) -> Path:
@@ -221,8 +226,10 @@ def measure_coverage(args: argparse.Namespace, result: Result) -> None:
     doc = json.loads(report.read_text())
     totals = doc["totals"]
     result.package_cov = 100.0 * totals["covered_lines"] / max(totals["num_statements"], 1)
+    module = module_of(result.target)
     for name, info in doc["files"].items():
-        if Path(name).name == module_of(result.target):
+        # Suffix match on the package path: sphinxamp/cli/ has modules of the same names.
+        if module and Path(name).as_posix().endswith(f"sphinxamp/{module}"):
             summary = info["summary"]
             result.module_cov = 100.0 * summary["covered_lines"] / max(
                 summary["num_statements"], 1)
