@@ -2,18 +2,21 @@
 
 A forwarding node peels every HTLC's onion with the same key, and each peel is pure CPU work
 (an ECDH and a point multiplication), so independent packets spread over processes scale with
-the cores. Packets travel to the workers in chunks (one message per chunk, not per packet) and
-results come back as plain tuples; the parsed-key cache of `OnionPacket` is a process-local
-pointer and is never sent. A packet that fails yields its `SphinxampError` in its slot instead
-of stopping the batch.
+the cores. The calling process is one of the workers. Every helper process receives the whole
+batch in one message; then all of them claim a few packets at a time from a shared cursor —
+helpers from the front, the caller from the back — until the two ends meet, so no process
+waits on another's leftover share. Helpers send back plain tuples (the parsed-key cache of
+`OnionPacket` is a process-local pointer and never crosses); a packet that fails yields its
+`SphinxampError` in its slot instead of stopping the batch.
 """
 
 from __future__ import annotations
 
-import math
+import multiprocessing
 import os
+import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 from typing import Any
 
@@ -25,14 +28,18 @@ PeelResult = PeeledHop | SphinxampError
 _Wire = bytes | tuple[int, bytes, bytes, bytes]
 _Options = tuple[int | None, int]  # payload_area, min_payload_length
 
-MAX_CHUNK = 256
+# Packets claimed per visit to the cursor: about 1.5 ms of work, so the shared lock is cheap
+# next to it (processes contending for it sleep and wake) and the last claim keeps the other
+# process waiting no longer than that.
+DEFAULT_STEP = 16
 
 _worker_key: bytes | None = None
+_worker_cursor: Any = None
 
 
-def _init_worker(node_key: bytes) -> None:
-    global _worker_key
-    _worker_key = node_key
+def _init_worker(node_key: bytes, cursor: Any) -> None:
+    global _worker_key, _worker_cursor
+    _worker_key, _worker_cursor = node_key, cursor
 
 
 def _to_wire(packet: bytes | bytearray | memoryview | OnionPacket) -> _Wire:
@@ -56,22 +63,12 @@ def _peel_one(
         return exc
 
 
-def _peel_chunk(
-    items: list[_Wire], ads: list[bytes], path_keys: list[bytes | None], options: _Options,
-) -> list[Any]:
-    """Runs in a worker: peel a chunk, flatten each result to picklable values."""
-    key = _worker_key
-    assert key is not None, "worker started without a node key"
-    out: list[Any] = []
-    for i, item in enumerate(items):
-        res = _peel_one(_from_wire(item), key, ads[i], path_keys[i], options)
-        if isinstance(res, SphinxampError):
-            out.append(res)
-            continue
-        nxt = res.next_packet
-        out.append((res.payload, res.shared_secret, res.payload_offset,
-                    None if nxt is None else (nxt.public_key, nxt.hop_payloads, nxt.hmac)))
-    return out
+def _flatten(res: PeelResult) -> Any:
+    if isinstance(res, SphinxampError):
+        return res
+    nxt = res.next_packet
+    return (res.payload, res.shared_secret, res.payload_offset,
+            None if nxt is None else (nxt.public_key, nxt.hop_payloads, nxt.hmac))
 
 
 def _from_flat(flat: Any) -> PeelResult:
@@ -80,6 +77,46 @@ def _from_flat(flat: Any) -> PeelResult:
     payload, ss, offset, nxt = flat
     packet = None if nxt is None else OnionPacket(0, nxt[0], nxt[1], nxt[2])
     return PeeledHop(payload, ss, packet, offset)
+
+
+# The cursor is a shared [front, back] pair; its raw array is read under the one lock, as
+# the synchronized wrapper would otherwise take the lock again for every element.
+
+
+def _claim_front(cursor: Any, step: int) -> tuple[int, int]:
+    raw = cursor.get_obj()
+    with cursor.get_lock():
+        lo, back = raw[0], raw[1]
+        hi = min(lo + step, back)
+        if hi > lo:
+            raw[0] = hi
+    return lo, hi
+
+
+def _claim_back(cursor: Any, step: int) -> tuple[int, int]:
+    raw = cursor.get_obj()
+    with cursor.get_lock():
+        front, hi = raw[0], raw[1]
+        lo = max(hi - step, front)
+        if hi > lo:
+            raw[1] = lo
+    return lo, hi
+
+
+def _peel_shared(
+    items: list[_Wire], ads: list[bytes], path_keys: list[bytes | None], options: _Options,
+    step: int,
+) -> list[tuple[int, list[Any]]]:
+    """Runs in a helper: claim packets from the front of the cursor until it meets the back."""
+    key, cursor = _worker_key, _worker_cursor
+    assert key is not None, "helper started without a node key"
+    done: list[tuple[int, list[Any]]] = []
+    while True:
+        lo, hi = _claim_front(cursor, step)
+        if lo >= hi:
+            return done
+        done.append((lo, [_flatten(_peel_one(_from_wire(items[i]), key, ads[i], path_keys[i],
+                                             options)) for i in range(lo, hi)]))
 
 
 def _per_packet_ads(associated_data: bytes | Sequence[bytes], n: int) -> list[bytes]:
@@ -97,20 +134,22 @@ def _check_count(got: int, n: int, what: str) -> None:
 
 
 class PeelPool:
-    """`workers` processes peeling with one node key, the calling process being one of them:
-    it peels the chunks the others have not started, so only their chunks pay for the trip
-    between processes. Reuse a pool across batches (starting processes costs far more than a
-    batch of peels)."""
+    """`workers` processes peeling with one node key, the calling process being one of them.
+    Reuse a pool across batches: starting processes costs far more than a batch of peels.
+    One batch runs at a time (the cursor is shared); concurrent calls queue."""
 
     def __init__(self, node_key: bytes, workers: int | None = None, *,
                  mp_context: BaseContext | None = None) -> None:
         self.node_key = bytes(node_key)
         self.workers = max(1, workers or os.cpu_count() or 1)
+        ctx = mp_context or multiprocessing.get_context()
+        self._cursor = ctx.Array("q", 2)
+        self._busy = threading.Lock()
         self._executor = None
         if self.workers > 1:
-            self._executor = ProcessPoolExecutor(self.workers - 1, mp_context=mp_context,
+            self._executor = ProcessPoolExecutor(self.workers - 1, mp_context=ctx,
                                                  initializer=_init_worker,
-                                                 initargs=(self.node_key,))
+                                                 initargs=(self.node_key, self._cursor))
 
     def __enter__(self) -> PeelPool:
         return self
@@ -122,6 +161,10 @@ class PeelPool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
 
+    def _reset(self, n: int) -> None:
+        with self._cursor.get_lock():
+            self._cursor[0], self._cursor[1] = 0, n
+
     def peel_many(
         self,
         packets: Sequence[bytes | OnionPacket],
@@ -132,32 +175,38 @@ class PeelPool:
         min_payload_length: int = 2,
         chunk_size: int | None = None,
     ) -> list[PeelResult]:
-        """One result per packet, in order: a `PeeledHop` or the error that packet raised."""
+        """One result per packet, in order: a `PeeledHop` or the error that packet raised.
+        `chunk_size` is how many packets a process claims at a time."""
         n = len(packets)
         ads = _per_packet_ads(associated_data, n)
-        pks: Sequence[bytes | None] = [None] * n if path_keys is None else path_keys
+        pks: list[bytes | None] = [None] * n if path_keys is None else list(path_keys)
         _check_count(len(pks), n, "path_keys")
-        size = chunk_size or min(MAX_CHUNK, max(1, math.ceil(n / (self.workers * 16))))
-        bounds = [(lo, min(n, lo + size)) for lo in range(0, n, size)]
+        step = max(1, chunk_size or DEFAULT_STEP)
         options: _Options = (payload_area, min_payload_length)
-        futures: list[Future[list[Any]]] = []
-        if self._executor is not None:
-            futures = [self._executor.submit(_peel_chunk, [_to_wire(p) for p in packets[lo:hi]],
-                                             ads[lo:hi], list(pks[lo:hi]), options)
-                       for lo, hi in bounds]
-        done: dict[int, list[PeelResult]] = {}
-        # Take chunks from the back while the helpers have not started them; they work from
-        # the front, so the two meet with at most a chunk or two of imbalance.
-        for idx in range(len(bounds) - 1, -1, -1):
-            if futures and not futures[idx].cancel():
-                break
-            lo, hi = bounds[idx]
-            done[idx] = [_peel_one(packets[i], self.node_key, ads[i], pks[i], options)
-                         for i in range(lo, hi)]
-        out: list[PeelResult] = []
-        for idx in range(len(bounds)):
-            out.extend(done[idx] if idx in done else map(_from_flat, futures[idx].result()))
-        return out
+        out: list[PeelResult | None] = [None] * n
+        with self._busy:
+            self._reset(n)
+            futures = []
+            if self._executor is not None and n > step:
+                wire = [_to_wire(p) for p in packets]
+                futures = [self._executor.submit(_peel_shared, wire, ads, pks, options, step)
+                           for _ in range(self.workers - 1)]
+            try:
+                while True:
+                    lo, hi = _claim_back(self._cursor, step)
+                    if lo >= hi:
+                        break
+                    for i in range(lo, hi):
+                        out[i] = _peel_one(packets[i], self.node_key, ads[i], pks[i], options)
+            except BaseException:
+                self._reset(0)  # nothing left to claim: the helpers return, then re-raise
+                for fut in futures:
+                    fut.exception()
+                raise
+            for fut in futures:
+                for lo, flats in fut.result():
+                    out[lo : lo + len(flats)] = [_from_flat(f) for f in flats]
+        return out  # type: ignore[return-value]  # every slot was filled above
 
 
 def peel_many(

@@ -124,13 +124,19 @@ def test_errors_cross_process_boundaries_intact(cls: type[SphinxampError]) -> No
 
 def test_results_survive_the_trip_between_processes() -> None:
     """What a helper process sends back rebuilds the same results as peeling in place."""
+    import multiprocessing
+
     from sphinxamp import batch
 
     packets, _ = _mixed_batch()
-    batch._init_worker(KEYS[0])
+    n = len(packets)
+    cursor = multiprocessing.Array("q", [0, n])
+    batch._init_worker(KEYS[0], cursor)
     wire = [batch._to_wire(p) for p in packets]
-    flat = pickle.loads(pickle.dumps(batch._peel_chunk(wire, [AD] * len(packets),
-                                                       [None] * len(packets), (1300, 2))))
+    sent = batch._peel_shared(wire, [AD] * n, [None] * n, (1300, 2), 4)
+    assert cursor[0] == n  # the helper claimed everything, 4 packets at a time
+    assert [lo for lo, _ in sent] == list(range(0, n, 4))
+    flat = [f for _, chunk in pickle.loads(pickle.dumps(sent)) for f in chunk]
     rebuilt = [batch._from_flat(f) for f in flat]
     local = peel_many(packets, KEYS[0], AD, workers=1)
     for got, want in zip(rebuilt, local, strict=True):
