@@ -1,55 +1,107 @@
 """sphinxamp: build, peel and explain Lightning Network onion packets.
 
 The curated surface; the modules behind it are one concept each (BOLT 1 codecs, BOLT 4 Sphinx,
-hop payloads, AMP, keysend, failures, replay protection).
+hop payloads, routes, AMP, keysend, the receiver and its store, replay protection, batches).
 """
 
+from .amp import (
+    AmpPayment,
+    BuiltShard,
+    ShardRoute,
+    ShardTracker,
+    Sharer,
+    build_amp_payment,
+    derive_child,
+    reconstruct_children,
+    reconstruct_root,
+    split_root,
+)
+from .batch import PeelPool, peel_many
 from .bigsize import decode_bigsize, decode_tu, encode_bigsize, encode_tu
 from .errors import (
     BadOnionError,
     DecodeError,
     EncodeError,
+    InvalidArgument,
     InvalidOnionBlinding,
     InvalidOnionHmac,
     InvalidOnionKey,
     InvalidOnionPayload,
     InvalidOnionVersion,
+    InvalidSecret,
+    PaymentError,
     SphinxampError,
     TlvError,
 )
+from .keysend import build_keysend_payment, verify_keysend
 from .payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
+from .receiver import Accepted, Fail, IncomingHtlc, Receiver, ResolutionResult, Settle
+from .receiver_store import MemoryStore, SqliteStore
+from .replay import MemoryReplayLog, ReplayedOnion, SqliteReplayLog
+from .route import RouteHop, build_route_onion
 from .sphinx import BuiltOnion, OnionPacket, PeeledHop, build_onion, peel_onion
-from .tlv import TlvRecord, TlvSchema, decode_stream, encode_stream
+from .tlv import ShortChannelId, TlvRecord, TlvSchema, decode_stream, encode_stream
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Accepted",
+    "AmpPayment",
     "AmpRecord",
     "BadOnionError",
     "BuiltOnion",
+    "BuiltShard",
     "DecodeError",
     "EncodeError",
+    "Fail",
     "HopPayload",
+    "IncomingHtlc",
+    "InvalidArgument",
     "InvalidOnionBlinding",
     "InvalidOnionHmac",
     "InvalidOnionKey",
     "InvalidOnionPayload",
     "InvalidOnionVersion",
+    "InvalidSecret",
+    "MemoryReplayLog",
+    "MemoryStore",
     "OnionPacket",
     "PaymentData",
+    "PaymentError",
+    "PeelPool",
     "PeeledHop",
+    "Receiver",
+    "ReplayedOnion",
+    "ResolutionResult",
     "Role",
+    "RouteHop",
+    "Settle",
+    "ShardRoute",
+    "ShardTracker",
+    "Sharer",
+    "ShortChannelId",
     "SphinxampError",
+    "SqliteReplayLog",
+    "SqliteStore",
     "TlvError",
     "TlvRecord",
     "TlvSchema",
+    "build_amp_payment",
+    "build_keysend_payment",
     "build_onion",
+    "build_route_onion",
     "decode_bigsize",
     "decode_payload",
     "decode_stream",
     "decode_tu",
+    "derive_child",
     "encode_bigsize",
     "encode_stream",
     "encode_tu",
+    "peel_many",
     "peel_onion",
+    "reconstruct_children",
+    "reconstruct_root",
+    "split_root",
+    "verify_keysend",
 ]
