@@ -9,7 +9,9 @@ coverage replay the same imports are plain.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
+import pkgutil
 import sys
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -41,8 +43,19 @@ def instrumented() -> Iterator[None]:
         yield
 
 
+def _import_library() -> None:
+    """Import every public module of the package now, inside the instrumentation block: a
+    module a harness imports later would run uninstrumented and give the fuzzer no guidance.
+    Private modules (benchmarks) and the CLI are not fuzzed."""
+    import sphinxamp
+
+    for info in pkgutil.iter_modules(sphinxamp.__path__):
+        if not info.name.startswith("_") and info.name != "cli":
+            importlib.import_module(f"sphinxamp.{info.name}")
+
+
 with instrumented():
-    import sphinxamp  # noqa: F401  (imports every module, so all of them get instrumented)
+    _import_library()
     from sphinxamp.bigsize import encode_bigsize
     from sphinxamp.errors import DecodeError
 
