@@ -5,18 +5,21 @@ A forwarding node peels every HTLC's onion with the same key, and each peel is p
 the cores. The calling process is one of the workers. Every helper process receives the whole
 batch in one message; then all of them claim a few packets at a time from a shared cursor —
 helpers from the front, the caller from the back — until the two ends meet, so no process
-waits on another's leftover share. Helpers send back plain tuples (the parsed-key cache of
-`OnionPacket` is a process-local pointer and never crosses); a packet that fails yields its
-`SphinxampError` in its slot instead of stopping the batch.
+waits on another's leftover share. Helpers send each claim's results as soon as they are
+ready, as plain tuples (the parsed-key cache of `OnionPacket` is a process-local pointer and
+never crosses), and the caller places them between its own claims, so the transfer overlaps
+the peeling. A packet that fails yields its `SphinxampError` in its slot instead of stopping
+the batch.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 from typing import Any
 
@@ -28,18 +31,21 @@ PeelResult = PeeledHop | SphinxampError
 _Wire = bytes | tuple[int, bytes, bytes, bytes]
 _Options = tuple[int | None, int]  # payload_area, min_payload_length
 
-# Packets claimed per visit to the cursor: about 1.5 ms of work, so the shared lock is cheap
-# next to it (processes contending for it sleep and wake) and the last claim keeps the other
-# process waiting no longer than that.
-DEFAULT_STEP = 16
+# Packets claimed per visit to the cursor, and sent back as one message: about 3 ms of work,
+# so the shared lock and the message are cheap next to it (processes contending for the lock
+# sleep and wake), and the last claim keeps the other process waiting no longer than that.
+DEFAULT_STEP = 32
 
 _worker_key: bytes | None = None
 _worker_cursor: Any = None
+_worker_results: Any = None
 
 
-def _init_worker(node_key: bytes, cursor: Any) -> None:
-    global _worker_key, _worker_cursor
-    _worker_key, _worker_cursor = node_key, cursor
+def _init_worker(node_key: bytes, cursor: Any, results: Any) -> None:
+    global _worker_key, _worker_cursor, _worker_results
+    _worker_key, _worker_cursor, _worker_results = node_key, cursor, results
+    # A helper never waits at exit for messages of an abandoned batch to be read.
+    results.cancel_join_thread()
 
 
 def _to_wire(packet: bytes | bytearray | memoryview | OnionPacket) -> _Wire:
@@ -104,19 +110,30 @@ def _claim_back(cursor: Any, step: int) -> tuple[int, int]:
 
 
 def _peel_shared(
-    items: list[_Wire], ads: list[bytes], path_keys: list[bytes | None], options: _Options,
-    step: int,
-) -> list[tuple[int, list[Any]]]:
-    """Runs in a helper: claim packets from the front of the cursor until it meets the back."""
-    key, cursor = _worker_key, _worker_cursor
+    batch: int, items: list[_Wire], ads: list[bytes], path_keys: list[bytes | None],
+    options: _Options, step: int,
+) -> None:
+    """Runs in a helper: claim packets from the front of the cursor until it meets the back,
+    sending each claim's results as soon as they are ready, then an end mark (lo = -1), so the
+    transfer overlaps the peeling instead of following it."""
+    key, cursor, results = _worker_key, _worker_cursor, _worker_results
     assert key is not None, "helper started without a node key"
-    done: list[tuple[int, list[Any]]] = []
-    while True:
-        lo, hi = _claim_front(cursor, step)
-        if lo >= hi:
-            return done
-        done.append((lo, [_flatten(_peel_one(_from_wire(items[i]), key, ads[i], path_keys[i],
-                                             options)) for i in range(lo, hi)]))
+    try:
+        while True:
+            lo, hi = _claim_front(cursor, step)
+            if lo >= hi:
+                return
+            results.put((batch, lo, [_flatten(_peel_one(_from_wire(items[i]), key, ads[i],
+                                                        path_keys[i], options))
+                                     for i in range(lo, hi)]))
+    finally:
+        results.put((batch, -1, None))
+
+
+def _raise_failure(futures: list[Future[None]]) -> None:
+    for fut in futures:
+        if fut.done() and fut.exception() is not None:
+            raise fut.exception()  # type: ignore[misc]
 
 
 def _per_packet_ads(associated_data: bytes | Sequence[bytes], n: int) -> list[bytes]:
@@ -144,12 +161,14 @@ class PeelPool:
         self.workers = max(1, workers or os.cpu_count() or 1)
         ctx = mp_context or multiprocessing.get_context()
         self._cursor = ctx.Array("q", 2)
+        self._results = ctx.Queue()
         self._busy = threading.Lock()
+        self._batch = 0
         self._executor = None
         if self.workers > 1:
-            self._executor = ProcessPoolExecutor(self.workers - 1, mp_context=ctx,
-                                                 initializer=_init_worker,
-                                                 initargs=(self.node_key, self._cursor))
+            self._executor = ProcessPoolExecutor(
+                self.workers - 1, mp_context=ctx, initializer=_init_worker,
+                initargs=(self.node_key, self._cursor, self._results))
 
     def __enter__(self) -> PeelPool:
         return self
@@ -160,6 +179,31 @@ class PeelPool:
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def _collect(self, out: list[PeelResult | None], futures: list[Future[None]],
+                 wait: bool) -> tuple[int, int]:
+        """Place the helpers' results that have arrived: (helpers finished, results placed).
+        With `wait`, block until at least one message of this batch arrives."""
+        finished = placed = 0
+        while True:
+            try:
+                msg = self._results.get(timeout=0.05) if wait else self._results.get_nowait()
+            except queue.Empty:
+                msg = None
+            if msg is None:
+                if not wait:
+                    return finished, placed
+                _raise_failure(futures)  # a helper that died sends nothing more
+                continue
+            batch, lo, flats = msg
+            if batch != self._batch:
+                continue  # left over from a batch abandoned by an exception
+            if lo < 0:
+                finished += 1
+            else:
+                out[lo : lo + len(flats)] = [_from_flat(f) for f in flats]
+                placed += len(flats)
+            wait = False
 
     def _reset(self, n: int) -> None:
         with self._cursor.get_lock():
@@ -185,12 +229,15 @@ class PeelPool:
         options: _Options = (payload_area, min_payload_length)
         out: list[PeelResult | None] = [None] * n
         with self._busy:
+            self._batch += 1
             self._reset(n)
             futures = []
             if self._executor is not None and n > step:
                 wire = [_to_wire(p) for p in packets]
-                futures = [self._executor.submit(_peel_shared, wire, ads, pks, options, step)
+                futures = [self._executor.submit(_peel_shared, self._batch, wire, ads, pks,
+                                                 options, step)
                            for _ in range(self.workers - 1)]
+            open_helpers, placed = len(futures), 0
             try:
                 while True:
                     lo, hi = _claim_back(self._cursor, step)
@@ -198,14 +245,19 @@ class PeelPool:
                         break
                     for i in range(lo, hi):
                         out[i] = _peel_one(packets[i], self.node_key, ads[i], pks[i], options)
+                    done, got = self._collect(out, futures, wait=False)
+                    open_helpers, placed = open_helpers - done, placed + hi - lo + got
             except BaseException:
-                self._reset(0)  # nothing left to claim: the helpers return, then re-raise
+                self._reset(0)  # nothing left to claim: the helpers stop, then re-raise
                 for fut in futures:
                     fut.exception()
                 raise
-            for fut in futures:
-                for lo, flats in fut.result():
-                    out[lo : lo + len(flats)] = [_from_flat(f) for f in flats]
+            while open_helpers:
+                done, got = self._collect(out, futures, wait=True)
+                open_helpers, placed = open_helpers - done, placed + got
+            _raise_failure(futures)
+            if placed != n:
+                raise RuntimeError(f"peel_many placed {placed} results for {n} packets")
         return out  # type: ignore[return-value]  # every slot was filled above
 
 

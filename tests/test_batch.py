@@ -122,6 +122,19 @@ def test_errors_cross_process_boundaries_intact(cls: type[SphinxampError]) -> No
     assert back.to_dict()["offset"] == 17 and back.to_dict()["failure_code"] == 0x400F
 
 
+class Sink:
+    """Stands in for the results queue: keeps what a helper sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def put(self, item: Any) -> None:
+        self.sent.append(pickle.loads(pickle.dumps(item)))  # as it crosses the pipe
+
+    def cancel_join_thread(self) -> None:
+        return None
+
+
 def test_results_survive_the_trip_between_processes() -> None:
     """What a helper process sends back rebuilds the same results as peeling in place."""
     import multiprocessing
@@ -131,13 +144,13 @@ def test_results_survive_the_trip_between_processes() -> None:
     packets, _ = _mixed_batch()
     n = len(packets)
     cursor = multiprocessing.Array("q", [0, n])
-    batch._init_worker(KEYS[0], cursor)
+    sink = Sink()
+    batch._init_worker(KEYS[0], cursor, sink)
     wire = [batch._to_wire(p) for p in packets]
-    sent = batch._peel_shared(wire, [AD] * n, [None] * n, (1300, 2), 4)
+    batch._peel_shared(7, wire, [AD] * n, [None] * n, (1300, 2), 4)
     assert cursor[0] == n  # the helper claimed everything, 4 packets at a time
-    assert [lo for lo, _ in sent] == list(range(0, n, 4))
-    flat = [f for _, chunk in pickle.loads(pickle.dumps(sent)) for f in chunk]
-    rebuilt = [batch._from_flat(f) for f in flat]
+    assert [(b, lo) for b, lo, _ in sink.sent] == [(7, lo) for lo in range(0, n, 4)] + [(7, -1)]
+    rebuilt = [batch._from_flat(f) for _, lo, chunk in sink.sent if lo >= 0 for f in chunk]
     local = peel_many(packets, KEYS[0], AD, workers=1)
     for got, want in zip(rebuilt, local, strict=True):
         assert type(got) is type(want)
@@ -155,3 +168,14 @@ def test_large_batch_across_processes_matches_local_peel() -> None:
     assert [type(r) for r in pooled] == [type(r) for r in local]
     assert [r for r in pooled if isinstance(r, PeeledHop)] == [
         r for r in local if isinstance(r, PeeledHop)]
+
+
+def test_a_failed_batch_leaves_the_pool_usable() -> None:
+    """A bug-class exception (not a SphinxampError) propagates; the next batch on the same
+    pool is not polluted by what the helper had sent for the abandoned one."""
+    with PeelPool(KEYS[0], workers=2) as pool:
+        with pytest.raises(TypeError):
+            pool.peel_many([ONION] * 64, AD, path_keys=[5] * 64,  # type: ignore[list-item]
+                           chunk_size=2)
+        results = pool.peel_many([ONION] * 64, AD, chunk_size=2)
+    assert all(isinstance(r, PeeledHop) and r.payload == PAYLOADS[0] for r in results)
