@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 OPS = ("peel", "peel-final", "build-5", "build-20", "tlv-final", "tlv-forward", "amp-receive")
 
@@ -37,3 +38,15 @@ def test_bench_vector_route_is_the_bolt4_vector() -> None:
         "0002eec7245d6b7d2ccb30380bfbe2a3648cd7a942653f5aa340edcea1f283686619")
     assert onion[-32:].hex() == (
         "4051e4ef908828db9cca13277ef65db3fd47ccc2179126aaefb627719f421e20")
+
+
+def test_benchmarks_runner_and_profile_run_from_a_checkout() -> None:
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "benchmarks/run.py", "--json", "--quick", "--no-batch",
+                          "--no-pyln"], cwd=root, capture_output=True, text=True, check=True,
+                         timeout=600)
+    assert [row["op"] for row in json.loads(out.stdout)["rows"]] == list(OPS)
+    prof = subprocess.run([sys.executable, "-m", "benchmarks", "--profile", "tlv-forward",
+                           "--calls", "20"], cwd=root, capture_output=True, text=True,
+                          check=True, timeout=600)
+    assert "decode_payload" in prof.stdout
