@@ -160,11 +160,12 @@ def test_results_survive_the_trip_between_processes() -> None:
             assert got == want
 
 
-def test_large_batch_across_processes_matches_local_peel() -> None:
+@pytest.mark.parametrize("workers", [2, 3])
+def test_large_batch_across_processes_matches_local_peel(workers: int) -> None:
     packets, _ = _mixed_batch()
     packets = packets * 4
     local = peel_many(packets, KEYS[0], AD, workers=1)
-    pooled = peel_many(packets, KEYS[0], AD, workers=2, chunk_size=3)
+    pooled = peel_many(packets, KEYS[0], AD, workers=workers, chunk_size=3)
     assert [type(r) for r in pooled] == [type(r) for r in local]
     assert [r for r in pooled if isinstance(r, PeeledHop)] == [
         r for r in local if isinstance(r, PeeledHop)]
