@@ -162,22 +162,10 @@ def _filler(
     return filler, runs
 
 
-def build_onion(
-    session_key: bytes,
-    hops: Sequence[tuple[bytes, bytes]],
-    associated_data: bytes,
-    payload_area: int = PAYMENT_PAYLOAD_AREA,
-    *,
-    min_payload_length: int = 2,
-) -> BuiltOnion:
-    """Wrap `hops` = [(node_pubkey, payload)] (payload without its length prefix) in an onion.
-
-    `min_payload_length` is 2 for payments (a TLV payload is at least one empty record) and 0
-    for onion messages (BOLT 4 › Onion Messages).
-    """
-    if not hops:
-        raise EncodeError("a route needs at least one hop", field="hops", reason="empty_route")
-    crypto.check_secret(session_key, "session key")
+def _check_route(
+    hops: Sequence[tuple[bytes, bytes]], payload_area: int, min_payload_length: int
+) -> tuple[list[crypto.PubKey], list[int]]:
+    """Each hop's parsed key and frame size, or the `EncodeError` for the first bad hop."""
     sizes, pubkeys = [], []
     for i, (pubkey, payload) in enumerate(hops):
         key = crypto.parse_point(pubkey)
@@ -195,6 +183,26 @@ def build_onion(
             f"route needs {sum(sizes)} bytes of hop_payloads, the packet has {payload_area}",
             field="hop_payloads", reason="route_too_long",
         )
+    return pubkeys, sizes
+
+
+def build_onion(
+    session_key: bytes,
+    hops: Sequence[tuple[bytes, bytes]],
+    associated_data: bytes,
+    payload_area: int = PAYMENT_PAYLOAD_AREA,
+    *,
+    min_payload_length: int = 2,
+) -> BuiltOnion:
+    """Wrap `hops` = [(node_pubkey, payload)] (payload without its length prefix) in an onion.
+
+    `min_payload_length` is 2 for payments (a TLV payload is at least one empty record) and 0
+    for onion messages (BOLT 4 › Onion Messages).
+    """
+    if not hops:
+        raise EncodeError("a route needs at least one hop", field="hops", reason="empty_route")
+    crypto.check_secret(session_key, "session key")
+    pubkeys, sizes = _check_route(hops, payload_area, min_payload_length)
     first_epk, secrets = _route_keys(session_key, pubkeys)
     rho_keys = [crypto.derive_key(crypto.KEY_RHO, ss) for ss in secrets]
     filler, runs = _filler(rho_keys, sizes, payload_area)
