@@ -200,6 +200,11 @@ class Report:
                 f"{b['speedup']:.2f}x (goal >= {BATCH_GOAL:g}x); {int(b['workers'])} processes "
                 f"peeling their share with no exchange at all: {b['ceiling_speedup']:.2f}x.",
             ]
+        batched = next((r.extra.get("batched_shards_per_s") for r in self.rows
+                        if r.op == "amp-receive"), None)
+        if batched is not None:
+            lines += ["", f"amp-receive through receive_many, 32 shards per transaction (one "
+                      f"fsync): {batched:,.0f} shards/s."]
         lines += ["", "Primitives and extras (median µs): " + ", ".join(
             f"{k} {v.median_us:.2f}" for k, v in self.primitives.items())]
         lines += [f"Note: {n}" for n in self.notes]

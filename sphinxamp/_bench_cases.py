@@ -197,9 +197,7 @@ class Suite:
             "floor:durable-commit": DurableCommit(os.path.join(self.tmp.name, "floor.db")),
         }
         t.update(_floor_timers(onion[1:34], k0, i["tlv"]))
-        receive = _amp_receiver(self.tmp.name, self.notes)
-        if receive is not None:
-            t["ours:amp-receive"] = receive
+        t.update(_amp_receiver(self.tmp.name, self.notes))
         if self.pyln is not None:
             t.update(_pyln_timers(self.pyln, self.inputs, self.notes))
         return t
@@ -228,6 +226,9 @@ class Suite:
                 extra["ratio_vs_sequence"] = ours.median_us / tm["floor:peel-sequence"].median_us
             if op == "amp-receive" and ours is not None:
                 extra["shards_per_s"] = 1e6 / ours.median_us
+                batched = tm.get("ours:amp-receive-batch")
+                if batched is not None:
+                    extra["batched_shards_per_s"] = BATCH_SHARDS * 1e6 / batched.median_us
             stream = tm.get(f"ours:{op}-stream")
             if stream is not None:
                 extra["stream_us"] = stream.median_us
@@ -304,29 +305,39 @@ def amp_shards(start: int, sets: int) -> list[Any]:
     return out
 
 
-def _amp_receiver(tmpdir: str, notes: list[str]) -> Callable[[], object] | None:
-    """One shard per call through `Receiver` on a `SqliteStore` (synchronous=FULL: the
-    decision is fsynced before `receive` returns); every fourth shard settles its set."""
+BATCH_SHARDS = 32
+
+
+def _amp_receiver(tmpdir: str, notes: list[str]) -> dict[str, Callable[[], object]]:
+    """Shards through `Receiver` on a `SqliteStore` (synchronous=FULL: decisions are fsynced
+    before the call returns): one per `receive`, and BATCH_SHARDS per `receive_many` (one
+    transaction, one fsync, for all of them). Every fourth shard settles its set."""
     try:
         from .receiver import Receiver, Settle
         from .receiver_store import SqliteStore
     except ImportError:
         notes.append("amp-receive: no receiver in this build")
-        return None
+        return {}
     receiver = Receiver(SqliteStore(os.path.join(tmpdir, "receiver.db")))
     pending: list[Any] = []
     made = [0]
 
-    def receive() -> object:
-        if not pending:
-            pending.extend(reversed(amp_shards(made[0], 256)))
+    def take(count: int) -> list[Any]:
+        while len(pending) < count:
+            pending[:0] = reversed(amp_shards(made[0], 256))
             made[0] += 256
-        return receiver.receive(pending.pop(), now=float(made[0]))
+        return [pending.pop() for _ in range(count)]
+
+    def receive() -> object:
+        return receiver.receive(take(1)[0], now=float(made[0]))
+
+    def receive_batch() -> object:
+        return receiver.receive_many(take(BATCH_SHARDS), now=float(made[0]))
 
     decisions = [receive() for _ in range(SHARDS_PER_SET)]
     if not isinstance(decisions[-1], Settle):
         notes.append(f"amp-receive: a whole set did not settle ({decisions[-1]!r})")
-    return receive
+    return {"ours:amp-receive": receive, "ours:amp-receive-batch": receive_batch}
 
 
 def _peel_loop(onion: bytes, count: int) -> None:
