@@ -25,20 +25,22 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from .errors import UPDATE, SphinxampError
+from .errors import INVALID_ONION_VERSION, BadOnionError, InvalidArgument
 
 HASH_PREFIX_SIZE = 20
 _U32_MAX = 0xFFFFFFFF
 
 
-class ReplayedOnion(SphinxampError):
+class ReplayedOnion(BadOnionError):
     """An onion whose shared secret is already in the replay log.
 
-    BOLT 4 names no failure code for a replay; lnd answers temporary_channel_failure, and so
+    BOLT 4 names no failure code for a replay. The answer goes back in
+    update_fail_malformed_htlc, which needs the BADONION bit, so lnd answers
+    invalid_onion_version (htlcswitch/hop/iterator.go, DecodeHopIterators), and so
     does this code.
     """
 
-    failure_code = UPDATE | 7
+    failure_code = INVALID_ONION_VERSION
 
 
 def hash_prefix(shared_secret: bytes) -> bytes:
@@ -50,10 +52,10 @@ def _entries(batch: Iterable[tuple[bytes, int]]) -> list[tuple[bytes, int]]:
     out = []
     for i, (secret, cltv) in enumerate(batch):
         if len(secret) != 32:
-            raise SphinxampError(f"entry {i}: a shared secret is 32 bytes, got {len(secret)}",
+            raise InvalidArgument(f"entry {i}: a shared secret is 32 bytes, got {len(secret)}",
                                  field=f"batch[{i}].shared_secret", reason="range")
         if not 0 <= cltv <= _U32_MAX:
-            raise SphinxampError(f"entry {i}: cltv {cltv} is not a u32",
+            raise InvalidArgument(f"entry {i}: cltv {cltv} is not a u32",
                                  field=f"batch[{i}].cltv", reason="range")
         out.append((hash_prefix(bytes(secret)), cltv))
     return out

@@ -94,9 +94,10 @@ def test_check_and_record_raises_replayed_onion(log: ReplayLog) -> None:
     err = info.value.to_dict()
     assert err["error"] == "ReplayedOnion"
     assert err["reason"] == "replayed_onion"
-    # lnd answers a replay with temporary_channel_failure (UPDATE|7).
-    assert err["failure_code"] == 0x1007
-    assert err["failure_name"] == "temporary_channel_failure"
+    # lnd answers a replay with invalid_onion_version: the reply travels in
+    # update_fail_malformed_htlc, which must carry the BADONION bit (BOLT 2 › Removing an HTLC).
+    assert err["failure_code"] == 0xC004
+    assert err["failure_name"] == "invalid_onion_version"
 
 
 def test_sqlite_stores_the_20_byte_hash_prefix_not_the_secret(tmp_path: Path) -> None:
