@@ -118,9 +118,18 @@ _ONLY = {
     Role.BLINDED_INTERMEDIATE: frozenset({10, 12}),
     Role.BLINDED_FINAL: frozenset({2, 4, 10, 12, 18}),
 }
+# Per role, as sets: required, forbidden, the only ones allowed (or None), blinded.
+_RULES = {
+    role: (frozenset(_REQUIRED[role]), _FORBIDDEN.get(role, frozenset()), _ONLY.get(role),
+           role.blinded)
+    for role in Role
+}
 
 
-@dataclass(frozen=True, slots=True)
+# Not slotted: a frozen dataclass's __init__ sets every field through object.__setattr__,
+# a third of a whole payload decode; `_from_records` instead sets only the fields present and
+# lets the class-level defaults stand for the rest.
+@dataclass(frozen=True)
 class HopPayload:
     """A decoded hop payload. `custom_records` (≥ 2^16) and `unknown_records` (odd, < 2^16)
     are kept in wire order so the payload re-encodes to the same bytes."""
@@ -191,13 +200,23 @@ def decode_payload(
     except DecodeError as exc:
         raise InvalidOnionPayload(exc.message, field=exc.field, offset=exc.offset,
                                   tlv_type=exc.tlv_type, reason=exc.reason) from None
-    specs = HOP_PAYLOAD_SCHEMA.specs
-    kwargs: dict[str, Any] = {specs[t].name: v for t, v in decoded.values.items()}
-    custom = tuple(r for r in decoded.unknown if r.type >= CUSTOM_RECORD_START)
-    unknown = tuple(r for r in decoded.unknown if r.type < CUSTOM_RECORD_START)
-    payload = HopPayload(**kwargs, custom_records=custom, unknown_records=unknown)
     if role is not None:
         _check_role(parse_role(role), decoded.offsets, base + len(raw), path_key_from_htlc)
+    return _from_records(decoded.values, decoded.unknown)
+
+
+_NAMES = {spec.type: spec.name for spec in HOP_PAYLOAD_RECORDS}
+_new = object.__new__
+
+
+def _from_records(values: dict[int, Any], unknown: tuple[TlvRecord, ...]) -> HopPayload:
+    """A HopPayload holding the decoded registry records and the records kept unparsed."""
+    payload: HopPayload = _new(HopPayload)
+    fields = {_NAMES[t]: v for t, v in values.items()}
+    if unknown:
+        fields["custom_records"] = tuple(r for r in unknown if r.type >= CUSTOM_RECORD_START)
+        fields["unknown_records"] = tuple(r for r in unknown if r.type < CUSTOM_RECORD_START)
+    payload.__dict__.update(fields)
     return payload
 
 
@@ -224,26 +243,29 @@ def _check_role(
 ) -> None:
     """A forbidden record is reported where it starts; a missing one where it would have been
     (before the first record of a higher type, or at the end of the payload)."""
+    required, forbidden, only, blinded = _RULES[role]
+    types = offsets.keys()
+    if (path_key_from_htlc is None and required <= types and forbidden.isdisjoint(types)
+            and (only is None or types <= only)):
+        return  # the common case, decided by set operations alone
     present = sorted(offsets)
 
     def missing_at(rtype: int) -> int:
         return next((offsets[t] for t in present if t > rtype), end)
 
-    if path_key_from_htlc and not role.blinded:
+    if path_key_from_htlc and not blinded:
         # BOLT 4 › `payload` reader: outside a blinded route a path_key in update_add_htlc is
         # an error; like lnd, name the encrypted_recipient_data that should have come with it.
         raise _violation("omitted", 10, role, missing_at(10))
-    if role.blinded and path_key_from_htlc is not None:
+    if blinded and path_key_from_htlc is not None:
         if path_key_from_htlc and 12 in offsets:
             raise _violation("included", 12, role, offsets[12])
         if not path_key_from_htlc and 12 not in offsets:
             raise _violation("omitted", 12, role, missing_at(12))
-    only = _ONLY.get(role)
-    forbidden = _FORBIDDEN.get(role, frozenset())
     for rtype in present:
         if rtype in forbidden or (only is not None and rtype not in only):
             raise _violation("included", rtype, role, offsets[rtype])
-    for rtype in _REQUIRED[role]:
+    for rtype in sorted(required):
         if rtype not in offsets:
             raise _violation("omitted", rtype, role, missing_at(rtype))
 

@@ -64,7 +64,13 @@ def iter_records(data: bytes | memoryview, base: int = 0) -> list[tuple[int, int
     pos, end, last = 0, len(data), -1
     while pos < end:
         start = pos
-        rtype, pos = _bigsize_in_stream(data, pos, "type", _TYPE_REASON, base)
+        # Nearly every type and length fits the one-byte BigSize form: read it in place and
+        # leave the prefixed forms, and every error, to the full reader.
+        rtype = data[pos]
+        if rtype < 0xFD:
+            pos += 1
+        else:
+            rtype, pos = _bigsize_in_stream(data, pos, "type", _TYPE_REASON, base)
         if rtype <= last:
             reason = "duplicate_type" if rtype == last else "not_strictly_increasing"
             raise TlvError(
@@ -74,7 +80,11 @@ def iter_records(data: bytes | memoryview, base: int = 0) -> list[tuple[int, int
                 tlv_type=rtype,
                 reason=reason,
             )
-        length, pos = _bigsize_in_stream(data, pos, "length", _LENGTH_REASON, base, rtype)
+        if pos < end and data[pos] < 0xFD:
+            length = data[pos]
+            pos += 1
+        else:
+            length, pos = _bigsize_in_stream(data, pos, "length", _LENGTH_REASON, base, rtype)
         if length > end - pos:
             reason = "value_missing" if pos == end else "value_truncated"
             raise TlvError(
@@ -254,14 +264,20 @@ class Struct:
         last = self.fields[-1][1]
         self.min_len: int = self._fixed + last.min_len
         self.max_len: int | None = None if last.max_len is None else self._fixed + last.max_len
+        # Where each field sits (the last runs to the end) and its decoder; bytes that need no
+        # check are taken as slices without a call.
+        layout: list[tuple[int, int | None, Callable[[bytes, int], Any] | None]] = []
+        pos = 0
+        for i, (_, codec) in enumerate(self.fields):
+            end = None if i == len(self.fields) - 1 else pos + codec.min_len
+            plain = type(codec) in (RawBytes, FixedBytes) and getattr(codec, "_check", None) is None
+            layout.append((pos, end, None if plain else codec.decode))
+            pos = end if end is not None else pos
+        self._layout = tuple(layout)
 
     def decode(self, value: bytes, offset: int) -> Any:
-        out, pos = [], 0
-        for i, (_, codec) in enumerate(self.fields):
-            end = len(value) if i == len(self.fields) - 1 else pos + codec.min_len
-            out.append(codec.decode(value[pos:end], offset + pos))
-            pos = end
-        return self.factory(*out)
+        return self.factory(*[value[a:b] if dec is None else dec(value[a:b], offset + a)
+                              for a, b, dec in self._layout])
 
     def encode(self, value: Any) -> bytes:
         return b"".join(codec.encode(getattr(value, name)) for name, codec in self.fields)
@@ -308,6 +324,12 @@ class TlvSchema:
         self.name = name
         self.specs: dict[int, RecordSpec] = {s.type: s for s in specs}
         self.by_name: dict[str, RecordSpec] = {s.name: s for s in self.specs.values()}
+        # What the decode loop needs per type, looked up once: spec, length bounds, decoder.
+        self._table = {
+            t: (s, s.codec.min_len, 1 << 64 if s.codec.max_len is None else s.codec.max_len,
+                s.codec.decode)
+            for t, s in self.specs.items()
+        }
         # Some namespaces let a higher layer judge unknown even types (lnd's custom range).
         self.even_ok = even_ok
 
@@ -320,10 +342,11 @@ class TlvSchema:
         values: dict[int, Any] = {}
         offsets: dict[int, int] = {}
         unknown: list[TlvRecord] = []
+        table = self._table
         for rtype, start, v0, v1 in iter_records(raw, base):
             offsets[rtype] = base + start
-            spec = self.specs.get(rtype)
-            if spec is None:
+            entry = table.get(rtype)
+            if entry is None:
                 if not rtype & 1 and not (self.even_ok and self.even_ok(rtype)):
                     raise TlvError(
                         f"unknown even type {rtype} in {self.name}",
@@ -332,9 +355,11 @@ class TlvSchema:
                     )
                 unknown.append(TlvRecord(rtype, raw[v0:v1]))
                 continue
-            check_length(spec, v1 - v0, base + start)
+            spec, lo, hi, decode = entry
+            if not lo <= v1 - v0 <= hi:
+                check_length(spec, v1 - v0, base + start)
             try:
-                values[rtype] = spec.codec.decode(raw[v0:v1], base + v0)
+                values[rtype] = decode(raw[v0:v1], base + v0)
             except DecodeError as exc:
                 raise TlvError(
                     f"{spec.name} (type {rtype}): {exc.message}", field=spec.name,
