@@ -1,4 +1,4 @@
-"""Shared pytest configuration: hypothesis profiles.
+"""Shared pytest configuration: hypothesis profiles, and the receiver fixtures.
 
 Pick one with the environment variable HYPOTHESIS_PROFILE (default `ci`):
 
@@ -13,10 +13,16 @@ first on the next run.
 from __future__ import annotations
 
 import os
+import random
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
+
+from sphinxamp.receiver import Receiver
+from sphinxamp.receiver_store import MemoryStore, SqliteStore, Store
 
 _DATABASE = DirectoryBasedExampleDatabase(
     str(Path(__file__).resolve().parent.parent / ".hypothesis" / "examples")
@@ -49,3 +55,26 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# --- the AMP receiver over each store (tests/test_receiver*.py) ----------------------------
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Every receiver test runs on both stores: the in-memory twin and SQLite."""
+    s: Store = MemoryStore() if request.param == "memory" else SqliteStore(
+        str(tmp_path / "rx.db"))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def rx(store: Store) -> Receiver:
+    return Receiver(store)
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> random.Random:
+    """Randomness seeded by the test's name: varied across tests, repeatable run to run."""
+    return random.Random(request.node.name)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pytest
 
@@ -25,7 +23,7 @@ from sphinxamp.receiver import (
     ResolutionResult,
     Settle,
 )
-from sphinxamp.receiver_store import MemoryStore, SqliteStore, Store
+from sphinxamp.receiver_store import Store
 
 R = ResolutionResult
 CLTV = 800_100  # every HTLC here expires at this height; payloads ask for 800_000
@@ -90,24 +88,6 @@ def keysend_htlc(htlc_id: int | str, preimage: bytes, *, payment_hash: bytes | N
                          payment_data=mpp, keysend_preimage=preimage)
     phash = sha256(preimage) if payment_hash is None else payment_hash
     return IncomingHtlc(htlc_id, phash, amount, CLTV, payload)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store = MemoryStore() if request.param == "memory" else SqliteStore(
-        str(tmp_path / "rx.db"))
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def rx(store: Store) -> Receiver:
-    return Receiver(store)
-
-
-@pytest.fixture
-def rng(request: pytest.FixtureRequest) -> random.Random:
-    return random.Random(request.node.name)
 
 
 def feed(rx: Receiver, payment: Payment, start: int = 0, now: float = 1000.0) -> list[object]:

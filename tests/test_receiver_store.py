@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from sphinxamp.receiver_store import (
     Change,
     HtlcRecord,
     HtlcState,
-    MemoryStore,
     SetRecord,
     SetState,
     SqliteStore,
@@ -41,24 +39,6 @@ def held(htlc_id: int | str, at: float, set_id: bytes = SET_A, amount: int = 10)
 def write(store: Store, change: Change) -> None:
     with store.transaction():
         store.apply(change)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store = MemoryStore() if request.param == "memory" else SqliteStore(
-        str(tmp_path / "store.db"))
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def rx(store: Store) -> Receiver:
-    return Receiver(store)
-
-
-@pytest.fixture
-def rng(request: pytest.FixtureRequest) -> random.Random:
-    return random.Random(request.node.name)
 
 
 @pytest.fixture
