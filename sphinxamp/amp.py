@@ -26,9 +26,10 @@ import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from .crypto import xor
 from .errors import EncodeError
 from .payload import AmpRecord, HopPayload, PaymentData
-from .route import RouteHop, build_route_onion
+from .route import RouteHop, RouteOnion, build_route_onion
 from .sphinx import BuiltOnion
 from .tlv import TlvRecord
 
@@ -52,10 +53,6 @@ def _check_index(child_index: int) -> int:
         raise EncodeError(f"child_index {child_index} does not fit a u32", field="child_index",
                           reason="range")
     return child_index
-
-
-def xor_bytes(a: bytes, b: bytes) -> bytes:
-    return bytes(x ^ y for x, y in zip(a, b, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +100,7 @@ def split_root(root: bytes, n: int, rand: Rand = os.urandom) -> tuple[bytes, ...
     shares = [_check_secret(rand(SHARE_SIZE), "random share") for _ in range(n - 1)]
     last = root
     for share in shares:
-        last = xor_bytes(last, share)
+        last = xor(last, share)
     return (*shares, last)
 
 
@@ -138,11 +135,11 @@ class Sharer:
         if self.is_zero:
             raise EncodeError("cannot split zero-Sharer", field="sharer", reason="zero_sharer")
         left = _check_secret(rand(SHARE_SIZE), "random share")
-        return Sharer(self.root, left), Sharer(self.root, xor_bytes(self.current, left))
+        return Sharer(self.root, left), Sharer(self.root, xor(self.current, left))
 
     def merge(self, share: bytes) -> Sharer:
         """Take back a failed shard's share, so it can be handed out again."""
-        return Sharer(self.root, xor_bytes(self.current, _check_secret(share, "share")))
+        return Sharer(self.root, xor(self.current, _check_secret(share, "share")))
 
     def zero(self) -> Sharer:
         return Sharer(self.root, _ZERO)
@@ -241,17 +238,34 @@ class ShardRoute:
 
 @dataclass(frozen=True, slots=True)
 class BuiltShard:
-    """One HTLC of the payment: the onion to hand the first hop, and what it must carry."""
+    """One HTLC of the payment: its child secrets and the onion over its route (as keysend's
+    payment holds its `RouteOnion`), with what the sender offers the first hop."""
 
-    onion: BuiltOnion
+    route_onion: RouteOnion
     payment_hash: bytes
     amount_msat: int
     child: ChildSecret
     route: tuple[RouteHop, ...]
-    payloads: tuple[HopPayload, ...]
-    htlc_amount_msat: int
-    htlc_cltv_expiry: int
-    session_key: bytes
+
+    @property
+    def onion(self) -> BuiltOnion:
+        return self.route_onion.onion
+
+    @property
+    def payloads(self) -> tuple[HopPayload, ...]:
+        return self.route_onion.payloads
+
+    @property
+    def htlc_amount_msat(self) -> int:
+        return self.route_onion.htlc_amount_msat
+
+    @property
+    def htlc_cltv_expiry(self) -> int:
+        return self.route_onion.htlc_cltv_expiry
+
+    @property
+    def session_key(self) -> bytes:
+        return self.route_onion.session_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,9 +344,7 @@ def build_amp_payment(
                            payment_metadata=payment_metadata, custom_records=customs)
         key = rand(32) if session_keys is None else session_keys[i]
         built = build_route_onion(dest, hops, final, shard.payment_hash, key)
-        shards.append(BuiltShard(built.onion, shard.payment_hash, amount, shard.child, hops,
-                                 built.payloads,
-                                 built.htlc_amount_msat, built.htlc_cltv_expiry, key))
+        shards.append(BuiltShard(built, shard.payment_hash, amount, shard.child, hops))
     return AmpPayment(dest, total_msat, tracker.root, set_id, addr, tuple(shards))
 
 

@@ -16,7 +16,6 @@ from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 from coincurve.flags import EC_COMPRESSED
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from .errors import InvalidSecret
 
@@ -67,15 +66,21 @@ def chacha20(key: bytes, data: bytes) -> bytes:
     return Cipher(algorithms.ChaCha20(key, _ZERO_NONCE16), None).encryptor().update(data)
 
 
-def chacha20_at(key: bytes, offset: int, data: bytes) -> bytes:
-    """`data` XOR the keystream of `key` from byte `offset` on, seeking by block counter rather
-    than generating and discarding the bytes before it."""
+def _nonce_at(offset: int) -> tuple[bytes, int]:
+    """The 16-byte counter ‖ nonce that starts the stream at `offset`'s 64-byte block, and how
+    many bytes of that block to skip: seeking costs one block, not `offset` bytes."""
     block, skip = divmod(offset, 64)
-    enc = Cipher(algorithms.ChaCha20(key, block.to_bytes(4, "little") + _ZERO_NONCE12), None)
-    run = enc.encryptor()
+    return block.to_bytes(4, "little") + _ZERO_NONCE12, skip
+
+
+def chacha20_encryptor(key: bytes, offset: int = 0) -> Any:
+    """A running keystream XOR of `key` from byte `offset` on, for callers that consume the
+    stream in several pieces."""
+    nonce, skip = _nonce_at(offset)
+    run = Cipher(algorithms.ChaCha20(key, nonce), None).encryptor()
     if skip:
         run.update(bytes(skip))
-    return run.update(data)
+    return run
 
 
 def chacha20_reposition(run: Any, key: bytes, offset: int) -> Any:
@@ -84,13 +89,11 @@ def chacha20_reposition(run: Any, key: bytes, offset: int) -> Any:
     Reusing the context costs a tenth of a new one (cryptography >= 43 has `reset_nonce`;
     before that, or for a context without it, a new one is made).
     """
-    block, skip = divmod(offset, 64)
-    nonce = block.to_bytes(4, "little") + _ZERO_NONCE12
     reset = getattr(run, "reset_nonce", None)
     if reset is None:
-        run = Cipher(algorithms.ChaCha20(key, nonce), None).encryptor()
-    else:
-        reset(nonce)
+        return chacha20_encryptor(key, offset)
+    nonce, skip = _nonce_at(offset)
+    reset(nonce)
     if skip:
         run.update(bytes(skip))
     return run
@@ -100,27 +103,8 @@ def chacha20_stream(key: bytes, length: int) -> bytes:
     return chacha20(key, bytes(length))
 
 
-def chacha20_encryptor(key: bytes) -> Any:
-    """A running keystream XOR, for callers that consume the stream in several pieces."""
-    return Cipher(algorithms.ChaCha20(key, _ZERO_NONCE16), None).encryptor()
-
-
-def aead_encrypt(key: bytes, plaintext: bytes) -> bytes:
-    """ChaCha20-Poly1305 with a 12-byte zero nonce and empty AAD (BOLT 4 › Route Blinding)."""
-    return ChaCha20Poly1305(key).encrypt(_ZERO_NONCE12, plaintext, None)
-
-
-def aead_decrypt(key: bytes, ciphertext: bytes) -> bytes | None:
-    """The plaintext, or None when the tag does not verify."""
-    from cryptography.exceptions import InvalidTag
-
-    try:
-        return ChaCha20Poly1305(key).decrypt(_ZERO_NONCE12, ciphertext, None)
-    except InvalidTag:
-        return None
-
-
 def xor(a: bytes, b: bytes) -> bytes:
+    """a ⊕ b over the shorter length."""
     n = min(len(a), len(b))
     return (int.from_bytes(a[:n], "big") ^ int.from_bytes(b[:n], "big")).to_bytes(n, "big")
 

@@ -79,18 +79,26 @@ def _frame(
             field="onion", offset=min(len(data), PACKET_OVERHEAD + payload_area),
             reason="packet_length",
         )
-    if data[0] != VERSION:
+    public_key = data[1:34]
+    key = _checked_key(data[0], public_key, None)
+    return public_key, data[34:-HMAC_SIZE], data[-HMAC_SIZE:], key
+
+
+def _checked_key(version: int, public_key: bytes, parsed: crypto.PubKey) -> crypto.PubKey:
+    """BOLT 4 › Onion Decryption steps 1–2, in that order: the version, then the key (parsed
+    here unless `parsed` already holds it)."""
+    if version != VERSION:
         raise InvalidOnionVersion(
-            f"onion version {data[0]} is not {VERSION}", field="version", offset=0,
+            f"onion version {version} is not {VERSION}", field="version", offset=0,
             reason="unknown_version",
         )
-    key = crypto.parse_point(data[1:34])
+    key = parsed if parsed is not None else crypto.parse_point(public_key)
     if key is None:
         raise InvalidOnionKey(
             "onion public_key is not a valid compressed secp256k1 point",
             field="public_key", offset=1, reason="invalid_point",
         )
-    return data[1:34], data[34:-HMAC_SIZE], data[-HMAC_SIZE:], key
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +163,7 @@ def _filler(
     runs = []
     for rho, size in zip(rho_keys[:-1], sizes[:-1], strict=True):
         filler += bytes(size)
-        run = crypto.chacha20_reposition(crypto.chacha20_encryptor(rho), rho,
-                                         area + size - len(filler))
+        run = crypto.chacha20_encryptor(rho, area + size - len(filler))
         filler = run.update(filler)
         runs.append(run)
     return filler, runs
@@ -238,13 +245,7 @@ def _blinded_node_key(node_key: bytes, path_key: bytes) -> bytes:
 
 def _unpack(packet: OnionPacket) -> tuple[bytes, bytes, bytes, crypto.PubKey]:
     """A framed packet's fields, checked in `_frame`'s order; its parsed key is reused."""
-    if packet.version != VERSION:
-        raise InvalidOnionVersion(f"onion version {packet.version} is not {VERSION}",
-                                  field="version", offset=0, reason="unknown_version")
-    key = packet._key if packet._key is not None else crypto.parse_point(packet.public_key)
-    if key is None:
-        raise InvalidOnionKey("onion public_key is not a valid point", field="public_key",
-                              offset=1, reason="invalid_point")
+    key = _checked_key(packet.version, packet.public_key, packet._key)
     return packet.public_key, packet.hop_payloads, packet.hmac, key
 
 

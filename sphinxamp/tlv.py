@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from .bigsize import bigsize_len, decode_bigsize, decode_tu, encode_bigsize, encode_tu
+from .bigsize import decode_bigsize, decode_tu, encode_bigsize, encode_tu
 from .crypto import is_valid_point
 from .errors import BigSizeError, DecodeError, EncodeError, TlvError
 
@@ -120,10 +120,6 @@ def encode_stream(records: Iterable[TlvRecord]) -> bytes:
         parts += (encode_bigsize(rec.type), encode_bigsize(len(rec.value)), rec.value)
         last = rec.type
     return b"".join(parts)
-
-
-def record_size(rtype: int, length: int) -> int:
-    return bigsize_len(rtype) + bigsize_len(length) + length
 
 
 # --- typed field codecs (BOLT 1 › Fundamental Types) ---------------------------------------

@@ -15,7 +15,7 @@ from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
 from sphinxamp.bigsize import decode_bigsize, decode_tu
-from sphinxamp.crypto import chacha20_at
+from sphinxamp.crypto import chacha20_encryptor, chacha20_reposition
 from sphinxamp.errors import (
     DecodeError,
     EncodeError,
@@ -367,6 +367,9 @@ def test_peel_of_any_authentic_plaintext_follows_the_frame_rules(plaintext: byte
 
 @given(key=st.binary(min_size=32, max_size=32), offset=st.integers(0, 3000),
        data=st.binary(max_size=200))
-def test_chacha20_at_seeks_into_the_keystream(key: bytes, offset: int, data: bytes) -> None:
+def test_chacha20_encryptor_seeks_into_the_keystream(key: bytes, offset: int, data: bytes) -> None:
     stream = ref_keystream(key, offset + len(data))[offset:]
-    assert chacha20_at(key, offset, data) == xor_bytes(data, stream)
+    assert chacha20_encryptor(key, offset).update(data) == xor_bytes(data, stream)
+    used = chacha20_encryptor(key)
+    used.update(bytes(77))  # a context already part-way through its stream
+    assert chacha20_reposition(used, key, offset).update(data) == xor_bytes(data, stream)
