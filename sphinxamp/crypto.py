@@ -158,13 +158,18 @@ def public_key(secret: bytes, what: str = "private key") -> bytes:
 
 def point_mul(key: PubKey, scalar: bytes) -> PubKey:
     """A new parsed point scalar·key; `key` is left as it was."""
+    if len(scalar) != 32:  # libsecp256k1 reads exactly 32 bytes behind the pointer
+        _check_secret(scalar, "tweak")
     out = ffi.new("secp256k1_pubkey *", key[0])
-    if not lib.secp256k1_ec_pubkey_tweak_mul(_CTX, out, scalar):
-        # A SHA-256 blinding factor can (with odds of 2^-128) exceed the order; BOLT 4 means it
-        # mod n, as lightning-onion computes it.
-        reduced = int.from_bytes(scalar, "big") % CURVE_ORDER
-        _check_secret(reduced.to_bytes(32, "big") if reduced else bytes(32), "tweak")
-        lib.secp256k1_ec_pubkey_tweak_mul(_CTX, out, reduced.to_bytes(32, "big"))
+    if lib.secp256k1_ec_pubkey_tweak_mul(_CTX, out, scalar):
+        return out
+    # A SHA-256 blinding factor can (with odds of 2^-128) reach the order; BOLT 4 means it mod
+    # n, as lightning-onion computes it. A refused tweak leaves `out` invalid (multiplying it
+    # again would abort the process), so start over from `key`.
+    reduced = (int.from_bytes(scalar, "big") % CURVE_ORDER).to_bytes(32, "big")
+    _check_secret(reduced, "tweak")
+    out = ffi.new("secp256k1_pubkey *", key[0])
+    lib.secp256k1_ec_pubkey_tweak_mul(_CTX, out, reduced)
     return out
 
 
