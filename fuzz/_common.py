@@ -44,20 +44,20 @@ def instrumented() -> Iterator[None]:
 
 
 def _import_library() -> None:
-    """Import every public module of the package now, inside the instrumentation block: a
+    """Import every library module of the package now, inside the instrumentation block: a
     module a harness imports later would run uninstrumented and give the fuzzer no guidance.
-    Private modules (benchmarks) and the CLI are not fuzzed."""
+    The CLI and the vector runner are not fuzzed."""
     import sphinxamp
 
     for info in pkgutil.iter_modules(sphinxamp.__path__):
-        if not info.name.startswith("_") and info.name != "cli":
+        if info.name not in ("cli", "_vectorcheck") and not info.name.startswith("_bench"):
             importlib.import_module(f"sphinxamp.{info.name}")
 
 
 with instrumented():
     _import_library()
-    from sphinxamp.bigsize import encode_bigsize
-    from sphinxamp.errors import DecodeError
+    from sphinxamp._bigsize import encode_bigsize
+    from sphinxamp._errors import DecodeError
 
 # Per-input ceilings for tracemalloc: decoders build a few Python objects per input byte
 # (records, tuples, ints), so the slope is generous; what it catches is an allocation sized by

@@ -14,7 +14,7 @@ payload must not carry current_path_key) and without one (then it must).
 import _common
 from _checks import check_payload
 
-from sphinxamp.payload import Role
+from sphinxamp._payload import Role
 
 
 def test_one_input(data: bytes) -> None:

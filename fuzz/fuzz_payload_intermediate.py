@@ -11,7 +11,7 @@ spec requires of the role (and, when blinded, nothing else); deterministic; memo
 import _common
 from _checks import check_payload
 
-from sphinxamp.payload import Role
+from sphinxamp._payload import Role
 
 
 def test_one_input(data: bytes) -> None:

@@ -24,8 +24,8 @@ import fuzz_tlv_stream
 from _checks import check_payload, ref_bigsize
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
-from sphinxamp.errors import InvalidOnionPayload
-from sphinxamp.payload import Role
+from sphinxamp._errors import InvalidOnionPayload
+from sphinxamp._payload import Role
 
 NODE_KEY = bytes([0x41] * 32)
 SESSION_KEY = bytes([0x03] * 32)

@@ -22,10 +22,10 @@ import hashlib
 
 import _common
 
-from sphinxamp.errors import DecodeError
-from sphinxamp.payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
-from sphinxamp.receiver import Accepted, Fail, IncomingHtlc, Receiver, Settle
-from sphinxamp.receiver_store import HtlcId, MemoryStore
+from sphinxamp._errors import DecodeError
+from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
+from sphinxamp._receiver import Accepted, Fail, IncomingHtlc, Receiver, Settle
+from sphinxamp._receiver_store import HtlcId, MemoryStore
 
 HOLD = 120.0
 WIRE_CODES = {18, 19, 23, 0x4000 | 15}

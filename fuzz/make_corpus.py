@@ -29,9 +29,9 @@ import _seeds  # noqa: E402
 import fuzz_tlv_typed  # noqa: E402
 from _dicts import write_dicts  # noqa: E402
 
-from sphinxamp import crypto  # noqa: E402
-from sphinxamp.bigsize import decode_bigsize  # noqa: E402
-from sphinxamp.sphinx import peel_onion  # noqa: E402
+from sphinxamp import _crypto as crypto  # noqa: E402
+from sphinxamp._bigsize import decode_bigsize  # noqa: E402
+from sphinxamp._sphinx import peel_onion  # noqa: E402
 
 VECTORS = _common.REPO / "vectors"
 CORPUS = FUZZ / "corpus"

@@ -4,7 +4,7 @@ The curated surface; the modules behind it are one concept each (BOLT 1 codecs, 
 hop payloads, routes, AMP, keysend, the receiver and its store, replay protection, batches).
 """
 
-from .amp import (
+from ._amp import (
     AmpPayment,
     BuiltShard,
     ShardRoute,
@@ -16,9 +16,9 @@ from .amp import (
     reconstruct_root,
     split_root,
 )
-from .batch import PeelPool, peel_many
-from .bigsize import decode_bigsize, decode_tu, encode_bigsize, encode_tu
-from .errors import (
+from ._batch import PeelPool, peel_many
+from ._bigsize import decode_bigsize, decode_tu, encode_bigsize, encode_tu
+from ._errors import (
     BadOnionError,
     DecodeError,
     EncodeError,
@@ -33,14 +33,14 @@ from .errors import (
     SphinxampError,
     TlvError,
 )
-from .keysend import build_keysend_payment, verify_keysend
-from .payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
-from .receiver import Accepted, Fail, IncomingHtlc, Receiver, ResolutionResult, Settle
-from .receiver_store import MemoryStore, SqliteStore
-from .replay import MemoryReplayLog, ReplayedOnion, SqliteReplayLog
-from .route import RouteHop, build_route_onion
-from .sphinx import BuiltOnion, OnionPacket, PeeledHop, build_onion, peel_onion
-from .tlv import ShortChannelId, TlvRecord, TlvSchema, decode_stream, encode_stream
+from ._keysend import build_keysend_payment, verify_keysend
+from ._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
+from ._receiver import Accepted, Fail, IncomingHtlc, Receiver, ResolutionResult, Settle
+from ._receiver_store import MemoryStore, SqliteStore
+from ._replay import MemoryReplayLog, ReplayedOnion, SqliteReplayLog
+from ._route import RouteHop, build_route_onion
+from ._sphinx import BuiltOnion, OnionPacket, PeeledHop, build_onion, peel_onion
+from ._tlv import ShortChannelId, TlvRecord, TlvSchema, decode_stream, encode_stream
 
 __version__ = "0.1.0"
 

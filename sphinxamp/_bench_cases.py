@@ -19,11 +19,11 @@ from coincurve.context import GLOBAL_CONTEXT
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 from . import _bench
-from .batch import PeelPool
-from .crypto import public_key, sha256
-from .payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
-from .sphinx import build_onion, peel_onion
-from .tlv import ShortChannelId, TlvRecord, decode_stream, encode_stream
+from ._batch import PeelPool
+from ._crypto import public_key, sha256
+from ._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
+from ._sphinx import build_onion, peel_onion
+from ._tlv import ShortChannelId, TlvRecord, decode_stream, encode_stream
 
 _CTX = GLOBAL_CONTEXT.ctx
 SESSION_KEY = bytes([0x41]) * 32
@@ -283,8 +283,8 @@ SHARDS_PER_SET = 4
 
 def amp_shards(start: int, sets: int) -> list[Any]:
     """`sets` AMP payments of SHARDS_PER_SET shards each, every shard a valid final HTLC."""
-    from .amp import derive_child, split_root
-    from .receiver import IncomingHtlc
+    from ._amp import derive_child, split_root
+    from ._receiver import IncomingHtlc
 
     out = []
     addr = sha256(b"bench payment_addr")
@@ -313,8 +313,8 @@ def _amp_receiver(tmpdir: str, notes: list[str]) -> dict[str, Callable[[], objec
     before the call returns): one per `receive`, and BATCH_SHARDS per `receive_many` (one
     transaction, one fsync, for all of them). Every fourth shard settles its set."""
     try:
-        from .receiver import Receiver, Settle
-        from .receiver_store import SqliteStore
+        from ._receiver import Receiver, Settle
+        from ._receiver_store import SqliteStore
     except ImportError:
         notes.append("amp-receive: no receiver in this build")
         return {}

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from sphinxamp.receiver import Receiver
-from sphinxamp.receiver_store import MemoryStore, SqliteStore, Store
+from sphinxamp._receiver import Receiver
+from sphinxamp._receiver_store import MemoryStore, SqliteStore, Store
 
 _DATABASE = DirectoryBasedExampleDatabase(
     str(Path(__file__).resolve().parent.parent / ".hypothesis" / "examples")

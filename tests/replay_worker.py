@@ -15,7 +15,7 @@ import os
 import sys
 import time
 
-from sphinxamp.replay import SqliteReplayLog
+from sphinxamp._replay import SqliteReplayLog
 
 
 def main() -> int:

@@ -18,8 +18,10 @@ from types import ModuleType
 
 import pytest
 
-from sphinxamp import amp, cli, route
-from sphinxamp.amp import (
+from sphinxamp import _amp as amp
+from sphinxamp import _route as route
+from sphinxamp import cli
+from sphinxamp._amp import (
     SeededRand,
     ShardRoute,
     ShardTracker,
@@ -30,13 +32,13 @@ from sphinxamp.amp import (
     reconstruct_root,
     split_root,
 )
-from sphinxamp.conformance import run_document
-from sphinxamp.crypto import public_key
-from sphinxamp.errors import EncodeError, InvalidOnionHmac
-from sphinxamp.payload import AmpRecord, HopPayload, PaymentData, decode_payload
-from sphinxamp.route import RouteHop
-from sphinxamp.sphinx import OnionPacket, peel_onion
-from sphinxamp.tlv import ShortChannelId, TlvRecord, decode_stream
+from sphinxamp._crypto import public_key
+from sphinxamp._errors import EncodeError, InvalidOnionHmac
+from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, decode_payload
+from sphinxamp._route import RouteHop
+from sphinxamp._sphinx import OnionPacket, peel_onion
+from sphinxamp._tlv import ShortChannelId, TlvRecord, decode_stream
+from sphinxamp._vectorcheck import run_document
 
 
 def sha(data: bytes) -> bytes:

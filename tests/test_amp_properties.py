@@ -12,7 +12,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinxamp.amp import (
+from sphinxamp._amp import (
     SeededRand,
     ShardTracker,
     build_amp_payment,
@@ -20,11 +20,11 @@ from sphinxamp.amp import (
     reconstruct_root,
     split_root,
 )
-from sphinxamp.crypto import public_key
-from sphinxamp.payload import decode_payload
-from sphinxamp.receiver import Accepted, IncomingHtlc, Receiver, Settle
-from sphinxamp.receiver_store import MemoryStore
-from sphinxamp.sphinx import peel_onion
+from sphinxamp._crypto import public_key
+from sphinxamp._payload import decode_payload
+from sphinxamp._receiver import Accepted, IncomingHtlc, Receiver, Settle
+from sphinxamp._receiver_store import MemoryStore
+from sphinxamp._sphinx import peel_onion
 
 roots = st.binary(min_size=32, max_size=32)
 u32 = st.integers(0, 0xFFFFFFFF)

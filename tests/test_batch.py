@@ -11,18 +11,18 @@ from typing import Any
 
 import pytest
 
-import sphinxamp.errors as errors_module
-from sphinxamp.batch import PeelPool, peel_many
-from sphinxamp.crypto import InvalidSecret
-from sphinxamp.errors import (
+import sphinxamp._errors as errors_module
+from sphinxamp._batch import PeelPool, peel_many
+from sphinxamp._crypto import InvalidSecret
+from sphinxamp._errors import (
     DecodeError,
     InvalidOnionHmac,
     InvalidOnionKey,
     InvalidOnionVersion,
     SphinxampError,
 )
-from sphinxamp.replay import ReplayedOnion
-from sphinxamp.sphinx import OnionPacket, PeeledHop
+from sphinxamp._replay import ReplayedOnion
+from sphinxamp._sphinx import OnionPacket, PeeledHop
 
 VECTOR = json.loads((Path(__file__).resolve().parent.parent / "vectors" / "bolt04-onion.json")
                     .read_text())["cases"][0]
@@ -139,7 +139,7 @@ def test_results_survive_the_trip_between_processes() -> None:
     """What a helper process sends back rebuilds the same results as peeling in place."""
     import multiprocessing
 
-    from sphinxamp import batch
+    from sphinxamp import _batch as batch
 
     packets, _ = _mixed_batch()
     n = len(packets)

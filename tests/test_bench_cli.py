@@ -31,7 +31,7 @@ def test_bench_vector_route_is_the_bolt4_vector() -> None:
     """The build-5 route rebuilt from the vector's values must give the vector's onion (its
     first and last bytes as printed in bolt04/onion-test.json)."""
     from sphinxamp._bench_cases import ASSOCIATED_DATA, SESSION_KEY, vector_route
-    from sphinxamp.sphinx import build_onion
+    from sphinxamp._sphinx import build_onion
 
     onion = build_onion(SESSION_KEY, vector_route(), ASSOCIATED_DATA).to_bytes()
     assert onion[:34].hex() == (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from sphinxamp.bigsize import (
+from sphinxamp._bigsize import (
     bigsize_len,
     decode_bigsize,
     decode_tu,
@@ -18,7 +18,7 @@ from sphinxamp.bigsize import (
     encode_tu32,
     encode_tu64,
 )
-from sphinxamp.errors import BigSizeError, DecodeError, EncodeError
+from sphinxamp._errors import BigSizeError, DecodeError, EncodeError
 
 # (value, canonical encoding): the edges of each prefix class of BOLT 1 › Appendix A.
 CANONICAL = [

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from sphinxamp import custom_records as cr
-from sphinxamp.errors import EncodeError
-from sphinxamp.payload import decode_payload
-from sphinxamp.tlv import TlvRecord
+from sphinxamp import _custom_records as cr
+from sphinxamp._errors import EncodeError
+from sphinxamp._payload import decode_payload
+from sphinxamp._tlv import TlvRecord
 
 # Registry facts: bLIP 3 (keysend), bLIP 10 (podcasting), satoshis.stream TLV registry.
 KNOWN = {

@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 import pytest
 
-from sphinxamp.errors import DecodeError, InvalidOnionPayload, TlvError
-from sphinxamp.payload import HOP_PAYLOAD_SCHEMA, Role, decode_payload
-from sphinxamp.sphinx import peel_onion
-from sphinxamp.tlv import decode_stream
+from sphinxamp._errors import DecodeError, InvalidOnionPayload, TlvError
+from sphinxamp._payload import HOP_PAYLOAD_SCHEMA, Role, decode_payload
+from sphinxamp._sphinx import peel_onion
+from sphinxamp._tlv import decode_stream
 from tests.strategies import pubkey_of, seal_packet
 
 LIMIT = 1 << 20  # 1 MiB: generous for the parser's own work, tiny next to the declared sizes

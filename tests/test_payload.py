@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from sphinxamp.errors import EncodeError, InvalidOnionPayload
-from sphinxamp.payload import (
+from sphinxamp._errors import EncodeError, InvalidOnionPayload
+from sphinxamp._payload import (
     KEYSEND_TYPE,
     AmpRecord,
     HopPayload,
@@ -20,7 +20,7 @@ from sphinxamp.payload import (
     parse_role,
     validate_role,
 )
-from sphinxamp.tlv import ShortChannelId, TlvRecord
+from sphinxamp._tlv import ShortChannelId, TlvRecord
 from tests.strategies import pubkey_of
 
 POINT = pubkey_of(bytes([0x33]) * 32).hex()
@@ -340,7 +340,7 @@ def test_roles_by_their_string_values() -> None:
 
 
 def test_parse_role_refuses_unknown_names() -> None:
-    from sphinxamp.errors import DecodeError
+    from sphinxamp._errors import DecodeError
 
     with pytest.raises(DecodeError) as info:
         parse_role("relay")
@@ -349,7 +349,7 @@ def test_parse_role_refuses_unknown_names() -> None:
 
 @pytest.mark.parametrize("role", ["relay", "FINAL", ""])
 def test_decode_payload_refuses_unknown_role_names_with_a_typed_error(role: str) -> None:
-    from sphinxamp.errors import DecodeError
+    from sphinxamp._errors import DecodeError
 
     with pytest.raises(DecodeError) as info:
         decode_payload(h("02 00 | 04 00"), role)

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
-from sphinxamp.bigsize import decode_bigsize, decode_tu
-from sphinxamp.crypto import chacha20_encryptor, chacha20_reposition
-from sphinxamp.errors import (
+from sphinxamp._bigsize import decode_bigsize, decode_tu
+from sphinxamp._crypto import chacha20_encryptor, chacha20_reposition
+from sphinxamp._errors import (
     DecodeError,
     EncodeError,
     InvalidOnionHmac,
@@ -24,7 +24,7 @@ from sphinxamp.errors import (
     InvalidOnionPayload,
     InvalidOnionVersion,
 )
-from sphinxamp.payload import (
+from sphinxamp._payload import (
     CUSTOM_RECORD_START,
     HOP_PAYLOAD_SCHEMA,
     KEYSEND_TYPE,
@@ -34,8 +34,8 @@ from sphinxamp.payload import (
     Role,
     decode_payload,
 )
-from sphinxamp.sphinx import OnionPacket, build_onion, peel_onion
-from sphinxamp.tlv import ShortChannelId, TlvRecord, decode_stream, encode_stream
+from sphinxamp._sphinx import OnionPacket, build_onion, peel_onion
+from sphinxamp._tlv import ShortChannelId, TlvRecord, decode_stream, encode_stream
 from tests.strategies import (
     U64_MAX,
     bigsize_values,

@@ -71,9 +71,9 @@ from reference_peeler import (
     write_bigsize,
 )
 
-from sphinxamp.errors import DecodeError, InvalidOnionHmac
-from sphinxamp.sphinx import build_onion, peel_onion
-from sphinxamp.tlv import decode_stream
+from sphinxamp._errors import DecodeError, InvalidOnionHmac
+from sphinxamp._sphinx import build_onion, peel_onion
+from sphinxamp._tlv import decode_stream
 
 TEXT_TYPE = 34349334  # pyln's `noise_message_body`, decoded as UTF-8 text
 BOUNDARY_TYPES = (0, 1, 2, 252, 253, 254, 0xFFFF, 0x10000, TEXT_TYPE, 2**32 - 1, 2**32, 2**64 - 1)

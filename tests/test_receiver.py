@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from sphinxamp.errors import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
-from sphinxamp.payload import AmpRecord, HopPayload, PaymentData
-from sphinxamp.receiver import (
+from sphinxamp._errors import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
+from sphinxamp._payload import AmpRecord, HopPayload, PaymentData
+from sphinxamp._receiver import (
     Accepted,
     Fail,
     IncomingHtlc,
@@ -23,7 +23,7 @@ from sphinxamp.receiver import (
     ResolutionResult,
     Settle,
 )
-from sphinxamp.receiver_store import Store
+from sphinxamp._receiver_store import Store
 
 R = ResolutionResult
 CLTV = 800_100  # every HTLC here expires at this height; payloads ask for 800_000

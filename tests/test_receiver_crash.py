@@ -37,10 +37,10 @@ from typing import Any
 
 import pytest
 
+from sphinxamp._payload import AmpRecord, HopPayload, PaymentData
+from sphinxamp._receiver_store import HtlcState, SetState, SqliteStore
 from sphinxamp.cli import amp_receive as amp_receive_module
 from sphinxamp.cli import main
-from sphinxamp.payload import AmpRecord, HopPayload, PaymentData
-from sphinxamp.receiver_store import HtlcState, SetState, SqliteStore
 
 WORKER = Path(__file__).resolve().parent / "receiver_worker.py"
 ITERATIONS = int(os.environ.get("SPHINXAMP_CRASH_ITERATIONS", "60"))

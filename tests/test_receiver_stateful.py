@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from test_receiver import Payment, keysend_htlc, make_payment, sha256, xor
 
-from sphinxamp.errors import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
-from sphinxamp.payload import AmpRecord, PaymentData
-from sphinxamp.receiver import (
+from sphinxamp._errors import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
+from sphinxamp._payload import AmpRecord, PaymentData
+from sphinxamp._receiver import (
     Accepted,
     Decision,
     Fail,
@@ -31,7 +31,7 @@ from sphinxamp.receiver import (
     ResolutionResult,
     Settle,
 )
-from sphinxamp.receiver_store import HtlcId, HtlcState, MemoryStore, SqliteStore, Store
+from sphinxamp._receiver_store import HtlcId, HtlcState, MemoryStore, SqliteStore, Store
 
 R = ResolutionResult
 HOLD = 120.0

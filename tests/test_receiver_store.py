@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from test_receiver import feed, keysend_htlc, make_payment, sha256
 
-from sphinxamp.errors import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
-from sphinxamp.errors import InvalidArgument
-from sphinxamp.payload import HopPayload
-from sphinxamp.receiver import Accepted, Fail, IncomingHtlc, Receiver, ResolutionResult, Settle
-from sphinxamp.receiver_store import (
+from sphinxamp._errors import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
+from sphinxamp._errors import InvalidArgument
+from sphinxamp._payload import HopPayload
+from sphinxamp._receiver import Accepted, Fail, IncomingHtlc, Receiver, ResolutionResult, Settle
+from sphinxamp._receiver_store import (
     Change,
     HtlcRecord,
     HtlcState,

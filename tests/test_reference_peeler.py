@@ -36,8 +36,8 @@ from reference_peeler import (
     write_bigsize,
 )
 
-from sphinxamp.errors import DecodeError
-from sphinxamp.sphinx import build_onion, peel_onion
+from sphinxamp._errors import DecodeError
+from sphinxamp._sphinx import build_onion, peel_onion
 
 
 def test_reference_builder_reproduces_bolt4_vector() -> None:

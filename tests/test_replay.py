@@ -22,8 +22,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sphinxamp.errors import SphinxampError
-from sphinxamp.replay import (
+from sphinxamp._errors import SphinxampError
+from sphinxamp._replay import (
     MemoryReplayLog,
     ReplayedOnion,
     ReplayLog,

@@ -12,9 +12,9 @@ import hashlib
 import pytest
 from coincurve import PublicKey
 
-import sphinxamp.crypto
-import sphinxamp.sphinx
-from sphinxamp.errors import (
+import sphinxamp._crypto
+import sphinxamp._sphinx
+from sphinxamp._errors import (
     BadOnionError,
     DecodeError,
     EncodeError,
@@ -26,8 +26,8 @@ from sphinxamp.errors import (
     InvalidSecret,
     SphinxampError,
 )
-from sphinxamp.payload import Role, decode_payload
-from sphinxamp.sphinx import OnionPacket, build_onion, peel_onion
+from sphinxamp._payload import Role, decode_payload
+from sphinxamp._sphinx import OnionPacket, build_onion, peel_onion
 from tests.strategies import (
     CURVE_ORDER,
     FIELD_P,
@@ -219,13 +219,13 @@ def test_bad_hmac(tamper: str) -> None:
 
 def test_hmac_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real = sphinxamp.sphinx._hmac.compare_digest
+    real = sphinxamp._sphinx._hmac.compare_digest
 
     def spy(a: bytes, b: bytes) -> bool:
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(sphinxamp.sphinx._hmac, "compare_digest", spy)
+    monkeypatch.setattr(sphinxamp._sphinx._hmac, "compare_digest", spy)
     raw = two_hop_packet()
     peel_onion(raw, NODE_KEYS[0], AD)
     assert [b for _, b in calls] == [raw[HMAC_OFFSET:]]
@@ -495,7 +495,7 @@ def test_final_hop_never_computes_a_next_key(monkeypatch: pytest.MonkeyPatch) ->
     def boom(*args: object) -> object:
         raise AssertionError("next ephemeral key computed")
 
-    monkeypatch.setattr(sphinxamp.crypto, "point_mul", boom)
+    monkeypatch.setattr(sphinxamp._crypto, "point_mul", boom)
     last = peel_onion(first.next_packet, NODE_KEYS[1], AD)
     assert last.is_final
     assert last.payload == MIN_FINAL
@@ -539,8 +539,8 @@ class CountingStream:
 
 def count_keystream(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     log: list[int] = []
-    real = sphinxamp.crypto.chacha20_encryptor
-    monkeypatch.setattr(sphinxamp.crypto, "chacha20_encryptor",
+    real = sphinxamp._crypto.chacha20_encryptor
+    monkeypatch.setattr(sphinxamp._crypto, "chacha20_encryptor",
                         lambda key: CountingStream(real(key), log))
     return log
 

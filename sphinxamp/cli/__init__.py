@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from ..errors import SphinxampError
+from .._errors import SphinxampError
 from ._common import emit_error
 
 # Command groups, in the order `--help` lists them.

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ..errors import DecodeError, SphinxampError
+from .._errors import DecodeError, SphinxampError
 
 
 def read_hex(value: str, field: str) -> bytes:

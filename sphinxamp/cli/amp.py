@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from ..amp import (
+from .._amp import (
     AmpPayment,
     Rand,
     SeededRand,
@@ -17,10 +17,10 @@ from ..amp import (
     split_amount,
     split_root,
 )
-from ..custom_records import parse_custom_records
-from ..errors import DecodeError
-from ..route import RouteHop
-from ..tlv import ShortChannelId
+from .._custom_records import parse_custom_records
+from .._errors import DecodeError
+from .._route import RouteHop
+from .._tlv import ShortChannelId
 from ._common import add_json_flag, emit_json, read_hex
 from .amp_receive import register_receive
 

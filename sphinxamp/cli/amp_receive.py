@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import DecodeError, SphinxampError
-from ..payload import Role, decode_payload
-from ..receiver import DEFAULT_HOLD_SECONDS, Accepted, Decision, IncomingHtlc, Receiver, Settle
-from ..receiver_store import MemoryStore, SqliteStore, Store, check_htlc_id
+from .._errors import DecodeError, SphinxampError
+from .._payload import Role, decode_payload
+from .._receiver import DEFAULT_HOLD_SECONDS, Accepted, Decision, IncomingHtlc, Receiver, Settle
+from .._receiver_store import MemoryStore, SqliteStore, Store, check_htlc_id
 
 LINE_FORMAT = """\
 input, one JSON object a line (blank lines are skipped):

@@ -15,11 +15,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .. import crypto
-from ..payload import HopPayload, PaymentData, Role, decode_payload
-from ..route import RouteHop, RouteOnion, build_route_onion
-from ..sphinx import OnionPacket, peel_onion
-from ..tlv import ShortChannelId
+from .. import _crypto as crypto
+from .._payload import HopPayload, PaymentData, Role, decode_payload
+from .._route import RouteHop, RouteOnion, build_route_onion
+from .._sphinx import OnionPacket, peel_onion
+from .._tlv import ShortChannelId
 from . import render
 from .demo_amp import amp_section
 

@@ -14,14 +14,14 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
-from .. import crypto
-from ..amp import AmpPayment, BuiltShard, SeededRand, ShardRoute, build_amp_payment
-from ..payload import HopPayload, Role, decode_payload
-from ..receiver import Accepted, Decision, Fail, IncomingHtlc, Receiver, Settle
-from ..receiver_store import SqliteStore
-from ..route import RouteHop
-from ..sphinx import OnionPacket, peel_onion
-from ..tlv import ShortChannelId
+from .. import _crypto as crypto
+from .._amp import AmpPayment, BuiltShard, SeededRand, ShardRoute, build_amp_payment
+from .._payload import HopPayload, Role, decode_payload
+from .._receiver import Accepted, Decision, Fail, IncomingHtlc, Receiver, Settle
+from .._receiver_store import SqliteStore
+from .._route import RouteHop
+from .._sphinx import OnionPacket, peel_onion
+from .._tlv import ShortChannelId
 
 NAMES = ("Bob", "Carol", "Dave", "Erin", "Zed")
 KEYS = {name: hashlib.sha256(f"sphinxamp demo node {name}".encode()).digest() for name in NAMES}

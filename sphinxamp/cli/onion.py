@@ -9,12 +9,12 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from .. import crypto
-from ..bigsize import encode_bigsize
-from ..errors import DecodeError, InvalidArgument, InvalidOnionPayload, SphinxampError, TlvError
-from ..payload import HOP_PAYLOAD_SCHEMA, HopPayload, Role, decode_payload
-from ..replay import SqliteReplayLog, check_and_record
-from ..sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion, peel_onion
+from .. import _crypto as crypto
+from .._bigsize import encode_bigsize
+from .._errors import DecodeError, InvalidArgument, InvalidOnionPayload, SphinxampError, TlvError
+from .._payload import HOP_PAYLOAD_SCHEMA, HopPayload, Role, decode_payload
+from .._replay import SqliteReplayLog, check_and_record
+from .._sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion, peel_onion
 from . import render
 from ._common import add_json_flag, emit_json, read_hex
 

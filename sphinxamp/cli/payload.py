@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..payload import HOP_PAYLOAD_SCHEMA, Role, decode_payload
+from .._payload import HOP_PAYLOAD_SCHEMA, Role, decode_payload
 from . import render
 from ._common import add_json_flag, emit_json, read_hex
 

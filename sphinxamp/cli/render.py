@@ -14,11 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import custom_records
-from ..errors import DecodeError
-from ..payload import HOP_PAYLOAD_SCHEMA, HopPayload
-from ..sphinx import HMAC_SIZE, OnionPacket
-from ..tlv import ShortChannelId, TlvRecord, TlvSchema, check_length, iter_records
+from .. import _custom_records as custom_records
+from .._errors import DecodeError
+from .._payload import HOP_PAYLOAD_SCHEMA, HopPayload
+from .._sphinx import HMAC_SIZE, OnionPacket
+from .._tlv import ShortChannelId, TlvRecord, TlvSchema, check_length, iter_records
 
 BYTES_PER_LINE = 16
 

@@ -10,8 +10,8 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from ..conformance import CaseResult, run_document
-from ..errors import SphinxampError
+from .._errors import SphinxampError
+from .._vectorcheck import CaseResult, run_document
 from ._common import add_json_flag, emit_json
 
 DESCRIPTION = """\

@@ -26,12 +26,12 @@ import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .crypto import xor
-from .errors import EncodeError
-from .payload import AmpRecord, HopPayload, PaymentData
-from .route import RouteHop, RouteOnion, build_route_onion
-from .sphinx import BuiltOnion
-from .tlv import TlvRecord
+from ._crypto import xor
+from ._errors import EncodeError
+from ._payload import AmpRecord, HopPayload, PaymentData
+from ._route import RouteHop, RouteOnion, build_route_onion
+from ._sphinx import BuiltOnion
+from ._tlv import TlvRecord
 
 SHARE_SIZE = 32
 SET_ID_SIZE = 32

@@ -14,11 +14,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .amp_vectors import AMP_KIND_HANDLERS
-from .bigsize import decode_bigsize, encode_bigsize
-from .errors import BigSizeError, DecodeError, SphinxampError, TlvError
-from .sphinx import PAYMENT_PAYLOAD_AREA, build_onion, peel_onion
-from .tlv import (
+from .._bigsize import decode_bigsize, encode_bigsize
+from .._errors import BigSizeError, DecodeError, SphinxampError, TlvError
+from .._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, peel_onion
+from .._tlv import (
     POINT,
     SCID,
     SHA256,
@@ -34,6 +33,7 @@ from .tlv import (
     Struct,
     TlvSchema,
 )
+from .amp import AMP_KIND_HANDLERS
 
 SCHEMA = "sphinxamp-vectors/1"
 

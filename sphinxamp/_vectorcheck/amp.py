@@ -17,9 +17,9 @@ import hmac
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .amp import derive_child, reconstruct_children, reconstruct_root
-from .errors import InvalidOnionPayload
-from .payload import HOP_PAYLOAD_SCHEMA, AmpRecord, HopPayload, PaymentData, decode_payload
+from .._amp import derive_child, reconstruct_children, reconstruct_root
+from .._errors import InvalidOnionPayload
+from .._payload import HOP_PAYLOAD_SCHEMA, AmpRecord, HopPayload, PaymentData, decode_payload
 
 Case = Mapping[str, Any]
 

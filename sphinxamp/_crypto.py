@@ -17,7 +17,7 @@ from coincurve.context import GLOBAL_CONTEXT
 from coincurve.flags import EC_COMPRESSED
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
-from .errors import InvalidSecret
+from ._errors import InvalidSecret
 
 _CTX = GLOBAL_CONTEXT.ctx
 # RFC 8439 ChaCha20 as cryptography takes it: 4-byte block counter (0) ‖ 96-bit zero nonce.

@@ -47,17 +47,17 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from .amp import derive_child, reconstruct_root
-from .errors import (
+from ._amp import derive_child, reconstruct_root
+from ._errors import (
     FAILURE_NAMES,
     INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS,
     MPP_TIMEOUT,
     InvalidArgument,
     PaymentError,
 )
-from .keysend import verify_keysend
-from .payload import HopPayload
-from .receiver_store import (
+from ._keysend import verify_keysend
+from ._payload import HopPayload
+from ._receiver_store import (
     Change,
     HtlcId,
     HtlcRecord,

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import EncodeError
-from .payload import HopPayload
-from .sphinx import BuiltOnion, build_onion
-from .tlv import ShortChannelId
+from ._errors import EncodeError
+from ._payload import HopPayload
+from ._sphinx import BuiltOnion, build_onion
+from ._tlv import ShortChannelId
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from .errors import InvalidArgument
+from ._errors import InvalidArgument
 
 HtlcId = int | str  # the HTLC's circuit key as the caller names it
 MAX_INT_ID = (1 << 63) - 1  # what an SQLite INTEGER holds

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from .errors import INVALID_ONION_VERSION, BadOnionError, InvalidArgument
+from ._errors import INVALID_ONION_VERSION, BadOnionError, InvalidArgument
 
 HASH_PREFIX_SIZE = 20
 _U32_MAX = 0xFFFFFFFF

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from .bigsize import decode_bigsize, decode_tu, encode_bigsize, encode_tu
-from .crypto import is_valid_point
-from .errors import BigSizeError, DecodeError, EncodeError, TlvError
+from ._bigsize import decode_bigsize, decode_tu, encode_bigsize, encode_tu
+from ._crypto import is_valid_point
+from ._errors import BigSizeError, DecodeError, EncodeError, TlvError
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import EncodeError
-from .payload import CUSTOM_RECORD_START, KEYSEND_TYPE
-from .tlv import TlvRecord
+from ._errors import EncodeError
+from ._payload import CUSTOM_RECORD_START, KEYSEND_TYPE
+from ._tlv import TlvRecord
 
 Renderer = Callable[[bytes], Any]  # the readable value, or None when the bytes don't fit
 

@@ -12,8 +12,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import DecodeError, EncodeError, InvalidOnionPayload
-from .tlv import (
+from ._errors import DecodeError, EncodeError, InvalidOnionPayload
+from ._tlv import (
     BYTES,
     POINT,
     SCID,

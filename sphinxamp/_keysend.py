@@ -16,11 +16,11 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .amp import Rand
-from .errors import EncodeError, PaymentError
-from .payload import KEYSEND_TYPE, HopPayload
-from .route import RouteHop, RouteOnion, build_route_onion
-from .tlv import TlvRecord
+from ._amp import Rand
+from ._errors import EncodeError, PaymentError
+from ._payload import KEYSEND_TYPE, HopPayload
+from ._route import RouteHop, RouteOnion, build_route_onion
+from ._tlv import TlvRecord
 
 PREIMAGE_SIZE = 32
 KEYSEND_FINAL_CLTV_DELTA = 19  # lnd invoices/invoiceregistry.go, keysend invoices

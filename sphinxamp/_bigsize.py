@@ -6,7 +6,7 @@ encodings to one stream and break canonical round trips (BOLT 1 › Appendix A).
 
 from __future__ import annotations
 
-from .errors import BigSizeError, DecodeError, EncodeError
+from ._errors import BigSizeError, DecodeError, EncodeError
 
 U64_MAX = (1 << 64) - 1
 

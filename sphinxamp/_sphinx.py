@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import crypto
-from .bigsize import bigsize_len, decode_bigsize, encode_bigsize
-from .errors import (
+from . import _crypto as crypto
+from ._bigsize import bigsize_len, decode_bigsize, encode_bigsize
+from ._errors import (
     BigSizeError,
     DecodeError,
     EncodeError,

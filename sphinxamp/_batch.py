@@ -23,8 +23,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from .errors import SphinxampError
-from .sphinx import PAYMENT_PAYLOAD_AREA, OnionPacket, PeeledHop, peel_onion
+from ._errors import SphinxampError
+from ._sphinx import PAYMENT_PAYLOAD_AREA, OnionPacket, PeeledHop, peel_onion
 
 PeelResult = PeeledHop | SphinxampError
 # What crosses the process boundary: raw packet bytes, or the four fields of a framed packet.
