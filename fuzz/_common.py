@@ -58,6 +58,7 @@ with instrumented():
     _import_library()
     from sphinxamp._bigsize import encode_bigsize
     from sphinxamp._errors import DecodeError
+    from sphinxamp.cli._common import error_object
 
 # Per-input ceilings for tracemalloc: decoders build a few Python objects per input byte
 # (records, tuples, ints), so the slope is generous; what it catches is an allocation sized by
@@ -102,7 +103,7 @@ def check_error(exc: DecodeError, size: int) -> None:
         f"offset {exc.offset} outside input of {size} bytes ({exc.reason})"
     )
     str(exc)
-    exc.to_dict()
+    error_object(exc)
 
 
 def check_points_at_record(exc: DecodeError, data: bytes) -> None:

@@ -30,14 +30,16 @@ from ._errors import (
     InvalidOnionVersion,
     InvalidSecret,
     PaymentError,
+    ReplayedOnion,
     SphinxampError,
+    StoreConflict,
     TlvError,
 )
 from ._keysend import build_keysend_payment, verify_keysend
 from ._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
 from ._receiver import Accepted, Fail, IncomingHtlc, Receiver, ResolutionResult, Settle
 from ._receiver_store import MemoryStore, SqliteStore
-from ._replay import MemoryReplayLog, ReplayedOnion, SqliteReplayLog
+from ._replay import MemoryReplayLog, SqliteReplayLog
 from ._route import RouteHop, build_route_onion
 from ._sphinx import BuiltOnion, OnionPacket, PeeledHop, build_onion, peel_onion
 from ._tlv import ShortChannelId, TlvRecord, TlvSchema, decode_stream, encode_stream
@@ -83,6 +85,7 @@ __all__ = [
     "SphinxampError",
     "SqliteReplayLog",
     "SqliteStore",
+    "StoreConflict",
     "TlvError",
     "TlvRecord",
     "TlvSchema",

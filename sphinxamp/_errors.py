@@ -8,49 +8,19 @@ Parsers of untrusted bytes raise nothing but subclasses of `DecodeError`.
 
 from __future__ import annotations
 
-# BOLT 4 › Failure Messages: flag bits in the top byte of the u16 failure_code.
-BADONION = 0x8000
-PERM = 0x4000
-NODE = 0x2000
-UPDATE = 0x1000
+from ._codes import (
+    INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS,
+    INVALID_ONION_BLINDING,
+    INVALID_ONION_HMAC,
+    INVALID_ONION_KEY,
+    INVALID_ONION_PAYLOAD,
+    INVALID_ONION_VERSION,
+    failure_name,
+)
 
-FAILURE_NAMES: dict[int, str] = {
-    NODE | 2: "temporary_node_failure",
-    PERM | NODE | 2: "permanent_node_failure",
-    PERM | NODE | 3: "required_node_feature_missing",
-    BADONION | PERM | 4: "invalid_onion_version",
-    BADONION | PERM | 5: "invalid_onion_hmac",
-    BADONION | PERM | 6: "invalid_onion_key",
-    UPDATE | 7: "temporary_channel_failure",
-    PERM | 8: "permanent_channel_failure",
-    PERM | 9: "required_channel_feature_missing",
-    PERM | 10: "unknown_next_peer",
-    UPDATE | 11: "amount_below_minimum",
-    UPDATE | 12: "fee_insufficient",
-    UPDATE | 13: "incorrect_cltv_expiry",
-    UPDATE | 14: "expiry_too_soon",
-    PERM | 15: "incorrect_or_unknown_payment_details",
-    18: "final_incorrect_cltv_expiry",
-    19: "final_incorrect_htlc_amount",
-    UPDATE | 20: "channel_disabled",
-    21: "expiry_too_far",
-    PERM | 22: "invalid_onion_payload",
-    23: "mpp_timeout",
-    BADONION | PERM | 24: "invalid_onion_blinding",
-}
-
-INVALID_ONION_VERSION = BADONION | PERM | 4
-INVALID_ONION_HMAC = BADONION | PERM | 5
-INVALID_ONION_KEY = BADONION | PERM | 6
-INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS = PERM | 15
-INVALID_ONION_PAYLOAD = PERM | 22
-MPP_TIMEOUT = 23
-INVALID_ONION_BLINDING = BADONION | PERM | 24
-
-
-def failure_name(code: int | None) -> str | None:
-    """The spec's name for a failure code, or None for no code / an unassigned one."""
-    return None if code is None else FAILURE_NAMES.get(code)
+# Which message carries a failure back upstream (BOLT 2 › Removing an HTLC).
+UPDATE_FAIL_HTLC = "update_fail_htlc"
+UPDATE_FAIL_MALFORMED_HTLC = "update_fail_malformed_htlc"
 
 
 class SphinxampError(Exception):
@@ -76,23 +46,16 @@ class SphinxampError(Exception):
         self.reason = reason
         if failure_code is not None:
             self.failure_code = failure_code
+        # Set by hop processing (`process_hop`), which knows the context a decoder does not:
+        # the message that carries the failure, the hash of the onion it answers, and, for an
+        # error converted to invalid_onion_blinding, the error underneath.
+        self.failure_message: str | None = None
+        self.sha256_of_onion: bytes | None = None
+        self.cause: SphinxampError | None = None
 
     @property
     def failure_name(self) -> str | None:
         return failure_name(self.failure_code)
-
-    def to_dict(self) -> dict[str, object]:
-        """The JSON error object of the CLI contract."""
-        return {
-            "error": type(self).__name__,
-            "failure_code": self.failure_code,
-            "failure_name": self.failure_name,
-            "tlv_type": self.tlv_type,
-            "offset": self.offset,
-            "field": self.field,
-            "reason": self.reason,
-            "message": self.message,
-        }
 
 
 class DecodeError(SphinxampError):
@@ -154,3 +117,20 @@ class PaymentError(SphinxampError):
     """A final-hop payment refused at the receiver (wire code PERM|15 unless stated)."""
 
     failure_code = INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS
+
+
+class ReplayedOnion(BadOnionError):
+    """An onion whose shared secret is already in the replay log.
+
+    BOLT 4 names no failure code for a replay. The answer goes back in
+    update_fail_malformed_htlc, which needs the BADONION bit, so lnd answers
+    invalid_onion_version (htlcswitch/hop/iterator.go, DecodeHopIterators), and so
+    does this code.
+    """
+
+    failure_code = INVALID_ONION_VERSION
+
+
+class StoreConflict(SphinxampError, RuntimeError):
+    """A change that contradicts the stored state (a second writer, or a receiver bug):
+    nothing of it was written."""

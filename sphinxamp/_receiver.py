@@ -48,13 +48,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from ._amp import derive_child, reconstruct_root
-from ._errors import (
-    FAILURE_NAMES,
-    INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS,
-    MPP_TIMEOUT,
-    InvalidArgument,
-    PaymentError,
-)
+from ._codes import FAILURE_NAMES, INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS, MPP_TIMEOUT
+from ._errors import InvalidArgument, PaymentError
 from ._keysend import verify_keysend
 from ._payload import HopPayload
 from ._receiver_store import (

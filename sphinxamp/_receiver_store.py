@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from ._errors import InvalidArgument
+from ._errors import InvalidArgument, StoreConflict
 
 HtlcId = int | str  # the HTLC's circuit key as the caller names it
 MAX_INT_ID = (1 << 63) - 1  # what an SQLite INTEGER holds
@@ -87,10 +87,6 @@ class Change:
     failure_code: int | None = None
     reason: str | None = None
 
-
-class StoreConflict(RuntimeError):
-    """A change that contradicts the stored state (a second writer, or a receiver bug):
-    nothing of it was written."""
 
 
 class Store(Protocol):

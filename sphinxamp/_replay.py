@@ -25,22 +25,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from ._errors import INVALID_ONION_VERSION, BadOnionError, InvalidArgument
+from ._errors import InvalidArgument, ReplayedOnion
 
 HASH_PREFIX_SIZE = 20
 _U32_MAX = 0xFFFFFFFF
 
-
-class ReplayedOnion(BadOnionError):
-    """An onion whose shared secret is already in the replay log.
-
-    BOLT 4 names no failure code for a replay. The answer goes back in
-    update_fail_malformed_htlc, which needs the BADONION bit, so lnd answers
-    invalid_onion_version (htlcswitch/hop/iterator.go, DecodeHopIterators), and so
-    does this code.
-    """
-
-    failure_code = INVALID_ONION_VERSION
 
 
 def hash_prefix(shared_secret: bytes) -> bytes:

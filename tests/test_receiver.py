@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from sphinxamp._errors import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
+from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData
 from sphinxamp._receiver import (
     Accepted,

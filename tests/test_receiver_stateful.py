@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from test_receiver import Payment, keysend_htlc, make_payment, sha256, xor
 
-from sphinxamp._errors import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
+from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._payload import AmpRecord, PaymentData
 from sphinxamp._receiver import (
     Accepted,

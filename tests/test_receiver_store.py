@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from test_receiver import feed, keysend_htlc, make_payment, sha256
 
-from sphinxamp._errors import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
+from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._errors import InvalidArgument
 from sphinxamp._payload import HopPayload
 from sphinxamp._receiver import Accepted, Fail, IncomingHtlc, Receiver, ResolutionResult, Settle

@@ -33,9 +33,29 @@ def emit_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=None, separators=(", ", ": ")) + "\n")
 
 
+def error_object(exc: SphinxampError) -> dict[str, Any]:
+    """The JSON error object of the CLI contract. `tlv_type`, `offset` and `reason` describe
+    the underlying violation; when hop processing converted it (to invalid_onion_blinding),
+    `cause` holds the error object of what was refused underneath."""
+    underlying = exc.cause if exc.cause is not None else exc
+    return {
+        "error": type(exc).__name__,
+        "failure_code": exc.failure_code,
+        "failure_name": exc.failure_name,
+        "failure_message": exc.failure_message,
+        "sha256_of_onion": None if exc.sha256_of_onion is None else exc.sha256_of_onion.hex(),
+        "tlv_type": underlying.tlv_type,
+        "offset": underlying.offset,
+        "field": underlying.field,
+        "reason": underlying.reason,
+        "message": exc.message,
+        "cause": None if exc.cause is None else error_object(exc.cause),
+    }
+
+
 def emit_error(exc: SphinxampError, *, as_json: bool) -> None:
     if as_json:
-        emit_json(exc.to_dict())
+        emit_json(error_object(exc))
         return
     where = []
     if exc.failure_name:

@@ -21,6 +21,7 @@ from .._errors import DecodeError, SphinxampError
 from .._payload import Role, decode_payload
 from .._receiver import DEFAULT_HOLD_SECONDS, Accepted, Decision, IncomingHtlc, Receiver, Settle
 from .._receiver_store import MemoryStore, SqliteStore, Store, check_htlc_id
+from ._common import error_object
 
 LINE_FORMAT = """\
 input, one JSON object a line (blank lines are skipped):
@@ -114,7 +115,7 @@ def serve(receiver: Receiver, lines: Iterable[str], write: Callable[[dict[str, A
             request = parse_line(text)
         except DecodeError as exc:
             errors += 1
-            write({**exc.to_dict(), "line": number, **_id_of(text)})
+            write({**error_object(exc), "line": number, **_id_of(text)})
             continue
         now = clock() if request.now is None else request.now
         if isinstance(request, TickLine):

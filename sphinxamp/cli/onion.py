@@ -16,7 +16,7 @@ from .._payload import HOP_PAYLOAD_SCHEMA, HopPayload, Role, decode_payload
 from .._replay import SqliteReplayLog, check_and_record
 from .._sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion, peel_onion
 from . import render
-from ._common import add_json_flag, emit_json, read_hex
+from ._common import add_json_flag, emit_json, error_object, read_hex
 
 ENCRYPTED_RECIPIENT_DATA = 10  # BOLT 4: its presence puts the hop inside a blinded route
 
@@ -181,9 +181,9 @@ def peel_json(peeled: PeeledHop, verdict: PayloadVerdict) -> dict[str, Any]:
         "role": verdict.role.value,
         "payload_offset": peeled.payload_offset,
         "decoded": render.payload_fields(verdict.decoded),
-        "tlv_error": None if verdict.tlv_error is None else verdict.tlv_error.to_dict(),
+        "tlv_error": None if verdict.tlv_error is None else error_object(verdict.tlv_error),
         "payload_error": (None if verdict.payload_error is None
-                          else verdict.payload_error.to_dict()),
+                          else error_object(verdict.payload_error)),
     }
 
 
