@@ -29,12 +29,15 @@ from sphinxamp._route import build_route_onion
 DEST = public_key(b"\x07" * 32)
 SESSION_KEY = b"\x41" * 32
 # (type, field, fixed bytes before the truncated integer, its width; None: fixed size)
-RECORDS = ((14, "amp", 64, 4), (8, "payment_data", 32, 8), (KEYSEND_TYPE, "keysend_preimage",
-                                                           32, None))
+# The keysend record is opaque to lnd's onion parser (any length): fixed None.
+RECORDS = ((14, "amp", 64, 4), (8, "payment_data", 32, 8),
+           (KEYSEND_TYPE, "keysend_preimage", None, None))
 
 
-def lnd_record(value: bytes, fixed: int, width: int | None) -> tuple[bytes, int] | str:
+def lnd_record(value: bytes, fixed: int | None, width: int | None) -> tuple[bytes, int] | str:
     """(fixed part, integer) as lnd reads the record, or lnd's reason for refusing it."""
+    if fixed is None:
+        return value, 0
     top = fixed + (width or 0)
     if len(value) < fixed:
         return "length_below_fixed_size"

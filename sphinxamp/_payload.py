@@ -1,129 +1,36 @@
-"""Typed hop payloads (BOLT 4 › Packet Structure › `payload` format) and the role rules.
+"""Typed hop payloads (BOLT 4 › Packet Structure › `payload` format) and the role rules, as
+BOLT 4 states them (profile "bolt") or as lnd applies them (profile "lnd").
 
-The records a hop payload may carry form one registry (`HOP_PAYLOAD_SCHEMA`); a record defined
-outside the BOLTs (MPP's companion AMP, keysend) joins by adding a `RecordSpec` and a field of
-the same name to `HopPayload`, never by a parse loop of its own. Records the registry does not
-know survive decode → encode byte for byte.
+The records come from one registry (`_records.py`); records the registry does not know
+survive decode → encode byte for byte.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import DecodeError, EncodeError, InvalidOnionPayload
-from ._tlv import (
-    BYTES,
-    POINT,
-    SCID,
-    TU32,
-    TU64,
-    FixedBytes,
-    RecordSpec,
-    ShortChannelId,
-    Struct,
-    TlvRecord,
-    TlvSchema,
+from ._errors import DecodeError, EncodeError, InvalidArgument, InvalidOnionPayload
+from ._records import (
+    _LND_SCHEMA,
+    _RULES,
+    AMP,
+    CUSTOM_RECORD_START,
+    HOP_PAYLOAD_RECORDS,
+    HOP_PAYLOAD_SCHEMA,
+    HOP_RECORDS,
+    HOP_RECORDS_BY_TYPE,
+    KEYSEND_TYPE,
+    PAYMENT_DATA,
+    PROFILES,
+    AmpRecord,
+    PaymentData,
+    Role,
+    record_name,
 )
+from ._tlv import ShortChannelId, TlvRecord
 
-CUSTOM_RECORD_START = 65536  # BOLT 1: types ≥ 2^16 are free for applications
-
-
-class Role(enum.Enum):
-    """Where the payload was peeled: decides which records are required and which forbidden."""
-
-    INTERMEDIATE = "intermediate"
-    FINAL = "final"
-    BLINDED_INTERMEDIATE = "blinded-intermediate"
-    BLINDED_FINAL = "blinded-final"
-
-    @property
-    def blinded(self) -> bool:
-        return self in (Role.BLINDED_INTERMEDIATE, Role.BLINDED_FINAL)
-
-    @property
-    def final(self) -> bool:
-        return self in (Role.FINAL, Role.BLINDED_FINAL)
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentData:
-    """Type 8: payment_secret ‖ tu64 total_msat (BOLT 4 basic MPP; lnd's "MPP record")."""
-
-    payment_secret: bytes
-    total_msat: int
-
-
-@dataclass(frozen=True, slots=True)
-class AmpRecord:
-    """Type 14, lnd's AMP record: this shard's share ‖ set_id ‖ tu32 child_index.
-
-    lnd names the first field `root_share`, but it carries the shard's share, never the root
-    (the root is the XOR of every share in the set).
-    """
-
-    root_share: bytes
-    set_id: bytes
-    child_index: int
-
-
-KEYSEND_TYPE = 5482373484  # bLIP 3: 32-byte preimage, an even custom type
-
-PAYMENT_DATA = Struct([("payment_secret", FixedBytes(32)), ("total_msat", TU64)], PaymentData)
-AMP = Struct(
-    [("root_share", FixedBytes(32)), ("set_id", FixedBytes(32)), ("child_index", TU32)], AmpRecord
-)
-
-HOP_PAYLOAD_RECORDS = (
-    RecordSpec(2, "amt_to_forward", TU64),
-    RecordSpec(4, "outgoing_cltv_value", TU32),
-    RecordSpec(6, "short_channel_id", SCID),
-    RecordSpec(8, "payment_data", PAYMENT_DATA),
-    RecordSpec(10, "encrypted_recipient_data", BYTES),
-    RecordSpec(12, "current_path_key", POINT),
-    RecordSpec(14, "amp", AMP),
-    RecordSpec(16, "payment_metadata", BYTES),
-    RecordSpec(18, "total_amount_msat", TU64),
-    RecordSpec(KEYSEND_TYPE, "keysend_preimage", FixedBytes(32)),
-)
-
-# lnd keeps unknown even types of the custom range for the application to judge
-# (htlcswitch/hop/payload.go); below 2^16 an unknown even type is refused as BOLT 1 requires.
-HOP_PAYLOAD_SCHEMA = TlvSchema(
-    "payload", HOP_PAYLOAD_RECORDS, even_ok=lambda t: t >= CUSTOM_RECORD_START
-)
 _ATTR_TYPE = {spec.name: spec.type for spec in HOP_PAYLOAD_RECORDS}
-
-# Role rules, BOLT 4 › `payload` format › Requirements (reader side):
-# records that MUST be present, and the records allowed at all (None = any not forbidden).
-_REQUIRED = {
-    Role.INTERMEDIATE: (2, 4, 6),
-    Role.FINAL: (2, 4),
-    Role.BLINDED_INTERMEDIATE: (10,),
-    Role.BLINDED_FINAL: (2, 4, 10, 18),
-}
-_FORBIDDEN = {
-    # Outside a blinded route a path key or blinded data is an error. A forwarding node
-    # refuses payment_data (BOLT 4: "MUST NOT include payment_data" for non-final hops) and,
-    # as lnd does, the AMP record; a final node refuses short_channel_id. Records neither
-    # BOLT 4 nor lnd's reader refuses (metadata, total_amount_msat, custom records on a
-    # forwarding hop) are let through, so no onion another node accepts is refused here.
-    Role.INTERMEDIATE: frozenset({8, 10, 12, 14}),
-    Role.FINAL: frozenset({6, 10, 12}),
-}
-# Inside a blinded route the payload may hold nothing but these ("MUST return an error if the
-# payload contains other tlv fields than …"), unknown records included.
-_ONLY = {
-    Role.BLINDED_INTERMEDIATE: frozenset({10, 12}),
-    Role.BLINDED_FINAL: frozenset({2, 4, 10, 12, 18}),
-}
-# Per role, as sets: required, forbidden, the only ones allowed (or None), blinded.
-_RULES = {
-    role: (frozenset(_REQUIRED[role]), _FORBIDDEN.get(role, frozenset()), _ONLY.get(role),
-           role.blinded)
-    for role in Role
-}
 
 
 # Not slotted: a frozen dataclass's __init__ sets every field through object.__setattr__,
@@ -179,30 +86,72 @@ class HopPayload:
 
 
 
+def check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise InvalidArgument(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}",
+                              field="profile", reason="unknown_profile")
+    return profile
+
+
 def decode_payload(
     data: bytes | memoryview,
     role: Role | str | None = None,
     *,
     base: int = 0,
     path_key_from_htlc: bool | None = None,
+    profile: str = "bolt",
 ) -> HopPayload:
     """Decode a hop payload and, when `role` is given, enforce that role's rules.
 
     Every failure is `InvalidOnionPayload` (PERM|22) carrying the TLV type and the offset of
-    the offending record (plus `base`, for offsets in the decrypted stream).
-    `path_key_from_htlc` says whether update_add_htlc carried a path_key: for blinded roles
-    current_path_key is then forbidden, otherwise required; for unblinded roles a path_key is
-    itself an error; None leaves these checks to the caller.
+    the offending record (plus `base`, for offsets in the decrypted stream); under the "lnd"
+    profile they are what lnd puts on the wire instead (the type, 0 for a stream that does
+    not parse, and offset 0). `path_key_from_htlc` says whether update_add_htlc carried a
+    path_key: for blinded roles current_path_key is then forbidden, otherwise required; for
+    unblinded roles a path_key is itself an error; None leaves these checks to the caller.
     """
     raw = bytes(data)
+    check_profile(profile)
+    decoded = _decode(raw, base, profile)
+    if role is not None:
+        role = parse_role(role)
+        if profile == "lnd":
+            _check_lnd(role.final, bool(path_key_from_htlc), decoded.offsets, role)
+        else:
+            _check_role(role, decoded.offsets, base + len(raw), path_key_from_htlc)
+    return _from_records(decoded.values, decoded.unknown)
+
+
+def decode_hop_payload(
+    data: bytes | memoryview, *, final: bool, path_key_from_htlc: bool, base: int = 0,
+    profile: str = "bolt",
+) -> tuple[HopPayload, Role]:
+    """Decode the payload a peel found and judge it in the role BOLT 4's structure gives it:
+    the position comes from the peel (`final`), and the blinded rules apply when the HTLC
+    carried a path_key or the payload holds encrypted_recipient_data (10)."""
+    raw = bytes(data)
+    decoded = _decode(raw, base, profile)
+    blinded = path_key_from_htlc or 10 in decoded.offsets
+    role = ((Role.BLINDED_FINAL if final else Role.BLINDED_INTERMEDIATE) if blinded
+            else (Role.FINAL if final else Role.INTERMEDIATE))
+    if profile == "lnd":
+        _check_lnd(final, path_key_from_htlc, decoded.offsets, role)
+    else:
+        _check_role(role, decoded.offsets, base + len(raw), path_key_from_htlc)
+    return _from_records(decoded.values, decoded.unknown), role
+
+
+def _decode(raw: bytes, base: int, profile: str) -> Any:
     try:
-        decoded = HOP_PAYLOAD_SCHEMA.decode(raw, base)
+        return (_LND_SCHEMA if profile == "lnd" else HOP_PAYLOAD_SCHEMA).decode(raw, base)
     except DecodeError as exc:
+        if profile == "lnd":
+            # lnd cannot name a record in a stream it could not parse: type 0, offset 0
+            # (htlcswitch/link.go, processRemoteAdds).
+            raise InvalidOnionPayload(exc.message, field=exc.field, offset=0, tlv_type=0,
+                                      reason=exc.reason) from None
         raise InvalidOnionPayload(exc.message, field=exc.field, offset=exc.offset,
                                   tlv_type=exc.tlv_type, reason=exc.reason) from None
-    if role is not None:
-        _check_role(parse_role(role), decoded.offsets, base + len(raw), path_key_from_htlc)
-    return _from_records(decoded.values, decoded.unknown)
 
 
 _NAMES = {spec.type: spec.name for spec in HOP_PAYLOAD_RECORDS}
@@ -221,7 +170,7 @@ def _from_records(values: dict[int, Any], unknown: tuple[TlvRecord, ...]) -> Hop
 
 
 def _violation(kind: str, rtype: int, role: Role, offset: int) -> InvalidOnionPayload:
-    name = HOP_PAYLOAD_SCHEMA.name_of(rtype) or f"type {rtype}"
+    name = record_name(rtype) or f"type {rtype}"
     return InvalidOnionPayload(
         f"{role.value} hop payload {kind} {name} (type {rtype})",
         field=name, offset=offset, tlv_type=rtype, reason=f"record_{kind}",
@@ -234,15 +183,14 @@ def validate_role(
     """Raise `InvalidOnionPayload` for the first rule of `role` that `payload` breaks
     (offsets are those of `payload.encode()`)."""
     raw = payload.encode()
-    offsets = HOP_PAYLOAD_SCHEMA.decode(raw).offsets
-    _check_role(parse_role(role), offsets, len(raw), path_key_from_htlc)
+    decode_payload(raw, role, path_key_from_htlc=path_key_from_htlc)
 
 
 def _check_role(
     role: Role, offsets: dict[int, int], end: int, path_key_from_htlc: bool | None
 ) -> None:
-    """A forbidden record is reported where it starts; a missing one where it would have been
-    (before the first record of a higher type, or at the end of the payload)."""
+    """BOLT 4's reader rules. A forbidden record is reported where it starts; a missing one
+    where it would have been (before the first record of a higher type, or at the end)."""
     required, forbidden, only, blinded = _RULES[role]
     types = offsets.keys()
     if (path_key_from_htlc is None and required <= types and forbidden.isdisjoint(types)
@@ -254,8 +202,8 @@ def _check_role(
         return next((offsets[t] for t in present if t > rtype), end)
 
     if path_key_from_htlc and not blinded:
-        # BOLT 4 › `payload` reader: outside a blinded route a path_key in update_add_htlc is
-        # an error; like lnd, name the encrypted_recipient_data that should have come with it.
+        # Outside a blinded route a path_key in update_add_htlc is an error; like lnd, name
+        # the encrypted_recipient_data that should have come with it.
         raise _violation("omitted", 10, role, missing_at(10))
     if blinded and path_key_from_htlc is not None:
         if path_key_from_htlc and 12 in offsets:
@@ -270,28 +218,67 @@ def _check_role(
             raise _violation("omitted", rtype, role, missing_at(rtype))
 
 
+def _check_lnd(final: bool, path_key: bool, offsets: dict[int, int], role: Role) -> None:
+    """lnd's rules in lnd's order (htlcswitch/hop/payload.go: ValidateParsedPayloadTypes,
+    getMinRequiredViolation, ValidatePayloadWithBlinded); lnd always reports offset 0."""
+    has = offsets.__contains__
+    data, point = has(10), has(12)
+    need_fwd = final or not data
+    need_next = not (data or final)
+    for broken, rtype, kind in (
+        (point and path_key, 12, "included"),
+        (not data and (point or path_key), 10, "omitted"),
+        (data and not (point or path_key), 10, "included"),
+        (need_fwd and not has(2), 2, "omitted"),
+        (need_fwd and not has(4), 4, "omitted"),
+        (not need_fwd and has(2), 2, "included"),
+        (not need_fwd and has(4), 4, "included"),
+        (not need_next and has(6), 6, "included"),
+        (need_next and not has(6), 6, "omitted"),
+        (not final and has(8), 8, "included"),
+        (not final and has(14), 14, "included"),
+    ):
+        if broken:
+            raise _violation(kind, rtype, role, 0)
+    unknown_even = [t for t in offsets if not t & 1 and t < CUSTOM_RECORD_START
+                    and t not in HOP_RECORDS_BY_TYPE]
+    if unknown_even:
+        raise _violation("required", min(unknown_even), role, 0)
+    if data:
+        allowed = {10, 12} | ({2, 4, 18} if final else set())
+        extra = sorted(t for t in offsets if t not in allowed)
+        if extra:
+            raise _violation("included", extra[0], role, 0)
+
+
 def parse_role(value: Role | str) -> Role:
     if isinstance(value, Role):
         return value
     try:
         return Role(value)
     except ValueError:
-        raise DecodeError(f"unknown role {value!r}; one of "
-                          + ", ".join(r.value for r in Role), field="role",
-                          reason="unknown_role") from None
+        raise InvalidArgument(f"unknown role {value!r}; one of "
+                              + ", ".join(r.value for r in Role), field="role",
+                              reason="unknown_role") from None
 
 
 __all__ = [
     "AMP",
     "CUSTOM_RECORD_START",
+    "HOP_PAYLOAD_RECORDS",
     "HOP_PAYLOAD_SCHEMA",
+    "HOP_RECORDS",
     "KEYSEND_TYPE",
     "PAYMENT_DATA",
+    "PROFILES",
     "AmpRecord",
     "HopPayload",
     "PaymentData",
     "Role",
+    "check_profile",
+    "decode_hop_payload",
     "decode_payload",
     "parse_role",
+    "record_name",
     "validate_role",
 ]

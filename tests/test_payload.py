@@ -96,10 +96,23 @@ def test_lnd_intermediate_hop_with_mpp_or_amp_fails_as_included(record: bytes, r
 
 
 def test_lnd_custom_range_even_record_is_kept() -> None:
+    """lnd keeps unknown even types of the custom range for the application
+    (htlcswitch/hop/payload.go, getMinRequiredViolation skips t >= CustomTypeStart)."""
     data = h("02 00 | 04 00 | fe00010000 02 1011")
-    p = decode_payload(data, Role.FINAL)
+    p = decode_payload(data, Role.FINAL, profile="lnd")
     assert p.custom_records == (TlvRecord(65536, b"\x10\x11"),)
     assert p.encode() == data
+
+
+def test_bolt_profile_refuses_an_unknown_even_custom_record() -> None:
+    # BOLT 1 › TLV reader: an unknown even type is an error, whatever its range.
+    err = violation(h("02 00 | 04 00 | fe00010000 02 1011"), Role.FINAL)
+    assert (err.tlv_type, err.offset, err.reason) == (65536, 4, "unknown_even_type")
+
+
+def test_well_known_even_custom_record_is_known_under_the_bolt_profile() -> None:
+    data = h("02 00 | 04 00 | fe00746970 02 6869")  # 7629168, a tip note
+    assert decode_payload(data, Role.FINAL).custom_records == (TlvRecord(7629168, b"hi"),)
 
 
 @pytest.mark.parametrize(
@@ -173,9 +186,11 @@ def test_keysend_preimage() -> None:
     assert p.keysend_preimage == b"\x77" * 32
     assert p.custom_records == ()
     assert p.encode() == data
-    bad = h("02 00 | 04 00 | ff 0000000146c6616c 1f") + b"\x77" * 31
-    err = violation(bad, Role.FINAL)
-    assert (err.tlv_type, err.offset) == (KEYSEND_TYPE, 4)
+    # lnd reads the record as opaque bytes (record/custom_records.go: a custom record); the
+    # final hop, not the parser, refuses a preimage that is not 32 bytes.
+    odd = h("02 00 | 04 00 | ff 0000000146c6616c 1f") + b"\x77" * 31
+    assert decode_payload(odd, Role.FINAL).keysend_preimage == b"\x77" * 31
+    assert decode_payload(odd, Role.FINAL, profile="lnd").keysend_preimage == b"\x77" * 31
 
 
 @pytest.mark.parametrize(
@@ -340,18 +355,18 @@ def test_roles_by_their_string_values() -> None:
 
 
 def test_parse_role_refuses_unknown_names() -> None:
-    from sphinxamp._errors import DecodeError
+    from sphinxamp._errors import InvalidArgument
 
-    with pytest.raises(DecodeError) as info:
+    with pytest.raises(InvalidArgument) as info:
         parse_role("relay")
     assert info.value.reason == "unknown_role"
 
 
 @pytest.mark.parametrize("role", ["relay", "FINAL", ""])
 def test_decode_payload_refuses_unknown_role_names_with_a_typed_error(role: str) -> None:
-    from sphinxamp._errors import DecodeError
+    from sphinxamp._errors import InvalidArgument
 
-    with pytest.raises(DecodeError) as info:
+    with pytest.raises(InvalidArgument) as info:
         decode_payload(h("02 00 | 04 00"), role)
     assert info.value.reason == "unknown_role"
 
@@ -393,7 +408,7 @@ def test_unknown_and_custom_records_round_trip_byte_for_byte() -> None:
         + b"\x55" * 32
         + h("ff 0000000146c6616d 01 99")
     )
-    p = decode_payload(data)
+    p = decode_payload(data, profile="lnd")
     assert p.unknown_records == (
         TlvRecord(1, h("abcd")), TlvRecord(11, b""), TlvRecord(513, b"\xff"),
     )

@@ -272,10 +272,11 @@ def test_schema_name_of() -> None:
 # --- the hop payload namespace's custom-range rule ---------------------------------------------
 
 
-def test_hop_payload_schema_keeps_unknown_even_custom_record() -> None:
-    # Types ≥ 2^16 are left to the application (lnd htlcswitch/hop: custom records).
-    decoded = HOP_PAYLOAD_SCHEMA.decode(h("02 00 | 04 00 | fe00010000 02 1011"))
-    assert decoded.unknown == (TlvRecord(0x10000, b"\x10\x11"),)
+def test_hop_payload_schema_refuses_unknown_even_custom_record() -> None:
+    # BOLT 1: an unknown even type is refused in any range (the lnd profile keeps it).
+    with pytest.raises(TlvError) as info:
+        HOP_PAYLOAD_SCHEMA.decode(h("02 00 | 04 00 | fe00010000 02 1011"))
+    assert (info.value.tlv_type, info.value.offset) == (0x10000, 4)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ hand-written TLV bytes, importing nothing from sphinxamp:
 - amp/sharer.go: the shares of a set XOR to the root;
 - record/amp.go: type 14, share ‖ set_id ‖ tu32 child_index, length 64..68, minimal index;
 - record/mpp.go: type 8, payment_addr ‖ tu64 total_msat, length 32..40;
-- bLIP 3: keysend preimage, type 5482373484, 32 bytes.
+- bLIP 3: keysend preimage, type 5482373484, 32 bytes; read as an opaque record (lnd).
 
 Inputs are fixed labels hashed with SHA256, so the output is the same on every run; `--check`
 compares with the committed file instead of writing it.
@@ -228,12 +228,14 @@ def payload_cases() -> list[Case]:
                 "length_above_fixed_size"),
         refused("MPP total_msat 0x00ff: not minimal", HEAD, tlv(8, b"\x11" * 32 + b"\x00\xff"),
                 LND_AMP, "final", 8, "truncated_int_not_minimal"),
-        refused("keysend preimage of 31 bytes", HEAD,
-                KEYSEND_TYPE_BYTES + b"\x1f" + preimage[:31], b"", "final", 5482373484,
-                "length_below_fixed_size"),
-        refused("keysend preimage of 33 bytes", HEAD,
-                KEYSEND_TYPE_BYTES + b"\x21" + preimage + b"\x00", b"", "final", 5482373484,
-                "length_above_fixed_size"),
+        # lnd reads the keysend record as an opaque custom record; its length is judged by the
+        # final hop's invoice layer (incorrect_or_unknown_payment_details), not by the parser.
+        accepted("keysend preimage of 31 bytes: kept for the final hop to judge",
+                 HEAD + KEYSEND_TYPE_BYTES + b"\x1f" + preimage[:31], "final",
+                 {"keysend_preimage": preimage[:31].hex()}),
+        accepted("keysend preimage of 33 bytes at a forwarding hop: ignored",
+                 HEAD + SCID + KEYSEND_TYPE_BYTES + b"\x21" + preimage + b"\x00", "intermediate",
+                 {"keysend_preimage": (preimage + b"\x00").hex()}),
     ]
     for i, case in enumerate(cases, 1):
         case.update(id=f"payload-{i:02d}", kind="amp-payload")
