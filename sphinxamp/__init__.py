@@ -35,7 +35,9 @@ from ._errors import (
     StoreConflict,
     TlvError,
 )
+from ._hop import ProcessedHop, process_hop
 from ._keysend import build_keysend_payment, verify_keysend
+from ._nodekey import NodeKey, PrivateNodeKey
 from ._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
 from ._receiver import Accepted, Fail, IncomingHtlc, Receiver, ResolutionResult, Settle
 from ._receiver_store import MemoryStore, SqliteStore
@@ -67,11 +69,14 @@ __all__ = [
     "InvalidSecret",
     "MemoryReplayLog",
     "MemoryStore",
+    "NodeKey",
     "OnionPacket",
     "PaymentData",
     "PaymentError",
     "PeelPool",
     "PeeledHop",
+    "PrivateNodeKey",
+    "ProcessedHop",
     "Receiver",
     "ReplayedOnion",
     "ResolutionResult",
@@ -103,6 +108,7 @@ __all__ = [
     "encode_tu",
     "peel_many",
     "peel_onion",
+    "process_hop",
     "reconstruct_children",
     "reconstruct_root",
     "split_root",

@@ -8,6 +8,8 @@ Parsers of untrusted bytes raise nothing but subclasses of `DecodeError`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._codes import (
     INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS,
     INVALID_ONION_BLINDING,
@@ -52,6 +54,9 @@ class SphinxampError(Exception):
         self.failure_message: str | None = None
         self.sha256_of_onion: bytes | None = None
         self.cause: SphinxampError | None = None
+        # The layer a refused hop had peeled before the refusal (a `PeeledHop`), so a
+        # debugging tool can still show what the node saw; None when the peel itself failed.
+        self.peeled: Any = None
 
     @property
     def failure_name(self) -> str | None:

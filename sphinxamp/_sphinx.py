@@ -23,6 +23,7 @@ from ._errors import (
     InvalidOnionPayload,
     InvalidOnionVersion,
 )
+from ._nodekey import NodeKey, shared_secret
 
 PAYMENT_PAYLOAD_AREA = 1300  # BOLT 4 › Packet Structure: onion_routing_packet is 1366 bytes
 ONION_MESSAGE_PAYLOAD_AREA = 32768  # the larger size onion messages SHOULD use (32834 bytes)
@@ -231,16 +232,17 @@ def build_onion(
     return BuiltOnion(OnionPacket(VERSION, first_epk, mix, next_hmac), tuple(secrets))
 
 
-def _blinded_node_key(node_key: bytes, path_key: bytes) -> bytes:
-    """BOLT 4 › Onion Decryption step 4: inside a blinded route the onion was built to
-    node_key · HMAC256("blinded_node_id", ECDH(path_key, node_key))."""
+def _blinded_point(node_key: bytes | NodeKey, key: crypto.PubKey, path_key: bytes) -> Any:
+    """BOLT 4 › Onion Decryption step 4: inside a blinded route the onion was built to the
+    blinded node id k·b, b = HMAC256("blinded_node_id", ECDH(path_key, k)). The ephemeral
+    point is tweaked by b instead of the private key, so k itself is only ever used for ECDH
+    (a key object never has to reveal it)."""
     point = crypto.parse_point(path_key)
     if point is None:
         raise InvalidOnionBlinding("path_key is not a valid point", field="path_key",
                                    reason="invalid_point")
-    blinding_ss = crypto.ecdh(node_key, point, "node key")
-    factor = crypto.derive_key(crypto.KEY_BLINDED_NODE_ID, blinding_ss)
-    return crypto.scalar_mul(node_key, factor)
+    factor = crypto.derive_key(crypto.KEY_BLINDED_NODE_ID, shared_secret(node_key, point))
+    return crypto.point_mul(key, factor)
 
 
 def _unpack(packet: OnionPacket) -> tuple[bytes, bytes, bytes, crypto.PubKey]:
@@ -255,7 +257,7 @@ def _payload_error(message: str, offset: int, reason: str) -> InvalidOnionPayloa
 
 def peel_onion(
     packet: bytes | OnionPacket,
-    node_key: bytes,
+    node_key: bytes | NodeKey,
     associated_data: bytes,
     *,
     payload_area: int | None = PAYMENT_PAYLOAD_AREA,
@@ -263,14 +265,16 @@ def peel_onion(
     min_payload_length: int = 2,
 ) -> PeeledHop:
     """Remove one layer (BOLT 4 › Onion Decryption): version, key, HMAC — in that order — then
-    the hop's frame. At the final hop the next ephemeral key is never computed."""
+    the hop's frame. At the final hop the next ephemeral key is never computed.
+
+    `node_key` is the node's 32-byte private key or any `NodeKey` (an object with
+    `ecdh(point) -> shared_secret`). This moves bytes only: `process_hop` judges the payload."""
     if isinstance(packet, OnionPacket):
         public_key, hop_payloads, tag, key = _unpack(packet)
     else:  # straight from the wire: no intermediate OnionPacket is built
         public_key, hop_payloads, tag, key = _frame(packet, payload_area)
-    if path_key is not None:
-        node_key = _blinded_node_key(node_key, path_key)
-    ss = crypto.ecdh(node_key, key, "node key")
+    ss = shared_secret(node_key, key if path_key is None
+                       else _blinded_point(node_key, key, path_key))
     mu = crypto.derive_key(crypto.KEY_MU, ss)
     expected = crypto.hmac_sha256(mu, hop_payloads + associated_data)
     if not _hmac.compare_digest(expected, tag):
