@@ -25,13 +25,10 @@ from ._errors import (
     SphinxampError,
 )
 from ._nodekey import NodeKey
-from ._payload import HopPayload, Role, check_profile, decode_hop_payload
-from ._records import HOP_PAYLOAD_SCHEMA
+from ._payload import CURRENT_PATH_KEY, HopPayload, Role, check_profile, decode_hop_payload
 from ._replay import ReplayLog, check_and_record
 from ._sphinx import PAYMENT_PAYLOAD_AREA, OnionPacket, PeeledHop, peel_onion
 from ._tlv import iter_records
-
-CURRENT_PATH_KEY = HOP_PAYLOAD_SCHEMA.by_name["current_path_key"].type
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +103,8 @@ def process_hop(
                                        role, incoming_amount_msat, incoming_cltv_expiry)
     except SphinxampError as exc:
         if peeled is not None and path_key is None and not introduction:
-            introduction = _carries_path_key(peeled.payload)
-        raise _answer(exc, packet, in_blinded_route=path_key is not None,
+            introduction = carries_path_key(peeled.payload)
+        raise answer_error(exc, packet, in_blinded_route=path_key is not None,
                       introduction=introduction and not (peeled is not None and peeled.is_final),
                       peeled=peeled) from None
     return ProcessedHop(
@@ -123,7 +120,7 @@ def _blinded_fields(node_key: bytes | NodeKey, path_key: bytes | None, payload: 
     return {}
 
 
-def _carries_path_key(payload: bytes) -> bool:
+def carries_path_key(payload: bytes) -> bool:
     """Whether a refused payload still shows current_path_key (12): the node is then the
     introduction node and answers as one. A stream that does not even split tells nothing,
     as lnd notes (htlcswitch/link.go: it cannot know whether it was the introduction node)."""
@@ -133,13 +130,15 @@ def _carries_path_key(payload: bytes) -> bool:
         return False
 
 
-def _answer(exc: SphinxampError, packet: bytes | OnionPacket, *, in_blinded_route: bool,
-            introduction: bool, peeled: PeeledHop | None) -> SphinxampError:
+def answer_error(exc: SphinxampError, packet: bytes | OnionPacket | None, *,
+                 in_blinded_route: bool, introduction: bool,
+                 peeled: PeeledHop | None = None) -> SphinxampError:
     """The error as the node answers it (BOLT 4 › Failure Messages › Requirements; BOLT 2 ›
     Removing an HTLC): inside a blinded route — a path_key in the HTLC, or a non-final
     introduction node — every error is invalid_onion_blinding, the underlying one its cause.
     Otherwise a BADONION code goes back in update_fail_malformed_htlc (the node could not
-    derive the keys to encrypt a failure), anything else in update_fail_htlc."""
+    derive the keys to encrypt a failure), anything else in update_fail_htlc. Without the
+    `packet` (a payload judged alone) sha256_of_onion stays unknown (None)."""
     answer = exc
     if in_blinded_route or introduction:
         answer = InvalidOnionBlinding(
@@ -152,7 +151,7 @@ def _answer(exc: SphinxampError, packet: bytes | OnionPacket, *, in_blinded_rout
         return answer
     malformed = bool(code & BADONION) and not (introduction and code == INVALID_ONION_BLINDING)
     answer.failure_message = UPDATE_FAIL_MALFORMED_HTLC if malformed else UPDATE_FAIL_HTLC
-    if code & BADONION:
+    if code & BADONION and packet is not None:
         wire = packet.to_bytes() if isinstance(packet, OnionPacket) else bytes(packet)
         answer.sha256_of_onion = hashlib.sha256(wire).digest()
     return answer

@@ -7,6 +7,7 @@ survive decode → encode byte for byte.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,8 @@ from ._records import (
 from ._tlv import ShortChannelId, TlvRecord
 
 _ATTR_TYPE = {spec.name: spec.type for spec in HOP_PAYLOAD_RECORDS}
+ENCRYPTED_RECIPIENT_DATA = _ATTR_TYPE["encrypted_recipient_data"]
+CURRENT_PATH_KEY = _ATTR_TYPE["current_path_key"]
 
 
 # Not slotted: a frozen dataclass's __init__ sets every field through object.__setattr__,
@@ -131,14 +134,20 @@ def decode_hop_payload(
     carried a path_key or the payload holds encrypted_recipient_data (10)."""
     raw = bytes(data)
     decoded = _decode(raw, base, profile)
-    blinded = path_key_from_htlc or 10 in decoded.offsets
-    role = ((Role.BLINDED_FINAL if final else Role.BLINDED_INTERMEDIATE) if blinded
-            else (Role.FINAL if final else Role.INTERMEDIATE))
+    role = derive_role(decoded.offsets, final=final, path_key_from_htlc=path_key_from_htlc)
     if profile == "lnd":
         _check_lnd(final, path_key_from_htlc, decoded.offsets, role)
     else:
         _check_role(role, decoded.offsets, base + len(raw), path_key_from_htlc)
     return _from_records(decoded.values, decoded.unknown), role
+
+
+def derive_role(types: Iterable[int], *, final: bool, path_key_from_htlc: bool) -> Role:
+    """The role BOLT 4's structure gives a hop: its position, blinded when the HTLC carried a
+    path_key or the payload holds encrypted_recipient_data (10)."""
+    if path_key_from_htlc or ENCRYPTED_RECIPIENT_DATA in types:
+        return Role.BLINDED_FINAL if final else Role.BLINDED_INTERMEDIATE
+    return Role.FINAL if final else Role.INTERMEDIATE
 
 
 def _decode(raw: bytes, base: int, profile: str) -> Any:
@@ -264,7 +273,9 @@ def parse_role(value: Role | str) -> Role:
 
 __all__ = [
     "AMP",
+    "CURRENT_PATH_KEY",
     "CUSTOM_RECORD_START",
+    "ENCRYPTED_RECIPIENT_DATA",
     "HOP_PAYLOAD_RECORDS",
     "HOP_PAYLOAD_SCHEMA",
     "HOP_RECORDS",
@@ -278,6 +289,7 @@ __all__ = [
     "check_profile",
     "decode_hop_payload",
     "decode_payload",
+    "derive_role",
     "parse_role",
     "record_name",
     "validate_role",

@@ -4,6 +4,7 @@ Onion Decryption)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import textwrap
 from dataclasses import dataclass
@@ -11,14 +12,13 @@ from typing import Any
 
 from .. import _crypto as crypto
 from .._bigsize import encode_bigsize
-from .._errors import DecodeError, InvalidArgument, InvalidOnionPayload, SphinxampError, TlvError
-from .._payload import HOP_PAYLOAD_SCHEMA, HopPayload, Role, decode_payload
-from .._replay import SqliteReplayLog, check_and_record
-from .._sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion, peel_onion
+from .._errors import DecodeError, InvalidArgument, ReplayedOnion, SphinxampError, TlvError
+from .._hop import ProcessedHop, carries_path_key, process_hop
+from .._payload import HOP_PAYLOAD_SCHEMA, PROFILES, HopPayload, Role, decode_payload, derive_role
+from .._replay import SqliteReplayLog
+from .._sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion
 from . import render
 from ._common import add_json_flag, emit_json, error_object, read_hex
-
-ENCRYPTED_RECIPIENT_DATA = 10  # BOLT 4: its presence puts the hop inside a blinded route
 
 PEEL_EPILOG = textwrap.dedent("""\
     A peel succeeds once the version, the public key and the HMAC check out and the hop's
@@ -31,7 +31,10 @@ PEEL_EPILOG = textwrap.dedent("""\
     error), and "payload_error" holds the invalid_onion_payload the node would return for
     its role (null if the payload is acceptable). The role is final when the next HMAC is all
     zero, intermediate otherwise, and blinded when --path-key is given or the payload carries
-    encrypted_recipient_data (10). --strict turns either error into the command's failure.
+    encrypted_recipient_data (10); "introduction_node" is true when no --path-key was given
+    and the payload carries current_path_key (12). Inside a blinded route every error is
+    answered invalid_onion_blinding (0xc018), the underlying error under "cause". --strict
+    turns a payload error into the command's failure.
 
     Offsets in "tlv", "tlv_error" and "payload_error" count from the start of the decrypted
     hop_payloads: the payload starts at "payload_offset", right after its BigSize length.
@@ -97,6 +100,8 @@ def register(subparsers: Any) -> None:
     peel.add_argument("--cltv", type=int, metavar="N",
                       help="the HTLC's cltv_expiry, kept with the replay entry so it can be "
                       "forgotten once the chain passes it (required with --replay-db)")
+    peel.add_argument("--profile", choices=PROFILES, default="bolt",
+                      help="judge the payload as BOLT 4 states it (default) or as lnd does")
     add_json_flag(peel)
     peel.set_defaults(handler=run_peel)
 
@@ -136,17 +141,20 @@ def run_build(args: argparse.Namespace) -> int:
 
 @dataclass(frozen=True, slots=True)
 class PayloadVerdict:
-    """What the peeling node makes of the payload bytes it found."""
+    """What the peeling node makes of the payload bytes it found (from `process_hop`)."""
 
     role: Role
+    introduction_node: bool
     views: list[render.RecordView]
     tlv_error: SphinxampError | None
     decoded: HopPayload | None
     payload_error: SphinxampError | None
 
 
-def judge_payload(peeled: PeeledHop, path_key: bytes | None) -> PayloadVerdict:
-    """Split the payload, then decode it for the role the hop is in (BOLT 4 › Onion
+def verdict_of(peeled: PeeledHop, hop: ProcessedHop | None, refusal: SphinxampError | None,
+               path_key: bytes | None, profile: str) -> PayloadVerdict:
+    """The payload split into records for display, and process_hop's judgment of it: the
+    role and introduction flag it derived, or the error a node answers (BOLT 4 › Onion
     Decryption step 9 and the `payload` reader requirements)."""
     payload, base = peeled.payload, peeled.payload_offset
     views: list[render.RecordView] = []
@@ -155,19 +163,15 @@ def judge_payload(peeled: PeeledHop, path_key: bytes | None) -> PayloadVerdict:
         views = render.record_views(payload, base)
     except TlvError as exc:
         tlv_error = exc
-    blinded = path_key is not None or any(v.type == ENCRYPTED_RECIPIENT_DATA for v in views)
-    role = {(False, False): Role.INTERMEDIATE, (False, True): Role.FINAL,
-            (True, False): Role.BLINDED_INTERMEDIATE,
-            (True, True): Role.BLINDED_FINAL}[(blinded, peeled.is_final)]
+    if hop is not None:
+        return PayloadVerdict(hop.role, hop.introduction_node, views, None, hop.payload, None)
     decoded: HopPayload | None = None
-    payload_error: SphinxampError | None = None
-    try:
-        decoded = decode_payload(payload, base=base)
-        decode_payload(payload, role, base=base,
-                       path_key_from_htlc=(path_key is not None) if blinded else None)
-    except InvalidOnionPayload as exc:
-        payload_error = exc
-    return PayloadVerdict(role, views, tlv_error, decoded, payload_error)
+    with contextlib.suppress(SphinxampError):  # shown as far as it decodes at all
+        decoded = decode_payload(payload, base=base, profile=profile)
+    role = derive_role([v.type for v in views], final=peeled.is_final,
+                       path_key_from_htlc=path_key is not None)
+    intro = path_key is None and carries_path_key(payload)
+    return PayloadVerdict(role, intro, views, tlv_error, decoded, refusal)
 
 
 def peel_json(peeled: PeeledHop, verdict: PayloadVerdict) -> dict[str, Any]:
@@ -179,6 +183,7 @@ def peel_json(peeled: PeeledHop, verdict: PayloadVerdict) -> dict[str, Any]:
         "next_onion": None if nxt is None else nxt.to_bytes().hex(),
         "final": peeled.is_final,
         "role": verdict.role.value,
+        "introduction_node": verdict.introduction_node,
         "payload_offset": peeled.payload_offset,
         "decoded": render.payload_fields(verdict.decoded),
         "tlv_error": None if verdict.tlv_error is None else error_object(verdict.tlv_error),
@@ -190,7 +195,8 @@ def peel_json(peeled: PeeledHop, verdict: PayloadVerdict) -> dict[str, Any]:
 def peel_text(peeled: PeeledHop, verdict: PayloadVerdict) -> list[str]:
     nxt = peeled.next_packet
     where = "final hop (next hmac is all zero)" if nxt is None else "forward to the next hop"
-    lines = [f"hop: {verdict.role.value}, {where}",
+    intro = ", introduction node" if verdict.introduction_node else ""
+    lines = [f"hop: {verdict.role.value}{intro}, {where}",
              f"shared_secret: {peeled.shared_secret.hex()}", "", "decrypted frame:"]
     prefix = encode_bigsize(len(peeled.payload))
     end = peeled.payload_offset + len(peeled.payload)
@@ -220,30 +226,49 @@ def peel_text(peeled: PeeledHop, verdict: PayloadVerdict) -> list[str]:
 
 def describe(exc: SphinxampError) -> str:
     code = "" if exc.failure_code is None else f"{exc.failure_name} (0x{exc.failure_code:04x}): "
-    where = [f"tlv type {exc.tlv_type}"] if exc.tlv_type is not None else []
-    if exc.offset is not None:
-        where.append(f"offset {exc.offset}")
+    under = exc.cause if exc.cause is not None else exc
+    where = [f"tlv type {under.tlv_type}"] if under.tlv_type is not None else []
+    if under.offset is not None:
+        where.append(f"offset {under.offset}")
+    if exc.failure_message:
+        where.append(f"in {exc.failure_message}")
     return code + exc.message + (f" [{', '.join(where)}]" if where else "")
+
+
+def _is_judgment(exc: SphinxampError) -> bool:
+    """A refusal of the payload (the peel itself worked and the onion was no replay): the
+    command still shows the layer unless --strict."""
+    under = exc.cause if exc.cause is not None else exc
+    return exc.peeled is not None and not isinstance(under, ReplayedOnion)
 
 
 def run_peel(args: argparse.Namespace) -> int:
     onion = read_hex(args.onion, "onion")
-    node_key = crypto.check_secret(read_hex(args.node_key, "node_key"), "node key")
+    node_key = crypto.check_secret(read_hex(args.node_key, "node_key"), "node_key")
     assoc = read_hex(args.assoc_data, "assoc_data")
     path_key = None if args.path_key is None else read_hex(args.path_key, "path_key")
     if args.replay_db is not None and args.cltv is None:
         raise InvalidArgument("--replay-db needs --cltv, the HTLC's expiry", field="cltv",
                               reason="missing_cltv")
-    peeled = peel_onion(onion, node_key, assoc, payload_area=args.payload_area,
-                        path_key=path_key)
-    if args.replay_db is not None:
-        # Recorded only once the HMAC verified: an onion nobody could have built is no replay.
-        with SqliteReplayLog(args.replay_db) as log:
-            check_and_record(log, peeled.shared_secret, args.cltv)
-    verdict = judge_payload(peeled, path_key)
-    if args.strict and verdict.payload_error is not None:
-        # A malformed TLV stream is also a payload error, so this covers both.
-        raise verdict.payload_error
+    with contextlib.ExitStack() as stack:
+        log = None if args.replay_db is None else stack.enter_context(
+            SqliteReplayLog(args.replay_db))
+        try:
+            hop: ProcessedHop | None = process_hop(
+                onion, node_key, assoc, path_key=path_key, replay_log=log,
+                cltv_expiry=args.cltv, payload_area=args.payload_area, profile=args.profile)
+            refusal = None
+        except SphinxampError as exc:
+            if args.strict or not _is_judgment(exc):
+                raise
+            hop, refusal = None, exc
+    if hop is None:
+        assert refusal is not None
+        peeled: PeeledHop = refusal.peeled
+    else:
+        peeled = PeeledHop(hop.raw_payload, hop.shared_secret, hop.next_packet,
+                           hop.payload_offset)
+    verdict = verdict_of(peeled, hop, refusal, path_key, args.profile)
     if args.json:
         emit_json(peel_json(peeled, verdict))
     else:

@@ -1,0 +1,94 @@
+"""The CLI judges payloads and peels with process_hop's context: `payload decode --role
+intermediate|final [--path-key]` and `onion peel --path-key` (BOLT 4 › `payload` reader
+requirements and Failure Messages; BOLT 2 › Removing an HTLC)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+from coincurve import PrivateKey
+
+from sphinxamp.cli import main
+from tests.blinded_route import BlindedHopSpec, blinded_route_onion, intermediate_data
+
+PATH_KEY = PrivateKey(bytes([0x33]) * 32).public_key.format().hex()
+ENC = "0a03 010203"
+INTRO = ENC + " 0c21" + PATH_KEY
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
+    status = main([*argv, "--json"])
+    out = capsys.readouterr().out
+    return status, json.loads(out)
+
+
+def test_introduction_node_payload_is_accepted_as_intermediate(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    status, obj = run_json(capsys, "payload", "decode", INTRO.replace(" ", ""),
+                           "--role", "intermediate")
+    assert status == 0
+    assert obj["introduction_node"] is True and obj["role"] == "blinded-intermediate"
+
+
+def test_path_key_in_htlc_and_payload_is_refused_on_type_12(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """lnd htlcswitch/hop/payload.go, ValidateParsedPayloadTypes: IncludedViolation of the
+    blinding point; inside a blinded route the answer is invalid_onion_blinding."""
+    status, obj = run_json(capsys, "payload", "decode", INTRO.replace(" ", ""),
+                           "--role", "intermediate", "--path-key", PATH_KEY)
+    assert status == 1
+    assert obj["failure_code"] == 0xC018 and obj["failure_name"] == "invalid_onion_blinding"
+    assert obj["failure_message"] == "update_fail_malformed_htlc"
+    assert obj["tlv_type"] == 12 and obj["offset"] == 5
+    assert obj["cause"]["failure_code"] == 0x4016 and obj["cause"]["tlv_type"] == 12
+    assert obj["sha256_of_onion"] is None  # a payload alone: the onion is not known
+
+
+def test_blinded_payload_with_no_path_key_anywhere_is_refused(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    status, obj = run_json(capsys, "payload", "decode", ENC.replace(" ", ""),
+                           "--role", "intermediate")
+    assert status == 1
+    assert obj["failure_code"] == 0x4016 and obj["tlv_type"] == 12 and obj["cause"] is None
+    assert obj["failure_message"] == "update_fail_htlc"
+
+
+def test_lnd_profile_reports_offset_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    """lnd htlcswitch/link.go: NewInvalidOnionPayload(failedType, 0): the offset is 0."""
+    status, obj = run_json(capsys, "payload", "decode", "020100", "--role", "final",
+                           "--profile", "lnd")
+    assert status == 1 and (obj["tlv_type"], obj["offset"]) == (0, 0)
+
+
+def blinded_onion() -> tuple[str, str]:
+    onion, path_keys = blinded_route_onion(
+        bytes([0x41]) * 32, [], [BlindedHopSpec(bytes([0x61]) * 32, b"", intermediate_data()),
+                                 BlindedHopSpec(bytes([0x62]) * 32, b"\x02\x01\x05\x04\x01\x06",
+                                                b"\x06\x01\x07")],
+        bytes([0x37]) * 32, first_is_introduction=False)
+    return onion.hex(), path_keys[0].hex()
+
+
+def test_peel_with_path_key_answers_blinding_for_a_bad_hmac(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    onion, path_key = blinded_onion()
+    bad = onion[:-2] + ("00" if onion[-2:] != "00" else "01")
+    status, obj = run_json(capsys, "onion", "peel", bad, "--node-key", "61" * 32,
+                           "--assoc-data", "42" * 32, "--path-key", path_key)
+    assert status == 1
+    assert obj["failure_code"] == 0xC018
+    assert obj["failure_message"] == "update_fail_malformed_htlc"
+    assert obj["sha256_of_onion"] == hashlib.sha256(bytes.fromhex(bad)).hexdigest()
+    assert obj["cause"]["failure_name"] == "invalid_onion_hmac"
+
+
+def test_peel_inside_a_blinded_route(capsys: pytest.CaptureFixture[str]) -> None:
+    onion, path_key = blinded_onion()
+    status, obj = run_json(capsys, "onion", "peel", onion, "--node-key", "61" * 32,
+                           "--assoc-data", "42" * 32, "--path-key", path_key)
+    assert status == 0
+    assert obj["role"] == "blinded-intermediate" and obj["introduction_node"] is False
+    assert obj["payload_error"] is None and obj["next_onion"] is not None
