@@ -16,9 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _crypto as crypto
-from .._payload import HopPayload, PaymentData, Role, decode_payload
+from .._hop import process_hop
+from .._payload import HopPayload, PaymentData
 from .._route import RouteHop, RouteOnion, build_route_onion
-from .._sphinx import OnionPacket, peel_onion
+from .._sphinx import OnionPacket
 from .._tlv import ShortChannelId
 from . import render
 from .demo_amp import amp_section
@@ -96,11 +97,10 @@ def payment_section() -> list[str]:
     amount_in, cltv_in = route.htlc_amount_msat, route.htlc_cltv_expiry
     for i, (node_key, sent) in enumerate(zip(NODE_KEYS, route.payloads, strict=True)):
         assert packet is not None  # only the last hop sees no next packet
-        hop = peel_onion(packet, node_key, PAYMENT_HASH)
-        role = Role.FINAL if hop.is_final else Role.INTERMEDIATE
-        payload = decode_payload(hop.payload, role, base=hop.payload_offset)
+        hop = process_hop(packet, node_key, PAYMENT_HASH)
+        payload = hop.payload
         lines += ["", f"hop {i + 1}  node {NODE_IDS[i].hex()}  (private key {node_key[0]:02x}×32)",
-                  f"  peeled: {len(hop.payload)}-byte {role.value} payload, shared secret "
+                  f"  peeled: {len(hop.raw_payload)}-byte {hop.role.value} payload, shared secret "
                   f"{short(hop.shared_secret)}, "
                   f"{'as the sender wrote it' if payload == sent else 'DIFFERS from the sender'}"]
         lines += payload_lines(payload)

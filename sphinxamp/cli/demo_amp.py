@@ -16,11 +16,12 @@ from typing import TextIO
 
 from .. import _crypto as crypto
 from .._amp import AmpPayment, BuiltShard, SeededRand, ShardRoute, build_amp_payment
-from .._payload import HopPayload, Role, decode_payload
+from .._hop import process_hop
+from .._payload import HopPayload
 from .._receiver import Accepted, Decision, Fail, IncomingHtlc, Receiver, Settle
 from .._receiver_store import SqliteStore
 from .._route import RouteHop
-from .._sphinx import OnionPacket, peel_onion
+from .._sphinx import OnionPacket
 from .._tlv import ShortChannelId
 
 NAMES = ("Bob", "Carol", "Dave", "Erin", "Zed")
@@ -65,9 +66,8 @@ def peel_shard(i: int, shard: BuiltShard) -> tuple[list[str], HopPayload]:
     packet: OnionPacket | None = shard.onion.packet
     for name in path:
         assert packet is not None
-        hop = peel_onion(packet, KEYS[name], shard.payment_hash)
-        role = Role.FINAL if hop.is_final else Role.INTERMEDIATE
-        payload = decode_payload(hop.payload, role)
+        hop = process_hop(packet, KEYS[name], shard.payment_hash)
+        payload = hop.payload
         packet = hop.next_packet
         if hop.next_packet is not None:
             lines.append(f"  {name} peels: forward {payload.amt_to_forward} msat over "
