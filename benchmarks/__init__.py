@@ -1,5 +1,6 @@
 """Benchmarks of sphinxamp against the bare primitives and pyln-proto (see README.md here).
 
-The measuring code lives in `sphinxamp._bench` so that `sphinxamp bench` works from an
-installed wheel; this package is the checkout's front door to it.
+Tooling, outside the library's import path: `python -m benchmarks` from a checkout, or
+`sphinxamp bench` from an installation that has this directory beside the `sphinxamp`
+package (an editable install of a checkout).
 """

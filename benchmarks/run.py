@@ -1,4 +1,4 @@
-"""Run the benchmark table: `python benchmarks/run.py [--json] [--quick]`.
+"""Run the benchmark table: `python -m benchmarks [--json] [--quick]` from a checkout.
 
 `--profile OP` instead runs cProfile over sphinxamp's side of one operation and prints where
 its time goes (the evidence benchmarks/README.md quotes for the goals out of reach).
@@ -14,17 +14,17 @@ import pstats
 import sys
 from pathlib import Path
 
-try:
-    from sphinxamp import _bench, _bench_cases
-except ImportError:  # a checkout without `pip install -e .`: use the tree next to this file
+if __package__ in (None, ""):  # `python benchmarks/run.py`: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from sphinxamp import _bench, _bench_cases
 
-OPS = ("peel", "peel-final", "build-5", "build-20", "tlv-final", "tlv-forward", "amp-receive")
+from benchmarks import cases, core, hops
+
+OPS = ("peel", "peel-final", "build-5", "build-20", "payload-final", "payload-forward",
+       "process-hop", "process-hop-memlog", "process-hop-sqlite", "amp-receive")
 
 
 def profile(op: str, calls: int) -> str:
-    suite = _bench_cases.Suite.create(with_pyln=False)
+    suite = cases.Suite.create(with_pyln=False)
     try:
         fn = suite.timers()[f"ours:{op}"]
         fn()
@@ -42,6 +42,38 @@ def profile(op: str, calls: int) -> str:
         out.getvalue())
 
 
+def _batch_row(batch: dict[str, float]) -> core.Row:
+    """peel_many as a row: ours = µs per packet batched, floor = the one-core time split
+    perfectly over the workers, so ratio 1 is a perfect speedup."""
+    one, many = batch["one_core_us_per_packet"], batch["batch_us_per_packet"]
+    ideal = one / batch["workers"]
+    return core.Row("peel-many", core.Timing(many, many), core.Timing(ideal, ideal),
+                    extra={"speedup": batch["speedup"],
+                           "ceiling_speedup": batch["ceiling_speedup"],
+                           "one_core_us": one, "packets": batch["packets"]})
+
+
+def run(*, quick: bool = False, with_pyln: bool = True, with_batch: bool = True
+        ) -> core.Report:
+    """Measure every row. `quick` trades precision for a run of a few seconds."""
+    rounds, sample_ms = (3, 0.3) if quick else (31, 4.0)
+    suite = cases.Suite.create(with_pyln=with_pyln, quick=quick)
+    try:
+        timings = core.measure(suite.timers(), rounds, sample_ms)
+        rows = suite.rows(timings)
+    finally:
+        suite.close()
+    sections = {"memory": hops.peel_message_peak()}
+    if with_batch:
+        batch = hops.measure_batch(suite.inputs["onion"], cases.VECTOR_KEYS[0],
+                                   packets=256 if quick else 2000, rounds=1 if quick else 7)
+        rows.append(_batch_row(batch))
+        sections["peel_many"] = batch
+    prims = {k.split(":", 1)[1]: v for k, v in timings.items()
+             if k.startswith("floor:") or k.endswith("-stream")}
+    return core.Report(tuple(rows), prims, rounds, sections, tuple(suite.notes))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -54,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         print(profile(args.profile, args.calls))
         return 0
-    report = _bench.run(quick=args.quick, with_pyln=not args.no_pyln,
-                        with_batch=not args.no_batch)
+    report = run(quick=args.quick, with_pyln=not args.no_pyln, with_batch=not args.no_batch)
     if args.json:
         print(json.dumps(report.to_dict(), indent=1))
     else:

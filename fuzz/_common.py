@@ -50,7 +50,7 @@ def _import_library() -> None:
     import sphinxamp
 
     for info in pkgutil.iter_modules(sphinxamp.__path__):
-        if info.name not in ("cli", "_vectorcheck") and not info.name.startswith("_bench"):
+        if info.name not in ("cli", "_vectorcheck"):
             importlib.import_module(f"sphinxamp.{info.name}")
 
 

@@ -1,16 +1,12 @@
-"""The inputs, timed callables and floors of the benchmark (see `_bench` for the loop)."""
+"""The inputs, timed callables and floors of the benchmark table (see `core` for the loop)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import os
-import sqlite3
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +14,11 @@ from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
-from . import _bench
-from ._batch import PeelPool
-from ._crypto import public_key, sha256
-from ._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
-from ._sphinx import build_onion, peel_onion
-from ._tlv import ShortChannelId, TlvRecord, decode_stream, encode_stream
+from benchmarks import core, hops
+from sphinxamp._crypto import public_key, sha256
+from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, decode_hop_payload
+from sphinxamp._sphinx import build_onion, peel_onion
+from sphinxamp._tlv import ShortChannelId, TlvRecord, decode_stream, encode_stream
 
 _CTX = GLOBAL_CONTEXT.ctx
 SESSION_KEY = bytes([0x41]) * 32
@@ -31,6 +26,7 @@ ASSOCIATED_DATA = bytes([0x42]) * 32
 # The route of the BOLT 4 onion vector (bolt04/onion-test.json): hop i has private key
 # bytes([0x41 + i]) * 32; the payloads below are that file's records, rebuilt from their values.
 VECTOR_KEYS = tuple(bytes([0x41 + i]) * 32 for i in range(5))
+PEER = "pyln-proto"
 
 
 def _fwd(amt: int, cltv: int, scid: int, extra: tuple[TlvRecord, ...] = ()) -> bytes:
@@ -103,8 +99,17 @@ def _floor_timers(
     scratch = ffi.new("secp256k1_pubkey *")
     out32 = ffi.new("unsigned char[32]")
     tweak = sha256(b"tweak")
-    data66, data1366, zeros2600 = os.urandom(66), os.urandom(1366), bytes(2600)
+    data32, data66 = os.urandom(32), os.urandom(66)
+    data1332, data1366 = os.urandom(1332), os.urandom(1366)
+    zeros1300, zeros2600 = bytes(1300), bytes(2600)
     nonce = bytes(16)
+    running = Cipher(algorithms.ChaCha20(tweak, nonce), None).encryptor()
+    keyed = hmac.new(b"rho", digestmod="sha256")
+
+    def derive() -> bytes:  # a key derivation: the keyed state copied, one block hashed
+        run = keyed.copy()
+        run.update(data32)
+        return run.digest()
 
     def ecdh() -> None:  # a wire key must be parsed (decompressed) before it is multiplied
         lib.secp256k1_ec_pubkey_parse(_CTX, parsed, packet_key, 33)
@@ -116,7 +121,12 @@ def _floor_timers(
         "floor:tweak-mul": lambda: lib.secp256k1_ec_pubkey_tweak_mul(_CTX, scratch, tweak),
         "floor:generator-mul": lambda: lib.secp256k1_ec_pubkey_create(_CTX, scratch, tweak),
         "floor:sha256-66": lambda: hashlib.sha256(data66).digest(),
+        "floor:derive-key": derive,
+        "floor:hmac-1332": lambda: hmac.digest(tweak, data1332, "sha256"),
         "floor:hmac-1366": lambda: hmac.digest(tweak, data1366, "sha256"),
+        "floor:chacha20-ctx": lambda: Cipher(algorithms.ChaCha20(tweak, nonce), None)
+        .encryptor(),
+        "floor:chacha20-1300-bytes": lambda: running.update(zeros1300),
         "floor:chacha20-2600": lambda: Cipher(algorithms.ChaCha20(tweak, nonce), None)
         .encryptor().update(zeros2600),
         "floor:tlv-split-final": lambda: bare_tlv_split(tlv["final"]),
@@ -132,22 +142,19 @@ def _floor_timers(
     return {**prims, "floor:peel-sequence": in_sequence}
 
 
-class DurableCommit:
-    """The floor of a durable receive: one row written and committed with fsync (WAL,
-    synchronous=FULL) per call."""
+PEEL_FLOOR = (("floor:ecdh", 1), ("floor:tweak-mul", 1), ("floor:sha256-66", 1),
+              ("floor:hmac-1366", 1), ("floor:chacha20-2600", 1))
 
-    def __init__(self, path: str) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("CREATE TABLE IF NOT EXISTS t (k BLOB PRIMARY KEY, v BLOB)")
-        self.n = 0
 
-    def __call__(self) -> None:
-        self.n += 1
-        self.conn.execute("BEGIN IMMEDIATE")
-        self.conn.execute("INSERT INTO t VALUES (?, ?)", (self.n.to_bytes(8, "big"), bytes(96)))
-        self.conn.execute("COMMIT")
+def build_floor(n: int) -> list[tuple[str, float]]:
+    """The full build floor of an n-hop route: per hop the curve (ECDH with the hop key,
+    a generator multiplication for the ephemeral key), a rho and a mu key derivation, one
+    ChaCha20 context, 1300 bytes of keystream and an HMAC over the 1300-byte mix plus the
+    associated data; per hop but the last the blinding factor SHA256(E ‖ ss); once the pad
+    stream (a derivation, a context, 1300 bytes)."""
+    return [("floor:ecdh", n), ("floor:generator-mul", n), ("floor:derive-key", 2 * n + 1),
+            ("floor:chacha20-ctx", n + 1), ("floor:chacha20-1300-bytes", n + 1),
+            ("floor:hmac-1332", n), ("floor:sha256-66", n - 1)]
 
 
 @dataclass
@@ -156,9 +163,10 @@ class Suite:
     pyln: Any = None
     tmp: Any = None
     notes: list[str] = field(default_factory=list)
+    closers: list[Callable[[], object]] = field(default_factory=list)
 
     @classmethod
-    def create(cls, with_pyln: bool = True) -> Suite:
+    def create(cls, with_pyln: bool = True, quick: bool = False) -> Suite:
         route = vector_route()
         onion = build_onion(SESSION_KEY, route, ASSOCIATED_DATA).to_bytes()
         packet = onion
@@ -166,10 +174,10 @@ class Suite:
             nxt = peel_onion(packet, key, ASSOCIATED_DATA).next_packet
             assert nxt is not None
             packet = nxt.to_bytes()
-        route20 = long_route()
         inputs = {
-            "route": route, "onion": onion, "final_onion": packet, "route20": route20,
+            "route": route, "onion": onion, "final_onion": packet, "route20": long_route(),
             "tlv": {"final": final_payload(), "forward": route[0][1]},
+            "onions": hops.distinct_onions(route, 64 if quick else 512),
         }
         suite = cls(inputs, tmp=tempfile.TemporaryDirectory(prefix="sphinxamp-bench-"))
         if with_pyln:
@@ -177,6 +185,8 @@ class Suite:
         return suite
 
     def close(self) -> None:
+        for close in self.closers:
+            close()
         if self.tmp is not None:
             self.tmp.cleanup()
 
@@ -190,58 +200,57 @@ class Suite:
             "ours:peel-final": lambda: peel_onion(final_onion, k4, ASSOCIATED_DATA),
             "ours:build-5": lambda: build_onion(SESSION_KEY, route, ASSOCIATED_DATA),
             "ours:build-20": lambda: build_onion(SESSION_KEY, route20, ASSOCIATED_DATA),
-            "ours:tlv-final": lambda: decode_payload(tlv_final, Role.FINAL),
-            "ours:tlv-forward": lambda: decode_payload(tlv_fwd, Role.INTERMEDIATE),
-            "ours:tlv-final-stream": lambda: decode_stream(tlv_final),
-            "ours:tlv-forward-stream": lambda: decode_stream(tlv_fwd),
-            "floor:durable-commit": DurableCommit(os.path.join(self.tmp.name, "floor.db")),
+            "ours:payload-final": lambda: decode_hop_payload(
+                tlv_final, final=True, path_key_from_htlc=False),
+            "ours:payload-forward": lambda: decode_hop_payload(
+                tlv_fwd, final=False, path_key_from_htlc=False),
+            "ours:payload-final-stream": lambda: decode_stream(tlv_final),
+            "ours:payload-forward-stream": lambda: decode_stream(tlv_fwd),
         }
         t.update(_floor_timers(onion[1:34], k0, i["tlv"]))
-        t.update(_amp_receiver(self.tmp.name, self.notes))
+        t.update(hops.process_hop_timers(i["onions"], k0, ASSOCIATED_DATA, self.tmp.name,
+                                         self.closers))
+        t.update(hops.amp_receiver(self.tmp.name, self.notes, self.closers))
         if self.pyln is not None:
             t.update(_pyln_timers(self.pyln, self.inputs, self.notes))
         return t
 
-    def rows(self, tm: dict[str, _bench.Timing]) -> list[_bench.Row]:
-        add = _bench.add
-        peel_floor = add(tm, [("floor:ecdh", 1), ("floor:tweak-mul", 1), ("floor:sha256-66", 1),
-                              ("floor:hmac-1366", 1), ("floor:chacha20-2600", 1)])
-        final_floor = add(tm, [("floor:ecdh", 1), ("floor:sha256-66", 1),
-                               ("floor:hmac-1366", 1), ("floor:chacha20-2600", 1)])
-        per_hop = [("floor:ecdh", 1), ("floor:generator-mul", 1)]
+    def rows(self, tm: dict[str, core.Timing]) -> list[core.Row]:
+        add = core.add
+        peel_floor = add(tm, PEEL_FLOOR)
+        final_floor = add(tm, [p for p in PEEL_FLOOR if p[0] != "floor:tweak-mul"])
         floors = {
             "peel": peel_floor, "peel-final": final_floor,
-            "build-5": add(tm, [(p, 5) for p, _ in per_hop]),
-            "build-20": add(tm, [(p, 20) for p, _ in per_hop]),
-            "tlv-final": tm["floor:tlv-split-final"], "tlv-forward": tm["floor:tlv-split-forward"],
+            "build-5": add(tm, build_floor(5)), "build-20": add(tm, build_floor(20)),
+            "payload-final": tm["floor:tlv-split-final"],
+            "payload-forward": tm["floor:tlv-split-forward"],
+            "process-hop": peel_floor, "process-hop-memlog": peel_floor,
+            "process-hop-sqlite": add(tm, [(name, hops.SQLITE_BATCH) for name, _ in PEEL_FLOOR]
+                                      + [("floor:durable-commit", 1)]),
             "amp-receive": tm["floor:durable-commit"],
         }
+        peers = {"process-hop": "pyln:peel", "process-hop-memlog": "pyln:peel"}
         rows = []
         for op, floor in floors.items():
             ours = tm.get(f"ours:{op}")
             extra = {}
-            if op == "peel-final" and ours is not None:
-                extra["vs_peel_floor"] = ours.median_us / peel_floor.median_us
             if op == "peel" and ours is not None:
                 extra["ratio_vs_sequence"] = ours.median_us / tm["floor:peel-sequence"].median_us
-            if op == "amp-receive" and ours is not None:
-                extra["shards_per_s"] = 1e6 / ours.median_us
-                batched = tm.get("ours:amp-receive-batch")
-                if batched is not None:
-                    extra["batched_shards_per_s"] = BATCH_SHARDS * 1e6 / batched.median_us
             stream = tm.get(f"ours:{op}-stream")
             if stream is not None:
                 extra["stream_us"] = stream.median_us
-                pyln = tm.get(f"pyln:{op}")
-                if pyln is not None:
-                    extra["stream_vs_pyln"] = pyln.median_us / stream.median_us
-            rows.append(_bench.Row(op, ours, floor, tm.get(f"pyln:{op}"), extra))
+            per_call = hops.SQLITE_BATCH if op == "process-hop-sqlite" else 1
+            if op == "amp-receive" and "ours:amp-receive-batch" in tm:
+                extra["batched_shards_per_s"] = (
+                    hops.BATCH_SHARDS * 1e6 / tm["ours:amp-receive-batch"].median_us)
+            peer = tm.get(peers.get(op, f"pyln:{op}"))
+            rows.append(core.Row(op, ours, floor, peer, PEER if peer else None, extra, per_call))
         return rows
 
 
 def _load_pyln(notes: list[str]) -> Any:
     try:
-        from pyln.proto import onion as pyln_onion  # type: ignore[import-not-found,unused-ignore]
+        from pyln.proto import onion as pyln_onion
         from pyln.proto import primitives
     except Exception as exc:  # any failure to import just leaves the column empty
         notes.append(f"pyln-proto not importable ({type(exc).__name__}); its column is n/a")
@@ -273,111 +282,6 @@ def _pyln_timers(pyln: Any, inputs: dict[str, Any], notes: list[str]) -> dict[st
         "pyln:peel-final": peel(inputs["final_onion"], VECTOR_KEYS[4]),
         "pyln:build-5": path(inputs["route"]),
         "pyln:build-20": path(inputs["route20"]),
-        "pyln:tlv-final": lambda: tlv(inputs["tlv"]["final"], skip_length=True),
-        "pyln:tlv-forward": lambda: tlv(inputs["tlv"]["forward"], skip_length=True),
-    }
-
-
-SHARDS_PER_SET = 4
-
-
-def amp_shards(start: int, sets: int) -> list[Any]:
-    """`sets` AMP payments of SHARDS_PER_SET shards each, every shard a valid final HTLC."""
-    from ._amp import derive_child, split_root
-    from ._receiver import IncomingHtlc
-
-    out = []
-    addr = sha256(b"bench payment_addr")
-    for k in range(start, start + sets):
-        root, set_id = sha256(b"root %d" % k), sha256(b"set %d" % k)
-        seed = [sha256(b"shares %d" % k)]
-
-        def rand(n: int, seed: list[bytes] = seed) -> bytes:
-            seed[0] = sha256(seed[0])
-            return seed[0][:n]
-
-        shares = split_root(root, SHARDS_PER_SET, rand)
-        for i, share in enumerate(shares):
-            child = derive_child(root, share, i)
-            payload = HopPayload(1000, 900_000, payment_data=PaymentData(addr, 1000 * len(shares)),
-                                 amp=AmpRecord(share, set_id, i))
-            out.append(IncomingHtlc(k * SHARDS_PER_SET + i, child.hash, 1000, 900_000, payload))
-    return out
-
-
-BATCH_SHARDS = 32
-
-
-def _amp_receiver(tmpdir: str, notes: list[str]) -> dict[str, Callable[[], object]]:
-    """Shards through `Receiver` on a `SqliteStore` (synchronous=FULL: decisions are fsynced
-    before the call returns): one per `receive`, and BATCH_SHARDS per `receive_many` (one
-    transaction, one fsync, for all of them). Every fourth shard settles its set."""
-    try:
-        from ._receiver import Receiver, Settle
-        from ._receiver_store import SqliteStore
-    except ImportError:
-        notes.append("amp-receive: no receiver in this build")
-        return {}
-    receiver = Receiver(SqliteStore(os.path.join(tmpdir, "receiver.db")))
-    pending: list[Any] = []
-    made = [0]
-
-    def take(count: int) -> list[Any]:
-        while len(pending) < count:
-            pending[:0] = reversed(amp_shards(made[0], 256))
-            made[0] += 256
-        return [pending.pop() for _ in range(count)]
-
-    def receive() -> object:
-        return receiver.receive(take(1)[0], now=float(made[0]))
-
-    def receive_batch() -> object:
-        return receiver.receive_many(take(BATCH_SHARDS), now=float(made[0]))
-
-    decisions = [receive() for _ in range(SHARDS_PER_SET)]
-    if not isinstance(decisions[-1], Settle):
-        notes.append(f"amp-receive: a whole set did not settle ({decisions[-1]!r})")
-    return {"ours:amp-receive": receive, "ours:amp-receive-batch": receive_batch}
-
-
-def _peel_loop(onion: bytes, count: int) -> None:
-    for _ in range(count):
-        peel_onion(onion, VECTOR_KEYS[0], ASSOCIATED_DATA)
-
-
-def _independent_loops(pool: ProcessPoolExecutor, onion: bytes, count: int, workers: int) -> float:
-    """Wall time of `workers` processes each peeling its share alone, no results sent back:
-    the most any split of the batch can get from this machine's cores."""
-    start = time.perf_counter()
-    for fut in [pool.submit(_peel_loop, onion, count // workers) for _ in range(workers)]:
-        fut.result()
-    return time.perf_counter() - start
-
-
-def measure_batch(packets: int, rounds: int, workers: int = 2) -> dict[str, float]:
-    """peel_many on `workers` processes against peeling the same packets into a list on one
-    core, and the ceiling: that loop split over `workers` processes that send nothing back."""
-    onion = build_onion(SESSION_KEY, vector_route(), ASSOCIATED_DATA).to_bytes()
-    batch = [onion] * packets
-    key = VECTOR_KEYS[0]
-    serial, pooled, apart = [], [], []
-    with PeelPool(key, workers=workers) as pool, ProcessPoolExecutor(workers) as loops:
-        pool.peel_many(batch[: workers * 4], ASSOCIATED_DATA)  # start the workers
-        _independent_loops(loops, onion, workers, workers)
-        for _ in range(rounds):
-            start = time.perf_counter()
-            kept = [peel_onion(p, key, ASSOCIATED_DATA) for p in batch]  # same output as a batch
-            serial.append(time.perf_counter() - start)
-            del kept
-            start = time.perf_counter()
-            pool.peel_many(batch, ASSOCIATED_DATA)
-            pooled.append(time.perf_counter() - start)
-            apart.append(_independent_loops(loops, onion, packets, workers))
-    one, many = statistics.median(serial), statistics.median(pooled)
-    return {
-        "packets": float(packets), "workers": float(workers),
-        "one_core_us_per_packet": one / packets * 1e6,
-        "batch_us_per_packet": many / packets * 1e6,
-        "speedup": one / many,
-        "ceiling_speedup": one / statistics.median(apart),
+        "pyln:payload-final": lambda: tlv(inputs["tlv"]["final"], skip_length=True),
+        "pyln:payload-forward": lambda: tlv(inputs["tlv"]["forward"], skip_length=True),
     }
