@@ -68,6 +68,7 @@ def process_hop(
     path_key: bytes | None = None,
     replay_log: ReplayLog | None = None,
     cltv_expiry: int | None = None,
+    batch_id: bytes | None = None,
     payload_area: int | None = PAYMENT_PAYLOAD_AREA,
     profile: str = "bolt",
     incoming_amount_msat: int | None = None,
@@ -76,7 +77,8 @@ def process_hop(
     """Process one incoming onion as the node holding `node_key` would.
 
     `path_key` is the one `update_add_htlc` carried; `replay_log` with the HTLC's
-    `cltv_expiry` refuses an onion seen before and records this one. A refusal raises the
+    `cltv_expiry` refuses an onion seen before and records this one (as part of the batch
+    `batch_id`, whose answer a second commit repeats: see `ReplayLog`). A refusal raises the
     library's error with `failure_code` (the code on the wire), `failure_message` (the
     message that carries it), `sha256_of_onion` where the code's data needs it, and `cause`
     when the code was converted to invalid_onion_blinding.
@@ -92,7 +94,7 @@ def process_hop(
                             path_key=path_key)
         if replay_log is not None:
             # Recorded once the HMAC verified: an onion nobody could have built is no replay.
-            check_and_record(replay_log, peeled.shared_secret, cltv_expiry or 0)
+            check_and_record(replay_log, peeled.shared_secret, cltv_expiry or 0, batch_id)
         payload, role = decode_hop_payload(
             peeled.payload, final=peeled.is_final, path_key_from_htlc=path_key is not None,
             base=peeled.payload_offset, profile=profile)

@@ -15,6 +15,11 @@ are returned — all in one transaction. The SQLite log takes the write lock bef
 (BEGIN IMMEDIATE), so two processes sharing a database can neither both accept the same onion
 nor lose each other's entries, and a batch is durable (WAL, synchronous=FULL) before its
 answer is returned.
+
+A batch may carry an id, as lnd's decayed log does (lightning-onion `replaylog.go`,
+`batch.go`): committing an id again returns the answer of its first commit. A node that
+crashed after the log committed a batch but before it acted on the HTLCs reprocesses the same
+batch on restart and gets the same answers, instead of seeing its own onions as replays.
 """
 
 from __future__ import annotations
@@ -50,12 +55,33 @@ def _entries(batch: Iterable[tuple[bytes, int]]) -> list[tuple[bytes, int]]:
     return out
 
 
+def _batch_id(batch_id: bytes | None) -> bytes | None:
+    if batch_id is not None and not isinstance(batch_id, bytes | bytearray):
+        raise InvalidArgument("a batch id is bytes", field="batch_id", reason="type")
+    return None if batch_id is None else bytes(batch_id)
+
+
+def _last_cltv(entries: Sequence[tuple[bytes, int]]) -> int:
+    return max((cltv for _, cltv in entries), default=0)
+
+
+def _pack(replays: frozenset[int]) -> str:
+    return ",".join(str(i) for i in sorted(replays))
+
+
+def _unpack(text: str) -> frozenset[int]:
+    return frozenset(int(i) for i in text.split(",") if i)
+
+
 class ReplayLog(Protocol):
     """What a node needs from a replay log; both implementations below provide it."""
 
-    def check_and_insert(self, batch: Sequence[tuple[bytes, int]]) -> frozenset[int]:
+    def check_and_insert(self, batch: Sequence[tuple[bytes, int]], *,
+                         batch_id: bytes | None = None) -> frozenset[int]:
         """Record every (shared_secret, cltv) of `batch` not seen before; return the indices of
-        those that were (in the log already, or earlier in this batch). Atomic."""
+        those that were (in the log already, or earlier in this batch). Atomic. With a
+        `batch_id` the log has committed before, nothing is recorded and that commit's answer
+        is returned."""
         ...
 
     def contains(self, shared_secret: bytes) -> bool: ...
@@ -74,16 +100,24 @@ class MemoryReplayLog:
 
     def __init__(self) -> None:
         self._entries: dict[bytes, int] = {}
+        self._batches: dict[bytes, tuple[frozenset[int], int]] = {}
 
-    def check_and_insert(self, batch: Sequence[tuple[bytes, int]]) -> frozenset[int]:
+    def check_and_insert(self, batch: Sequence[tuple[bytes, int]], *,
+                         batch_id: bytes | None = None) -> frozenset[int]:
         entries = _entries(batch)
+        bid = _batch_id(batch_id)
+        if bid is not None and bid in self._batches:
+            return self._batches[bid][0]
         replays = set()
         for i, (key, cltv) in enumerate(entries):
             if key in self._entries:
                 replays.add(i)
             else:
                 self._entries[key] = cltv
-        return frozenset(replays)
+        answer = frozenset(replays)
+        if bid is not None:
+            self._batches[bid] = (answer, _last_cltv(entries))
+        return answer
 
     def contains(self, shared_secret: bytes) -> bool:
         return hash_prefix(shared_secret) in self._entries
@@ -92,6 +126,8 @@ class MemoryReplayLog:
         expired = [k for k, cltv in self._entries.items() if cltv < height]
         for k in expired:
             del self._entries[k]
+        for bid in [b for b, (_, cltv) in self._batches.items() if cltv < height]:
+            del self._batches[bid]
         return len(expired)
 
     def __len__(self) -> int:
@@ -113,6 +149,11 @@ CREATE TABLE IF NOT EXISTS replay_log (
     cltv INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS replay_log_cltv ON replay_log (cltv);
+CREATE TABLE IF NOT EXISTS replay_batches (
+    batch_id BLOB PRIMARY KEY NOT NULL,
+    replays TEXT NOT NULL,
+    cltv INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -128,17 +169,28 @@ class SqliteReplayLog:
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
 
-    def check_and_insert(self, batch: Sequence[tuple[bytes, int]]) -> frozenset[int]:
+    def check_and_insert(self, batch: Sequence[tuple[bytes, int]], *,
+                         batch_id: bytes | None = None) -> frozenset[int]:
         entries = _entries(batch)
+        bid = _batch_id(batch_id)
         replays = set()
         cur = self._conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
+            if bid is not None:
+                row = cur.execute("SELECT replays FROM replay_batches WHERE batch_id = ?",
+                                  (bid,)).fetchone()
+                if row is not None:
+                    cur.execute("COMMIT")
+                    return _unpack(row[0])
             for i, (key, cltv) in enumerate(entries):
                 # An existing key (from the log or earlier in this batch) inserts nothing.
                 cur.execute("INSERT OR IGNORE INTO replay_log VALUES (?, ?)", (key, cltv))
                 if cur.rowcount == 0:
                     replays.add(i)
+            if bid is not None:
+                cur.execute("INSERT INTO replay_batches VALUES (?, ?, ?)",
+                            (bid, _pack(frozenset(replays)), _last_cltv(entries)))
             cur.execute("COMMIT")
         except BaseException:
             if self._conn.in_transaction:
@@ -157,6 +209,8 @@ class SqliteReplayLog:
         try:
             cur.execute("DELETE FROM replay_log WHERE cltv < ?", (height,))
             removed = cur.rowcount
+            # A batch's answer is kept as long as its last HTLC could still be resent.
+            cur.execute("DELETE FROM replay_batches WHERE cltv < ?", (height,))
             cur.execute("COMMIT")
         except BaseException:
             if self._conn.in_transaction:
@@ -178,9 +232,11 @@ class SqliteReplayLog:
         self.close()
 
 
-def check_and_record(log: ReplayLog, shared_secret: bytes, cltv: int) -> None:
-    """Record one peeled onion, or raise `ReplayedOnion` if the log has seen it."""
-    if log.check_and_insert([(shared_secret, cltv)]):
+def check_and_record(log: ReplayLog, shared_secret: bytes, cltv: int,
+                     batch_id: bytes | None = None) -> None:
+    """Record one peeled onion, or raise `ReplayedOnion` if the log has seen it (outside the
+    batch `batch_id`, when that batch was committed before)."""
+    if log.check_and_insert([(shared_secret, cltv)], batch_id=batch_id):
         raise ReplayedOnion(
             "onion replayed: its shared secret is already in the replay log",
             field="shared_secret", reason="replayed_onion",

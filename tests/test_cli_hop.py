@@ -92,3 +92,22 @@ def test_peel_inside_a_blinded_route(capsys: pytest.CaptureFixture[str]) -> None
     assert status == 0
     assert obj["role"] == "blinded-intermediate" and obj["introduction_node"] is False
     assert obj["payload_error"] is None and obj["next_onion"] is not None
+
+
+def test_peel_with_a_batch_id_repeats_its_answer(capsys: pytest.CaptureFixture[str],
+                                                  tmp_path: Any) -> None:
+    onion, path_key = blinded_onion()
+    argv = ["onion", "peel", onion, "--node-key", "61" * 32, "--assoc-data", "42" * 32,
+            "--path-key", path_key, "--replay-db", str(tmp_path / "r.db"), "--cltv", "900"]
+    assert run_json(capsys, *argv, "--batch-id", "chan 7 commit 3")[0] == 0
+    assert run_json(capsys, *argv, "--batch-id", "chan 7 commit 3")[0] == 0
+    status, obj = run_json(capsys, *argv, "--batch-id", "chan 7 commit 4")
+    assert status == 1 and obj["failure_code"] == 0xC018  # a replay, inside a blinded route
+    assert obj["cause"]["reason"] == "replayed_onion"
+
+
+def test_cltv_without_a_replay_log_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    onion, _ = blinded_onion()
+    status, obj = run_json(capsys, "onion", "peel", onion, "--node-key", "61" * 32,
+                           "--assoc-data", "42" * 32, "--cltv", "5")
+    assert status == 1 and obj["error"] == "InvalidArgument" and obj["field"] == "replay_db"

@@ -100,6 +100,10 @@ def register(subparsers: Any) -> None:
     peel.add_argument("--cltv", type=int, metavar="N",
                       help="the HTLC's cltv_expiry, kept with the replay entry so it can be "
                       "forgotten once the chain passes it (required with --replay-db)")
+    peel.add_argument("--batch-id", metavar="ID",
+                      help="record the onion as the batch ID (any text, e.g. channel and "
+                      "commitment number); peeling it again under the same ID repeats the "
+                      "first answer instead of calling it a replay (a restart after a crash)")
     peel.add_argument("--profile", choices=PROFILES, default="bolt",
                       help="judge the payload as BOLT 4 states it (default) or as lnd does")
     add_json_flag(peel)
@@ -250,13 +254,18 @@ def run_peel(args: argparse.Namespace) -> int:
     if args.replay_db is not None and args.cltv is None:
         raise InvalidArgument("--replay-db needs --cltv, the HTLC's expiry", field="cltv",
                               reason="missing_cltv")
+    if args.replay_db is None and (args.cltv is not None or args.batch_id is not None):
+        raise InvalidArgument("--cltv and --batch-id go with --replay-db", field="replay_db",
+                              reason="missing_replay_db")
+    batch_id = None if args.batch_id is None else args.batch_id.encode()
     with contextlib.ExitStack() as stack:
         log = None if args.replay_db is None else stack.enter_context(
             SqliteReplayLog(args.replay_db))
         try:
             hop: ProcessedHop | None = process_hop(
                 onion, node_key, assoc, path_key=path_key, replay_log=log,
-                cltv_expiry=args.cltv, payload_area=args.payload_area, profile=args.profile)
+                cltv_expiry=args.cltv, batch_id=batch_id, payload_area=args.payload_area,
+                profile=args.profile)
             refusal = None
         except SphinxampError as exc:
             if args.strict or not _is_judgment(exc):
