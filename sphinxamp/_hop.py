@@ -15,6 +15,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from ._blinded_hop import blinded_payment_hop
+from ._blinding import EncryptedData, InvalidPathKey
 from ._codes import BADONION, INVALID_ONION_BLINDING
 from ._errors import (
     UPDATE_FAIL_HTLC,
@@ -50,7 +52,7 @@ class ProcessedHop:
     path_key: bytes | None
     # Route blinding: the decrypted encrypted_recipient_data, the path key for the next
     # node, and the amount and expiry derived from payment_relay.
-    encrypted_data: Any = None
+    encrypted_data: EncryptedData | None = None
     next_path_key: bytes | None = None
     amt_to_forward: int | None = None
     outgoing_cltv_value: int | None = None
@@ -118,8 +120,15 @@ def _blinded_fields(node_key: bytes | NodeKey, path_key: bytes | None, payload: 
                     role: Role, amount: int | None, cltv: int | None) -> dict[str, Any]:
     """Route blinding at this hop: decrypt and check encrypted_recipient_data, derive the next
     path key and the forwarded amount and expiry (BOLT 4 › Route Blinding). The keyword
-    arguments of `ProcessedHop` it fills."""
-    return {}
+    arguments of `ProcessedHop` it fills. At the final hop the amount and expiry are the
+    payload's own; at a forwarding hop they need the incoming HTLC's (else stay None)."""
+    if path_key is None:  # the role rules refuse this first; kept for a direct caller
+        raise InvalidPathKey("no path_key inside a blinded route", field="path_key",
+                             reason="path_key_missing")
+    hop = blinded_payment_hop(node_key, path_key, payload, final=role.final,
+                              amount_msat=amount, cltv_expiry=cltv)
+    return {"encrypted_data": hop.encrypted_data, "next_path_key": hop.next_path_key,
+            "amt_to_forward": hop.amt_to_forward, "outgoing_cltv_value": hop.outgoing_cltv_value}
 
 
 def carries_path_key(payload: bytes) -> bool:
