@@ -18,13 +18,13 @@ import json
 
 import _common
 
-from sphinxamp import _custom_records as custom_records
 from sphinxamp._bigsize import encode_bigsize
 from sphinxamp._crypto import public_key
 from sphinxamp._errors import EncodeError, InvalidOnionPayload, PaymentError
 from sphinxamp._keysend import verify_keysend
 from sphinxamp._payload import KEYSEND_TYPE, HopPayload, decode_payload
 from sphinxamp._route import build_route_onion
+from sphinxamp.cli import custom_records
 
 DEST = public_key(b"\x07" * 32)
 SESSION_KEY = b"\x41" * 32

@@ -89,6 +89,18 @@ class HopPayload:
 
 
 
+def parse_custom_records(entries: Iterable[tuple[int, bytes]]) -> tuple[TlvRecord, ...]:
+    """Records a sender may attach, sorted by type; types below 2^16 are refused as lnd's
+    `CustomSet.Validate` refuses them (record/custom_records.go)."""
+    out: dict[int, TlvRecord] = {}
+    for rtype, value in entries:
+        if rtype < CUSTOM_RECORD_START:
+            raise EncodeError(f"custom record type {rtype} is below {CUSTOM_RECORD_START}",
+                              field="custom_records", tlv_type=rtype, reason="range")
+        out[rtype] = TlvRecord(rtype, bytes(value))
+    return tuple(out[t] for t in sorted(out))
+
+
 def check_profile(profile: str) -> str:
     if profile not in PROFILES:
         raise InvalidArgument(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}",
@@ -290,6 +302,7 @@ __all__ = [
     "decode_hop_payload",
     "decode_payload",
     "derive_role",
+    "parse_custom_records",
     "parse_role",
     "record_name",
     "validate_role",

@@ -17,8 +17,8 @@ from .._amp import (
     split_amount,
     split_root,
 )
-from .._custom_records import parse_custom_records
 from .._errors import DecodeError
+from .._payload import parse_custom_records
 from .._route import RouteHop
 from .._tlv import ShortChannelId
 from ._common import add_json_flag, emit_json, read_hex

@@ -14,11 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _custom_records as custom_records
 from .._errors import DecodeError
 from .._payload import HOP_PAYLOAD_SCHEMA, HopPayload
 from .._sphinx import HMAC_SIZE, OnionPacket
 from .._tlv import ShortChannelId, TlvRecord, TlvSchema, check_length, iter_records
+from . import custom_records
 
 BYTES_PER_LINE = 16
 
@@ -71,8 +71,9 @@ def typed_value(schema: TlvSchema, rtype: int, value: bytes, offset: int) -> Any
     payload a well-known custom record is rendered as its registry entry says."""
     spec = schema.specs.get(rtype)
     if spec is None:
-        kind = custom_records.REGISTRY.get(rtype) if schema is HOP_PAYLOAD_SCHEMA else None
-        return None if kind is None else kind.render(value)
+        if schema is not HOP_PAYLOAD_SCHEMA:
+            return None
+        return custom_records.describe(rtype, value).get("value")
     try:
         check_length(spec, len(value), offset)
         return spec.codec.decode(value, offset)
