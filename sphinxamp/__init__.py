@@ -18,6 +18,7 @@ from ._amp import (
 )
 from ._batch import PeelPool, peel_many
 from ._bigsize import decode_bigsize, decode_tu, encode_bigsize, encode_tu
+from ._crypto import public_key
 from ._errors import (
     BadOnionError,
     DecodeError,
@@ -109,6 +110,7 @@ __all__ = [
     "peel_many",
     "peel_onion",
     "process_hop",
+    "public_key",
     "reconstruct_children",
     "reconstruct_root",
     "split_root",
