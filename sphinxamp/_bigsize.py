@@ -97,15 +97,3 @@ def decode_tu(
             reason="truncated_int_not_minimal",
         )
     return int.from_bytes(data, "big")
-
-
-def encode_tu16(value: int) -> bytes:
-    return encode_tu(value, 2)
-
-
-def encode_tu32(value: int) -> bytes:
-    return encode_tu(value, 4)
-
-
-def encode_tu64(value: int) -> bytes:
-    return encode_tu(value, 8)

@@ -14,9 +14,6 @@ from sphinxamp._bigsize import (
     decode_tu,
     encode_bigsize,
     encode_tu,
-    encode_tu16,
-    encode_tu32,
-    encode_tu64,
 )
 from sphinxamp._errors import BigSizeError, DecodeError, EncodeError
 
@@ -126,9 +123,9 @@ def test_truncated_int_is_minimal(value: int, width: int, hexed: str) -> None:
 
 
 def test_named_truncated_encoders() -> None:
-    assert encode_tu16(0x1234).hex() == "1234"
-    assert encode_tu32(0x010203).hex() == "010203"
-    assert encode_tu64(0x0100000000000000).hex() == "0100000000000000"
+    assert encode_tu(0x1234, 2).hex() == "1234"
+    assert encode_tu(0x010203, 4).hex() == "010203"
+    assert encode_tu(0x0100000000000000, 8).hex() == "0100000000000000"
 
 
 @pytest.mark.parametrize(("value", "width"), [(2**16, 2), (2**32, 4), (2**64, 8), (-1, 8)])

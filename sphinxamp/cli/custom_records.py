@@ -78,11 +78,6 @@ def name_of(rtype: int) -> str | None:
     return record_name(rtype) if is_well_known(rtype) else None
 
 
-def describe_text(rtype: int) -> str | None:
-    """What a well-known custom record holds, from the registry."""
-    return HOP_RECORDS_BY_TYPE[rtype].description if is_well_known(rtype) else None
-
-
 def describe(rtype: int, value: bytes) -> dict[str, Any]:
     """A JSON-ready view of one custom record: type, name (or None), hex, and the rendered
     value when the type is well known and the bytes fit its kind."""
