@@ -15,6 +15,7 @@ from coincurve import PrivateKey as CcKey
 from sphinxamp import (
     InvalidOnionBlinding,
     InvalidOnionHmac,
+    InvalidOnionKey,
     InvalidOnionPayload,
     InvalidOnionVersion,
     MemoryReplayLog,
@@ -204,7 +205,7 @@ def test_introduction_node_is_accepted_in_both_profiles() -> None:
         assert hop.introduction_node and hop.role is Role.BLINDED_INTERMEDIATE
 
 
-@pytest.mark.parametrize("kind", ["hmac", "payload", "replay", "version"])
+@pytest.mark.parametrize("kind", ["hmac", "payload", "replay", "version", "key"])
 def test_every_error_inside_a_blinded_route_is_invalid_onion_blinding(kind: str) -> None:
     extra = b"" if kind != "payload" else bytes.fromhex(SCID)  # scid: not allowed when blinded
     blinded = [BlindedHopSpec(KEYS[0], extra, intermediate_data()),
@@ -216,6 +217,8 @@ def test_every_error_inside_a_blinded_route_is_invalid_onion_blinding(kind: str)
         packet[-1] ^= 1
     if kind == "version":
         packet[0] = 1
+    if kind == "key":
+        packet[1] = 0x05  # no compressed point starts with 05
     log = MemoryReplayLog()
     if kind == "replay":
         process_hop(bytes(packet), KEYS[0], AD, path_key=path_keys[0], replay_log=log,
@@ -228,7 +231,8 @@ def test_every_error_inside_a_blinded_route_is_invalid_onion_blinding(kind: str)
     assert err.failure_message == "update_fail_malformed_htlc"
     assert err.sha256_of_onion == hashlib.sha256(bytes(packet)).digest()
     cause = {"hmac": InvalidOnionHmac, "payload": InvalidOnionPayload,
-             "replay": ReplayedOnion, "version": InvalidOnionVersion}[kind]
+             "replay": ReplayedOnion, "version": InvalidOnionVersion,
+             "key": InvalidOnionKey}[kind]
     assert isinstance(err.cause, cause)
 
 
