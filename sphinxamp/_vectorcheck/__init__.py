@@ -34,6 +34,7 @@ from .._tlv import (
     TlvSchema,
 )
 from .amp import AMP_KIND_HANDLERS
+from .blinding import BLINDING_KIND_HANDLERS
 
 SCHEMA = "sphinxamp-vectors/1"
 
@@ -331,4 +332,5 @@ KIND_HANDLERS.update({
     "onion-build": onion_build,
     "onion-peel": onion_peel,
     **AMP_KIND_HANDLERS,
+    **BLINDING_KIND_HANDLERS,
 })

@@ -16,7 +16,8 @@ from .._errors import SphinxampError
 from ._common import emit_error
 
 # Command groups, in the order `--help` lists them.
-COMMAND_MODULES = ("onion", "payload", "tlv", "amp", "vectors", "demo", "bench")
+COMMAND_MODULES = ("onion", "payload", "tlv", "amp", "vectors", "demo", "bench",
+                   "blinded", "message")
 
 
 def build_parser() -> argparse.ArgumentParser:

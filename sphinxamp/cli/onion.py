@@ -19,6 +19,7 @@ from .._replay import SqliteReplayLog
 from .._sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion
 from . import render
 from ._common import add_json_flag, emit_json, error_object, read_hex
+from .blinded import blinding_json, blinding_text
 
 PEEL_EPILOG = textwrap.dedent("""\
     A peel succeeds once the version, the public key and the HMAC check out and the hop's
@@ -104,6 +105,12 @@ def register(subparsers: Any) -> None:
                       help="record the onion as the batch ID (any text, e.g. channel and "
                       "commitment number); peeling it again under the same ID repeats the "
                       "first answer instead of calling it a replay (a restart after a crash)")
+    peel.add_argument("--amount-msat", type=int, metavar="N",
+                      help="the incoming HTLC's amount: a blinded hop derives amt_to_forward "
+                      "from payment_relay and checks payment_constraints")
+    peel.add_argument("--cltv-expiry", type=int, metavar="N",
+                      help="the incoming HTLC's cltv_expiry: a blinded hop derives "
+                      "outgoing_cltv_value and checks max_cltv_expiry")
     peel.add_argument("--profile", choices=PROFILES, default="bolt",
                       help="judge the payload as BOLT 4 states it (default) or as lnd does")
     add_json_flag(peel)
@@ -265,7 +272,8 @@ def run_peel(args: argparse.Namespace) -> int:
             hop: ProcessedHop | None = process_hop(
                 onion, node_key, assoc, path_key=path_key, replay_log=log,
                 cltv_expiry=args.cltv, batch_id=batch_id, payload_area=args.payload_area,
-                profile=args.profile)
+                profile=args.profile, incoming_amount_msat=args.amount_msat,
+                incoming_cltv_expiry=args.cltv_expiry)
             refusal = None
         except SphinxampError as exc:
             if args.strict or not _is_judgment(exc):
@@ -279,7 +287,7 @@ def run_peel(args: argparse.Namespace) -> int:
                            hop.payload_offset)
     verdict = verdict_of(peeled, hop, refusal, path_key, args.profile)
     if args.json:
-        emit_json(peel_json(peeled, verdict))
+        emit_json({**peel_json(peeled, verdict), **blinding_json(hop)})
     else:
-        sys.stdout.write("\n".join(peel_text(peeled, verdict)) + "\n")
+        sys.stdout.write("\n".join(peel_text(peeled, verdict) + blinding_text(hop)) + "\n")
     return 0

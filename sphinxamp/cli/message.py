@@ -1,0 +1,128 @@
+"""`sphinxamp message build` and `sphinxamp message peel` (BOLT 4 › Onion Messages)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .. import _crypto as crypto
+from .._errors import TlvError
+from .._onion_message import (
+    ONIONMSG_SCHEMA,
+    Dropped,
+    OnionMessage,
+    choose_payload_area,
+    process_onion_message,
+)
+from .._sphinx import build_onion
+from . import render
+from ._common import add_json_flag, emit_json, error_object, read_hex
+from .onion import parse_hop
+
+
+def register(subparsers: Any) -> None:
+    group = subparsers.add_parser("message", help="build or peel an onion message")
+    sub = group.add_subparsers(dest="message_command", metavar="ACTION", required=True)
+    build = sub.add_parser(
+        "build", help="wrap onionmsg_tlv payloads into an onion message packet",
+        description="Build an onion_message_packet (no associated data). The payload area is "
+        "1300 or 32768 bytes, the smallest that fits, unless --payload-area says. --json "
+        "prints {\"onion\": HEX, \"payload_area\": N, \"onion_message\": HEX|null}; "
+        "onion_message (type 513) needs --path-key.")
+    build.add_argument("--session-key", required=True, metavar="HEX",
+                       help="32-byte session private key (- reads stdin)")
+    build.add_argument("--hop", required=True, action="append", metavar="PUBKEY=PAYLOADHEX",
+                       help="one hop: the (blinded) node id the layer is encrypted to and its "
+                       "onionmsg_tlv, without length prefix (repeat for each hop)")
+    build.add_argument("--payload-area", type=int, metavar="N", help="hop_payloads size")
+    build.add_argument("--path-key", metavar="HEX",
+                       help="the first path key: also print the whole onion_message")
+    add_json_flag(build)
+    build.set_defaults(handler=run_build)
+
+    peel = sub.add_parser(
+        "peel", help="process an onion message as one node",
+        description="Process an onion message as the node holding --node-key: ONION_HEX is the "
+        "whole onion_message (type 513), or the bare packet with --path-key. --json prints "
+        "{\"payload\", \"tlv\", \"encrypted_data\", \"next_node_id\", \"next_path_key\", "
+        "\"next_onion\"} or, for a message the node ignores, {\"dropped\": REASON, ...}. "
+        "Onion messages are never answered with errors: a dropped message is a result, "
+        "exit status 0.")
+    peel.add_argument("onion", metavar="ONION_HEX", help="the message (- reads stdin)")
+    peel.add_argument("--node-key", required=True, metavar="HEX",
+                      help="the node's 32-byte private key")
+    peel.add_argument("--path-key", metavar="HEX",
+                      help="the message's path_key when ONION_HEX is the bare packet")
+    add_json_flag(peel)
+    peel.set_defaults(handler=run_peel)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    hops = [parse_hop(text, i) for i, text in enumerate(args.hop)]
+    area = choose_payload_area([p for _, p in hops], args.payload_area)
+    built = build_onion(read_hex(args.session_key, "session_key"), hops, b"", area,
+                        min_payload_length=0)
+    path_key = None if args.path_key is None else read_hex(args.path_key, "path_key")
+    message = None if path_key is None else OnionMessage(path_key, built.packet).to_bytes()
+    onion = built.to_bytes()
+    if args.json:
+        emit_json({"onion": onion.hex(), "payload_area": area,
+                   "onion_message": None if message is None else message.hex()})
+        return 0
+    lines = [onion.hex(), "", f"onion_message_packet, {len(onion)} bytes, {len(hops)} hops"]
+    if message is not None:
+        lines += ["", "onion_message:", message.hex()]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _tlv(payload: bytes, base: int) -> list[dict[str, Any]]:
+    try:
+        return [v.to_json(ONIONMSG_SCHEMA) for v in render.record_views(payload, base)]
+    except TlvError:
+        return []
+
+
+def peel_json(result: Any) -> dict[str, Any]:
+    nxt = result.next_packet
+    return {
+        "payload": result.raw_payload.hex(),
+        "tlv": _tlv(result.raw_payload, 0),
+        "decoded": result.payload.to_json(),
+        "encrypted_data": result.encrypted_data.to_json(),
+        "final": result.final,
+        "next_node_id": None if result.next_node_id is None else result.next_node_id.hex(),
+        "next_short_channel_id": (None if result.next_short_channel_id is None
+                                  else str(result.next_short_channel_id)),
+        "next_path_key": None if result.final else result.next_path_key.hex(),
+        "next_onion": None if nxt is None else nxt.to_bytes().hex(),
+    }
+
+
+def run_peel(args: argparse.Namespace) -> int:
+    data = read_hex(args.onion, "onion")
+    node_key = crypto.check_secret(read_hex(args.node_key, "node_key"), "node_key")
+    path_key = None if args.path_key is None else read_hex(args.path_key, "path_key")
+    result = process_onion_message(data, node_key, path_key=path_key)
+    if isinstance(result, Dropped):
+        if args.json:
+            emit_json({"dropped": result.reason, "message": result.message,
+                       "error": error_object(result.error)})
+        else:
+            sys.stdout.write(f"dropped: {result.reason}: {result.message}\n")
+        return 0
+    out = peel_json(result)
+    if args.json:
+        emit_json(out)
+        return 0
+    lines = [f"{'delivered (final node)' if result.final else 'forward'}",
+             f"payload: {out['payload']}", f"encrypted_data: {out['encrypted_data']}"]
+    if not result.final:
+        lines += [f"next_node_id: {out['next_node_id']}",
+                  f"next_short_channel_id: {out['next_short_channel_id']}",
+                  f"next_path_key: {out['next_path_key']}", f"next_onion: {out['next_onion']}"]
+    else:
+        lines.append(f"decoded: {out['decoded']}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
