@@ -1,0 +1,126 @@
+"""The generated fast path of `TlvSchema.decode` against the checked decoder it shortcuts.
+
+Whatever the bytes, `decode` (fast path, falling back to the checked loop) must give exactly
+what the checked loop alone gives: the same values, unknown records and offsets, or the same
+error (type, reason, offset, TLV type). Streams are built from records near each schema's
+types with lengths around each record's bounds, plus arbitrary bytes, so the inline checks
+(minimal BigSize, ordering, length bounds, minimal truncated integers, point validity) are all
+reached. And on valid streams the fast path must really be taken (no silent fallback).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sphinxamp._errors import DecodeError
+from sphinxamp._tlv import (
+    BYTES,
+    POINT,
+    SCID,
+    SHA256,
+    TU16,
+    TU64,
+    U32,
+    FixedBytes,
+    RecordSpec,
+    Struct,
+    TlvSchema,
+)
+from tests.strategies import ref_bigsize
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    point: bytes
+    amount: int
+
+
+@dataclass(frozen=True)
+class Loose:  # not slotted: built through its constructor
+    tag: bytes
+    count: int
+
+
+SCHEMAS = [
+    __import__("sphinxamp._records", fromlist=["x"]).HOP_PAYLOAD_SCHEMA,
+    __import__("sphinxamp._records", fromlist=["x"])._LND_SCHEMA,
+    __import__("sphinxamp._blinding", fromlist=["x"]).ENCRYPTED_DATA_SCHEMA,
+    __import__("sphinxamp._onion_message", fromlist=["x"]).ONIONMSG_SCHEMA,
+    TlvSchema("synthetic", [
+        RecordSpec(1, "u32", U32), RecordSpec(2, "tu16", TU16), RecordSpec(4, "scid", SCID),
+        RecordSpec(6, "pair", Struct([("point", POINT), ("amount", TU64)], Pair)),
+        RecordSpec(8, "loose", Struct([("tag", FixedBytes(3)), ("count", TU16)], Loose)),
+        RecordSpec(10, "hash", SHA256), RecordSpec(253, "wide", BYTES),
+        RecordSpec(70000, "far", FixedBytes(2, lambda v: v != b"\xff\xff", "pair")),
+    ]),
+]
+G = bytes.fromhex("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
+
+
+def outcome(fn: Any, *args: Any) -> tuple[Any, ...]:
+    try:
+        got = fn(*args)
+    except DecodeError as exc:
+        return ("error", type(exc), exc.reason, exc.offset, exc.tlv_type, exc.field)
+    return ("ok", got.values, got.unknown, got.offsets)
+
+
+@st.composite
+def streams(draw: st.DrawFn, schema: TlvSchema) -> bytes:
+    known = sorted(schema.specs)
+    types = draw(st.lists(st.one_of(st.sampled_from(known), st.integers(0, 2**17),
+                                    st.sampled_from([252, 253, 65535, 65536, 2**32])),
+                          max_size=6))
+    if draw(st.booleans()):
+        types = sorted(set(types))
+    out = b""
+    for rtype in types:
+        spec = schema.specs.get(rtype)
+        lo = spec.codec.min_len if spec else 0
+        hi = spec.codec.max_len if spec and spec.codec.max_len is not None else lo + 40
+        length = draw(st.integers(max(0, lo - 1), hi + 1))
+        value = draw(st.sampled_from([b"", b"\x00", G]) | st.binary(min_size=length,
+                                                                      max_size=length))
+        value = (value + bytes(length))[:length]
+        tbytes = draw(st.sampled_from([ref_bigsize(rtype), b"\xfd" + rtype.to_bytes(2, "big")
+                                       if rtype < 2**16 else ref_bigsize(rtype)]))
+        out += tbytes + ref_bigsize(length) + value
+    cut = draw(st.integers(0, len(out)))
+    return out if draw(st.booleans()) else out[:cut] + draw(st.binary(max_size=3))
+
+
+@settings(max_examples=600, deadline=None)
+@given(data=st.data(), base=st.integers(0, 1000))
+def test_fast_path_decodes_exactly_as_the_checked_loop(data: st.DataObject, base: int) -> None:
+    for schema in SCHEMAS:
+        raw = data.draw(streams(schema))
+        assert outcome(schema.decode, raw, base) == outcome(schema._decode_checked, raw, base)
+        checked = outcome(schema._decode_checked, raw, base)
+        fast = schema._fast(raw, base)
+        if checked[0] == "ok":
+            # Valid streams take the fast path, and it returns what the checked loop does.
+            assert fast is not None, raw.hex()
+            assert (fast[0], tuple(fast[1]), fast[2]) == checked[1:]
+            named, unknown, offsets = schema.decode_named(raw, base)
+            assert named == {schema.specs[t].name: v for t, v in checked[1].items()}
+            assert (tuple(unknown), offsets) == checked[2:]
+        else:
+            assert fast is None
+
+
+@given(st.binary(max_size=64))
+def test_arbitrary_bytes(raw: bytes) -> None:
+    for schema in SCHEMAS:
+        assert outcome(schema.decode, raw) == outcome(schema._decode_checked, raw, 0)
+
+
+def test_struct_values_are_the_dataclasses() -> None:
+    schema = SCHEMAS[-1]
+    raw = bytes([6, 35]) + G + b"\x01\x00" + bytes([8, 4]) + b"abc\x07"
+    got = schema.decode(raw)
+    assert got.values == {6: Pair(G, 256), 8: Loose(b"abc", 7)}
+    assert type(got.values[6]) is Pair and type(got.values[8]) is Loose
