@@ -59,13 +59,14 @@ class OnionPacket:
         """Frame a packet; check its size, then version, then key, as BOLT 4 › Onion Decryption
         orders them. `payload_area=None` takes the size implied by the length (onion messages)."""
         public_key, hop_payloads, tag, key = _frame(data, payload_area)
-        return cls(VERSION, public_key, hop_payloads, tag, key)
+        return cls(VERSION, public_key, bytes(hop_payloads), tag, key)
 
 
 def _frame(
     data: bytes, payload_area: int | None
-) -> tuple[bytes, bytes, bytes, crypto.PubKey]:
-    """`OnionPacket.parse` without the object: (public_key, hop_payloads, hmac, parsed key)."""
+) -> tuple[bytes, memoryview, bytes, crypto.PubKey]:
+    """`OnionPacket.parse` without the object: (public_key, hop_payloads, hmac, parsed key).
+    hop_payloads is a view into `data`, not a copy: a peel only reads it."""
     data = bytes(data)
     if payload_area is None:
         if len(data) < PACKET_OVERHEAD:
@@ -82,7 +83,7 @@ def _frame(
         )
     public_key = data[1:34]
     key = _checked_key(data[0], public_key, None)
-    return public_key, data[34:-HMAC_SIZE], data[-HMAC_SIZE:], key
+    return public_key, memoryview(data)[34:-HMAC_SIZE], data[-HMAC_SIZE:], key
 
 
 def _checked_key(version: int, public_key: bytes, parsed: crypto.PubKey) -> crypto.PubKey:
@@ -245,10 +246,21 @@ def _blinded_point(node_key: bytes | NodeKey, key: crypto.PubKey, path_key: byte
     return crypto.point_mul(key, factor)
 
 
-def _unpack(packet: OnionPacket) -> tuple[bytes, bytes, bytes, crypto.PubKey]:
+def _unpack(packet: OnionPacket) -> tuple[bytes, bytes | memoryview, bytes, crypto.PubKey]:
     """A framed packet's fields, checked in `_frame`'s order; its parsed key is reused."""
     key = _checked_key(packet.version, packet.public_key, packet._key)
     return packet.public_key, packet.hop_payloads, packet.hmac, key
+
+
+def _packet_hmac(mu: bytes, hop_payloads: bytes | memoryview, associated_data: bytes) -> bytes:
+    """HMAC-SHA256(mu, hop_payloads ‖ associated_data). A payment onion's 1300 bytes are
+    joined for the one-shot call; an onion message's up to 32 KiB are fed in two updates, so a
+    peel never holds another copy of them (the memory bound of a 32 KiB peel)."""
+    if len(hop_payloads) <= 4096:
+        return crypto.hmac_sha256(mu, b"".join((hop_payloads, associated_data)))
+    mac = _hmac.new(mu, hop_payloads, "sha256")
+    mac.update(associated_data)
+    return mac.digest()
 
 
 def _payload_error(message: str, offset: int, reason: str) -> InvalidOnionPayload:
@@ -276,7 +288,7 @@ def peel_onion(
     ss = shared_secret(node_key, key if path_key is None
                        else _blinded_point(node_key, key, path_key))
     mu = crypto.derive_key(crypto.KEY_MU, ss)
-    expected = crypto.hmac_sha256(mu, hop_payloads + associated_data)
+    expected = _packet_hmac(mu, hop_payloads, associated_data)
     if not _hmac.compare_digest(expected, tag):
         raise InvalidOnionHmac("onion HMAC does not verify", field="hmac",
                                offset=PACKET_OVERHEAD - HMAC_SIZE + len(hop_payloads),
@@ -302,7 +314,7 @@ def peel_onion(
     if next_hmac == _ZERO_HMAC:
         return PeeledHop(payload, ss, None, start)
     # The tail of the next hop_payloads is the rho stream over the zeros appended past `size`.
-    next_payloads = plain[end:] + stream.update(bytes(end))
+    next_payloads = b"".join((memoryview(plain)[end:], stream.update(bytes(end))))
     next_key = crypto.point_mul(key, crypto.sha256(public_key + ss))
     nxt = OnionPacket(VERSION, crypto.serialize_point(next_key), next_payloads, next_hmac, next_key)
     return PeeledHop(payload, ss, nxt, start)

@@ -81,3 +81,24 @@ def test_peel_with_huge_payload_length(length_bytes: bytes, declared: int, area:
                              InvalidOnionPayload)
     assert peak < LIMIT
     assert (exc.reason, exc.offset) == ("payload_past_routing_area", len(length_bytes))
+
+
+def test_peel_of_a_32k_onion_message_allocates_at_most_four_times_its_size() -> None:
+    """Peeling an onion message with the large payload area (BOLT 4 › Onion Messages: 32768
+    bytes) must not hold many copies of the packet at once: its peak of Python allocations
+    stays at most 4x the packet's size (the next packet alone is one size)."""
+    from sphinxamp._sphinx import ONION_MESSAGE_PAYLOAD_AREA, build_onion
+
+    hops = [(pubkey_of(NODE), bytes(200)), (pubkey_of(SESSION), bytes(300))]
+    packet = build_onion(SESSION, hops, AD, ONION_MESSAGE_PAYLOAD_AREA,
+                         min_payload_length=0).to_bytes()
+    assert len(packet) == 32834
+    peel_onion(packet, NODE, AD, payload_area=None, min_payload_length=0)  # warm caches
+    tracemalloc.start()
+    try:
+        peeled = peel_onion(packet, NODE, AD, payload_area=None, min_payload_length=0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peeled.payload == bytes(200) and peeled.next_packet is not None
+    assert peak <= 4 * len(packet), f"peak {peak} bytes for a {len(packet)}-byte packet"
