@@ -35,6 +35,7 @@ from .._tlv import (
 )
 from .amp import AMP_KIND_HANDLERS
 from .blinding import BLINDING_KIND_HANDLERS
+from .failure import FAILURE_KIND_HANDLERS
 
 SCHEMA = "sphinxamp-vectors/1"
 
@@ -333,4 +334,5 @@ KIND_HANDLERS.update({
     "onion-peel": onion_peel,
     **AMP_KIND_HANDLERS,
     **BLINDING_KIND_HANDLERS,
+    **FAILURE_KIND_HANDLERS,
 })

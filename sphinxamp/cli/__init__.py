@@ -17,7 +17,8 @@ from ._common import emit_error
 
 # Command groups, in the order `--help` lists them.
 COMMAND_MODULES = ("onion", "payload", "tlv", "amp", "vectors", "demo", "bench",
-                   "blinded", "message")
+                   "blinded", "message", "failure", "attribution",
+                   "conformance", "fuzz")
 
 
 def build_parser() -> argparse.ArgumentParser:

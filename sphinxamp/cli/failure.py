@@ -1,0 +1,245 @@
+"""`sphinxamp failure create|wrap|from-malformed|decrypt|codes` (BOLT 4 › Returning Errors,
+› Failure Messages; BOLT 2 › Removing an HTLC)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .._attribution import HOLD_TIME_UNIT_MS, HopAttribution
+from .._codes import FAILURE_CODES
+from .._errors import DecodeError, InvalidArgument
+from .._failure import (
+    PAD_TO,
+    DecryptedFailure,
+    FailureMessage,
+    create_failure,
+    decrypt_failure_packet,
+    failure_from_malformed,
+    resolve_code,
+    wrap_failure,
+)
+from ._common import add_json_flag, emit_json, error_object, read_hex
+
+DECRYPT_EPILOG = """\
+JSON: {"hop_index": N|null, "failure_code", "failure_name", "flags", "fields": {...},
+"tlv": [{"type", "value"}], "extra", "failure_message", "error",
+"attribution": [{"hop_index", "hold_time_ms", "hmac_ok"}, ...]|null, "attribution_error"}.
+hop_index counts from the first hop (0) and is null when no hop's HMAC verifies
+(unattributable: exit status 0 all the same). "error" is the error object of a verified
+message that does not parse. "attribution" checks each hop up to the erring one (every hop
+when the packet is unattributable) and stops at the first bad HMAC, which blames that hop
+or its upstream neighbour.
+"""
+
+
+def hold_time_units(text: str) -> int:
+    """--hold-time-ms: milliseconds, carried in units of 100 ms (rounded down)."""
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of milliseconds: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("a hold time cannot be negative")
+    return value // HOLD_TIME_UNIT_MS
+
+
+def code_arg(text: str) -> int:
+    try:
+        return resolve_code(int(text, 0) if text[:1].isdigit() else text)
+    except (ValueError, InvalidArgument):
+        raise argparse.ArgumentTypeError(f"not a failure code number or name: {text!r}") \
+            from None
+
+
+def read_secrets(text: str) -> list[bytes]:
+    secrets = [read_hex(part, f"shared_secrets[{i}]")
+               for i, part in enumerate(text.split(","))]
+    for i, secret in enumerate(secrets):
+        if len(secret) != 32:
+            raise InvalidArgument(f"shared secret {i} is {len(secret)} bytes, not 32",
+                                  field=f"shared_secrets[{i}]", reason="wrong_length")
+    return secrets
+
+
+def attribution_json(hops: tuple[HopAttribution, ...] | None) -> list[dict[str, Any]] | None:
+    if hops is None:
+        return None
+    return [{"hop_index": h.hop_index, "hold_time_ms": h.hold_time_ms, "hmac_ok": h.hmac_ok}
+            for h in hops]
+
+
+def register(subparsers: Any) -> None:
+    group = subparsers.add_parser("failure", help="create, wrap and decrypt failure onions")
+    sub = group.add_subparsers(dest="failure_command", metavar="ACTION", required=True)
+
+    create = sub.add_parser(
+        "create", help="the erring node's return packet",
+        description="Build the return packet of a failure under the erring node's shared "
+        "secret. Prints the packet hex; --json prints {\"packet\", \"attribution_data\"} "
+        "(null without --attribution).")
+    create.add_argument("--shared-secret", required=True, metavar="HEX")
+    create.add_argument("--code", required=True, type=code_arg, metavar="NAME|N",
+                        help="failure code: spec name or number (0x400f, 16399)")
+    create.add_argument("--data", default="", metavar="HEX",
+                        help="the bytes after the code: the code's fields, then any TLV stream")
+    create.add_argument("--pad-to", type=int, default=PAD_TO, metavar="N",
+                        help="failure_len + pad_len (default 256; at least 256)")
+    create.add_argument("--attribution", action="store_true",
+                        help="also create the 920-byte attribution data")
+    create.add_argument("--hold-time-ms", type=hold_time_units, default=0, metavar="N",
+                        help="hold time reported in the attribution data (unit 100 ms)")
+    add_json_flag(create)
+    create.set_defaults(handler=run_create)
+
+    wrap = sub.add_parser(
+        "wrap", help="an intermediate node's layer on a return packet",
+        description="Add this node's ammag layer. With --attribution-data or --hold-time-ms "
+        "also relay the attribution data (starting from zeros when none came from "
+        "downstream). --json prints {\"packet\", \"attribution_data\"|null}.")
+    wrap.add_argument("packet", metavar="PACKET_HEX")
+    wrap.add_argument("--shared-secret", required=True, metavar="HEX")
+    wrap.add_argument("--attribution-data", metavar="HEX")
+    wrap.add_argument("--hold-time-ms", type=hold_time_units, metavar="N")
+    add_json_flag(wrap)
+    wrap.set_defaults(handler=run_wrap)
+
+    malformed = sub.add_parser(
+        "from-malformed", help="turn update_fail_malformed_htlc into a return packet",
+        description="The node upstream of update_fail_malformed_htlc builds the failure "
+        "(BADONION code with sha256_of_onion) under its own shared secret.")
+    malformed.add_argument("--shared-secret", required=True, metavar="HEX")
+    malformed.add_argument("--sha256-of-onion", required=True, metavar="HEX")
+    malformed.add_argument("--code", required=True, type=code_arg, metavar="N")
+    add_json_flag(malformed)
+    malformed.set_defaults(handler=run_from_malformed)
+
+    decrypt = sub.add_parser(
+        "decrypt", help="the origin's decryption of a return packet",
+        description="Strip the layers with the route's shared secrets (first hop first), name "
+        "the erring hop and decode its failure message.", epilog=DECRYPT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    decrypt.add_argument("packet", metavar="PACKET_HEX")
+    decrypt.add_argument("--shared-secrets", required=True, metavar="HEX,HEX,...")
+    decrypt.add_argument("--attribution-data", metavar="HEX")
+    add_json_flag(decrypt)
+    decrypt.set_defaults(handler=run_decrypt)
+
+    codes = sub.add_parser("codes", help="every BOLT 4 failure code with its flags and fields")
+    add_json_flag(codes)
+    codes.set_defaults(handler=run_codes)
+
+
+def _emit_reply(args: argparse.Namespace, packet: bytes, data: bytes | None) -> int:
+    if args.json:
+        emit_json({"packet": packet.hex(), "attribution_data": None if data is None
+                   else data.hex()})
+    else:
+        sys.stdout.write(packet.hex() + "\n")
+        if data is not None:
+            sys.stdout.write(f"attribution_data {data.hex()}\n")
+    return 0
+
+
+def run_create(args: argparse.Namespace) -> int:
+    data = read_hex(args.data, "data")
+    raw = args.code.to_bytes(2, "big") + data
+    try:
+        FailureMessage.decode(raw)  # the fields must be there; the TLV part may be anything
+    except DecodeError as exc:
+        raise InvalidArgument(f"--data does not hold the fields of code {args.code:#06x}: "
+                              f"{exc.message}", field="data", offset=exc.offset,
+                              reason=exc.reason) from None
+    reply = create_failure(read_hex(args.shared_secret, "shared_secret"), raw,
+                           hold_time=args.hold_time_ms, attribution=args.attribution,
+                           pad_to=args.pad_to)
+    return _emit_reply(args, reply.packet, reply.attribution_data)
+
+
+def run_wrap(args: argparse.Namespace) -> int:
+    data = None if args.attribution_data is None else read_hex(args.attribution_data,
+                                                               "attribution_data")
+    attribution = data is not None or args.hold_time_ms is not None
+    reply = wrap_failure(read_hex(args.shared_secret, "shared_secret"),
+                         read_hex(args.packet, "packet"), data,
+                         hold_time=args.hold_time_ms or 0, attribution=attribution)
+    return _emit_reply(args, reply.packet, reply.attribution_data)
+
+
+def run_from_malformed(args: argparse.Namespace) -> int:
+    packet = failure_from_malformed(read_hex(args.shared_secret, "shared_secret"),
+                                    read_hex(args.sha256_of_onion, "sha256_of_onion"), args.code)
+    if args.json:
+        emit_json({"packet": packet.hex()})
+    else:
+        sys.stdout.write(packet.hex() + "\n")
+    return 0
+
+
+def message_json(message: FailureMessage | None) -> dict[str, Any]:
+    if message is None:
+        return {"failure_code": None, "failure_name": None, "flags": [], "fields": {},
+                "tlv": [], "extra": None}
+    return {"failure_code": message.code, "failure_name": message.name,
+            "flags": list(message.flags),
+            "fields": {k: v.hex() if isinstance(v, bytes) else v
+                       for k, v in message.fields.items()},
+            "tlv": [{"type": r.type, "value": r.value.hex()} for r in message.tlv],
+            "extra": message.extra.hex()}
+
+
+def decrypted_json(result: DecryptedFailure) -> dict[str, Any]:
+    raw = result.failure_message
+    return {"hop_index": result.hop_index, **message_json(result.message),
+            "failure_message": None if raw is None else raw.hex(),
+            "error": None if result.error is None else error_object(result.error),
+            "attribution": attribution_json(result.attribution),
+            "attribution_error": None if result.attribution_error is None
+            else error_object(result.attribution_error)}
+
+
+def _print_decrypted(obj: dict[str, Any]) -> None:
+    out = sys.stdout
+    if obj["hop_index"] is None:
+        out.write("unattributable: no hop's HMAC verifies\n")
+    else:
+        code = obj["failure_code"]
+        what = "unparsable message" if code is None else \
+            f"{obj['failure_name'] or 'unknown code'} (0x{code:04x})"
+        out.write(f"hop {obj['hop_index']}: {what}\n")
+        for name, value in obj["fields"].items():
+            out.write(f"  {name} {value}\n")
+        for rec in obj["tlv"]:
+            out.write(f"  tlv {rec['type']} {rec['value']}\n")
+    for hop in obj["attribution"] or ():
+        verdict = "ok" if hop["hmac_ok"] else "BAD HMAC"
+        out.write(f"attribution hop {hop['hop_index']}: hold {hop['hold_time_ms']} ms, "
+                  f"{verdict}\n")
+
+
+def run_decrypt(args: argparse.Namespace) -> int:
+    data = None if args.attribution_data is None else read_hex(args.attribution_data,
+                                                               "attribution_data")
+    result = decrypt_failure_packet(read_hex(args.packet, "packet"),
+                                    read_secrets(args.shared_secrets), data)
+    obj = decrypted_json(result)
+    if args.json:
+        emit_json(obj)
+    else:
+        _print_decrypted(obj)
+    return 0
+
+
+def run_codes(args: argparse.Namespace) -> int:
+    codes = [{"code": c.code, "hex": f"0x{c.code:04x}", "name": c.name, "flags": list(c.flags),
+              "fields": [{"name": n, "type": t} for n, t in c.fields]}
+             for c in sorted(FAILURE_CODES.values(), key=lambda c: c.code & 0xFF)]
+    if args.json:
+        emit_json({"codes": codes})
+        return 0
+    for c in codes:
+        fields = ", ".join(f"{f['name']}: {f['type']}" for f in c["fields"]) or "-"
+        sys.stdout.write(f"{c['hex']}  {c['name']:40} {'|'.join(c['flags']) or '-':16} "
+                         f"{fields}\n")
+    return 0
