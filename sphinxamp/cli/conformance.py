@@ -1,0 +1,97 @@
+"""`sphinxamp conformance adapter|run|export`: the conformance kit from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from .._payload import PROFILES
+from ..conformance import deviations as deviation_files
+from ..conformance.adapter import AdapterProcess
+from ..conformance.export import export
+from ..conformance.reference import serve
+from ..conformance.run import render, run_cases
+from ..conformance.suites import SUITES, load_suites
+from ._common import add_json_flag, emit_json
+
+RUN_DESCRIPTION = """\
+Send every case of the suites to the adapter (a command reading one JSON request per line on
+stdin and writing one JSON answer per line) and compare each answer with sphinxamp's: agree,
+disagree, known deviation, unsupported, or adapter error (a timeout, a crash, garbage). For a
+disagreement both answers are shown with the BOLT rule involved. Exit 0 when every supported
+case agrees or is a known deviation, 1 otherwise. Suites: bolt (the official lightning/bolts
+bolt04/*.json files, read from --bolt-dir), recorded (the vectors installed with sphinxamp),
+valid and malformed (generated from --seed). Default: every suite.
+"""
+
+
+def register(subparsers: Any) -> None:
+    group = subparsers.add_parser("conformance",
+                                  help="drive another implementation through an adapter")
+    sub = group.add_subparsers(dest="conformance_command", metavar="ACTION", required=True)
+    adapter = sub.add_parser("adapter", help="sphinxamp itself behind the adapter protocol "
+                             "(JSON lines on stdin/stdout)")
+    adapter.add_argument("--profile", choices=PROFILES, default="bolt")
+    adapter.set_defaults(handler=run_adapter)
+    run = sub.add_parser("run", help="run the suites through an adapter and compare",
+                         description=RUN_DESCRIPTION,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("--adapter", required=True, metavar="CMD",
+                     help="the adapter command line (split like a shell would)")
+    _suite_options(run)
+    run.add_argument("--profile", choices=PROFILES, default="bolt",
+                     help="payload rules the expectations follow (default bolt)")
+    run.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                     help="seconds per request (default 10)")
+    run.add_argument("--deviations", type=Path, action="append", default=[], metavar="FILE",
+                     help="known deviations (sphinxamp-deviations/1); repeatable")
+    add_json_flag(run)
+    run.set_defaults(handler=run_run)
+    out = sub.add_parser("export", help="write the suites as JSON files (BOLT vector style)")
+    out.add_argument("--out", type=Path, required=True, metavar="DIR")
+    _suite_options(out)
+    add_json_flag(out)
+    out.set_defaults(handler=run_export)
+
+
+def _suite_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--suite", action="append", choices=SUITES, metavar="NAME",
+                        help=f"one of {', '.join(SUITES)}; repeatable (default: all)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated suites")
+    parser.add_argument("--bolt-dir", type=Path, default=None, metavar="DIR",
+                        help="folder holding the official bolt04/*.json vector files")
+
+
+def run_adapter(args: argparse.Namespace) -> int:
+    return serve(sys.stdin, sys.stdout, args.profile)
+
+
+def run_run(args: argparse.Namespace) -> int:
+    known = deviation_files.load(args.deviations)
+    cases, notes = load_suites(args.suite or list(SUITES), seed=args.seed,
+                               bolt_dir=args.bolt_dir)
+    with AdapterProcess(args.adapter, timeout=args.timeout) as adapter:
+        report = run_cases(cases, adapter, profile=args.profile, deviations=known,
+                           command=args.adapter)
+    report.notes[:0] = notes
+    if args.json:
+        emit_json(report.to_json())
+    else:
+        sys.stdout.write(render(report))
+    return 0 if report.ok else 1
+
+
+def run_export(args: argparse.Namespace) -> int:
+    cases, notes = load_suites(args.suite or list(SUITES), seed=args.seed,
+                               bolt_dir=args.bolt_dir)
+    written = export(cases, args.out, args.seed)
+    if args.json:
+        emit_json({"files": [str(p) for p in written], "cases": len(cases), "notes": notes})
+    else:
+        for note in notes:
+            sys.stderr.write(f"note: {note}\n")
+        sys.stdout.write("".join(f"{p}\n" for p in written))
+        sys.stdout.write(f"{len(cases)} cases in {len(written)} files\n")
+    return 0

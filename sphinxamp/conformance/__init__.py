@@ -1,0 +1,36 @@
+"""The conformance kit: another implementation driven through an adapter (a command speaking
+the JSON-lines protocol of `protocol.py`), compared with sphinxamp case by case.
+
+- `ops`: the registry (op → rule, compared outputs, reference implementation);
+- `reference`: sphinxamp behind the protocol (`sphinxamp conformance adapter`);
+- `adapter`: a running adapter with a deadline per request;
+- `suites`, `generate`, `malformed`: the cases; `run`: comparison and report;
+- `deviations`: known, explained disagreements; `export`: the suites as JSON files;
+- `corpus`: fuzzing seeds that get past a node's HMAC check.
+"""
+
+from __future__ import annotations
+
+from .adapter import AdapterProcess, Reply
+from .cases import Case
+from .deviations import Deviation
+from .ops import OPS, answer, supported
+from .protocol import PROTOCOL, load_schema
+from .run import Report, run_cases
+from .suites import SUITES, load_suites
+
+__all__ = [
+    "OPS",
+    "PROTOCOL",
+    "SUITES",
+    "AdapterProcess",
+    "Case",
+    "Deviation",
+    "Reply",
+    "Report",
+    "answer",
+    "load_schema",
+    "load_suites",
+    "run_cases",
+    "supported",
+]

@@ -1,0 +1,162 @@
+"""Generated malformed cases: every MUST rule of BOLT 1 and BOLT 4 the library enforces,
+violated once each, with the failure code and offset a reader must answer.
+
+The expectations are written here from the rule, not taken from the reference: a test checks
+that the reference answers each of them."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+from .. import _crypto as crypto
+from .._codes import INVALID_ONION_HMAC, INVALID_ONION_KEY, INVALID_ONION_PAYLOAD
+from .._codes import INVALID_ONION_VERSION as VERSION
+from .._records import _RULES, Role
+from .._sphinx import PAYMENT_PAYLOAD_AREA, build_onion
+from .cases import Case
+from .generate import payload_records, secret, tlv_bytes
+from .ops import OPS
+
+SUITE = "malformed"
+B1_BIGSIZE = "BOLT 1 › Appendix A: BigSize (minimal encoding, enough bytes)"
+B1_TLV = "BOLT 1 › Type-Length-Value Format › Requirements"
+B4_PEEL = "BOLT 4 › Onion Decryption"
+B4_PAYLOAD = "BOLT 4 › Packet Structure › payload format › Requirements"
+
+# (name, bytes, offset): BigSize read at offset 0.
+BIGSIZE = (("non-minimal-fd", "fd00fc"), ("non-minimal-fe", "fe0000ffff"),
+           ("non-minimal-ff", "ff00000000ffffffff"), ("truncated-fd", "fd00"),
+           ("truncated-fe", "fe0000"), ("truncated-ff", "ff000000"), ("empty", ""))
+
+# (name, stream, known types or None, offset, tlv_type): one BOLT 1 TLV rule each.
+TLV: tuple[tuple[str, str, list[int] | None, int, int | None], ...] = (
+       ("type-truncated", "fd01", None, 0, None), ("type-not-minimal", "fd000100", None, 0, None),
+       ("length-missing", "02", None, 1, 2), ("length-truncated", "02fd00", None, 1, 2),
+       ("length-not-minimal", "02fd000105", None, 1, 2), ("value-truncated", "020305", None, 2, 2),
+       ("not-increasing", "040100020105", None, 3, 2), ("duplicate", "020105020106", None, 3, 2),
+       ("unknown-even", "0101ff020105", [], 3, 2))
+
+
+def seal(plain: bytes, node_pub: bytes, session_key: bytes, ad: bytes,
+         version: int = 0) -> bytes:
+    """A payment packet for `node_pub` whose hop_payloads decrypt to `plain` (1300 bytes)
+    and whose HMAC verifies (BOLT 4 › Packet Construction, one hop, no filler): so a node
+    reaches its payload reader with bytes no builder would write."""
+    point = crypto.parse_point(node_pub)
+    ss = crypto.ecdh(session_key, point)
+    rho = crypto.derive_key(crypto.KEY_RHO, ss)
+    body = crypto.xor(plain, crypto.chacha20_stream(rho, len(plain)))
+    tag = crypto.hmac_sha256(crypto.derive_key(crypto.KEY_MU, ss), body + ad)
+    return bytes((version,)) + crypto.public_key(session_key) + body + tag
+
+
+def _case(key: str, op: str, request: dict[str, Any], rule: str, code: int | None,
+          offset: int | None, tlv_type: int | None = None) -> Case:
+    error: dict[str, Any] = {"failure_code": code, "offset": offset}
+    if tlv_type is not None or code == INVALID_ONION_PAYLOAD:
+        error["tlv_type"] = tlv_type
+    return Case(f"{SUITE}:{key}", SUITE, op, request, "generated: one rule violated", rule,
+                {"error": error})
+
+
+def _bolt1() -> Iterator[Case]:
+    for name, data in BIGSIZE:
+        yield _case(f"bigsize:{name}", "bigsize_decode", {"bytes": data}, B1_BIGSIZE, None, 0)
+    for name, stream, known, offset, rtype in TLV:
+        req: dict[str, Any] = {"stream": stream}
+        if known is not None:
+            req["known_types"] = known
+        yield _case(f"tlv:{name}", "tlv_decode", req, B1_TLV, None, offset, rtype)
+
+
+def _peel(rng: random.Random) -> Iterator[Case]:
+    key, session, ad = secret(rng), secret(rng), rng.randbytes(32)
+    pub = crypto.public_key(key)
+    payload = tlv_bytes(payload_records(rng, Role.FINAL))
+    good = build_onion(session, [(pub, payload)], ad).to_bytes()
+    base = {"node_key": key.hex(), "associated_data": ad.hex()}
+
+    def peel(name: str, onion: bytes, code: int | None, offset: int | None, **extra: Any
+             ) -> Case:
+        req = {**base, "onion": onion.hex(), **extra}
+        return _case(f"onion:{name}", "onion_peel", req, B4_PEEL, code, offset)
+
+    yield peel("version", bytes((1,)) + good[1:], VERSION, 0)
+    yield peel("public-key", good[:1] + b"\x02" + b"\xff" * 32 + good[34:], INVALID_ONION_KEY, 1)
+    yield peel("hmac", good[:-1] + bytes((good[-1] ^ 1,)), INVALID_ONION_HMAC, 1366 - 32)
+    yield peel("associated-data", good, INVALID_ONION_HMAC, 1366 - 32,
+               associated_data=rng.randbytes(32).hex())
+    yield peel("packet-length", good[:-1], None, 1365)
+    stream = bytes(payload)
+    filler = rng.randbytes(PAYMENT_PAYLOAD_AREA)
+    for name, frame in (("payload-length-0", b"\x00"), ("payload-length-1", b"\x01\x02"),
+                        ("payload-length-not-minimal", b"\xfd\x00" + bytes((len(stream),))
+                         + stream)):
+        plain = (frame + bytes(32) + filler)[:PAYMENT_PAYLOAD_AREA]
+        yield peel(name, seal(plain, pub, session, ad), INVALID_ONION_PAYLOAD, 0)
+    past = b"\xfd" + (PAYMENT_PAYLOAD_AREA - 33).to_bytes(2, "big") + stream
+    plain = (past + filler)[:PAYMENT_PAYLOAD_AREA]
+    yield peel("frame-past-area", seal(plain, pub, session, ad), INVALID_ONION_PAYLOAD, 3)
+
+
+def _missing_at(records: list[tuple[int, bytes]], rtype: int) -> int:
+    """Where a missing record would have been: the start of the first record above it."""
+    pos = 0
+    for t, value in records:
+        if t > rtype:
+            return pos
+        pos += len(tlv_bytes([(t, value)]))
+    return pos
+
+
+def _roles(rng: random.Random) -> Iterator[Case]:
+    """Each role's required records omitted and forbidden ones included, from the registry
+    (BOLT 4 › payload format: the reader MUST return invalid_onion_payload)."""
+    extra = {6: rng.randbytes(8), 8: rng.randbytes(32) + b"\x01", 10: rng.randbytes(20),
+             12: crypto.public_key(secret(rng)), 14: rng.randbytes(64) + b"\x01",
+             16: b"\x01", 18: b"\x01"}
+    for role in Role:
+        required, forbidden, only, _ = _RULES[role]
+        good = payload_records(rng, role)
+        req = {"final": role.final, "path_key": role.blinded}
+        for rtype in sorted(required):
+            records = [(t, v) for t, v in good if t != rtype]
+            yield _case(f"payload:{role.value}:omits-{rtype}", "payload_decode",
+                        {**req, "payload": tlv_bytes(records).hex()}, B4_PAYLOAD,
+                        INVALID_ONION_PAYLOAD, _missing_at(records, rtype), rtype)
+        banned = set(forbidden) | ({t for t in extra if t not in only} if only else set())
+        if not role.blinded:
+            # encrypted_recipient_data makes the payload a blinded one (BOLT 4 › Route
+            # Blinding): judged as such, which the blinded roles' cases cover.
+            banned.discard(10)
+        for rtype in sorted(banned - required):
+            records = sorted([*good, (rtype, extra[rtype])])
+            offset = _missing_at(records, rtype - 1)
+            yield _case(f"payload:{role.value}:includes-{rtype}", "payload_decode",
+                        {**req, "payload": tlv_bytes(records).hex()}, B4_PAYLOAD,
+                        INVALID_ONION_PAYLOAD, offset, rtype)
+
+
+def _payload_values(rng: random.Random) -> Iterator[Case]:
+    """BOLT 1 inside a payload: each becomes invalid_onion_payload at the record."""
+    cltv = b"\x04\x02\x01\x00"
+    for name, stream, offset, rtype in (
+            ("tu64-leading-zero", b"\x02\x02\x00\x05" + cltv, 0, 2),
+            ("scid-length", b"\x02\x01\x05" + cltv + b"\x06\x07" + bytes(7), 7, 6),
+            ("unknown-even", b"\x02\x01\x05" + cltv + b"\x06\x08" + bytes(8) + b"\x14\x00",
+             17, 20),
+            ("path-key-twice", b"\x0a\x02\x01\x02\x0c\x21" + crypto.public_key(secret(rng)),
+             4, 12)):
+        final = name != "path-key-twice" and name != "scid-length" and name != "unknown-even"
+        req = {"payload": stream.hex(), "final": final,
+               "path_key": name == "path-key-twice"}
+        yield _case(f"payload:{name}", "payload_decode", req, B4_PAYLOAD,
+                    INVALID_ONION_PAYLOAD, offset, rtype)
+
+
+def malformed_cases(seed: int) -> list[Case]:
+    rng = random.Random(seed)
+    cases = [*_bolt1(), *_peel(rng), *_roles(rng), *_payload_values(rng)]
+    return [c for c in cases if OPS[c.op].run is not None]

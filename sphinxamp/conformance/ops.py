@@ -1,0 +1,127 @@
+"""The ops: each a registry entry with its BOLT rule, what a comparison looks at, and
+sphinxamp's reference implementation (what `sphinxamp conformance adapter` answers and what an
+adapter's answers are compared with).
+
+An op whose library module is not part of this build answers unsupported (`run` is None).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._amp import derive_child
+from .._bigsize import decode_bigsize
+from .._errors import DecodeError, SphinxampError
+from .._payload import decode_hop_payload
+from .._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size, peel_onion
+from .._tlv import RawBytes, RecordSpec, TlvSchema, decode_stream
+from .ops_blinding import BLINDING_OPS
+from .ops_failure import FAILURE_OPS
+from .protocol import Answer, Op, Request, bad_request, error_answer, hexin, hexopt
+
+
+def records_json(records: Any) -> list[dict[str, Any]]:
+    return [{"type": r.type, "value": r.value.hex()} for r in records]
+
+
+def _bigsize_decode(req: Request, profile: str) -> Answer:
+    value, end = decode_bigsize(hexin(req, "bytes"), 0)
+    return {"value": value, "length": end}
+
+
+def _tlv_decode(req: Request, profile: str) -> Answer:
+    stream = hexin(req, "stream")
+    known = req.get("known_types")
+    if known is None:  # a bare split: parity is the namespace's business (BOLT 1 › TLV)
+        return {"records": records_json(decode_stream(stream))}
+    schema = TlvSchema("request", [RecordSpec(int(t), f"type_{t}", RawBytes()) for t in known])
+    decoded = schema.decode(stream)
+    records = sorted([(t, v) for t, v in decoded.values.items()]
+                     + [(r.type, r.value) for r in decoded.unknown])
+    return {"records": [{"type": t, "value": bytes(v).hex()} for t, v in records]}
+
+
+def _payload_decode(req: Request, profile: str) -> Answer:
+    payload = hexin(req, "payload")
+    _, role = decode_hop_payload(payload, final=bool(req["final"]),
+                                 path_key_from_htlc=bool(req.get("path_key", False)),
+                                 profile=str(req.get("profile", profile)))
+    return {"role": role.value, "records": records_json(decode_stream(payload))}
+
+
+def _onion_build(req: Request, profile: str) -> Answer:
+    hops = [(hexin(h, "pubkey"), hexin(h, "payload")) for h in req["hops"]]
+    built = build_onion(hexin(req, "session_key"), hops, hexin(req, "associated_data"),
+                        int(req.get("payload_area", PAYMENT_PAYLOAD_AREA)))
+    return {"onion": built.to_bytes().hex(),
+            "shared_secrets": [s.hex() for s in built.shared_secrets]}
+
+
+def _onion_peel(req: Request, profile: str) -> Answer:
+    hop = peel_onion(hexin(req, "onion"), hexin(req, "node_key"), hexin(req, "associated_data"),
+                     payload_area=int(req.get("payload_area", PAYMENT_PAYLOAD_AREA)),
+                     path_key=hexopt(req, "path_key"))
+    nxt = None if hop.next_packet is None else hop.next_packet.to_bytes().hex()
+    return {"payload": hop.payload.hex(), "next_onion": nxt,
+            "shared_secret": hop.shared_secret.hex()}
+
+
+def _amp_derive_child(req: Request, profile: str) -> Answer:
+    child = derive_child(hexin(req, "root"), hexin(req, "share"), int(req["child_index"]))
+    return {"preimage": child.preimage.hex(), "hash": child.hash.hex()}
+
+
+def _build_traits(req: Request) -> set[str]:
+    """BOLT 4 › Filler Generation: the filler covers hops[:-1]; a route whose first and last
+    frames differ in size tells a filler sized from other hops apart."""
+    sizes = [frame_size(len(bytes.fromhex(h["payload"]))) for h in req["hops"]]
+    if len(sizes) > 1 and sizes[0] < sizes[-1]:
+        return {"last_frame_longer"}
+    if len(sizes) > 1 and sizes[0] > sizes[-1]:
+        return {"last_frame_shorter"}
+    return set()
+
+
+OPS: dict[str, Op] = {op.name: op for op in (
+    Op("bigsize_decode", "BOLT 1 › Appendix A: BigSize", ("value", "length"),
+       run=_bigsize_decode),
+    Op("tlv_decode", "BOLT 1 › Type-Length-Value Format › Requirements", ("records",),
+       run=_tlv_decode),
+    Op("payload_decode", "BOLT 4 › Packet Structure › payload format › Requirements",
+       ("records",), ("role",), run=_payload_decode),
+    Op("onion_build", "BOLT 4 › Packet Construction; › Filler Generation", ("onion",),
+       ("shared_secrets",), run=_onion_build, traits=_build_traits),
+    Op("onion_peel", "BOLT 4 › Onion Decryption", ("payload", "next_onion"),
+       ("shared_secret",), run=_onion_peel),
+    *FAILURE_OPS,
+    *BLINDING_OPS,
+    Op("amp_derive_child", "lnd amp/child.go DeriveChild (no BOLT)", ("preimage", "hash"),
+       run=_amp_derive_child),
+)}
+
+
+def supported() -> list[str]:
+    return [name for name, op in OPS.items() if op.run is not None]
+
+
+def answer(req: Request, profile: str = "bolt") -> Answer:
+    """The reference answer to one request (without its id)."""
+    op = OPS.get(str(req.get("op")))
+    if op is None or op.run is None:
+        return {"unsupported": True}
+    try:
+        return op.run(req, profile)
+    except SphinxampError as exc:
+        return error_answer(exc)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        return bad_request(f"{type(exc).__name__}: {exc}")
+
+
+def traits(req: Request) -> set[str]:
+    op = OPS.get(str(req.get("op")))
+    if op is None or op.traits is None:
+        return set()
+    try:
+        return op.traits(req)
+    except (KeyError, ValueError, TypeError, DecodeError):
+        return set()

@@ -1,0 +1,37 @@
+"""sphinxamp itself behind the adapter protocol: `sphinxamp conformance adapter`."""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+from .. import __version__
+from .ops import answer, supported
+from .protocol import PROTOCOL, bad_request
+
+
+def hello() -> dict[str, Any]:
+    return {"protocol": PROTOCOL, "implementation": f"sphinxamp {__version__}",
+            "ops": supported()}
+
+
+def handle_line(line: str, profile: str = "bolt") -> dict[str, Any]:
+    """The answer to one request line (its id copied; null when the line has none)."""
+    try:
+        req = json.loads(line)
+    except ValueError as exc:
+        return {"id": None, **bad_request(f"not JSON: {exc}")}
+    if not isinstance(req, dict):
+        return {"id": None, **bad_request("a request is a JSON object")}
+    body = hello() if req.get("op") == "hello" else answer(req, profile)
+    return {"id": req.get("id"), **body}
+
+
+def serve(stdin: IO[str], stdout: IO[str], profile: str = "bolt") -> int:
+    """Answer every request line until end of input."""
+    for line in stdin:
+        if not line.strip():
+            continue
+        stdout.write(json.dumps(handle_line(line, profile)) + "\n")
+        stdout.flush()
+    return 0

@@ -1,0 +1,146 @@
+"""Running suites through an adapter and comparing every answer with the reference's."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .adapter import AdapterProcess
+from .cases import Case
+from .deviations import Deviation, explain
+from .ops import OPS, answer, traits
+from .protocol import PROTOCOL, Difference, compare
+from .schema import answer_problems
+
+AGREE, DISAGREE, DEVIATION = "agree", "disagree", "known_deviation"
+UNSUPPORTED, ADAPTER_ERROR = "unsupported", "adapter_error"
+STATUSES = (AGREE, DISAGREE, DEVIATION, UNSUPPORTED, ADAPTER_ERROR)
+
+
+@dataclass
+class Outcome:
+    case: Case
+    status: str
+    expected: dict[str, Any]
+    got: dict[str, Any] | None = None
+    difference: Difference | None = None
+    deviation: Deviation | None = None
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.case.id, "suite": self.case.suite, "op": self.case.op,
+                               "origin": self.case.origin, "rule": self.case.rule,
+                               "status": self.status}
+        if self.status != AGREE:
+            out.update(request=dict(self.case.request), expected=self.expected, got=self.got,
+                       detail=self.detail)
+        if self.difference is not None:
+            out["difference"] = {"kind": self.difference.kind, "field": self.difference.field,
+                                 "detail": self.difference.detail}
+        if self.deviation is not None:
+            out["deviation"] = {"id": self.deviation.id, "rule": self.deviation.rule,
+                                "explanation": self.deviation.explanation}
+        return out
+
+
+@dataclass
+class Report:
+    adapter: str
+    hello: dict[str, Any] | None
+    outcomes: list[Outcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        found = Counter(o.status for o in self.outcomes)
+        return {s: found.get(s, 0) for s in STATUSES}
+
+    @property
+    def ok(self) -> bool:
+        counts = self.counts()
+        return not counts[DISAGREE] and not counts[ADAPTER_ERROR]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"protocol": PROTOCOL, "adapter": self.adapter, "hello": self.hello,
+                "counts": self.counts(), "ok": self.ok, "notes": self.notes,
+                "cases": [o.to_json() for o in self.outcomes]}
+
+
+def _hello(adapter: AdapterProcess, notes: list[str]
+           ) -> tuple[dict[str, Any] | None, set[str] | None]:
+    reply = adapter.request({"id": "hello", "op": "hello"})
+    if reply.answer is None or not isinstance(reply.answer.get("ops"), list):
+        shown = reply.detail if reply.answer is None else "no `ops` list"
+        notes.append(f"hello: {reply.problem or 'unexpected answer'}: {shown}; every op is tried")
+        return reply.answer, None
+    if reply.answer.get("protocol") != PROTOCOL:
+        notes.append(f"hello: protocol {reply.answer.get('protocol')!r}, expected {PROTOCOL!r}")
+    return reply.answer, {str(op) for op in reply.answer["ops"]}
+
+
+def run_case(case: Case, number: int, adapter: AdapterProcess, *, profile: str,
+             deviations: Sequence[Deviation]) -> Outcome:
+    op = OPS[case.op]
+    expected = answer({"op": case.op, **case.request}, profile)
+    reply = adapter.request(case.wire(number))
+    if reply.answer is None:
+        return Outcome(case, ADAPTER_ERROR, expected, None, detail=f"{reply.problem}: "
+                       f"{reply.detail}")
+    got = reply.answer
+    if got.get("unsupported") is True:
+        return Outcome(case, UNSUPPORTED, expected, got)
+    broken = answer_problems(case.op, got)
+    if broken:
+        return Outcome(case, ADAPTER_ERROR, expected, got,
+                       detail="garbage: the answer does not follow the schema: "
+                       + "; ".join(broken[:3]))
+    diff = compare(expected, got, compared=op.compared, optional=op.optional)
+    if diff is None:
+        return Outcome(case, AGREE, expected, got)
+    known = explain(deviations, op=case.op, case_id=case.id, difference=diff,
+                    traits=traits({"op": case.op, **case.request}), expected=expected, got=got)
+    status = DISAGREE if known is None else DEVIATION
+    return Outcome(case, status, expected, got, diff, known, detail=f"{diff.kind}: {diff.field}")
+
+
+def run_cases(cases: Sequence[Case], adapter: AdapterProcess, *, profile: str = "bolt",
+              deviations: Sequence[Deviation] = (), command: str = "") -> Report:
+    report = Report(command, None)
+    report.hello, ops = _hello(adapter, report.notes)
+    for number, case in enumerate(cases):
+        if ops is not None and case.op not in ops:
+            report.outcomes.append(Outcome(case, UNSUPPORTED, {}, None,
+                                           detail="not in the adapter's hello"))
+            continue
+        report.outcomes.append(run_case(case, number, adapter, profile=profile,
+                                        deviations=deviations))
+    return report
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 160 else f"{text[:100]}…({len(text)} chars)…{text[-40:]}"
+
+
+def render(report: Report) -> str:
+    lines = [f"adapter: {report.adapter}",
+             f"hello: {report.hello.get('implementation') if report.hello else None}"]
+    lines += [f"note: {n}" for n in report.notes]
+    for o in report.outcomes:
+        if o.status in (AGREE, UNSUPPORTED):
+            continue
+        lines.append(f"{o.status.upper()} {o.case.id} [{o.case.op}] from {o.case.origin}")
+        lines.append(f"  rule: {o.case.rule}")
+        if o.detail:
+            lines.append(f"  {o.detail}")
+        if o.deviation is not None:
+            lines.append(f"  known deviation {o.deviation.id}: {o.deviation.explanation}")
+        if o.difference is not None or o.status == ADAPTER_ERROR:
+            key = o.difference.field if o.difference and o.difference.kind == "output" else None
+            for who, ans in (("sphinxamp", o.expected), ("adapter  ", o.got)):
+                shown = ans if key is None or ans is None else ans.get(key)
+                lines.append(f"  {who}: {_short(shown)}")
+    counts = report.counts()
+    lines.append(", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items()))
+    return "\n".join(lines) + "\n"

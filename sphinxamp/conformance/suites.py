@@ -1,0 +1,132 @@
+"""The suites: the official BOLT vectors (read as published from a folder), the project's
+recorded vectors (installed with the package), generated valid cases and generated
+malformed cases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from .._vectorcheck.bolt import load_official
+from .cases import Case
+from .generate import valid_cases
+from .malformed import malformed_cases
+from .ops import OPS
+
+SUITES = ("bolt", "recorded", "valid", "malformed")
+BOLT_FILES = ("onion-test.json", "onion-error-test.json", "route-blinding-test.json",
+              "blinded-payment-onion-test.json", "blinded-onion-message-onion-test.json")
+# TLV failures a reader that knows only the record types (not their fields) must still see.
+_STREAM_ERRORS = frozenset({
+    "type_truncated", "type_not_minimal", "length_missing", "length_truncated",
+    "length_not_minimal", "value_missing", "value_truncated", "not_strictly_increasing",
+    "duplicate_type", "unknown_even_type"})
+
+
+def recorded_dir() -> Traversable:
+    installed = resources.files("sphinxamp") / "_vectors"
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parents[2] / "vectors"
+
+
+def bolt_cases(folder: Path) -> tuple[list[Case], list[str]]:
+    cases: list[Case] = []
+    notes = []
+    for name in BOLT_FILES:
+        path = folder / name
+        if not path.is_file():
+            notes.append(f"bolt: {path} not found")
+            continue
+        found = load_official(path)
+        if not found:
+            notes.append(f"bolt: {name}: its ops are not supported by this build")
+        cases += found
+    return cases, notes
+
+
+def _bigsize(file: str, case: Mapping[str, Any]) -> Iterator[Case]:
+    expect = case["expect"]
+    want = {"value": expect["value"]} if "value" in expect else {"error": {}}
+    yield _recorded(file, case, "bigsize_decode", {"bytes": case["bytes"]}, want)
+
+
+def _tlv(file: str, case: Mapping[str, Any]) -> Iterator[Case]:
+    expect = case["expect"]
+    for ns in case["namespaces"]:
+        known = [int(r["type"]) for r in case["namespace_defs"][ns]["records"]]
+        want: dict[str, Any] = {}
+        if not expect.get("valid", True) and expect.get("error") in _STREAM_ERRORS:
+            want = {"error": {}}
+        req = {"stream": case["stream"], "known_types": known}
+        yield _recorded(file, case, "tlv_decode", req, want, f":{ns}")
+
+
+def _onion(file: str, case: Mapping[str, Any]) -> Iterator[Case]:
+    keys = ("onion", "node_key", "associated_data", "payload_area", "path_key", "session_key")
+    req = {k: case[k] for k in keys if k in case}
+    expect = case["expect"]
+    if case["kind"] == "onion-build":
+        req["hops"] = [{"pubkey": h["pubkey"], "payload": h["payload"]} for h in case["hops"]]
+        yield _recorded(file, case, "onion_build", req, {"onion": expect["onion"]})
+        return
+    if "error" in expect:
+        want: dict[str, Any] = {"error": {"failure_code": expect.get("failure_code")}}
+    else:
+        want = {k: expect[k] for k in ("payload", "next_onion") if k in expect}
+    yield _recorded(file, case, "onion_peel", req, want)
+
+
+def _recorded(file: str, case: Mapping[str, Any], op: str, request: dict[str, Any],
+              expect: dict[str, Any], suffix: str = "") -> Case:
+    return Case(f"recorded:{file}:{case['id']}{suffix}", "recorded", op, request,
+                f"vectors/{file} {case['id']}", OPS[op].rule, expect)
+
+
+_KINDS = {"bigsize-decode": _bigsize, "tlv-decode": _tlv, "onion-build": _onion,
+          "onion-peel": _onion}
+
+
+def recorded_cases() -> list[Case]:
+    """The recorded vectors' cases of the kinds the protocol has ops for."""
+    out: list[Case] = []
+    root = recorded_dir()
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".json"):
+            continue
+        doc = json.loads(entry.read_text(encoding="utf-8"))
+        common = doc.get("common", {})
+        for case in doc.get("cases", []):
+            make = _KINDS.get(case.get("kind"))
+            if make is not None:
+                out += make(entry.name, {**common, **case})
+    return out
+
+
+def load_suites(names: list[str], *, seed: int = 1, bolt_dir: Path | None = None
+                ) -> tuple[list[Case], list[str]]:
+    """The cases of the named suites, and notes on what could not be loaded."""
+    cases: list[Case] = []
+    notes: list[str] = []
+    for name in names:
+        if name == "bolt":
+            if bolt_dir is None:
+                notes.append("bolt: no --bolt-dir given (the folder of lightning/bolts "
+                             "bolt04/*.json), suite skipped")
+                continue
+            found, more = bolt_cases(bolt_dir)
+            cases += found
+            notes += more
+        elif name == "recorded":
+            cases += recorded_cases()
+        elif name == "valid":
+            cases += valid_cases(seed)
+        elif name == "malformed":
+            cases += malformed_cases(seed)
+        else:
+            raise ValueError(f"unknown suite {name!r}; one of {', '.join(SUITES)}")
+    return cases, notes
