@@ -19,6 +19,7 @@ from typing import Any
 from .._bigsize import decode_bigsize
 from ..conformance.cases import Case, expectation_problems
 from ..conformance.ops import OPS, answer
+from ..conformance.ops_failure import onion_error_cases
 from . import CaseResult
 
 Doc = Mapping[str, Any]
@@ -57,9 +58,12 @@ def onion_test(name: str, doc: Doc) -> list[Case]:
 
 
 def onion_error_test(name: str, doc: Doc) -> list[Case]:
-    """Returning errors: the failure ops, once the library builds failures."""
-    make = OPS["failure_create"].run and _FAILURE_CASES.get("onion_error_test")
-    return make(name, doc) if make else []
+    """Returning errors: created by hops[4], wrapped back to the origin, which must get the
+    published `errorpacket` and name hops[4]."""
+    def make(key: str, op: str, request: dict[str, Any], expect: dict[str, Any]) -> Case:
+        return _case(name, key, op, request, expect)
+
+    return onion_error_cases(name, doc, make)
 
 
 def route_blinding_test(name: str, doc: Doc) -> list[Case]:
@@ -114,9 +118,6 @@ def blinded_onion_message_test(name: str, doc: Doc) -> list[Case]:
                          expect))
     return out
 
-
-# Filled by the failure ops' module when the library has one.
-_FAILURE_CASES: dict[str, Callable[[str, Doc], list[Case]]] = {}
 
 # (recognising test, reader), in order: the first whose keys a document has reads it.
 READERS: tuple[tuple[Callable[[Doc], bool], Callable[[str, Doc], list[Case]]], ...] = (

@@ -12,6 +12,7 @@ from typing import Any
 
 from .._errors import SphinxampError
 from .._vectorcheck import CaseResult, run_document
+from .._vectorcheck.bolt import check_file as check_bolt_file
 from ._common import add_json_flag, emit_json
 
 DESCRIPTION = """\
@@ -36,6 +37,11 @@ def register(subparsers: Any) -> None:
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("--dir", type=Path, default=None, metavar="DIR",
                        help="folder of vector files (default: see above)")
+    check.add_argument("--bolt", type=Path, action="append", default=[], metavar="FILE.json",
+                       help="instead, an official lightning/bolts bolt04/*.json file read as "
+                       "published (onion-test, onion-error-test, route-blinding-test, "
+                       "blinded-payment-onion-test, blinded-onion-message-onion-test); "
+                       "repeatable")
     add_json_flag(check)
     check.set_defaults(handler=run_check)
 
@@ -75,10 +81,15 @@ def run_file(name: str, entry: Traversable) -> list[CaseResult]:
 
 def run_check(args: argparse.Namespace) -> int:
     root: Traversable = args.dir if args.dir is not None else default_dir()
-    if not root.is_dir():
+    if args.bolt:
+        files: list[tuple[str, Traversable]] = [(p.name, p) for p in args.bolt]
+        results = [r for path in args.bolt for r in check_bolt_file(path)]
+        root = Path(", ".join(str(p) for p in args.bolt))
+    elif not root.is_dir():
         raise SphinxampError(f"no vector folder at {root}", field="dir", reason="not_found")
-    files = vector_files(root)
-    results = [r for name, entry in files for r in run_file(name, entry)]
+    else:
+        files = vector_files(root)
+        results = [r for name, entry in files for r in run_file(name, entry)]
     if not results:
         raise SphinxampError(f"no vector cases found in {root}", field="dir",
                              reason="no_cases")

@@ -17,6 +17,7 @@ from .._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size
 from .._tlv import TlvRecord, encode_stream
 from .cases import Case
 from .ops import OPS, answer
+from .ops_failure import failure_chain
 
 SUITE = "valid"
 CUSTOM_ODD = 65537
@@ -168,7 +169,21 @@ def _amp(rng: random.Random, origin: str) -> Iterator[Case]:
                     "child_index": index}, origin)
 
 
-GENERATORS = (_bigsize, _tlv, _payloads, _onions, _blinded, _amp)
+def _failures(rng: random.Random, origin: str) -> Iterator[Case]:
+    """A failure at a random hop of a random route, wrapped back to the origin."""
+    def make(key: str, op: str, request: dict[str, Any], expect: dict[str, Any]) -> Case:
+        return Case(f"{SUITE}:{key}", SUITE, op, request, origin, OPS[op].rule, expect)
+
+    # incorrect_or_unknown_payment_details: htlc_msat u64 ‖ height u32
+    details = rng.randrange(1 << 40).to_bytes(8, "big") + rng.randrange(1 << 31).to_bytes(4, "big")
+    messages = ("2002", "6002", "400a", "0015", "0017", "400f" + details.hex())
+    for f in range(4):
+        secrets = [rng.randbytes(32).hex() for _ in range(rng.randrange(1, 21))]
+        yield from failure_chain(make, f"failure[{f}]", secrets, rng.randrange(len(secrets)),
+                                 rng.choice(messages))
+
+
+GENERATORS = (_bigsize, _tlv, _payloads, _onions, _blinded, _failures, _amp)
 
 
 def valid_cases(seed: int) -> list[Case]:
@@ -181,4 +196,4 @@ def valid_cases(seed: int) -> list[Case]:
 def _op_of(gen: Any) -> str:
     return {"_bigsize": "bigsize_decode", "_tlv": "tlv_decode", "_payloads": "payload_decode",
             "_onions": "onion_build", "_blinded": "blinded_path_create",
-            "_amp": "amp_derive_child"}[gen.__name__]
+            "_failures": "failure_create", "_amp": "amp_derive_child"}[gen.__name__]

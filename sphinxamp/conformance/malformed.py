@@ -24,6 +24,7 @@ B1_BIGSIZE = "BOLT 1 › Appendix A: BigSize (minimal encoding, enough bytes)"
 B1_TLV = "BOLT 1 › Type-Length-Value Format › Requirements"
 B4_PEEL = "BOLT 4 › Onion Decryption"
 B4_PAYLOAD = "BOLT 4 › Packet Structure › payload format › Requirements"
+B4_ERRORS = "BOLT 4 › Returning Errors › Requirements"
 
 # (name, bytes, offset): BigSize read at offset 0.
 BIGSIZE = (("non-minimal-fd", "fd00fc"), ("non-minimal-fe", "fe0000ffff"),
@@ -156,7 +157,19 @@ def _payload_values(rng: random.Random) -> Iterator[Case]:
                     INVALID_ONION_PAYLOAD, offset, rtype)
 
 
+def _failures(rng: random.Random) -> Iterator[Case]:
+    """BOLT 4 › Returning Errors: failure_len + pad_len MUST be at least 256; the origin
+    MUST find no hop whose HMAC verifies in a packet damaged on the way."""
+    secret_hex = rng.randbytes(32).hex()
+    yield _case("failure:pad-below-256", "failure_create",
+                {"shared_secret": secret_hex, "failure_message": "2002", "pad_to": 255},
+                B4_ERRORS, None, None)
+    yield _case("failure:unattributable", "failure_decrypt",
+                {"shared_secrets": [secret_hex, rng.randbytes(32).hex()],
+                 "packet": rng.randbytes(292).hex()}, B4_ERRORS, None, None)
+
+
 def malformed_cases(seed: int) -> list[Case]:
     rng = random.Random(seed)
-    cases = [*_bolt1(), *_peel(rng), *_roles(rng), *_payload_values(rng)]
+    cases = [*_bolt1(), *_peel(rng), *_roles(rng), *_payload_values(rng), *_failures(rng)]
     return [c for c in cases if OPS[c.op].run is not None]
