@@ -232,14 +232,15 @@ def run_decrypt(args: argparse.Namespace) -> int:
 
 
 def run_codes(args: argparse.Namespace) -> int:
-    codes = [{"code": c.code, "hex": f"0x{c.code:04x}", "name": c.name, "flags": list(c.flags),
-              "fields": [{"name": n, "type": t} for n, t in c.fields]}
-             for c in sorted(FAILURE_CODES.values(), key=lambda c: c.code & 0xFF)]
+    table = sorted(FAILURE_CODES.values(), key=lambda c: c.code & 0xFF)
     if args.json:
-        emit_json({"codes": codes})
+        emit_json({"codes": [{"code": c.code, "hex": f"0x{c.code:04x}", "name": c.name,
+                              "flags": list(c.flags),
+                              "fields": [{"name": n, "type": t} for n, t in c.fields]}
+                             for c in table]})
         return 0
-    for c in codes:
-        fields = ", ".join(f"{f['name']}: {f['type']}" for f in c["fields"]) or "-"
-        sys.stdout.write(f"{c['hex']}  {c['name']:40} {'|'.join(c['flags']) or '-':16} "
+    for c in table:
+        fields = ", ".join(f"{n}: {t}" for n, t in c.fields) or "-"
+        sys.stdout.write(f"0x{c.code:04x}  {c.name:40} {'|'.join(c.flags) or '-':16} "
                          f"{fields}\n")
     return 0
