@@ -91,8 +91,9 @@ def test_messages_match_the_spec_layout(name: str, fields: dict[str, Any], wire:
 
 
 def test_every_code_in_the_table_round_trips() -> None:
-    samples = {"sha256": b"\x11" * 32, "channel_update": b"\x01\x02\x03", "u16": 0x1234,
-               "u32": 0x12345678, "u64": 0x123456789A, "bigsize": 0x10000}
+    samples: dict[str, int | bytes] = {
+        "sha256": b"\x11" * 32, "channel_update": b"\x01\x02\x03", "u16": 0x1234,
+        "u32": 0x12345678, "u64": 0x123456789A, "bigsize": 0x10000}
     for code in FAILURE_CODES.values():
         fields = {n: samples[t] for n, t in code.fields}
         data = encode_failure_message(code.name, **fields)
