@@ -27,8 +27,8 @@ CRASHES = FUZZ / "crashes"
 FINDING_PREFIXES = ("crash-", "oom-", "timeout-", "leak-")
 # Inputs beyond these sizes exercise nothing new and slow mutation down.
 MAX_LEN = {"bigsize": 32, "onion_packet": 4096, "peel_raw": 4096, "peel_reseal": 2048}
-MODULE = {"bigsize": "bigsize.py", "tlv_stream": "tlv.py", "tlv_typed": "tlv.py",
-          "onion_packet": "sphinx.py", "peel_raw": "sphinx.py", "peel_reseal": "sphinx.py"}
+MODULE = {"bigsize": "_bigsize.py", "tlv_stream": "_tlv.py", "tlv_typed": "_tlv.py",
+          "onion_packet": "_sphinx.py", "peel_raw": "_sphinx.py", "peel_reseal": "_sphinx.py"}
 _STAT = re.compile(r"^#(\d+)\b")
 _FIELDS = {"cov": re.compile(r"\bcov: (\d+)"), "ft": re.compile(r"\bft: (\d+)"),
            "corp": re.compile(r"\bcorp: (\d+)"), "rate": re.compile(r"exec/s:? (\d+)")}
@@ -61,8 +61,8 @@ def module_of(target: str) -> str:
     if target in MODULE:
         return MODULE[target]
     if target.startswith("payload"):
-        return "payload.py"
-    return f"{target}.py" if (REPO / "sphinxamp" / f"{target}.py").is_file() else ""
+        return "_payload.py"
+    return f"_{target}.py" if (REPO / "sphinxamp" / f"_{target}.py").is_file() else ""
 
 
 def _wrapper(python: str, target: str) -> Path:
