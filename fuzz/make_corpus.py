@@ -23,6 +23,7 @@ from pathlib import Path
 FUZZ = Path(__file__).resolve().parent
 sys.path.insert(0, str(FUZZ))
 
+import _blinding_seeds  # noqa: E402
 import _common  # noqa: E402  (puts the checkout on sys.path)
 import _peel  # noqa: E402
 import _seeds  # noqa: E402
@@ -38,7 +39,7 @@ CORPUS = FUZZ / "corpus"
 OWNED = ("vec-", "gen-", "edge-")
 TARGETS = ("bigsize", "tlv_stream", "tlv_typed", "payload_intermediate", "payload_final",
            "payload_blinded_intermediate", "payload_blinded_final", "onion_packet",
-           "peel_raw", "peel_reseal")
+           "peel_raw", "peel_reseal", *_blinding_seeds.TARGETS)
 PAYLOAD_TARGETS = TARGETS[3:7]
 
 
@@ -200,6 +201,8 @@ def collect(found: Found) -> dict[str, dict[str, bytes]]:
                 plain, inp.message, inp.path_key is not None)
     for target, edges in _seeds.edges(payloads).items():
         seeds[target].update(edges)
+    for target, entries in _blinding_seeds.seeds().items():
+        seeds[target].update(entries)
     return seeds
 
 

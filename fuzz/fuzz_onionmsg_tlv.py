@@ -1,0 +1,38 @@
+"""`onionmsg_tlv` decoder (BOLT 4 › Onion Messages): the payload of an onion message.
+
+Input: the payload stream.
+Invariants: every refusal is `MalformedOnionMessagePayload`, for the same reason and offset as
+the schema-less decoder when that refuses; unknown even types are refused, odd ones kept; an
+accepted payload re-encodes to exactly the input; deterministic; memory O(len).
+"""
+
+import _common
+
+from sphinxamp._onion_message import (
+    ONIONMSG_SCHEMA,
+    MalformedOnionMessagePayload,
+    OnionMessagePayload,
+)
+from sphinxamp._tlv import decode_stream
+
+
+def test_one_input(data: bytes) -> None:
+    plain = _common.call(decode_stream, data)
+    got = _common.deterministic(len(data), OnionMessagePayload.decode, data)
+    if got.error is not None:
+        assert isinstance(got.error, MalformedOnionMessagePayload), type(got.error).__name__
+        if plain.error is not None:
+            assert (got.error.reason, got.error.offset) == (plain.error.reason,
+                                                            plain.error.offset)
+        else:
+            assert got.error.reason in ("unknown_even_type",), got.error.reason
+            assert got.error.tlv_type is not None and got.error.tlv_type % 2 == 0
+        return
+    assert plain.error is None
+    for rec in got.value.unknown_records:
+        assert rec.type % 2 == 1 and rec.type not in ONIONMSG_SCHEMA.specs
+    assert got.value.encode() == data, f"round trip {data.hex()}"
+
+
+if __name__ == "__main__":
+    _common.main(test_one_input)
