@@ -13,12 +13,12 @@ import pytest
 
 import sphinxamp._errors as errors_module
 from sphinxamp._batch import PeelPool, peel_many
-from sphinxamp._crypto import InvalidSecret
 from sphinxamp._errors import (
     DecodeError,
     InvalidOnionHmac,
     InvalidOnionKey,
     InvalidOnionVersion,
+    InvalidSecret,
     ReplayedOnion,
     SphinxampError,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import assume, event, given
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from sphinxamp._bigsize import decode_bigsize, decode_tu
 from sphinxamp._crypto import chacha20_encryptor, chacha20_reposition
 from sphinxamp._errors import (
+    BadOnionError,
     DecodeError,
     EncodeError,
     InvalidOnionHmac,
@@ -58,12 +60,15 @@ SESSION = bytes([0x41]) * 32
 NODE = bytes([0x51]) * 32
 NODE_PUB = pubkey_of(NODE)
 
+T = TypeVar("T")
+
 
 # --- random routes ----------------------------------------------------------------------------
 
 
-def peel_route(raw: bytes, keys: list[bytes], ad: bytes, **kw: object) -> list:
-    hops, current = [], raw
+def peel_route(raw: bytes, keys: list[bytes], ad: bytes, **kw: object) -> list[Any]:
+    hops: list[Any] = []
+    current: bytes | OnionPacket = raw
     for key in keys:
         hop = peel_onion(current, key, ad, **kw)  # type: ignore[arg-type]
         hops.append(hop)
@@ -129,7 +134,7 @@ def sample_packet(area: int) -> bytes:
     return build_onion(SESSION, route, AD, payload_area=area).to_bytes()
 
 
-def expected_flip_error(raw: bytes, flipped: bytes, byte: int) -> type[DecodeError]:
+def expected_flip_error(raw: bytes, flipped: bytes, byte: int) -> type[BadOnionError]:
     if byte == 0:
         return InvalidOnionVersion
     if byte < 34:
@@ -238,7 +243,7 @@ def hop_payloads(draw: st.DrawFn) -> HopPayload:
     )
 
 
-def draw_optional(draw: st.DrawFn, strategy: st.SearchStrategy[object]) -> object:
+def draw_optional(draw: st.DrawFn, strategy: st.SearchStrategy[T]) -> T | None:
     return draw(st.one_of(st.none(), strategy))
 
 

@@ -22,10 +22,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sphinxamp._errors import SphinxampError
+from sphinxamp._errors import ReplayedOnion, SphinxampError
 from sphinxamp._replay import (
     MemoryReplayLog,
-    ReplayedOnion,
     ReplayLog,
     SqliteReplayLog,
     check_and_record,

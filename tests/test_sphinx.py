@@ -8,6 +8,8 @@ sealed by the reference helper, sizes from the layout in BOLT 4 › Packet Struc
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from coincurve import PublicKey
@@ -50,7 +52,7 @@ MIN_INTERMEDIATE = bytes.fromhex("0200 0400 0608 0000010000020003")  # 14 bytes,
 MIN_FINAL = bytes.fromhex("0200 0400")  # 4 bytes, frame 37
 
 
-def peel_all(packet: bytes, keys: list[bytes], ad: bytes = AD, **kw: object) -> list:
+def peel_all(packet: bytes, keys: list[bytes], ad: bytes = AD, **kw: object) -> list[Any]:
     hops = []
     current: bytes | OnionPacket = packet
     for key in keys:
@@ -219,13 +221,13 @@ def test_bad_hmac(tamper: str) -> None:
 
 def test_hmac_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real = sphinxamp._sphinx._hmac.compare_digest
+    real: Callable[[bytes, bytes], bool] = sphinxamp._sphinx._hmac.compare_digest  # type: ignore[attr-defined]
 
     def spy(a: bytes, b: bytes) -> bool:
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(sphinxamp._sphinx._hmac, "compare_digest", spy)
+    monkeypatch.setattr(sphinxamp._sphinx._hmac, "compare_digest", spy)  # type: ignore[attr-defined]
     raw = two_hop_packet()
     peel_onion(raw, NODE_KEYS[0], AD)
     assert [b for _, b in calls] == [raw[HMAC_OFFSET:]]
