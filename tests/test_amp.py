@@ -222,7 +222,8 @@ EXPECTED_HOPS = [
 
 
 def peel_all(shard: amp.BuiltShard) -> list[HopPayload]:
-    packet, out = shard.onion.packet, []
+    packet: OnionPacket | None = shard.onion.packet
+    out: list[HopPayload] = []
     for node in [*(h.pubkey for h in shard.route), PUB["dest"]]:
         assert packet is not None
         peeled = peel_onion(packet, BY_PUB[node], shard.payment_hash)
@@ -420,7 +421,8 @@ def test_cli_pay_over_three_routes(capsys: pytest.CaptureFixture[str]) -> None:
             packet = peeled.next_packet  # type: ignore[assignment]
         final = decode_payload(peeled.payload, "final")
         assert final.amp is not None and final.custom_records == (TlvRecord(7629168, b"hi"),)
-        assert final.payment_data == PaymentData(bytes.fromhex(out["payment_addr"]), 30_000)
+        assert final.payment_data == PaymentData(bytes.fromhex(out["payment_addr"]),  # type: ignore[arg-type]
+                                                 30_000)
         assert lnd_child(root, final.amp.root_share, final.amp.child_index)[1].hex() \
             == shard["payment_hash"]
     assert cli_json(capsys, *args)[1] == out  # --seed: the same payment again

@@ -8,6 +8,7 @@ The blinded routes here are built from the BOLT text with coincurve and cryptogr
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 import pytest
 from coincurve import PrivateKey as CcKey
@@ -55,7 +56,7 @@ class SignerKey:
         return self.__key.ecdh(point)
 
 
-def walk(onion: bytes, keys: list[object], path_keys: list[bytes | None] | None = None,
+def walk(onion: bytes, keys: Sequence[object], path_keys: list[bytes | None] | None = None,
          **kw: object) -> list[ProcessedHop]:
     out = []
     packet: object = onion
