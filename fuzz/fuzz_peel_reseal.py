@@ -22,10 +22,11 @@ import _peel
 import coincurve
 import fuzz_tlv_stream
 from _checks import check_payload, ref_bigsize
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms
 
 from sphinxamp._errors import InvalidOnionPayload
 from sphinxamp._payload import Role
+from sphinxamp._sphinx import PeeledHop
 
 NODE_KEY = bytes([0x41] * 32)
 SESSION_KEY = bytes([0x03] * 32)
@@ -49,7 +50,7 @@ SECRETS = {
 }
 
 
-def _rho_cipher(ss: bytes) -> object:
+def _rho_cipher(ss: bytes) -> CipherContext:
     rho = hmac.digest(b"rho", ss, "sha256")
     return Cipher(algorithms.ChaCha20(rho, bytes(16)), None).encryptor()
 
@@ -76,7 +77,7 @@ def _expect_frame(plain: bytes, min_len: int) -> tuple[int, int] | None:
     return start, length
 
 
-def _check_hop(plain: bytes, inp: _peel.PeelInput, blinded: bool, hop: object) -> None:
+def _check_hop(plain: bytes, inp: _peel.PeelInput, blinded: bool, hop: PeeledHop) -> None:
     frame = _expect_frame(plain, 0 if inp.message else 2)
     assert frame is not None, "peeled a frame the spec refuses"
     start, length = frame
@@ -96,7 +97,7 @@ def _check_hop(plain: bytes, inp: _peel.PeelInput, blinded: bool, hop: object) -
     _peel.check_peeled(inp, hop)
 
 
-def _check_payload(hop: object, message: bool, blinded: bool) -> None:
+def _check_payload(hop: PeeledHop, message: bool, blinded: bool) -> None:
     if message:
         fuzz_tlv_stream.test_one_input(hop.payload)
         return

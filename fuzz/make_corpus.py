@@ -32,7 +32,7 @@ from _dicts import write_dicts  # noqa: E402
 
 from sphinxamp import _crypto as crypto  # noqa: E402
 from sphinxamp._bigsize import decode_bigsize  # noqa: E402
-from sphinxamp._sphinx import peel_onion  # noqa: E402
+from sphinxamp._sphinx import PeeledHop, peel_onion  # noqa: E402
 
 VECTORS = _common.REPO / "vectors"
 CORPUS = FUZZ / "corpus"
@@ -162,7 +162,7 @@ def peel_successes(found: Found) -> list[tuple[_peel.PeelInput, object]]:
     return out
 
 
-def _plaintext(inp: _peel.PeelInput, hop: object) -> bytes:
+def _plaintext(inp: _peel.PeelInput, hop: PeeledHop) -> bytes:
     """The decrypted routing area a peel saw, for peel_reseal seeds."""
     rho = crypto.derive_key(crypto.KEY_RHO, hop.shared_secret)
     return crypto.chacha20(rho, inp.packet[34:-32])
@@ -215,7 +215,7 @@ def write(seeds: dict[str, dict[str, bytes]], check: bool) -> list[str]:
     diffs = []
     for target, entries in seeds.items():
         folder = CORPUS / target
-        want = {}
+        want: dict[bytes, str] = {}
         for stem, data in entries.items():
             want.setdefault(data, _name(stem, data))  # one file per distinct input
         want_files = {name: data for data, name in want.items()}
