@@ -25,12 +25,12 @@ batch on restart and gets the same answers, instead of seeing its own onions as 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from ._errors import InvalidArgument, ReplayedOnion
+from ._sqlite import open_database, transaction
 
 HASH_PREFIX_SIZE = 20
 _U32_MAX = 0xFFFFFFFF
@@ -157,17 +157,18 @@ CREATE TABLE IF NOT EXISTS replay_batches (
 """
 
 
+SCHEMA_VERSION = 2  # 1: entries only; 2: batch ids
+
+
 class SqliteReplayLog:
-    """The log in an SQLite database (embedded, WAL): survives restarts and crashes, and may
-    be shared by several processes of one node."""
+    """The log in an SQLite database (embedded, WAL, synchronous=FULL): survives restarts and
+    crashes, and may be shared by several processes of one node. A path that cannot be opened,
+    a file that is not a database, or one of another schema version is refused with
+    `InvalidArgument` (field "db")."""
 
     def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
-        # isolation_level=None: this class issues BEGIN/COMMIT itself, so a batch is exactly
-        # one transaction and its write lock is taken before anything is read.
-        self._conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(_SCHEMA)
+        self._conn = open_database(str(path), SCHEMA_VERSION, _SCHEMA)
+        self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
 
     def check_and_insert(self, batch: Sequence[tuple[bytes, int]], *,
                          batch_id: bytes | None = None) -> frozenset[int]:
@@ -175,13 +176,13 @@ class SqliteReplayLog:
         bid = _batch_id(batch_id)
         replays = set()
         cur = self._conn.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
+        # The write lock is taken before anything is read: two processes cannot both accept
+        # the same onion, and a batch is exactly one transaction.
+        with transaction(self._conn):
             if bid is not None:
                 row = cur.execute("SELECT replays FROM replay_batches WHERE batch_id = ?",
                                   (bid,)).fetchone()
                 if row is not None:
-                    cur.execute("COMMIT")
                     return _unpack(row[0])
             for i, (key, cltv) in enumerate(entries):
                 # An existing key (from the log or earlier in this batch) inserts nothing.
@@ -191,11 +192,6 @@ class SqliteReplayLog:
             if bid is not None:
                 cur.execute("INSERT INTO replay_batches VALUES (?, ?, ?)",
                             (bid, _pack(frozenset(replays)), _last_cltv(entries)))
-            cur.execute("COMMIT")
-        except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise
         return frozenset(replays)
 
     def contains(self, shared_secret: bytes) -> bool:
@@ -205,17 +201,11 @@ class SqliteReplayLog:
 
     def gc(self, height: int) -> int:
         cur = self._conn.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._conn):
             cur.execute("DELETE FROM replay_log WHERE cltv < ?", (height,))
             removed = cur.rowcount
             # A batch's answer is kept as long as its last HTLC could still be resent.
             cur.execute("DELETE FROM replay_batches WHERE cltv < ?", (height,))
-            cur.execute("COMMIT")
-        except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise
         return removed
 
     def __len__(self) -> int:

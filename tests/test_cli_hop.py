@@ -111,3 +111,18 @@ def test_cltv_without_a_replay_log_is_an_error(capsys: pytest.CaptureFixture[str
     status, obj = run_json(capsys, "onion", "peel", onion, "--node-key", "61" * 32,
                            "--assoc-data", "42" * 32, "--cltv", "5")
     assert status == 1 and obj["error"] == "InvalidArgument" and obj["field"] == "replay_db"
+
+
+@pytest.mark.parametrize("kind", ["missing-dir", "not-a-db"])
+def test_replay_db_that_cannot_be_used_is_a_clear_error(
+        capsys: pytest.CaptureFixture[str], tmp_path: Any, kind: str) -> None:
+    onion, path_key = blinded_onion()
+    db = tmp_path / "none" / "x.db"
+    if kind == "not-a-db":
+        db = tmp_path / "x.db"
+        db.write_bytes(b"this is not an SQLite file, just text" * 40)
+    status, obj = run_json(capsys, "onion", "peel", onion, "--node-key", "61" * 32,
+                           "--assoc-data", "42" * 32, "--path-key", path_key,
+                           "--replay-db", str(db), "--cltv", "9")
+    assert status == 1 and obj["error"] == "InvalidArgument" and obj["field"] == "db"
+    assert obj["reason"] == {"missing-dir": "cannot_open", "not-a-db": "not_a_database"}[kind]
