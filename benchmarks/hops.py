@@ -3,6 +3,7 @@ refuses a second sight of one), SQLite replay-log batches, AMP receive, peel_man
 
 from __future__ import annotations
 
+import inspect
 import os
 import sqlite3
 import statistics
@@ -136,6 +137,10 @@ def amp_receiver(tmpdir: str, notes: list[str], closers: list[Callable[[], objec
     store = SqliteStore(os.path.join(tmpdir, "receiver.db"))
     closers.append(store.close)
     receiver = Receiver(store)
+    # The chain height the HTLCs arrive at (the receiver checks their expiry against it).
+    at: dict[str, Any] = {"now": 0.0}
+    if "height" in inspect.signature(receiver.receive).parameters:
+        at["height"] = 800_000
     pending: list[Any] = []
     made = [0]
 
@@ -146,10 +151,12 @@ def amp_receiver(tmpdir: str, notes: list[str], closers: list[Callable[[], objec
         return [pending.pop() for _ in range(count)]
 
     def receive() -> object:
-        return receiver.receive(take(1)[0], now=float(made[0]))
+        at["now"] = float(made[0])
+        return receiver.receive(take(1)[0], **at)
 
     def receive_batch() -> object:
-        return receiver.receive_many(take(BATCH_SHARDS), now=float(made[0]))
+        at["now"] = float(made[0])
+        return receiver.receive_many(take(BATCH_SHARDS), **at)
 
     decisions = [receive() for _ in range(SHARDS_PER_SET)]
     if not isinstance(decisions[-1], Settle):
