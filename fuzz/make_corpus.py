@@ -25,6 +25,7 @@ sys.path.insert(0, str(FUZZ))
 
 import _blinding_seeds  # noqa: E402
 import _common  # noqa: E402  (puts the checkout on sys.path)
+import _failure_seeds  # noqa: E402
 import _peel  # noqa: E402
 import _seeds  # noqa: E402
 import fuzz_tlv_typed  # noqa: E402
@@ -39,7 +40,7 @@ CORPUS = FUZZ / "corpus"
 OWNED = ("vec-", "gen-", "edge-")
 TARGETS = ("bigsize", "tlv_stream", "tlv_typed", "payload_intermediate", "payload_final",
            "payload_blinded_intermediate", "payload_blinded_final", "onion_packet",
-           "peel_raw", "peel_reseal", *_blinding_seeds.TARGETS)
+           "peel_raw", "peel_reseal", *_blinding_seeds.TARGETS, *_failure_seeds.TARGETS)
 PAYLOAD_TARGETS = TARGETS[3:7]
 
 
@@ -202,6 +203,8 @@ def collect(found: Found) -> dict[str, dict[str, bytes]]:
     for target, edges in _seeds.edges(payloads).items():
         seeds[target].update(edges)
     for target, entries in _blinding_seeds.seeds().items():
+        seeds[target].update(entries)
+    for target, entries in _failure_seeds.seeds().items():
         seeds[target].update(entries)
     return seeds
 

@@ -1,0 +1,64 @@
+"""Attribution data (BOLT 4 › Returning Errors › attribution_data): the origin's
+verification and an intermediate node's wrap of data received from downstream.
+
+Input: byte 0 picks a route length (1–20 hops of fixed shared secrets), byte 1 the mode;
+the rest is attribution data as received (mode 0/1) or hold times to report (mode 2).
+Invariants: verification refuses nothing but a wrong length, with a `DecodeError`; its
+verdicts cover at most the route, stop at the first bad HMAC, and report u32 hold times;
+wrapping received bytes raises only for a wrong length and always yields 920 bytes whose
+own HMAC (hop 0) verifies; in mode 2 a success chain with the input's hold times verifies at
+every hop with exactly those hold times; deterministic; memory O(len).
+"""
+
+import _common
+
+from sphinxamp._attribution import create_attribution, verify_attribution, wrap_attribution
+from sphinxamp._errors import DecodeError
+
+SECRETS = [bytes([i + 1]) * 32 for i in range(20)]
+
+
+def _verify(data: bytes, hops: int) -> None:
+    got = _common.deterministic(len(data), verify_attribution, data, SECRETS[:hops])
+    if got.error is not None:
+        assert isinstance(got.error, DecodeError) and len(data) != 920
+        return
+    verdicts = got.value
+    assert len(data) == 920 and 1 <= len(verdicts) <= hops
+    assert all(v.hmac_ok for v in verdicts[:-1])
+    assert all(0 <= v.hold_time < 1 << 32 for v in verdicts)
+
+
+def _wrap(data: bytes, hops: int) -> None:
+    got = _common.call(wrap_attribution, SECRETS[0], 7, data)
+    if got.error is not None:
+        assert len(data) != 920
+        return
+    assert len(got.value) == 920
+    first = verify_attribution(got.value, SECRETS[:hops])[0]
+    assert (first.hold_time, first.hmac_ok) == (7, True)
+
+
+def _chain(raw: bytes, hops: int) -> None:
+    holds = [int.from_bytes(raw[4 * i : 4 * i + 4].ljust(4, b"\0"), "big") for i in range(hops)]
+    data = create_attribution(SECRETS[hops - 1], holds[-1])
+    for i in range(hops - 2, -1, -1):
+        data = wrap_attribution(SECRETS[i], holds[i], data)
+    verdicts = verify_attribution(data, SECRETS[:hops])
+    assert [(v.hold_time, v.hmac_ok) for v in verdicts] == [(h, True) for h in holds]
+
+
+def test_one_input(data: bytes) -> None:
+    if len(data) < 2:
+        return
+    hops, mode, rest = data[0] % 20 + 1, data[1] % 3, data[2:]
+    if mode == 0:
+        _verify(rest, hops)
+    elif mode == 1:
+        _wrap(rest, hops)
+    else:
+        _chain(rest, hops)
+
+
+if __name__ == "__main__":
+    _common.main(test_one_input)
