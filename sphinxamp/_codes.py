@@ -34,6 +34,8 @@ class FailureCode:
         return bool(self.code & BADONION)
 
 
+# Wire types of the fields: u16/u32/u64 (big-endian), bigsize (BOLT 1), sha256 (32 bytes),
+# and channel_update: u16 len ‖ len bytes of the channel_update message (len may be 0).
 _SHA = (("sha256_of_onion", "sha256"),)
 _UPD = (("channel_update", "channel_update"),)
 
