@@ -100,12 +100,6 @@ class RelayUnderflow(EncryptedDataError):
     below the cltv delta): there is nothing left to forward."""
 
 
-def _refuse(cls: type[EncryptedDataError], message: str, reason: str, *,
-            tlv_type: int | None = None, field: str = "encrypted_recipient_data"
-            ) -> EncryptedDataError:
-    return cls(message, field=field, tlv_type=tlv_type, reason=reason)
-
-
 # --- encrypted_data_tlv ----------------------------------------------------------------------
 
 

@@ -115,46 +115,10 @@ def forward(amount: int, cltv: int, relay: Doc) -> tuple[int, int]:
         cltv - relay["cltv_expiry_delta"]
 
 
-def blinded_payment(official: Doc, blinding: Doc) -> Doc:
-    gen, dec = official["generate"], official["decrypt"]["hops"]
-    full = gen["full_route"]["hops"]
-    blinded = gen["blinded_route"]
-    path = {"first_node_id": blinded["first_node_id"],
-            "first_path_key": blinded["first_path_key"],
-            "hops": [{"blinded_node_id": h["blinded_node_id"],
-                      "encrypted_recipient_data": h["encrypted_data"]} for h in blinded["hops"]]}
-    # The same recipients and session keys as route-blinding-test.json: its first path key
-    # and Carol's override are this route's.
-    rb = blinding["generate"]["hops"]
-    assert rb[0]["path_key"] == blinded["first_path_key"]
-    routes = [{"session_key": rb[0]["session_key"], "hops": []},
-              {"session_key": rb[2]["session_key"], "hops": []}]
-    for i, (hop, rbhop) in enumerate(zip(full[1:], rb, strict=True)):
-        routes[i // 2]["hops"].append({"alias": hop["alias"], "node_id": rbhop["node_id"],
-                                       "tlvs": hop["tlvs"]["encrypted_recipient_data"]})
-    cases: list[Doc] = [
-        {"id": "create", "kind": "blinded-path-create", "routes": routes,
-         "note": "session keys and node ids from route-blinding-test.json",
-         "expect": {"first_node_id": path["first_node_id"],
-                    "first_path_key": path["first_path_key"],
-                    "hops": [{"blinded_node_id": h["blinded_node_id"],
-                              "encrypted_recipient_data": h["encrypted_recipient_data"]}
-                             for h in path["hops"]]}},
-        {"id": "payinfo", "kind": "blinded-payinfo",
-         "relays": [{"fee_base_msat": 0, **h["tlvs"]["encrypted_recipient_data"]
-                     ["payment_relay"]} for h in full[1:-1]],
-         "min_final_cltv_expiry_delta": 0,
-         "expect": {k: v for k, v in gen["blinded_payinfo"].items() if k != "comment"}},
-    ]
-    final = full[-1]["tlvs"]
-    cases.append({"id": "build", "kind": "blinded-payment-build",
-                  "session_key": gen["session_key"], "associated_data": gen["associated_data"],
-                  "prefix": [{"pubkey": full[0]["pubkey"],
-                              "payload": strip_length(full[0]["payload"])}],
-                  "path": path, "amount_msat": gen["final_amount_msat"],
-                  "cltv_expiry": gen["final_cltv"],
-                  "total_amount_msat": final["total_amount_msat"],
-                  "expect": {"onion": gen["onion"]}})
+def payment_hops(gen: Doc, dec: list[Doc], full: list[Doc]) -> list[Doc]:
+    """One `blinded-payment-hop` case per hop of the official decrypt section; the amounts
+    forwarded inside the blinded part are derived with `forward`."""
+    cases: list[Doc] = []
     amount = full[0]["tlvs"]["amt_to_forward"]
     cltv = full[0]["tlvs"]["outgoing_cltv_value"]
     path_key = None
@@ -187,6 +151,57 @@ def blinded_payment(official: Doc, blinding: Doc) -> Doc:
         case["expect"] = expect
         cases.append(case)
         path_key = hop.get("next_path_key")
+    return cases
+
+
+def payment_route(gen: Doc, blinding: Doc) -> tuple[Doc, Doc]:
+    """The blinded route the sender was given, and the case that creates it again."""
+    full = gen["full_route"]["hops"]
+    blinded = gen["blinded_route"]
+    path = {"first_node_id": blinded["first_node_id"],
+            "first_path_key": blinded["first_path_key"],
+            "hops": [{"blinded_node_id": h["blinded_node_id"],
+                      "encrypted_recipient_data": h["encrypted_data"]} for h in blinded["hops"]]}
+    # The same recipients and session keys as route-blinding-test.json: its first path key
+    # and Carol's override are this route's.
+    rb = blinding["generate"]["hops"]
+    assert rb[0]["path_key"] == blinded["first_path_key"]
+    routes = [{"session_key": rb[0]["session_key"], "hops": []},
+              {"session_key": rb[2]["session_key"], "hops": []}]
+    for i, (hop, rbhop) in enumerate(zip(full[1:], rb, strict=True)):
+        routes[i // 2]["hops"].append({"alias": hop["alias"], "node_id": rbhop["node_id"],
+                                       "tlvs": hop["tlvs"]["encrypted_recipient_data"]})
+    return path, {"id": "create", "kind": "blinded-path-create", "routes": routes,
+                  "note": "session keys and node ids from route-blinding-test.json",
+                  "expect": {"first_node_id": path["first_node_id"],
+                             "first_path_key": path["first_path_key"],
+                             "hops": [{"blinded_node_id": h["blinded_node_id"],
+                                       "encrypted_recipient_data": h["encrypted_recipient_data"]}
+                                      for h in path["hops"]]}}
+
+
+def blinded_payment(official: Doc, blinding: Doc) -> Doc:
+    gen, dec = official["generate"], official["decrypt"]["hops"]
+    full = gen["full_route"]["hops"]
+    path, create = payment_route(gen, blinding)
+    cases: list[Doc] = [
+        create,
+        {"id": "payinfo", "kind": "blinded-payinfo",
+         "relays": [{"fee_base_msat": 0, **h["tlvs"]["encrypted_recipient_data"]
+                     ["payment_relay"]} for h in full[1:-1]],
+         "min_final_cltv_expiry_delta": 0,
+         "expect": {k: v for k, v in gen["blinded_payinfo"].items() if k != "comment"}},
+    ]
+    final = full[-1]["tlvs"]
+    cases.append({"id": "build", "kind": "blinded-payment-build",
+                  "session_key": gen["session_key"], "associated_data": gen["associated_data"],
+                  "prefix": [{"pubkey": full[0]["pubkey"],
+                              "payload": strip_length(full[0]["payload"])}],
+                  "path": path, "amount_msat": gen["final_amount_msat"],
+                  "cltv_expiry": gen["final_cltv"],
+                  "total_amount_msat": final["total_amount_msat"],
+                  "expect": {"onion": gen["onion"]}})
+    cases += payment_hops(gen, dec, full)
     bob = cases[4]
     cases.append({**bob, "id": "refuse-expiry-above-max", "incoming_cltv_expiry": 750151,
                   "derived": ["incoming_cltv_expiry", "expect"],
@@ -208,6 +223,23 @@ def blinded_payment(official: Doc, blinding: Doc) -> Doc:
 
 
 # --- blinded-onion-message-onion-test.json -------------------------------------------------
+
+
+def message_peels(dec: list[Doc], hops: list[Doc]) -> list[Doc]:
+    """One `onion-message-peel` case per node of the official decrypt section."""
+    cases: list[Doc] = []
+    for i, hop in enumerate(dec):
+        last = i == len(dec) - 1
+        expect: Doc = {"dropped": None, "final": last,
+                       "next_node_id": hop.get("next_node_id"),
+                       "next_onion_message": None if last else dec[i + 1]["onion_message"],
+                       "encrypted_data": hops[i]["encrypted_data_tlv"]}
+        if last:
+            expect["payload"] = hop["tlvs"]
+        cases.append({"id": f"peel-{hop['alias'].lower()}", "kind": "onion-message-peel",
+                      "onion_message": hop["onion_message"], "node_key": hop["privkey"],
+                      "expect": expect})
+    return cases
 
 
 def onion_message(official: Doc) -> Doc:
@@ -239,17 +271,7 @@ def onion_message(official: Doc) -> Doc:
                   "payload": {k: v for k, v in msg.items() if k.startswith("unknown_tag_")},
                   "expect": {"onion_message_packet": msg["onion_message_packet"],
                              "onion_message": dec[0]["onion_message"]}})
-    for i, hop in enumerate(dec):
-        last = i == len(dec) - 1
-        expect: Doc = {"dropped": None, "final": last,
-                       "next_node_id": hop.get("next_node_id"),
-                       "next_onion_message": None if last else dec[i + 1]["onion_message"],
-                       "encrypted_data": hops[i]["encrypted_data_tlv"]}
-        if last:
-            expect["payload"] = hop["tlvs"]
-        cases.append({"id": f"peel-{hop['alias'].lower()}", "kind": "onion-message-peel",
-                      "onion_message": hop["onion_message"], "node_key": hop["privkey"],
-                      "expect": expect})
+    cases += message_peels(dec, hops)
     cases.append({"id": "drop-wrong-node", "kind": "onion-message-peel",
                   "onion_message": dec[1]["onion_message"], "node_key": dec[2]["privkey"],
                   "derived": ["expect"], "expect": {"dropped": "hmac_mismatch"}})
