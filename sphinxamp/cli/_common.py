@@ -7,22 +7,79 @@ import json
 import sys
 from typing import Any
 
-from .._errors import DecodeError, SphinxampError
+from .._errors import DecodeError, InvalidArgument, SphinxampError
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+class _Inputs:
+    """Which argument read stdin in this command: only one can (the stream is read once)."""
+
+    stdin_field: str | None = None
+
+
+def reset_inputs() -> None:
+    """Forget a previous command's stdin use (each `main` call is one command)."""
+    _Inputs.stdin_field = None
+
+
+def read_text(value: str, field: str) -> str:
+    """An argument's text: as given, `-` for stdin, `@path` for a file's contents."""
+    if value == "-":
+        if _Inputs.stdin_field is not None:
+            raise InvalidArgument(
+                f"{field}: stdin was already read for {_Inputs.stdin_field}; only one argument "
+                "may be -", field=field, reason="stdin_twice")
+        _Inputs.stdin_field = field
+        return sys.stdin.read()
+    if value.startswith("@"):
+        try:
+            with open(value[1:], encoding="utf-8") as handle:
+                return handle.read()
+        except UnicodeDecodeError:
+            raise InvalidArgument(f"{field}: file {value[1:]!r} is not text (hex expected)",
+                                  field=field, reason="not_text") from None
+        except OSError as exc:
+            raise InvalidArgument(f"{field}: file {value[1:]!r} cannot be read "
+                                  f"({exc.strerror})", field=field,
+                                  reason="unreadable_file") from None
+    return value
+
+
+def parse_hex(text: str, field: str) -> bytes:
+    """Hex digits with optional 0x and whitespace anywhere. Errors say what is wrong and
+    where, counting characters (from 1) as the user typed them."""
+    digits: list[str] = []
+    start = len(text) - len(text.lstrip())
+    if text[start : start + 2].lower() == "0x":
+        start += 2
+    for i in range(start, len(text)):
+        char = text[i]
+        if char.isspace():
+            continue
+        if char not in _HEX_DIGITS:
+            raise DecodeError(f"{field}: {char!r} at character {i + 1} is not a hex digit",
+                              field=field, offset=i, reason="not_hex")
+        digits.append(char)
+    if len(digits) % 2:
+        raise DecodeError(f"{field}: odd number of hex digits ({len(digits)}); every byte is "
+                          "two digits", field=field, offset=len(text.rstrip()), reason="odd_length")
+    return bytes.fromhex("".join(digits))
 
 
 def read_hex(value: str, field: str) -> bytes:
-    """A hex argument; `-` reads it from stdin. Whitespace and a 0x prefix are tolerated."""
-    text = sys.stdin.read() if value == "-" else value
-    text = "".join(text.split())
-    if text[:2].lower() == "0x":
-        text = text[2:]
-    try:
-        return bytes.fromhex(text)
-    except ValueError:
-        bad = next((i for i, c in enumerate(text) if c not in "0123456789abcdefABCDEF"),
-                   len(text))
-        raise DecodeError(f"{field}: not hexadecimal (at character {bad})", field=field,
-                          offset=bad // 2, reason="not_hex") from None
+    """A hex argument: given inline, `-` (stdin) or `@path`; whitespace and a 0x prefix are
+    tolerated."""
+    return parse_hex(read_text(value, field), field)
+
+
+def read_key(value: str, field: str, size: int = 32) -> bytes:
+    """A key of a fixed size (32 for private keys and secrets, 33 for points)."""
+    key = read_hex(value, field)
+    if len(key) != size:
+        raise InvalidArgument(f"{field} must be {size} bytes, got {len(key)}", field=field,
+                              reason="wrong_length")
+    return key
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .._errors import DecodeError
 from .._payload import HOP_PAYLOAD_SCHEMA, HopPayload
@@ -211,3 +211,74 @@ def dump(spans: Iterable[Span], max_lines: int = 4) -> list[str]:
             left = len(span.data) - len(shown) * BYTES_PER_LINE
             out.append(f"{'':>6}  … {left} more bytes")
     return out
+
+
+# --- colour --------------------------------------------------------------------------------
+
+
+class Style:
+    """ANSI colour for a terminal, nothing otherwise: plain when stdout is not a terminal,
+    when NO_COLOR is set (https://no-color.org) or with --no-color. A handful of SGR codes
+    is all a dump needs, so no rendering library is pulled in for it."""
+
+    _CODES: ClassVar[dict[str, str]] = {"dim": "2", "name": "36", "value": "32", "bad": "1;31",
+                                        "head": "1"}
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    @classmethod
+    def for_stream(cls, stream: Any, no_color: bool = False) -> Style:
+        import os
+
+        isatty = getattr(stream, "isatty", None)
+        tty = bool(isatty is not None and isatty())
+        return cls(tty and not no_color and not os.environ.get("NO_COLOR"))
+
+    def __call__(self, kind: str, text: str) -> str:
+        if not self.enabled or not text:
+            return text
+        return f"\x1b[{self._CODES[kind]}m{text}\x1b[0m"
+
+
+# --- explain trees -------------------------------------------------------------------------
+
+SHOWN_BYTES = 16
+ERROR_MARK = "=>"
+
+
+def tree_lines(fields: Sequence[Any], style: Style, depth: int = 0) -> list[str]:
+    """One line per field: marker, offset, length, the first bytes, the indented name and
+    its meaning. The field where parsing failed carries the `=>` marker."""
+    out: list[str] = []
+    for f in fields:
+        shown = f.raw[:SHOWN_BYTES].hex() + ("…" if f.length > SHOWN_BYTES else "")
+        mark = ERROR_MARK if f.error else "  "
+        name = f"{'  ' * depth}{f.name}"
+        meaning = f.meaning + (" [decrypted]" if f.decrypted else "")
+        line = (f"{style('bad', mark) if f.error else mark}{style('dim', f'{f.offset:>6}')} "
+                f"{f.length:>5}  {shown:<{2 * SHOWN_BYTES + 1}}  {style('name', name)}")
+        if meaning:
+            line += ": " + (style("bad", meaning) if f.error else meaning)
+        out.append(line)
+        out += tree_lines(f.children, style, depth + 1)
+    return out
+
+
+def explanation_lines(ex: Any, style: Style) -> list[str]:
+    """The whole human dump of an `Explanation`: heading, field tree, notes, verdict."""
+    head = f"{ex.kind}, {len(ex.data)} bytes"
+    if ex.guess:
+        head += f" (guessed: {ex.guess})"
+    lines = [style("head", head),
+             style("dim", f"  {'offset':>6} {'len':>5}  {'bytes':<{2 * SHOWN_BYTES + 1}}  field")]
+    lines += tree_lines(ex.fields, style)
+    lines += [f"note: {n}" for n in ex.notes]
+    err = ex.error
+    if err is None:
+        lines.append(style("value", "every byte parsed"))
+    else:
+        byte = ex.data[err.offset : err.offset + 1].hex() or "end of input"
+        lines.append(style("bad", f"error at offset {err.offset} (byte {byte}): {err.rule}"))
+        lines.append(f"  {err.message} [{err.section}]")
+    return lines

@@ -1,0 +1,110 @@
+"""`--as auto`: the kind a byte string most likely is, from its size and structure, and the
+reason in words. Tests run in order; the first that recognises the bytes wins, and a bare
+TLV stream is the fallback (it shows where the bytes stop making sense)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .._attribution import ATTRIBUTION_DATA_SIZE
+from .._blinding import ENCRYPTED_DATA_SCHEMA
+from .._errors import SphinxampError
+from .._onion_message import ONION_MESSAGE_TYPE
+from .._records import HOP_PAYLOAD_SCHEMA
+from .._sphinx import (
+    ONION_MESSAGE_PAYLOAD_AREA,
+    PACKET_OVERHEAD,
+    PAYMENT_PAYLOAD_AREA,
+)
+from .._tlv import TlvSchema, iter_records
+from ._failure import MIN_PACKET, looks_like_message
+from ._kinds import Keys
+
+Test = Callable[[bytes, Keys], str | None]
+
+
+def _message(data: bytes, keys: Keys) -> str | None:
+    if (len(data) >= 37 + PACKET_OVERHEAD and int.from_bytes(data[:2], "big") == ONION_MESSAGE_TYPE
+            and int.from_bytes(data[35:37], "big") == len(data) - 37):
+        return "starts with message type 513 (onion_message) and its len field matches"
+    return None
+
+
+def _onion(data: bytes, keys: Keys) -> str | None:
+    area = len(data) - PACKET_OVERHEAD
+    if area in (PAYMENT_PAYLOAD_AREA, ONION_MESSAGE_PAYLOAD_AREA) or (
+            area == keys.payload_area and area >= 0):
+        return (f"{len(data)} bytes = version ‖ 33-byte key ‖ {area}-byte routing area ‖ "
+                "32-byte hmac")
+    return None
+
+
+def _attribution(data: bytes, keys: Keys) -> str | None:
+    if len(data) == ATTRIBUTION_DATA_SIZE:
+        return f"{ATTRIBUTION_DATA_SIZE} bytes: 20 hold times and 210 truncated HMACs"
+    return None
+
+
+def _failure(data: bytes, keys: Keys) -> str | None:
+    if keys.shared_secrets and len(data) >= MIN_PACKET:
+        return "shared secrets given and at least 292 bytes: a return packet"
+    if looks_like_message(data):
+        return (f"starts with failure code 0x{data[0]:02x}{data[1]:02x} and its fields fit "
+                "exactly")
+    if len(data) >= MIN_PACKET and not _is_tlv(data, None):
+        return "at least 292 bytes and not a TLV stream: an update_fail_htlc reason"
+    return None
+
+
+def _is_tlv(data: bytes, schema: TlvSchema | None) -> bool:
+    try:
+        if schema is None:
+            iter_records(data)
+        else:
+            schema.decode(data)
+    except SphinxampError:
+        return False
+    return True
+
+
+def _types(data: bytes) -> set[int]:
+    return {t for t, *_ in iter_records(data)}
+
+
+def _payload(data: bytes, keys: Keys) -> str | None:
+    if _is_tlv(data, HOP_PAYLOAD_SCHEMA) and ({2, 4} <= _types(data) or 10 in _types(data)):
+        return "a TLV stream with amt_to_forward and outgoing_cltv_value (or " \
+               "encrypted_recipient_data): a hop payload"
+    return None
+
+
+def _encrypted_data(data: bytes, keys: Keys) -> str | None:
+    if (data and _is_tlv(data, ENCRYPTED_DATA_SCHEMA)
+            and _types(data) <= set(ENCRYPTED_DATA_SCHEMA.specs)):
+        return "a TLV stream of encrypted_data_tlv records only (route blinding data)"
+    return None
+
+
+def _tlv(data: bytes, keys: Keys) -> str | None:
+    if _is_tlv(data, None):
+        return "a valid TLV stream of no known record set"
+    return None
+
+
+GUESSES: tuple[tuple[str, Test], ...] = (
+    ("message", _message),
+    ("onion", _onion),
+    ("attribution", _attribution),
+    ("failure", _failure),
+    ("payload", _payload),
+    ("encrypted-data", _encrypted_data),
+    ("tlv", _tlv),
+)
+
+
+def guess_kind(data: bytes, keys: Keys) -> tuple[str, str]:
+    for kind, test in GUESSES:
+        why = test(data, keys)
+        if why is not None:
+            return kind, why
+    return "tlv", "nothing matched: read as a bare TLV stream to show where it breaks"

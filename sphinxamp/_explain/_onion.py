@@ -1,0 +1,161 @@
+"""Onion packets and onion messages as fields (BOLT 4 › Packet Structure, › Onion
+Decryption, › Onion Messages). With the node's key the routing area is decrypted in place (a
+ChaCha20 stream: plaintext byte i sits at ciphertext byte i) and the hop's frame explained:
+its BigSize length, its payload's records, the HMAC for the next hop."""
+
+from __future__ import annotations
+
+import hmac
+
+from .. import _crypto as crypto
+from .._errors import DecodeError, SphinxampError
+from .._nodekey import shared_secret
+from .._onion_message import ONION_MESSAGE_TYPE, ONIONMSG_SCHEMA
+from .._sphinx import HMAC_SIZE, PACKET_OVERHEAD, _blinded_point
+from ._kinds import Keys, _decrypt_into, payload_fields
+from ._tlv import bigsize_field, tlv_fields
+from ._tree import Explanation, Field, error_from
+
+_PACKET = "BOLT 4 › Packet Structure"
+_DECRYPT = "BOLT 4 › Onion Decryption"
+_MESSAGES = "BOLT 4 › Onion Messages"
+
+
+def _err(reason: str, message: str) -> DecodeError:
+    return DecodeError(message, reason=reason)
+
+
+def explain_onion(data: bytes, keys: Keys, ex: Explanation) -> None:
+    ex.fields.append(onion_field(data, 0, keys, ex, keys.path_key, keys.assoc_data))
+
+
+def onion_field(data: bytes, base: int, keys: Keys, ex: Explanation, path_key: bytes | None,
+                assoc: bytes | None, *, message: bool = False) -> Field:
+    """version ‖ public_key ‖ hop_payloads ‖ hmac, decrypted as far as the keys allow."""
+    packet = Field("onion_packet", base, data, f"{len(data)} bytes")
+    n, area = len(data), len(data) - PACKET_OVERHEAD
+    parts = (("version", 0, 1), ("public_key", 1, 34), ("hop_payloads", 34, max(34, n - 32)),
+             ("hmac", max(34, n - 32), n))
+    for name, start, end in parts:
+        if start < n and end > start:
+            packet.children.append(Field(name, base + start, data[start:end]))
+    want = keys.payload_area
+    if n < PACKET_OVERHEAD or (want is not None and area != want):
+        expect = f"{PACKET_OVERHEAD + want}" if want is not None else f"at least {PACKET_OVERHEAD}"
+        ex.fail(error_from(_err("packet_length", f"{n} bytes, expected {expect}"), base,
+                           _PACKET))
+        return packet
+    version, key_field, payloads, tag = packet.children
+    version.meaning, version.value = f"version {data[0]}", data[0]
+    payloads.meaning = f"routing area, {area} bytes, encrypted"
+    tag.meaning = "HMAC-SHA256(mu, hop_payloads ‖ associated_data)"
+    point = crypto.parse_point(data[1:34])
+    key_field.meaning = ("ephemeral public key (secp256k1, compressed)" if point is not None
+                         else "NOT a valid secp256k1 point")
+    if data[0] != 0:
+        ex.fail(error_from(_err("unknown_version", f"version {data[0]}"), base, _DECRYPT))
+    elif point is None:
+        ex.fail(error_from(_err("invalid_point", "public_key"), base + 1, _DECRYPT))
+    elif keys.node_key is None or assoc is None:
+        ex.notes.append("hop_payloads not decrypted: needs the node key and the associated "
+                        "data")
+    else:
+        _decrypt(data, base, point, keys, ex, path_key, assoc, payloads, message)
+    return packet
+
+
+def _decrypt(data: bytes, base: int, point: object, keys: Keys, ex: Explanation,
+             path_key: bytes | None, assoc: bytes, payloads: Field, message: bool) -> None:
+    assert keys.node_key is not None
+    try:
+        target = point if path_key is None else _blinded_point(keys.node_key, point, path_key)
+        ss = shared_secret(keys.node_key, target)
+    except SphinxampError as exc:
+        ex.notes.append(f"no shared secret: {exc.message}")
+        return
+    ex.notes.append(f"shared_secret {ss.hex()}")
+    hop_payloads = data[34:-HMAC_SIZE]
+    mu = crypto.derive_key(crypto.KEY_MU, ss)
+    if not hmac.compare_digest(crypto.hmac_sha256(mu, hop_payloads + assoc), data[-HMAC_SIZE:]):
+        ex.fail(error_from(_err("hmac_mismatch", "onion HMAC does not verify"),
+                           base + len(data) - HMAC_SIZE, _DECRYPT))
+        return
+    plain = crypto.chacha20(crypto.derive_key(crypto.KEY_RHO, ss), hop_payloads)
+    payloads.meaning = f"routing area, {len(plain)} bytes, decrypted with rho"
+    payloads.children = _frame(plain, base + 34, keys, ex, path_key, message)
+
+
+def _frame(plain: bytes, base: int, keys: Keys, ex: Explanation, path_key: bytes | None,
+           message: bool) -> list[Field]:
+    """The hop's frame: BigSize length ‖ payload ‖ next hmac ‖ what the next hops read."""
+    try:
+        length_field, start = bigsize_field("length", plain, 0, base)
+    except SphinxampError as exc:
+        ex.fail(error_from(exc, base, _DECRYPT, decrypted=True))
+        return [Field("length", base, plain[:9], decrypted=True)]
+    length_field.decrypted = True
+    out = [length_field]
+    length, minimum = length_field.value, 0 if message else 2
+    end = start + length + HMAC_SIZE
+    if length < minimum or end > len(plain):
+        reason = "payload_too_short" if length < minimum else "payload_past_routing_area"
+        ex.fail(error_from(_err(reason, f"payload length {length}"), base, _DECRYPT,
+                           decrypted=True))
+        return out
+    payload = plain[start : start + length]
+    next_hmac = plain[start + length : end]
+    final = next_hmac == bytes(HMAC_SIZE)
+    field = Field("payload", base + start, payload, f"hop payload, {length} bytes",
+                  decrypted=True)
+    if message:
+        field.children = _message_payload(payload, base + start, keys, ex, path_key)
+    else:
+        field.children = payload_fields(payload, keys, ex, base=base + start, decrypted=True,
+                                        final=final)
+    out.append(field)
+    out.append(Field("next_hmac", base + start + length, next_hmac,
+                     "all zero: this is the final hop" if final else
+                     "HMAC of the packet to forward", decrypted=True))
+    rest = plain[end:]
+    if rest:
+        out.append(Field("rest", base + end, rest, "the next hops' frames and filler "
+                         "(still encrypted for them)", decrypted=True))
+    return out
+
+
+def _message_payload(payload: bytes, base: int, keys: Keys, ex: Explanation,
+                     path_key: bytes | None) -> list[Field]:
+    fields = tlv_fields(payload, base, ONIONMSG_SCHEMA, ex, decrypted=True)
+    for f in fields:
+        if f.name == "encrypted_recipient_data" and f.children:
+            _decrypt_into(f.children[-1], keys.node_key, path_key, ex)
+    return fields
+
+
+def explain_message(data: bytes, keys: Keys, ex: Explanation) -> None:
+    """onion_message: u16 type (513) ‖ path_key ‖ u16 len ‖ onion_message_packet."""
+    msg = Field("onion_message", 0, data, f"{len(data)} bytes")
+    ex.fields.append(msg)
+    parts = (("type", 0, 2), ("path_key", 2, 35), ("len", 35, 37))
+    for name, start, end in parts:
+        if start < len(data):
+            msg.children.append(Field(name, start, data[start:end]))
+    if len(data) < 37:
+        ex.fail(error_from(_err("truncated", "onion_message too short"), 0, _MESSAGES))
+        return
+    mtype, length = int.from_bytes(data[:2], "big"), int.from_bytes(data[35:37], "big")
+    msg.children[0].meaning, msg.children[0].value = f"u16 message type = {mtype}", mtype
+    msg.children[1].meaning = "path key for the receiving node (blinded route)"
+    msg.children[2].meaning, msg.children[2].value = f"u16 = {length}", length
+    if mtype != ONION_MESSAGE_TYPE:
+        ex.fail(error_from(_err("message_type", f"type {mtype}"), 0, _MESSAGES))
+        return
+    if length != len(data) - 37:
+        ex.fail(error_from(_err("length_mismatch", f"len {length}"), 35, _MESSAGES))
+        return
+    area_keys = Keys(keys.node_key, b"", data[2:35], keys.shared_secrets, None)
+    msg.children.append(onion_field(data[37:], 37, area_keys, ex, data[2:35], b"",
+                                    message=True))
+
+
+__all__ = ["explain_message", "explain_onion", "onion_field"]

@@ -1,0 +1,75 @@
+"""`sphinxamp explain`: any onion, payload, TLV, failure, blinded data or onion message,
+byte by byte (the tree comes from the library's `explain`; this module reads the arguments
+and prints)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .._explain import KIND_NAMES, explain
+from . import render
+from ._common import add_json_flag, emit_json, read_hex, read_key
+
+DESCRIPTION = """\
+Explain bytes field by field: offset, length, raw bytes and meaning (BigSize prefixes, TLV
+type names from the registries, truncated integers with their values, points, HMACs,
+padding), with nested records (payment_data, amp, decrypted encrypted_recipient_data,
+failure TLV extensions). With keys it decrypts what it can: --node-key and --assoc-data an
+onion's routing area, --path-key blinded data, --shared-secrets (origin side, route order) a
+failure's return packet. --as auto (the default) guesses the kind and says why.
+
+Malformed bytes: the dump goes as far as it can and marks the field where parsing stopped
+(=>), naming the rule broken and the BOLT section; exit status 1. --json prints {"kind",
+"length", "guess", "fields": [{"name", "offset", "length", "hex", "meaning", "value",
+"children"}], "notes", "error"}, "error" being null or {"offset", "rule", "section",
+"message", "reason", "field", "tlv_type", ...}; "offset" is the first byte of the failing
+field (for a TLV stream: of the record). Offsets always count in the input; decrypted
+fields say "decrypted": true.
+"""
+
+
+def add_color_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-color", action="store_true",
+                        help="no colour even on a terminal (NO_COLOR does the same)")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "explain", help="annotate any onion-related bytes field by field",
+        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", metavar="HEX", help="the bytes (- stdin, @file)")
+    parser.add_argument("--as", dest="kind", choices=KIND_NAMES, default="auto",
+                        help="what the bytes are (default: auto, which guesses)")
+    parser.add_argument("--node-key", metavar="HEX", help="the receiving node's private key")
+    parser.add_argument("--assoc-data", metavar="HEX",
+                        help="the onion's associated data (the payment hash)")
+    parser.add_argument("--path-key", metavar="HEX",
+                        help="path_key of a blinded route (from update_add_htlc)")
+    parser.add_argument("--shared-secrets", metavar="HEX,...",
+                        help="the route's shared secrets in route order (failure packets)")
+    parser.add_argument("--payload-area", type=int, metavar="N",
+                        help="require this routing area size (default: from the length)")
+    add_color_flag(parser)
+    add_json_flag(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    data = read_hex(args.data, "data")
+    secrets = [] if not args.shared_secrets else [
+        read_key(part, f"shared_secrets[{i}]")
+        for i, part in enumerate(args.shared_secrets.split(","))]
+    ex = explain(
+        data, args.kind,
+        node_key=None if args.node_key is None else read_key(args.node_key, "node_key"),
+        assoc_data=None if args.assoc_data is None else read_hex(args.assoc_data, "assoc_data"),
+        path_key=None if args.path_key is None else read_key(args.path_key, "path_key", 33),
+        shared_secrets=secrets, payload_area=args.payload_area)
+    if args.json:
+        emit_json(ex.to_json())
+    else:
+        style = render.Style.for_stream(sys.stdout, args.no_color)
+        sys.stdout.write("\n".join(render.explanation_lines(ex, style)) + "\n")
+    return 0 if ex.error is None else 1
