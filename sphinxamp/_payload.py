@@ -127,14 +127,14 @@ def decode_payload(
     """
     raw = bytes(data)
     check_profile(profile)
-    decoded = _decode(raw, base, profile)
+    fields, unknown, offsets = _decode(raw, base, profile)
     if role is not None:
         role = parse_role(role)
         if profile == "lnd":
-            _check_lnd(role.final, bool(path_key_from_htlc), decoded.offsets, role)
+            _check_lnd(role.final, bool(path_key_from_htlc), offsets, role)
         else:
-            _check_role(role, decoded.offsets, base + len(raw), path_key_from_htlc)
-    return _from_records(decoded.values, decoded.unknown)
+            _check_role(role, offsets, base + len(raw), path_key_from_htlc)
+    return _from_fields(fields, unknown)
 
 
 def decode_hop_payload(
@@ -145,13 +145,13 @@ def decode_hop_payload(
     the position comes from the peel (`final`), and the blinded rules apply when the HTLC
     carried a path_key or the payload holds encrypted_recipient_data (10)."""
     raw = bytes(data)
-    decoded = _decode(raw, base, profile)
-    role = derive_role(decoded.offsets, final=final, path_key_from_htlc=path_key_from_htlc)
+    fields, unknown, offsets = _decode(raw, base, profile)
+    role = derive_role(offsets, final=final, path_key_from_htlc=path_key_from_htlc)
     if profile == "lnd":
-        _check_lnd(final, path_key_from_htlc, decoded.offsets, role)
+        _check_lnd(final, path_key_from_htlc, offsets, role)
     else:
-        _check_role(role, decoded.offsets, base + len(raw), path_key_from_htlc)
-    return _from_records(decoded.values, decoded.unknown), role
+        _check_role(role, offsets, base + len(raw), path_key_from_htlc)
+    return _from_fields(fields, unknown), role
 
 
 def derive_role(types: Iterable[int], *, final: bool, path_key_from_htlc: bool) -> Role:
@@ -162,9 +162,12 @@ def derive_role(types: Iterable[int], *, final: bool, path_key_from_htlc: bool) 
     return Role.FINAL if final else Role.INTERMEDIATE
 
 
-def _decode(raw: bytes, base: int, profile: str) -> Any:
+def _decode(
+    raw: bytes, base: int, profile: str
+) -> tuple[dict[str, Any], list[TlvRecord], dict[int, int]]:
+    """(registry values by field name, records kept unparsed, record offsets by type)."""
     try:
-        return (_LND_SCHEMA if profile == "lnd" else HOP_PAYLOAD_SCHEMA).decode(raw, base)
+        return (_LND_SCHEMA if profile == "lnd" else HOP_PAYLOAD_SCHEMA).decode_named(raw, base)
     except DecodeError as exc:
         if profile == "lnd":
             # lnd cannot name a record in a stream it could not parse: type 0, offset 0
@@ -175,17 +178,22 @@ def _decode(raw: bytes, base: int, profile: str) -> Any:
                                   tlv_type=exc.tlv_type, reason=exc.reason) from None
 
 
-_NAMES = {spec.type: spec.name for spec in HOP_PAYLOAD_RECORDS}
 _new = object.__new__
 
 
-def _from_records(values: dict[int, Any], unknown: tuple[TlvRecord, ...]) -> HopPayload:
-    """A HopPayload holding the decoded registry records and the records kept unparsed."""
+def _from_fields(fields: dict[str, Any], unknown: list[TlvRecord]) -> HopPayload:
+    """A HopPayload holding the decoded registry records (by field name, as the schema's
+    `decode_named` gives them) and the records kept unparsed."""
     payload: HopPayload = _new(HopPayload)
-    fields = {_NAMES[t]: v for t, v in values.items()}
     if unknown:
-        fields["custom_records"] = tuple(r for r in unknown if r.type >= CUSTOM_RECORD_START)
-        fields["unknown_records"] = tuple(r for r in unknown if r.type < CUSTOM_RECORD_START)
+        # In wire order, so types increase: the odd unknown ones, then the custom ones.
+        split = 0
+        for record in unknown:
+            if record.type >= CUSTOM_RECORD_START:
+                break
+            split += 1
+        fields["custom_records"] = tuple(unknown[split:])
+        fields["unknown_records"] = tuple(unknown[:split])
     payload.__dict__.update(fields)
     return payload
 
@@ -214,9 +222,11 @@ def _check_role(
     where it would have been (before the first record of a higher type, or at the end)."""
     required, forbidden, only, blinded = _RULES[role]
     types = offsets.keys()
-    if (path_key_from_htlc is None and required <= types and forbidden.isdisjoint(types)
-            and (only is None or types <= only)):
-        return  # the common case, decided by set operations alone
+    if (required <= types and forbidden.isdisjoint(types) and (only is None or types <= only)
+            and (path_key_from_htlc is None or (
+                (CURRENT_PATH_KEY in types) != path_key_from_htlc if blinded
+                else not path_key_from_htlc))):
+        return  # the common case, decided by set operations alone (the checks below agree)
     present = sorted(offsets)
 
     def missing_at(rtype: int) -> int:
