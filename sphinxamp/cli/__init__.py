@@ -12,13 +12,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from .. import __version__
 from .._errors import SphinxampError
-from ._common import emit_error
+from ._common import emit_error, reset_inputs
 
 # Command groups, in the order `--help` lists them.
 COMMAND_MODULES = ("onion", "payload", "tlv", "amp", "vectors", "demo", "bench",
                    "blinded", "message", "failure", "attribution",
-                   "conformance", "fuzz")
+                   "conformance", "fuzz", "explain", "trace", "replay")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build, peel and explain Lightning Network onion packets (BOLT 1, BOLT 4, "
         "AMP, keysend).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"{__name__}.{name}")
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    reset_inputs()
     try:
         status: int = args.handler(args)
     except SphinxampError as exc:

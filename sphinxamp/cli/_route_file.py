@@ -1,0 +1,109 @@
+"""The route description `sphinxamp trace` reads (format `sphinxamp-route/1`; the schema is
+docs/schemas/route.schema.json, examples in examples/)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from .._blinding import EncryptedData
+from .._errors import InvalidArgument, SphinxampError
+from .._payload import HopPayload, PaymentData
+from .._tlv import ShortChannelId
+from .._trace import RouteSpec, TraceHop
+from ._common import parse_hex
+
+FORMAT = "sphinxamp-route/1"
+
+
+def _refuse(field: str, message: str) -> InvalidArgument:
+    return InvalidArgument(f"{field}: {message}", field=field, reason="route_file")
+
+
+def _hex(obj: dict[str, Any], key: str, where: str, size: int | None = None) -> bytes:
+    value = obj.get(key)
+    if not isinstance(value, str):
+        raise _refuse(f"{where}{key}", "a hex string is required")
+    data = parse_hex(value, f"{where}{key}")
+    if size is not None and len(data) != size:
+        raise _refuse(f"{where}{key}", f"must be {size} bytes, got {len(data)}")
+    return data
+
+
+def _int(obj: dict[str, Any], key: str, where: str, default: int | None = None) -> int | None:
+    value = obj.get(key, default)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                              or value < 0):
+        raise _refuse(f"{where}{key}", "a non-negative integer is required")
+    return value
+
+
+def _payload(value: Any, where: str) -> bytes:
+    """A hop payload: hex, or an object of HopPayload fields."""
+    if isinstance(value, str):
+        return parse_hex(value, where)
+    if not isinstance(value, dict):
+        raise _refuse(where, "hex or an object of payload fields")
+    fields: dict[str, Any] = {}
+    for key, item in value.items():
+        if key in ("amt_to_forward", "outgoing_cltv_value", "total_amount_msat"):
+            fields[key] = _int(value, key, where + ".")
+        elif key == "short_channel_id":
+            try:
+                fields[key] = ShortChannelId(*(int(p) for p in str(item).split("x")))
+            except (TypeError, ValueError):
+                raise _refuse(f"{where}.{key}", "BLOCKxTXxOUTPUT expected") from None
+        elif key == "payment_data":
+            if not isinstance(item, dict):
+                raise _refuse(f"{where}.{key}", "an object is required")
+            fields[key] = PaymentData(_hex(item, "payment_secret", f"{where}.{key}.", 32),
+                                      _int(item, "total_msat", f"{where}.{key}.", 0) or 0)
+        elif key == "payment_metadata":
+            fields[key] = _hex(value, key, where + ".")
+        else:
+            raise _refuse(f"{where}.{key}", "not a payload field this format knows")
+    return HopPayload(**fields).encode()
+
+
+def _hop(obj: Any, where: str, blinded: bool) -> TraceHop:
+    if not isinstance(obj, dict):
+        raise _refuse(where, "an object is required")
+    hold = (_int(obj, "hold_time_ms", where + ".", 0) or 0) // 100
+    key = _hex(obj, "node_key", where + ".", 32)
+    if blinded:
+        try:
+            data = EncryptedData.from_json(obj.get("encrypted_data") or {})
+        except (SphinxampError, TypeError, ValueError, AttributeError) as exc:
+            raise _refuse(f"{where}.encrypted_data", str(exc)) from None
+        return TraceHop(key, None, data, hold)
+    return TraceHop(key, _payload(obj.get("payload"), f"{where}.payload"), None, hold)
+
+
+def parse_route(text: str) -> tuple[RouteSpec, bool]:
+    """The route and whether its session key was drawn here (none given)."""
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        raise _refuse("route", f"not JSON ({exc})") from None
+    if not isinstance(obj, dict) or obj.get("format", FORMAT) != FORMAT:
+        raise _refuse("route", f"an object of format {FORMAT} is required")
+    drawn = "session_key" not in obj
+    session_key = os.urandom(32) if drawn else _hex(obj, "session_key", "", 32)
+    hops = obj.get("hops")
+    if not isinstance(hops, list):
+        raise _refuse("hops", "a list of hops is required")
+    blinded = obj.get("blinded") or {}
+    bhops = blinded.get("hops", []) if isinstance(blinded, dict) else None
+    if not isinstance(bhops, list) or not hops + bhops:
+        raise _refuse("hops", "at least one hop is required")
+    spec = RouteSpec(
+        session_key, _hex(obj, "associated_data", ""),
+        tuple(_hop(h, f"hops[{i}]", False) for i, h in enumerate(hops)),
+        tuple(_hop(h, f"blinded.hops[{i}]", True) for i, h in enumerate(bhops)),
+        _hex(blinded, "session_key", "blinded.", 32) if bhops else None,
+        _int(obj, "amount_msat", ""), _int(obj, "cltv_expiry", ""),
+        _int(blinded, "amount_msat", "blinded.") if bhops else None,
+        _int(blinded, "cltv_expiry", "blinded.") if bhops else None,
+        _int(obj, "height", "", 0) or 0, _int(obj, "payload_area", "", 1300) or 0)
+    return spec, drawn

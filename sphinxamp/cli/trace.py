@@ -1,0 +1,146 @@
+"""`sphinxamp trace ROUTE.json`: build the onion of a described route, process it at every
+hop, optionally fail at hop K and carry the failure back, and tell the story."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .._codes import failure_name
+from .._trace import HopStory, Trace, parse_failure_code, trace_route
+from . import render
+from ._common import add_json_flag, emit_json, error_object, read_text
+from ._route_file import FORMAT, parse_route
+
+DESCRIPTION = f"""\
+Tell a route's story from a route description (JSON, format {FORMAT}; see
+docs/schemas/route.schema.json and examples/): the onion is built, every hop processes what
+it receives with process_hop (its role, payload, shared secret, blinded data and what it
+forwards), and with --fail-at K the hop K (0 = first) fails the HTLC with --code: its
+return packet and attribution data, each upstream hop's wrapping, and the origin's reading
+(the erring hop, the message, every hop's hold time and HMAC verdict).
+
+--json prints {{"onion", "session_key", "session_key_drawn", "shared_secrets", "hops": [{{
+"index", "node_id", "onion_sha256", "path_key", "role", "introduction_node",
+"shared_secret", "payload", "encrypted_data", "amt_to_forward", "outgoing_cltv_value",
+"next_path_key", "forwards", "refusal"}}], "failure": null | {{"failure_code",
+"failure_name", "steps": [{{"hop_index", "action", "packet", "attribution_data"}}],
+"origin": {{"hop_index", "failure_code", "failure_name", "fields", "attribution"}}}},
+"notes"}}.
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("trace", help="a route's whole story, hop by hop",
+                                   description=DESCRIPTION,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("route", metavar="ROUTE.json", help="route description (- stdin)")
+    parser.add_argument("--fail-at", type=int, metavar="K",
+                        help="hop K (0 = first) fails the HTLC instead of passing it on")
+    parser.add_argument("--code", default="temporary_node_failure", metavar="NAME",
+                        help="the failure code, by spec name or number (default "
+                        "temporary_node_failure)")
+    add_json_flag(parser)
+    parser.set_defaults(handler=run)
+
+
+def _hex(value: bytes | None) -> str | None:
+    return None if value is None else value.hex()
+
+
+def hop_json(story: HopStory) -> dict[str, Any]:
+    done = story.processed
+    out: dict[str, Any] = {"index": story.index, "node_id": story.node_id.hex(),
+                           "onion_sha256": story.onion_sha256.hex(),
+                           "path_key": _hex(story.path_key)}
+    if done is None:
+        assert story.refusal is not None
+        return {**out, "role": None, "refusal": error_object(story.refusal)}
+    return {**out, "role": done.role.value, "introduction_node": done.introduction_node,
+            "shared_secret": done.shared_secret.hex(),
+            "payload": render.payload_fields(done.payload),
+            "encrypted_data": None if done.encrypted_data is None else
+            done.encrypted_data.to_json(),
+            "amt_to_forward": done.amt_to_forward, "outgoing_cltv_value":
+            done.outgoing_cltv_value, "next_path_key": _hex(done.next_path_key),
+            "forwards": done.next_packet is not None, "refusal": None}
+
+
+def trace_json(trace: Trace, session_key: bytes, drawn: bool) -> dict[str, Any]:
+    failure = None
+    if trace.failure_code is not None and trace.origin is not None:
+        origin = trace.origin
+        msg = origin.message
+        failure = {
+            "failure_code": trace.failure_code, "failure_name": failure_name(trace.failure_code),
+            "steps": [{"hop_index": s.hop_index, "action": s.action, "packet": s.packet.hex(),
+                       "attribution_data": _hex(s.attribution_data)} for s in trace.steps],
+            "origin": {
+                "hop_index": origin.hop_index,
+                "failure_code": None if msg is None else msg.code,
+                "failure_name": None if msg is None else msg.name,
+                "fields": None if msg is None else {
+                    k: render.jsonable(v) for k, v in msg.fields.items()},
+                "attribution": None if origin.attribution is None else [
+                    {"hop_index": h.hop_index, "hold_time_ms": h.hold_time_ms,
+                     "hmac_ok": h.hmac_ok} for h in origin.attribution]}}
+    return {"onion": trace.onion.hex(), "session_key": session_key.hex(),
+            "session_key_drawn": drawn, "shared_secrets": [s.hex() for s in trace.shared_secrets],
+            "hops": [hop_json(s) for s in trace.hops], "failure": failure,
+            "notes": list(trace.notes)}
+
+
+def _hop_lines(h: dict[str, Any]) -> list[str]:
+    head = f"hop {h['index']}  node {h['node_id'][:16]}…  receives onion sha256 " \
+           f"{h['onion_sha256'][:16]}…"
+    if h["refusal"] is not None:
+        err = h["refusal"]
+        return [head, f"    refuses: {err['failure_name'] or err['error']}: {err['message']}"]
+    intro = ", introduction node" if h["introduction_node"] else ""
+    lines = [head, f"    role {h['role']}{intro}, shared_secret {h['shared_secret']}"]
+    lines += [f"    {k} = {render.human_value(v)}" for k, v in (h["payload"] or {}).items()]
+    if h["encrypted_data"] is not None:
+        lines.append(f"    encrypted_data = {render.human_value(h['encrypted_data'])}")
+    for key in ("amt_to_forward", "outgoing_cltv_value", "next_path_key"):
+        if h[key] is not None:
+            lines.append(f"    derived {key} = {h[key]}")
+    lines.append("    forwards the peeled onion" if h["forwards"] else "    final: the payment "
+                 "is for this node")
+    return lines
+
+
+def _failure_lines(f: dict[str, Any]) -> list[str]:
+    lines = ["", f"failure {f['failure_name'] or hex(f['failure_code'])} "
+             f"(0x{f['failure_code']:04x}) on the way back:"]
+    for s in f["steps"]:
+        what = {"create": "creates the return packet", "wrap": "adds its ammag layer",
+                "malformed": "answers update_fail_malformed_htlc (sha256_of_onion)"}[s["action"]]
+        attr = " and attribution data" if s["attribution_data"] else ""
+        lines.append(f"  hop {s['hop_index']} {what}{attr}: {s['packet'][:32]}…")
+    o = f["origin"]
+    lines.append(f"origin: erring hop {o['hop_index']}, {o['failure_name']} {o['fields']}")
+    for a in o["attribution"] or []:
+        verdict = "HMAC ok" if a["hmac_ok"] else "HMAC BAD"
+        lines.append(f"  hop {a['hop_index']}: held {a['hold_time_ms']} ms, {verdict}")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    source = args.route if args.route == "-" or args.route.startswith("@") else "@" + args.route
+    spec, drawn = parse_route(read_text(source, "route"))
+    code = None if args.fail_at is None else parse_failure_code(args.code)
+    trace = trace_route(spec, fail_at=args.fail_at, code=code)
+    out = trace_json(trace, spec.session_key, drawn)
+    if args.json:
+        emit_json(out)
+        return 0
+    lines = [f"onion: {len(trace.onion)} bytes over {len(out['hops'])} hops"
+             + (f", session key drawn at random: {out['session_key']}" if drawn else "")]
+    for h in out["hops"]:
+        lines += _hop_lines(h)
+    if out["failure"] is not None:
+        lines += _failure_lines(out["failure"])
+    lines += [f"note: {n}" for n in out["notes"]]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
