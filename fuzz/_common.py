@@ -46,16 +46,35 @@ def instrumented() -> Iterator[None]:
 def _import_library() -> None:
     """Import every library module of the package now, inside the instrumentation block: a
     module a harness imports later would run uninstrumented and give the fuzzer no guidance.
-    The CLI and the vector runner are not fuzzed."""
+    The CLI, the conformance tooling, the vector runner and `python -m sphinxamp` (which
+    would run the CLI) are not imported."""
     import sphinxamp
 
     for info in pkgutil.iter_modules(sphinxamp.__path__):
-        if info.name not in ("cli", "_vectorcheck"):
+        if info.name not in ("cli", "_vectorcheck", "conformance", "__main__"):
             importlib.import_module(f"sphinxamp.{info.name}")
+
+
+def _instrument_generated() -> None:
+    """The TLV fast paths are generated at import (`sphinxamp._tlv_fast`), so the import hook
+    never saw their code: instrument each decoder itself, or valid inputs would run code the
+    fuzzer gets no coverage from."""
+    if not _fuzzing():
+        return
+    from sphinxamp import _tlv
+
+    _tlv._STREAM = atheris.instrument_func(_tlv._STREAM)
+    for name in [m for m in sys.modules if m.startswith("sphinxamp.")]:
+        for obj in list(vars(sys.modules[name]).values()):
+            if isinstance(obj, _tlv.TlvSchema) and not getattr(obj, "_instrumented", False):
+                obj._fast = atheris.instrument_func(obj._fast)
+                obj._fast_named = atheris.instrument_func(obj._fast_named)
+                obj._instrumented = True  # type: ignore[attr-defined]
 
 
 with instrumented():
     _import_library()
+    _instrument_generated()
     from sphinxamp._bigsize import encode_bigsize
     from sphinxamp._errors import DecodeError
     from sphinxamp.cli._common import error_object

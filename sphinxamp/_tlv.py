@@ -117,9 +117,17 @@ def iter_records(data: bytes | memoryview, base: int = 0) -> list[tuple[int, int
     return out
 
 
+# The fast path of `decode_stream`: no known records, every type kept as a TlvRecord; any
+# stream it does not like goes through `iter_records`, which raises the precise error.
+_STREAM = compile_decoder({}, True, TlvRecord, DecodeError)
+
+
 def decode_stream(data: bytes | memoryview, base: int = 0) -> tuple[TlvRecord, ...]:
     """Schema-less decode: every record kept, parity not judged (the schema's job)."""
     raw = bytes(data)
+    fast = _STREAM(raw, base)
+    if fast is not None:
+        return tuple(fast[1])
     return tuple(TlvRecord(t, raw[v0:v1]) for t, _, v0, v1 in iter_records(raw, base))
 
 

@@ -108,11 +108,12 @@ def _unknown_record(record: Any, ns: dict[str, Any]) -> list[str]:
 
 
 def compile_decoder(
-    fields: dict[int, tuple[Any, Field]], even_ok: Callable[[int], bool] | None,
+    fields: dict[int, tuple[Any, Field]], even_ok: Callable[[int], bool] | bool | None,
     record: Callable[[int, bytes], Any], fallible: type[Exception],
 ) -> Callable[[bytes, int], tuple[dict[Any, Any], list[Any], dict[int, int]] | None]:
     """A decoder for the known records `fields` = {type: (key, Field)}: (values by key,
-    unknown records in order, record offsets by type), or None to fall back."""
+    unknown records in order, record offsets by type), or None to fall back. An unknown even
+    type falls back unless `even_ok` lets it through (True: every type, a schema-less read)."""
     ns: dict[str, Any] = {"wide": _wide, "from_bytes": int.from_bytes, "new": object.__new__,
                           "tuple_new": tuple.__new__, "record": record, "even_ok": even_ok,
                           "fallible": fallible, "KNOWN": frozenset(fields)}
@@ -126,7 +127,8 @@ def compile_decoder(
         ns[f"K{i}"] = key
         body.append(f"                values[K{i}] = {value}")
         _namespace(f, str(i), ns)
-    unknown_ok = "rtype & 1" if even_ok is None else "rtype & 1 or even_ok(rtype)"
+    unknown_ok = ("True" if even_ok is True else "rtype & 1" if even_ok is None or even_ok is False
+                  else "rtype & 1 or even_ok(rtype)")
     src = "\n".join([
         "def decode(raw, base):",
         "    end = len(raw); pos = 0; last = -1",

@@ -124,3 +124,26 @@ def test_struct_values_are_the_dataclasses() -> None:
     got = schema.decode(raw)
     assert got.values == {6: Pair(G, 256), 8: Loose(b"abc", 7)}
     assert type(got.values[6]) is Pair and type(got.values[8]) is Loose
+
+
+def _stream_checked(raw: bytes, base: int) -> tuple[Any, ...]:
+    from sphinxamp._tlv import TlvRecord, iter_records
+
+    try:
+        return ("ok", tuple(TlvRecord(t, raw[a:b]) for t, _, a, b in iter_records(raw, base)))
+    except DecodeError as exc:
+        return ("error", type(exc), exc.reason, exc.offset, exc.tlv_type, exc.field)
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data(), base=st.integers(0, 100))
+def test_schema_less_fast_path_is_the_checked_split(data: st.DataObject, base: int) -> None:
+    from sphinxamp._tlv import _STREAM, decode_stream
+
+    raw = data.draw(streams(SCHEMAS[-1]) | st.binary(max_size=40))
+    try:
+        got: tuple[Any, ...] = ("ok", decode_stream(raw, base))
+    except DecodeError as exc:
+        got = ("error", type(exc), exc.reason, exc.offset, exc.tlv_type, exc.field)
+    assert got == _stream_checked(raw, base)
+    assert (_STREAM(raw, base) is None) == (got[0] == "error")
