@@ -85,4 +85,14 @@ def seeds() -> dict[str, dict[str, bytes]]:
         out["onionmsg_tlv"][f"edge-payload{i}"] = bytes.fromhex(hexstr)
     out["onion_message"].update(_messages(cases))
     out["onion_message"]["edge-empty"] = b"\x00"
+    forward = EncryptedData(next_node_id=ref.NODE_IDS[1]).encode()
+    final = EncryptedData(path_id=b"id").encode()
+    for name, mode, plaintext, extra in (
+            ("final", 0x40, final, b""), ("final-invoice", 0x40, final, b"\x42\x01\x00"),
+            ("final-two-fields", 0x40, final, b"\x40\x00\x42\x00"),
+            ("forward", 0x60, forward, b""), ("forward-extra", 0x60, forward, b"\x40\x00"),
+            ("forward-path-id", 0x60, forward + final, b""),
+            ("unknown-even", 0x40, final, b"\x46\x00")):
+        out["onion_message"][f"edge-built-{name}"] = (
+            bytes((mode,)) + bytes((len(plaintext),)) + plaintext + extra)
     return out

@@ -2,8 +2,11 @@
 `Dropped` result with a reason instead.
 
 Input: byte 0 picks the node key (the BOLT vectors' 0x41.. keys, modulo five); if its bit 7
-is set the next 33 bytes are the path key and the rest the bare packet, else the rest is a
-whole `onion_message` (type 513).
+is set the next 33 bytes are the path key and the rest the bare packet; else if bit 6 is set
+the message is built here so the node can open it: byte 1 splits the rest into an
+encrypted_data_tlv plaintext (sealed for the node) and records appended to the payload after
+its encrypted_recipient_data, bit 5 adding a next hop; otherwise the rest is a whole
+`onion_message` (type 513).
 Invariants: `process_onion_message` returns (never raises); a drop carries a reason and a
 `DecodeError` whose offset lies inside the input; an accepted message obeys the reader rules
 (a forwarding hop's payload holds only encrypted_recipient_data and its data a next hop and
@@ -14,13 +17,17 @@ and parses again; deterministic.
 import _blinding_checks as ref
 import _common
 
-from sphinxamp._errors import DecodeError
+from sphinxamp._bigsize import encode_bigsize
+from sphinxamp._blinding import create_blinded_path
+from sphinxamp._errors import DecodeError, EncodeError
 from sphinxamp._onion_message import (
     Dropped,
     OnionMessage,
     ProcessedMessage,
+    choose_payload_area,
     process_onion_message,
 )
+from sphinxamp._sphinx import build_onion
 
 
 def _check_accepted(got: ProcessedMessage) -> None:
@@ -36,20 +43,45 @@ def _check_accepted(got: ProcessedMessage) -> None:
     assert nxt is not None and OnionMessage.parse(nxt.to_bytes()) == nxt
 
 
+def _built(index: int, forward: bool, body: bytes) -> bytes | None:
+    """An onion_message whose first layer the node opens, carrying the fuzzed data."""
+    if not body:
+        return None
+    split = body[0]
+    path_key, sealed = ref.seal(body[1:1 + split], index)
+    payload = b"\x04" + encode_bigsize(len(sealed)) + sealed + body[1 + split:]
+    blinded = create_blinded_path(ref.PATH_SESSION, [(ref.NODE_IDS[index], b"")])
+    hops = [(blinded.hops[0].blinded_node_id, payload)]
+    if forward:
+        hops.append((ref.NODE_IDS[(index + 1) % len(ref.NODE_IDS)], b"\x04\x00"))
+    try:
+        built = build_onion(ref.SESSION, hops, b"", choose_payload_area(p for _, p in hops),
+                            min_payload_length=0)
+    except EncodeError:
+        return None
+    return OnionMessage(path_key, built.packet).to_bytes()
+
+
 def test_one_input(data: bytes) -> None:
     if not data:
         return
-    key = ref.NODE_KEYS[data[0] % len(ref.NODE_KEYS)]
+    index = data[0] % len(ref.NODE_KEYS)
+    key = ref.NODE_KEYS[index]
     path_key = None
     body = data[1:]
     if data[0] & 0x80:
         path_key, body = body[:33], body[33:]
+    elif data[0] & 0x40:
+        made = _built(index, bool(data[0] & 0x20), body)
+        if made is None:
+            return
+        body = made
     first = process_onion_message(body, key, path_key=path_key)
     second = process_onion_message(body, key, path_key=path_key)
     if isinstance(first, Dropped):
         assert isinstance(second, Dropped) and second.reason == first.reason
         assert first.reason and isinstance(first.error, DecodeError)
-        _common.check_error(first.error, len(data))
+        _common.check_error(first.error, len(body))
         return
     assert first == second
     _check_accepted(first)
