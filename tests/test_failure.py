@@ -284,3 +284,15 @@ def test_failure_from_a_payment_error_takes_amount_and_height() -> None:
     assert message.encode() == bytes.fromhex("400f" "0000000000000007" "00000009")
     with pytest.raises(InvalidArgument):
         failure_message_from_error(SphinxampError("no code"))
+
+
+def test_route_shared_secrets_are_the_official_ones() -> None:
+    """The secrets the origin decrypts with are those `build_onion` returns: building over
+    onion-error-test.json's session key and node ids gives its hop_shared_secret values."""
+    official = json.loads((SHARED / "onion-error-test.json").read_text()) if SHARED.is_dir() \
+        else None
+    pubkeys = [public_key(bytes([0x41 + i]) * 32) for i in range(5)]
+    if official is not None:
+        assert [h["pubkey"] for h in official["generate"]["hops"]] == [k.hex() for k in pubkeys]
+    built = build_onion(b"\x41" * 32, [(k, b"\x02\x01\x01") for k in pubkeys], ASSOC)
+    assert list(built.shared_secrets) == SECRETS
