@@ -37,6 +37,12 @@ PEEL_EPILOG = textwrap.dedent("""\
     answered invalid_onion_blinding (0xc018), the underlying error under "cause". --strict
     turns a payload error into the command's failure.
 
+    Inside a blinded route the hop decrypts encrypted_recipient_data with the path key: JSON
+    "encrypted_data" holds its fields and "next_path_key" the key to hand on (or the
+    override); given the incoming HTLC's --amount-msat and --cltv-expiry, "amt_to_forward"
+    and "outgoing_cltv_value" follow from payment_relay, and payment_constraints are checked
+    (all four are null outside a blinded route or when the hop is refused).
+
     Offsets in "tlv", "tlv_error" and "payload_error" count from the start of the decrypted
     hop_payloads: the payload starts at "payload_offset", right after its BigSize length.
     This is the offset an invalid_onion_payload failure carries back to the sender.
