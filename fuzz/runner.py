@@ -275,6 +275,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--merge", action="store_true",
                         help="merge new coverage into the committed fuzz/corpus/<target>")
     parser.add_argument("--python", default=_default_python(), help="interpreter with atheris")
+    parser.add_argument("--adapter", metavar="CMD", help="differential fuzzing: every input also "
+                        "goes to this conformance adapter (fuzz/differential.py)")
+    parser.add_argument("--deviations", action="append", default=[], metavar="FILE",
+                        help="with --adapter: known deviations (sphinxamp-deviations/1)")
     args = parser.parse_args(argv)
     unknown = set(args.targets) - set(targets())
     if unknown:
@@ -297,6 +301,10 @@ def main(argv: list[str]) -> int:
     if check.returncode:
         print(f"{args.python} cannot import atheris: pip install atheris", file=sys.stderr)
         return 2
+    if args.adapter:
+        from differential import run_campaign
+
+        return run_campaign(args)
     results = []
     for target in args.targets:
         result = run_target(args, target)

@@ -4,13 +4,16 @@ the protocol's schema, and the generated suites are reproducible."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
-from sphinxamp.conformance import OPS, AdapterProcess, load_schema, load_suites, run_cases
+from sphinxamp._vectorcheck.bolt import check_file
+from sphinxamp.conformance import OPS, AdapterProcess, load_schema, load_suites, run_cases, suites
 from sphinxamp.conformance.cases import Case, expectation_problems
 from sphinxamp.conformance.generate import valid_cases
 from sphinxamp.conformance.malformed import malformed_cases, seal
@@ -20,17 +23,38 @@ from sphinxamp.conformance.schema import answer_problems, request_problems
 from sphinxamp.conformance.suites import SUITES
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "bolts"
-BOLT_DIR = SHARED if SHARED.is_dir() else None
 REFERENCE = [sys.executable, "-m", "sphinxamp.conformance"]
 
 
-def all_cases() -> list[Case]:
-    cases, _ = load_suites(list(SUITES), seed=7, bolt_dir=BOLT_DIR)
+def published_copy(folder: Path) -> tuple[Path | None, list[str]]:
+    """The official files of the shared copy whose SHA-256 is the one SOURCES.md records,
+    linked into `folder`; and the names of those that differ (altered since the snapshot)."""
+    if not (SHARED / "SOURCES.md").is_file():
+        return None, []
+    table = (SHARED / "SOURCES.md").read_text(encoding="utf-8")
+    digests = dict(re.findall(r"^\| `([\w-]+\.json)` \|.*`([0-9a-f]{64})` \|", table, re.M))
+    folder.mkdir(parents=True, exist_ok=True)
+    altered = []
+    for name, digest in digests.items():
+        if hashlib.sha256((SHARED / name).read_bytes()).hexdigest() == digest:
+            (folder / name).symlink_to(SHARED / name)
+        else:
+            altered.append(name)
+    return folder, altered
+
+
+@pytest.fixture(scope="module")
+def bolt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    return published_copy(tmp_path_factory.mktemp("bolts"))[0]
+
+
+def all_cases(bolt_dir: Path | None) -> list[Case]:
+    cases, _ = load_suites(list(SUITES), seed=7, bolt_dir=bolt_dir)
     return cases
 
 
-def test_reference_adapter_agrees_on_every_suite() -> None:
-    cases = all_cases()
+def test_reference_adapter_agrees_on_every_suite(bolt_dir: Path | None) -> None:
+    cases = all_cases(bolt_dir)
     with AdapterProcess(REFERENCE, timeout=30) as adapter:
         report = run_cases(cases, adapter)
     counts = report.counts()
@@ -39,23 +63,43 @@ def test_reference_adapter_agrees_on_every_suite() -> None:
     assert {c.op for c in cases} == set(OPS), "every op has cases"
 
 
-def test_stated_expectations_hold() -> None:
+def test_stated_expectations_hold(bolt_dir: Path | None) -> None:
     """Official values, recorded values and the malformed cases' own failure codes and
     offsets (written from the rule in malformed.py) are what the library answers."""
-    for case in all_cases():
+    for case in all_cases(bolt_dir):
         problems = expectation_problems(case.expect, answer({"op": case.op, **case.request}))
         assert not problems, (case.id, problems)
 
 
-def test_every_official_file_has_cases() -> None:
-    cases, notes = load_suites(["bolt"], bolt_dir=BOLT_DIR)
-    if BOLT_DIR is None:
+def test_every_official_file_has_cases(tmp_path: Path) -> None:
+    folder, altered = published_copy(tmp_path / "bolts")
+    cases, notes = load_suites(["bolt"], bolt_dir=folder)
+    if folder is None:
         assert cases == [] and "no --bolt-dir" in notes[0]
         return
     files = {c.origin.split()[0] for c in cases}
-    assert files == {"onion-test.json", "onion-error-test.json", "route-blinding-test.json",
-                     "blinded-payment-onion-test.json", "blinded-onion-message-onion-test.json"}
-    assert not notes
+    assert files | set(altered) == {
+        "onion-test.json", "onion-error-test.json", "route-blinding-test.json",
+        "blinded-payment-onion-test.json", "blinded-onion-message-onion-test.json"}
+    assert notes == [f"bolt: {folder / name} not found" for name in suites.BOLT_FILES
+                     if name in altered]
+
+
+def test_an_altered_official_file_is_flagged(tmp_path: Path) -> None:
+    """A copy that is no longer as published fails `vectors check --bolt` (the shared copy's
+    altered files if it has any, else a copy altered here)."""
+    _, altered = published_copy(tmp_path / "bolts")
+    paths = [SHARED / name for name in altered]
+    if not paths:
+        doc = {"generate": {"session_key": "41" * 32, "associated_data": "42" * 32,
+                            "hops": [{"pubkey": "02eec7245d6b7d2ccb30380bfbe2a3648cd7a942653f5aa"
+                                      "340edcea1f283686619", "payload": "0302010a"}]},
+               "onion": "00" * 1366, "decode": ["41" * 32]}
+        paths = [tmp_path / "onion-test.json"]
+        paths[0].write_text(json.dumps(doc))
+    for path in paths:
+        results = check_file(path)
+        assert results and not all(r.passed for r in results), path
 
 
 def test_malformed_suite_violates_each_rule_once() -> None:
@@ -76,8 +120,8 @@ def test_generated_suites_are_seeded() -> None:
     assert first[: len(other)] != other
 
 
-def test_answers_and_requests_follow_the_schema() -> None:
-    for number, case in enumerate(all_cases()):
+def test_answers_and_requests_follow_the_schema(bolt_dir: Path | None) -> None:
+    for number, case in enumerate(all_cases(bolt_dir)):
         request = case.wire(number)
         assert not request_problems(request), case.id
         reply = handle_line(json.dumps(request))

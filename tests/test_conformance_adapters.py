@@ -4,10 +4,12 @@ adapters that crash, print garbage, answer the wrong id or hang (reported, never
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from test_conformance import published_copy
 
 from sphinxamp.conformance import AdapterProcess, load_suites, run_cases
 from sphinxamp.conformance import deviations as deviation_files
@@ -20,8 +22,7 @@ pytest.importorskip("pyln.proto.onion", exc_type=ImportError)
 ROOT = Path(__file__).resolve().parents[1]
 PYLN = [sys.executable, str(ROOT / "examples" / "adapters" / "pyln_proto_adapter.py")]
 PYLN_DEVIATIONS = ROOT / "examples" / "adapters" / "pyln-proto.deviations.json"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "bolts"
-BOLT_DIR = SHARED if SHARED.is_dir() else None
+BOLT_DIR, _ = published_copy(Path(tempfile.mkdtemp(prefix="bolts-")))
 
 
 def pyln_report(with_deviations: bool):  # type: ignore[no-untyped-def]

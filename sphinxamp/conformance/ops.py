@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._amp import derive_child
-from .._bigsize import decode_bigsize
+from .._bigsize import decode_bigsize, encode_bigsize
 from .._errors import DecodeError, SphinxampError
 from .._payload import decode_hop_payload
 from .._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size, peel_onion
@@ -82,6 +82,21 @@ def _build_traits(req: Request) -> set[str]:
     return set()
 
 
+def _peel_traits(req: Request) -> set[str]:
+    """Whether the payload this onion carries is a canonical TLV stream: an implementation
+    that parses it and writes it again changes the bytes of one that is not (BOLT 1 › TLV)."""
+    payload = answer({"op": "onion_peel", **req}).get("payload")
+    if payload is None:
+        return set()
+    raw = bytes.fromhex(payload)
+    try:
+        canonical = b"".join(encode_bigsize(r.type) + encode_bigsize(len(r.value)) + r.value
+                             for r in decode_stream(raw)) == raw
+    except DecodeError:
+        canonical = False
+    return set() if canonical else {"payload_not_canonical_tlv"}
+
+
 OPS: dict[str, Op] = {op.name: op for op in (
     Op("bigsize_decode", "BOLT 1 › Appendix A: BigSize", ("value", "length"),
        run=_bigsize_decode),
@@ -92,7 +107,7 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op("onion_build", "BOLT 4 › Packet Construction; › Filler Generation", ("onion",),
        ("shared_secrets",), run=_onion_build, traits=_build_traits),
     Op("onion_peel", "BOLT 4 › Onion Decryption", ("payload", "next_onion"),
-       ("shared_secret",), run=_onion_peel),
+       ("shared_secret",), run=_onion_peel, traits=_peel_traits),
     *FAILURE_OPS,
     *BLINDING_OPS,
     Op("amp_derive_child", "lnd amp/child.go DeriveChild (no BOLT)", ("preimage", "hash"),

@@ -1,0 +1,172 @@
+"""The conformance kit from the command line: conformance adapter|run|export, fuzz corpus,
+vectors check --bolt, and the differential fuzzing harness (replayed, under atheris, and
+through fuzz/run --adapter)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_conformance import published_copy
+
+from sphinxamp._errors import DecodeError, InvalidOnionHmac
+from sphinxamp._sphinx import peel_onion
+from sphinxamp.cli import main
+from sphinxamp.conformance.corpus import corpus_inputs
+
+ROOT = Path(__file__).resolve().parents[1]
+SPHINXAMP = ROOT / ".venv" / "bin" / "sphinxamp"
+REFERENCE = f"{sys.executable} -m sphinxamp.conformance"
+PYLN = f"{sys.executable} {ROOT / 'examples' / 'adapters' / 'pyln_proto_adapter.py'}"
+PYLN_DEVIATIONS = ROOT / "examples" / "adapters" / "pyln-proto.deviations.json"
+NODE_KEY, AD = bytes([0x41] * 32), bytes([0x42] * 32)
+
+
+def test_run_against_the_reference(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["conformance", "run", "--adapter", REFERENCE, "--suite", "valid",
+                 "--suite", "malformed", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and report["counts"]["disagree"] == 0
+    assert report["counts"]["agree"] == len(report["cases"]) > 100
+
+
+def test_run_reports_pyln_disagreements_with_both_answers(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["conformance", "run", "--adapter", PYLN, "--suite", "malformed"]) == 1
+    text = capsys.readouterr().out
+    assert "DISAGREE malformed:bigsize:non-minimal-fd [bigsize_decode]" in text
+    assert "rule: BOLT 1 › Appendix A" in text and "sphinxamp: {'error'" in text
+    assert main(["conformance", "run", "--adapter", PYLN, "--suite", "malformed",
+                 "--deviations", str(PYLN_DEVIATIONS)]) == 0
+    assert "known deviation D2-no-minimal-bigsize" in capsys.readouterr().out.replace(
+        "KNOWN_DEVIATION", "known deviation")
+
+
+def test_export_writes_bolt_style_files(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["conformance", "export", "--out", str(tmp_path), "--seed", "4",
+                 "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    files = sorted(tmp_path.glob("*.json"))
+    assert [str(f) for f in files] == sorted(listing["files"])
+    doc = json.loads((tmp_path / "malformed-onion_peel.json").read_text())
+    assert doc["protocol"] == "sphinxamp-conformance/1" and doc["comment"]
+    version = next(t for t in doc["tests"] if t["id"].endswith("onion:version"))
+    assert version["expect"]["error"]["failure_code"] == 0xC004
+    assert sum(len(json.loads(f.read_text())["tests"]) for f in files) == listing["cases"]
+
+
+def test_fuzz_corpus_passes_the_hmac(tmp_path: Path) -> None:
+    assert main(["fuzz", "corpus", "--node-key", NODE_KEY.hex(), "--assoc-data", AD.hex(),
+                 "--out", str(tmp_path), "--count", "42"]) == 0
+    files = sorted(tmp_path.iterdir())
+    assert len(files) == 42
+    kinds = {f.name.split("-", 2)[1] for f in files}
+    assert {"valid", "boundary", "mutated", "rule", "frame"} <= kinds
+    refused = 0
+    for file in files:
+        data = file.read_bytes()
+        assert len(data) == 1366
+        try:
+            peel_onion(data, NODE_KEY, AD)
+        except InvalidOnionHmac:
+            pytest.fail(f"{file.name}: HMAC does not verify")
+        except DecodeError:
+            refused += 1
+    assert refused  # the malformed frames reach the frame reader and are refused there
+    with pytest.raises(InvalidOnionHmac):  # and only for this node
+        peel_onion(files[0].read_bytes(), bytes([0x43] * 32), AD)
+
+
+def test_fuzz_corpus_go_format(tmp_path: Path) -> None:
+    assert main(["fuzz", "corpus", "--node-key", NODE_KEY.hex(), "--assoc-data", AD.hex(),
+                 "--out", str(tmp_path), "--count", "3", "--format", "go"]) == 0
+    for file in tmp_path.iterdir():
+        head, body = file.read_text().split("\n", 1)
+        assert head == "go test fuzz v1" and body.startswith('[]byte("')
+        raw = body.strip()[len('[]byte("'):-2]
+        assert len(raw.encode().decode("unicode_escape").encode("latin-1")) == 1366
+
+
+def test_installed_entry_point(tmp_path: Path) -> None:
+    run = subprocess.run([str(SPHINXAMP), "conformance", "run", "--adapter",
+                          f"{SPHINXAMP} conformance adapter", "--suite", "malformed"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().endswith("0 adapter error")
+    hello = subprocess.run([str(SPHINXAMP), "conformance", "adapter"], input='{"id":1,'
+                           '"op":"hello"}\n', capture_output=True, text=True, timeout=60,
+                           check=True)
+    assert json.loads(hello.stdout)["protocol"] == "sphinxamp-conformance/1"
+
+
+def test_vectors_check_bolt(tmp_path: Path) -> None:
+    """An official file read as published; without the shared copy, onion-test.json is
+    rebuilt from the recorded vector (same inputs, same published onion)."""
+    folder, _ = published_copy(tmp_path / "bolts")
+    path = (folder or tmp_path) / "onion-test.json"
+    if not path.is_file():
+        recorded = json.loads((ROOT / "vectors" / "bolt04-onion.json").read_text())
+        build = next(c for c in recorded["cases"] if c["kind"] == "onion-build")
+        peel = [c for c in recorded["cases"] if c["kind"] == "onion-peel"]
+        path = tmp_path / "onion-test.json"
+        path.write_text(json.dumps({
+            "generate": {"session_key": build["session_key"],
+                         "associated_data": build["associated_data"],
+                         "hops": [{"pubkey": h["pubkey"], "payload": h["payload_with_length"]}
+                                  for h in build["hops"]]},
+            "onion": build["expect"]["onion"], "decode": [c["node_key"] for c in peel]}))
+    run = subprocess.run([str(SPHINXAMP), "vectors", "check", "--bolt", str(path), "--json"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    report = json.loads(run.stdout)
+    assert run.returncode == 0 and report["failed"] == 0 and report["passed"] == 6
+    broken = json.loads(path.read_text())
+    path = tmp_path / "altered.json"
+    broken["onion"] = broken["onion"][:-2] + "00"
+    path.write_text(json.dumps(broken))
+    assert main(["vectors", "check", "--bolt", str(path)]) == 1
+
+
+def differential(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "fuzz" / "differential.py"), *args],
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def seeds(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    for name, onion in corpus_inputs(NODE_KEY, AD, 30, seed=2):
+        (folder / name).write_bytes(onion)
+    return folder
+
+
+def test_differential_replay_finds_pyln_deviations(tmp_path: Path) -> None:
+    folder = seeds(tmp_path)
+    plain = differential("--adapter", PYLN, "--target", "peel_raw", "--replay",
+                         "--findings", str(tmp_path / "plain"), str(folder))
+    counts = json.loads(plain.stdout)
+    assert plain.returncode == 1 and counts["findings"] > 0
+    finding = json.loads(next((tmp_path / "plain").glob("diff-*.json")).read_text())
+    assert finding["sphinxamp"] != finding["adapter"] and finding["request"]["op"] == "onion_peel"
+    known = differential("--adapter", PYLN, "--target", "peel_raw", "--replay",
+                         "--deviations", str(PYLN_DEVIATIONS), "--findings",
+                         str(tmp_path / "known"), str(folder))
+    counts = json.loads(known.stdout)
+    assert known.returncode == 0, known.stdout
+    assert counts["findings"] == 0 and counts["known_deviation"] > 0 and counts["agree"] > 0
+
+
+def test_differential_under_atheris_and_fuzz_run(tmp_path: Path) -> None:
+    folder = seeds(tmp_path)
+    run = differential("--adapter", REFERENCE, "--target", "peel_reseal", "--findings",
+                       str(tmp_path / "f"), "-runs=300", str(folder))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Done 300 runs" in run.stderr and not (tmp_path / "f").exists()
+    campaign = subprocess.run([str(ROOT / "fuzz" / "run"), "--adapter", REFERENCE,
+                               "--seconds", "3", "bigsize"], capture_output=True, text=True,
+                              timeout=300, check=False)
+    assert campaign.returncode == 0, campaign.stdout + campaign.stderr
+    assert "[bigsize] 0 new finding(s)" in campaign.stdout
