@@ -97,8 +97,16 @@ from ._onion_message import (
     process_onion_message,
 )
 from ._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
-from ._receiver import Accepted, Fail, IncomingHtlc, Receiver, ResolutionResult, Settle
-from ._receiver_store import MemoryStore, SqliteStore
+from ._receiver import (
+    Accepted,
+    Fail,
+    FailedHtlc,
+    IncomingHtlc,
+    Receiver,
+    ResolutionResult,
+    Settle,
+)
+from ._receiver_store import Invoice, InvoiceKind, InvoiceState, MemoryStore, SqliteStore
 from ._replay import MemoryReplayLog, SqliteReplayLog
 from ._route import RouteHop, build_route_onion
 from ._sphinx import BuiltOnion, OnionPacket, PeeledHop, build_onion, peel_onion
@@ -127,6 +135,7 @@ __all__ = [
     "EncryptedDataError",
     "ExpiryAboveMaximum",
     "Fail",
+    "FailedHtlc",
     "FailureMessage",
     "FailureReply",
     "HopAttribution",
@@ -139,6 +148,9 @@ __all__ = [
     "InvalidOnionPayload",
     "InvalidOnionVersion",
     "InvalidSecret",
+    "Invoice",
+    "InvoiceKind",
+    "InvoiceState",
     "MalformedEncryptedData",
     "MemoryReplayLog",
     "MemoryStore",

@@ -1,247 +1,246 @@
-"""The AMP receiver: a sans-IO state machine that settles a set of shards whole or not at all.
+"""The AMP and keysend receiver: a sans-IO state machine over lnd's invoice layer.
 
 The caller peels each incoming HTLC's onion, decodes the final payload and hands it here with
-the HTLC's payment hash, amount, expiry and id. What comes back is a decision to carry out:
-hold the HTLC (`Accepted`), settle HTLCs with their preimages (`Settle`), or fail them
-(`Fail`). Time and block height are arguments; the receiver never reads a clock.
+the HTLC's payment hash, amount, expiry and id, the time and the block height (required: the
+final CLTV checks cannot be skipped). What comes back is a decision to carry out: hold the
+HTLC (`Accepted`), settle HTLCs with their preimages (`Settle`), or fail them (`Fail`, with
+the data of each HTLC's failure message). The receiver never reads a clock.
 
-The rules are lnd's (invoices/update.go `updateMpp`, `reconstructAMPPreimages`;
-invoices/invoiceregistry.go `processAMP`, `processKeySend`; htlcswitch/hop
-`ValidateFinalHtlc`):
+The rules are lnd's (_invoices.py walks through them in lnd's order):
 
-- First the final-hop checks of BOLT 4: an HTLC bringing less than amt_to_forward fails
-  with final_incorrect_htlc_amount (19), one expiring before outgoing_cltv_value with
-  final_incorrect_cltv_expiry (18); given a block height, the expiry must also be at least
-  `final_cltv_reject_delta` blocks away and at most 65535.
-- AMP shards group by set_id under their MPP record's payment_addr. A set completes when the
-  amounts of its held HTLCs reach the MPP total_msat (overpayment is fine); then the shares
-  are XORed into the root, every child is derived again and each must hash to its own HTLC's
-  payment hash. Then every HTLC of the set settles with its own preimage; any mismatch fails
-  the whole set. No HTLC of a set settles before all of them can. (lnd cancels the whole
-  AMP invoice on such a mismatch; here the set fails and its payment_addr stays usable, as
-  there is no invoice beyond the sets.) A shard whose total_msat differs from its set's is
-  refused alone.
-- One payment_addr may receive many sets (a reusable AMP invoice, or spontaneous AMP); each
-  set_id settles on its own and `amount_paid` adds them up. A set_id belongs to the first
-  payment_addr that used it (lnd's set-id index).
+- Invoices: AMP invoices by payment_addr (value 0 = any amount, an expiry, a min final CLTV
+  delta; added with `add_invoice`), states open / settled / canceled. With `accept_amp`
+  (off by default, as in lnd) an AMP HTLC to an unknown payment_addr creates a spontaneous
+  invoice whose value is its set's total; with `accept_keysend` (off by default) a keysend
+  HTLC creates one by payment hash. Spontaneous invoices expire an hour after creation
+  (lnd's default invoice expiry); `expire(now)` cancels every open invoice past its expiry,
+  failing its held HTLCs (canceled).
+- AMP shards group by set_id under the invoice's payment_addr. A set completes when its held
+  HTLCs reach the MPP total_msat (overpayment is fine); then the shares are XORed into the
+  root, each child is derived again and must hash to its own HTLC's payment hash, and every
+  HTLC settles with its own preimage. A mismatch fails the whole set and cancels the invoice.
+  A set total below the invoice's value is refused; a shard whose total differs from the
+  HTLCs held in its set now is refused alone. A reusable AMP invoice stays open: every set
+  settles on its own and `amount_paid` adds them up. A set_id belongs to the first
+  payment_addr that used it (lnd's set-id index). HTLCs to a settled set are refused; HTLCs
+  to a set whose held HTLCs timed out are accepted into it again (lnd's tests show it).
 - A held HTLC fails with mpp_timeout (23) once `hold_seconds` passed since its own arrival
   (lnd's DefaultHtlcHoldDuration, one timer per HTLC), fired by `expire(now)`.
-- A keysend HTLC (bLIP 3) settles alone when its preimage hashes to its payment hash.
-- HTLCs arriving for a set already settled or failed are failed (lnd refuses HTLCs to a
-  settled AMP set and to a cancelled one).
-- Every other refusal is incorrect_or_unknown_payment_details (PERM|15) on the wire, as lnd
-  answers it; the detailed `ResolutionResult` stays with the receiver.
+- A keysend HTLC (bLIP 3) settles when its 32-byte preimage hashes to its payment hash; a
+  repeat settles again unless it pays less than the first (lnd updateLegacy).
+- Every other refusal is incorrect_or_unknown_payment_details (PERM|15) on the wire with the
+  HTLC's amount and accept height; the detailed `ResolutionResult` stays with the receiver.
 - An HTLC id seen before is answered from the store, not decided again: a held HTLC is
-  reported accepted, a settled one with its set's settle (same preimages), a failed one with
-  its own failure. After a crash the caller resends every HTLC it has not settled or failed
-  yet and gets the decisions it lost.
+  reported accepted, a settled one with its set's settle (same preimages), one failed after
+  it reached an invoice with incorrect_or_unknown_payment_details (lnd ResultReplayToCanceled),
+  one refused before with the same refusal. After a crash the caller resends every HTLC it
+  has not settled or failed yet and gets the decisions it lost.
 
-Every decision is written to the store in one transaction before it is returned
-(`receive_many` writes a batch in one); see receiver_store.py for what that guarantees.
+Profiles: "bolt" (default) checks BOLT 4's "expiry unreasonably near" with the other final-hop
+checks, before the payment details; "lnd" checks it where lnd does. Every decision is written
+to the store in one transaction before it is returned (`receive_many`: a batch in one).
 """
 
 from __future__ import annotations
 
-import enum
-import hmac
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+import os
+from collections.abc import Callable, Iterable
 
-from ._amp import derive_child, reconstruct_root
-from ._codes import FAILURE_NAMES, INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS, MPP_TIMEOUT
-from ._errors import InvalidArgument, PaymentError
-from ._keysend import verify_keysend
-from ._payload import HopPayload
+from ._errors import InvalidArgument
+from ._invoices import MAX_FINAL_CLTV_DELTA, Policy, decide, fail_of
+from ._payload import check_profile
 from ._receiver_store import (
     Change,
-    HtlcId,
     HtlcRecord,
     HtlcState,
-    SetRecord,
-    SetState,
+    Invoice,
+    InvoiceKind,
+    InvoiceState,
     Store,
-    check_htlc_id,
+)
+from ._resolution import (
+    FINAL_INCORRECT_CLTV_EXPIRY,
+    FINAL_INCORRECT_HTLC_AMOUNT,
+    Accepted,
+    Decision,
+    Fail,
+    FailedHtlc,
+    IncomingHtlc,
+    ResolutionResult,
+    Settle,
 )
 
 DEFAULT_HOLD_SECONDS = 120.0  # lnd invoices.DefaultHtlcHoldDuration
 FINAL_CLTV_REJECT_DELTA = 19  # lnd DefaultFinalCltvRejectDelta: incoming broadcast delta + 3
-MAX_FINAL_CLTV_DELTA = 65535  # lnd invoices.MaxFinalCltvDelta
-FINAL_INCORRECT_CLTV_EXPIRY = 18
-FINAL_INCORRECT_HTLC_AMOUNT = 19
-_ZERO_SET_ID = bytes(32)
+DEFAULT_AMP_INVOICE_EXPIRY = 30 * 24 * 3600.0  # lnd invoicesrpc.DefaultAMPInvoiceExpiry
+DEFAULT_MIN_FINAL_CLTV_DELTA = 80  # lnd's default invoice cltv delta (chainreg, 80 blocks)
+
+__all__ = ["DEFAULT_HOLD_SECONDS", "FINAL_CLTV_REJECT_DELTA", "FINAL_INCORRECT_CLTV_EXPIRY",
+           "FINAL_INCORRECT_HTLC_AMOUNT", "MAX_FINAL_CLTV_DELTA", "Accepted", "Decision",
+           "Fail", "FailedHtlc", "IncomingHtlc", "Receiver", "ResolutionResult", "Settle"]
 
 
-class ResolutionResult(enum.Enum):
-    """Why an HTLC was failed, kept locally (lnd's FailResolutionResult)."""
-
-    INCORRECT_HTLC_AMOUNT = "final_incorrect_htlc_amount"
-    INCORRECT_CLTV_EXPIRY = "final_incorrect_cltv_expiry"
-    EXPIRY_TOO_SOON = "expiry_too_soon"
-    EXPIRY_TOO_FAR = "expiry_too_far"
-    INVOICE_NOT_FOUND = "invoice_not_found"  # neither AMP nor keysend: no invoice to pay
-    AMP_ERROR = "amp_error"  # AMP without MPP, or an all-zero set_id
-    DUPLICATE_SET_ID = "duplicate_set_id"  # the set_id belongs to another payment_addr
-    SET_ALREADY_SETTLED = "set_already_settled"
-    SET_ALREADY_FAILED = "set_already_failed"
-    TOTAL_TOO_LOW = "total_too_low"  # total_msat of zero
-    TOTAL_MISMATCH = "total_mismatch"
-    RECONSTRUCTION_FAILED = "reconstruction_failed"
-    KEYSEND_ERROR = "keysend_error"
-    MPP_TIMEOUT = "mpp_timeout"
-
-    @property
-    def failure_code(self) -> int:
-        return _WIRE_CODE.get(self, INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS)
+def _check_height(height: object) -> int:
+    if not isinstance(height, int) or isinstance(height, bool) or not 0 <= height < 1 << 32:
+        raise InvalidArgument(f"height must be a block height (u32), got {height!r}",
+                              field="height")
+    return height
 
 
-# htlcswitch/link.go `getResolutionFailure`: mpp_timeout has its own code, every other
-# invoice failure is PERM|15; the two final-hop checks come from BOLT 4 before the invoice.
-_WIRE_CODE = {
-    ResolutionResult.MPP_TIMEOUT: MPP_TIMEOUT,
-    ResolutionResult.INCORRECT_HTLC_AMOUNT: FINAL_INCORRECT_HTLC_AMOUNT,
-    ResolutionResult.INCORRECT_CLTV_EXPIRY: FINAL_INCORRECT_CLTV_EXPIRY,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingHtlc:
-    """An HTLC that reached its final hop, with its decoded final payload."""
-
-    htlc_id: HtlcId
-    payment_hash: bytes
-    amount_msat: int
-    cltv_expiry: int
-    payload: HopPayload
-
-    def __post_init__(self) -> None:
-        check_htlc_id(self.htlc_id)
-        if not isinstance(self.payment_hash, bytes) or len(self.payment_hash) != 32:
-            raise InvalidArgument("payment_hash must be 32 bytes", field="payment_hash")
-        if not 0 <= self.amount_msat < 1 << 64:
-            raise InvalidArgument(f"amount_msat {self.amount_msat} is not a u64",
-                                  field="amount_msat")
-        if not 0 <= self.cltv_expiry < 1 << 32:
-            raise InvalidArgument(f"cltv_expiry {self.cltv_expiry} is not a u32",
-                                  field="cltv_expiry")
-
-
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """The HTLC is held: its set has `held_msat` of `total_msat` so far, and the HTLC times
-    out at `expires_at` (its first arrival plus the hold time) unless the set completes."""
-
-    htlc_id: HtlcId
-    set_id: bytes
-    held_msat: int
-    total_msat: int
-    expires_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Settle:
-    """Settle each HTLC with its preimage: a whole AMP set, or one keysend HTLC (no set)."""
-
-    set_id: bytes | None
-    preimages: tuple[tuple[HtlcId, bytes], ...]
-    amount_msat: int
-    payment_addr: bytes | None = None
-
-    @property
-    def htlc_ids(self) -> tuple[HtlcId, ...]:
-        return tuple(htlc_id for htlc_id, _ in self.preimages)
-
-
-@dataclass(frozen=True, slots=True)
-class Fail:
-    """Fail these HTLCs back with `failure_code`; `reason` is the local detail."""
-
-    htlc_ids: tuple[HtlcId, ...]
-    failure_code: int
-    reason: ResolutionResult
-    set_id: bytes | None = None
-
-    @property
-    def failure_name(self) -> str:
-        return FAILURE_NAMES[self.failure_code]
-
-
-Decision = Accepted | Settle | Fail
-
-
-def _fail(htlc_ids: tuple[HtlcId, ...], reason: ResolutionResult,
-          set_id: bytes | None = None) -> Fail:
-    return Fail(htlc_ids, reason.failure_code, reason, set_id)
+def _by_set(records: list[HtlcRecord], reason: ResolutionResult) -> list[Fail]:
+    """One `Fail` per set (keysend HTLCs are never held, so every record has a set)."""
+    by_set: dict[bytes | None, list[HtlcRecord]] = {}
+    for record in records:
+        by_set.setdefault(record.set_id, []).append(record)
+    return [fail_of(group, reason, set_id) for set_id, group in by_set.items()]
 
 
 class Receiver:
     """Decides every final-hop HTLC against the state in `store` (see the module docstring).
 
     One receiver writes a store at a time. `final_cltv_reject_delta` is the least number of
-    blocks an HTLC must have left when a height is given (lnd's FinalCltvRejectDelta).
+    blocks an HTLC must have left (lnd's FinalCltvRejectDelta).
     """
 
-    def __init__(self, store: Store, *, hold_seconds: float = DEFAULT_HOLD_SECONDS,
+    def __init__(self, store: Store, *, profile: str = "bolt", accept_amp: bool = False,
+                 accept_keysend: bool = False, hold_seconds: float = DEFAULT_HOLD_SECONDS,
                  final_cltv_reject_delta: int = FINAL_CLTV_REJECT_DELTA) -> None:
         if not hold_seconds > 0:
             raise InvalidArgument("hold_seconds must be positive", field="hold_seconds")
         self.store = store
-        self.hold_seconds = float(hold_seconds)
-        self.final_cltv_reject_delta = final_cltv_reject_delta
+        self.policy = Policy(check_profile(profile), bool(accept_amp), bool(accept_keysend),
+                             float(hold_seconds), int(final_cltv_reject_delta))
 
-    def receive(self, htlc: IncomingHtlc, *, now: float, height: int | None = None) -> Decision:
+    @property
+    def profile(self) -> str:
+        return self.policy.profile
+
+    @property
+    def hold_seconds(self) -> float:
+        return self.policy.hold_seconds
+
+    def receive(self, htlc: IncomingHtlc, *, now: float, height: int) -> Decision:
         """Decide one HTLC; the decision is durable in the store when this returns."""
+        height = _check_height(height)
         with self.store.transaction():
             return self._receive(htlc, float(now), height)
 
     def receive_many(self, htlcs: Iterable[IncomingHtlc], *, now: float,
-                     height: int | None = None) -> list[Decision]:
+                     height: int) -> list[Decision]:
         """Decide HTLCs that arrived together, in order, in one transaction: one commit (one
         fsync) for all of them, so the decisions are durable at once when this returns.
 
         Each decision is the one `receive` would give in that order; an id repeated in the
         batch is answered as a duplicate of its first occurrence.
         """
+        height = _check_height(height)
         with self.store.transaction():
             return [self._receive(htlc, float(now), height) for htlc in htlcs]
 
-    def _receive(self, htlc: IncomingHtlc, now: float, height: int | None) -> Decision:
+    def _receive(self, htlc: IncomingHtlc, now: float, height: int) -> Decision:
         known = self.store.htlc(htlc.htlc_id)
         if known is not None:
             return self._replay(known)
-        decision, change = self._decide(htlc, now, height)
+        decision, change = decide(self.store, self.policy, htlc, now, height)
         self.store.apply(change)
         return decision
 
+    # --- time --------------------------------------------------------------------------
+
     def expire(self, now: float) -> tuple[Fail, ...]:
-        """Fail every held HTLC whose hold time ran out by `now`: one `Fail` per set."""
-        cutoff = float(now) - self.hold_seconds
+        """Fail every held HTLC whose hold time ran out by `now` (one `Fail` per set), then
+        cancel every open invoice past its expiry, failing its held HTLCs."""
+        now = float(now)
         with self.store.transaction():
-            due = self.store.expired(cutoff)
-            if not due:
-                return ()
-            reason = ResolutionResult.MPP_TIMEOUT
-            self.store.apply(Change(fail=tuple(r.htlc_id for r in due),
-                                    failure_code=reason.failure_code, reason=reason.value))
-        by_set: dict[bytes | None, list[HtlcId]] = {}
-        for record in due:
-            by_set.setdefault(record.set_id, []).append(record.htlc_id)
-        return tuple(_fail(tuple(ids), reason, set_id) for set_id, ids in by_set.items())
+            fails = list(self._time_out(now - self.policy.hold_seconds))
+            for invoice in self.store.expired_invoices(now):
+                fails += self._cancel(invoice)
+        return tuple(fails)
 
     tick = expire
+
+    def _time_out(self, cutoff: float) -> list[Fail]:
+        due = self.store.expired(cutoff)
+        if not due:
+            return []
+        reason = ResolutionResult.MPP_TIMEOUT
+        self.store.apply(Change(fail=tuple(r.htlc_id for r in due),
+                                failure_code=reason.failure_code, reason=reason.value))
+        return _by_set(due, reason)
+
+    def _cancel(self, invoice: Invoice) -> list[Fail]:
+        held = self.store.invoice_htlcs(invoice.ref, HtlcState.HELD)
+        reason = ResolutionResult.CANCELED
+        self.store.apply(Change(fail=tuple(r.htlc_id for r in held),
+                                failure_code=reason.failure_code, reason=reason.value,
+                                invoice_key=invoice.key, invoice_state=InvoiceState.CANCELED))
+        return _by_set(held, reason)
 
     def next_deadline(self) -> float | None:
         """When the earliest held HTLC times out (None: nothing held)."""
         earliest = self.store.earliest_held()
-        return None if earliest is None else earliest + self.hold_seconds
+        return None if earliest is None else earliest + self.policy.hold_seconds
 
-    def amount_paid(self, payment_addr: bytes) -> int:
-        """Everything settled so far under `payment_addr`, over all its sets."""
-        return self.store.amount_paid(payment_addr)
+    # --- invoices ----------------------------------------------------------------------
+
+    def add_invoice(self, *, now: float, amount_msat: int = 0,
+                    expiry_seconds: float = DEFAULT_AMP_INVOICE_EXPIRY,
+                    min_final_cltv_delta: int = DEFAULT_MIN_FINAL_CLTV_DELTA,
+                    payment_addr: bytes | None = None,
+                    rand: Callable[[int], bytes] = os.urandom) -> Invoice:
+        """Add an AMP invoice (reusable: each set settles on its own); `amount_msat` 0 takes
+        any amount. The payment_addr is drawn at random unless given."""
+        addr = rand(32) if payment_addr is None else bytes(payment_addr)
+        if len(addr) != 32:
+            raise InvalidArgument("payment_addr must be 32 bytes", field="payment_addr")
+        if not 0 <= amount_msat < 1 << 64:
+            raise InvalidArgument("amount_msat must be a u64", field="amount_msat")
+        if not expiry_seconds > 0 or not 0 <= min_final_cltv_delta <= MAX_FINAL_CLTV_DELTA:
+            raise InvalidArgument("expiry must be positive and min_final_cltv_delta a u16",
+                                  field="expiry")
+        invoice = Invoice(InvoiceKind.AMP, addr, amount_msat, float(now),
+                          float(expiry_seconds), int(min_final_cltv_delta))
+        with self.store.transaction():
+            if self.store.invoice(InvoiceKind.AMP, addr) is not None:
+                raise InvalidArgument("an invoice with this payment_addr exists",
+                                      field="payment_addr", reason="duplicate")
+            self.store.apply(Change(new_invoice=invoice))
+        return invoice
+
+    def invoice(self, ref: bytes, kind: InvoiceKind = InvoiceKind.AMP) -> Invoice | None:
+        """The invoice with this payment_addr (AMP) or payment hash (keysend)."""
+        return self.store.invoice(kind, bytes(ref))
+
+    def invoices(self) -> list[Invoice]:
+        return self.store.invoices()
+
+    def cancel_invoice(self, ref: bytes,
+                       kind: InvoiceKind = InvoiceKind.AMP) -> tuple[Fail, ...]:
+        """Cancel an open invoice: later HTLCs to it are refused, held ones fail now."""
+        with self.store.transaction():
+            invoice = self.store.invoice(kind, bytes(ref))
+            if invoice is None:
+                raise InvalidArgument("no such invoice", field="payment_addr",
+                                      reason="unknown_invoice")
+            if invoice.state is InvoiceState.SETTLED:
+                raise InvalidArgument("the invoice is settled", field="payment_addr",
+                                      reason="invoice_settled")
+            if invoice.state is InvoiceState.CANCELED:
+                return ()
+            return tuple(self._cancel(invoice))
+
+    def amount_paid(self, ref: bytes) -> int:
+        """Everything settled so far to the invoice `ref` (for AMP: over all its sets)."""
+        return self.store.amount_paid(ref)
+
+    # --- replays -----------------------------------------------------------------------
 
     def _replay(self, known: HtlcRecord) -> Decision:
         """The decision an HTLC seen before stands at now, read back from the store."""
         if known.state is HtlcState.FAILED:
-            return _fail((known.htlc_id,), ResolutionResult(known.reason), known.set_id)
+            if known.invoice is not None:  # it reached an invoice: lnd resolveReplayedHtlc
+                return fail_of((known,), ResolutionResult.REPLAY_TO_CANCELED, known.set_id)
+            return fail_of((known,), ResolutionResult(known.reason), known.set_id)
         if known.set_id is None:  # keysend: settled alone
             assert known.preimage is not None
             return Settle(None, ((known.htlc_id, known.preimage),), known.amount_msat)
@@ -250,134 +249,9 @@ class Receiver:
         members = self.store.set_htlcs(known.set_id, known.state)
         amount = sum(m.amount_msat for m in members)
         if known.state is HtlcState.HELD:
-            return Accepted(known.htlc_id, known.set_id, amount, amp_set.total_msat,
-                            known.arrived_at + self.hold_seconds)
+            assert known.total_msat is not None
+            return Accepted(known.htlc_id, known.set_id, amount, known.total_msat,
+                            known.arrived_at + self.policy.hold_seconds)
         pairs = tuple((m.htlc_id, m.preimage) for m in members if m.preimage is not None)
         return Settle(known.set_id, pairs, amount, amp_set.payment_addr)
 
-    # --- deciding a new HTLC -----------------------------------------------------------
-
-    def _decide(self, htlc: IncomingHtlc, now: float,
-                height: int | None) -> tuple[Decision, Change]:
-        record = HtlcRecord(htlc.htlc_id, htlc.payment_hash, htlc.amount_msat, now,
-                            HtlcState.HELD)
-        refusal = self._final_hop_refusal(htlc, height)
-        if refusal is not None:
-            return self._refuse(record, refusal)
-        if htlc.payload.amp is not None:
-            return self._amp(htlc, record)
-        if htlc.payload.keysend_preimage is not None:
-            return self._keysend(htlc, record)
-        return self._refuse(record, ResolutionResult.INVOICE_NOT_FOUND)
-
-    def _final_hop_refusal(self, htlc: IncomingHtlc,
-                           height: int | None) -> ResolutionResult | None:
-        payload = htlc.payload
-        # BOLT 4 › final node requirements, lnd hop.ValidateFinalHtlc: the HTLC must bring at
-        # least what the onion says and expire no earlier than the onion says.
-        if payload.amt_to_forward is not None and htlc.amount_msat < payload.amt_to_forward:
-            return ResolutionResult.INCORRECT_HTLC_AMOUNT
-        if payload.outgoing_cltv_value is not None and (
-                htlc.cltv_expiry < payload.outgoing_cltv_value):
-            return ResolutionResult.INCORRECT_CLTV_EXPIRY
-        if height is not None:
-            if htlc.cltv_expiry - height > MAX_FINAL_CLTV_DELTA:
-                return ResolutionResult.EXPIRY_TOO_FAR
-            if htlc.cltv_expiry < height + self.final_cltv_reject_delta:
-                return ResolutionResult.EXPIRY_TOO_SOON
-        return None
-
-    @staticmethod
-    def _refuse(record: HtlcRecord, reason: ResolutionResult) -> tuple[Decision, Change]:
-        failed = replace(record, state=HtlcState.FAILED, failure_code=reason.failure_code,
-                         reason=reason.value)
-        return _fail((record.htlc_id,), reason), Change(new_htlc=failed)
-
-    def _keysend(self, htlc: IncomingHtlc, record: HtlcRecord) -> tuple[Decision, Change]:
-        # lnd processKeySend: single-part (no MPP record), preimage hashing to the HTLC's
-        # hash (bLIP 3); the expiry was checked with every other final HTLC's.
-        try:
-            preimage = verify_keysend(htlc.payload, htlc.payment_hash)
-        except PaymentError:
-            return self._refuse(record, ResolutionResult.KEYSEND_ERROR)
-        settled = replace(record, state=HtlcState.SETTLED, preimage=preimage)
-        return (Settle(None, ((htlc.htlc_id, preimage),), htlc.amount_msat),
-                Change(new_htlc=settled))
-
-    def _amp(self, htlc: IncomingHtlc, record: HtlcRecord) -> tuple[Decision, Change]:
-        amp, mpp = htlc.payload.amp, htlc.payload.payment_data
-        assert amp is not None
-        if mpp is None:  # lnd processAMP: "no MPP record for AMP"
-            return self._refuse(record, ResolutionResult.AMP_ERROR)
-        set_id = amp.set_id
-        known = self.store.amp_set(set_id)
-        refusal = _set_refusal(known, mpp.payment_secret, mpp.total_msat, set_id)
-        if refusal is not None:
-            return self._refuse(record, refusal)
-        record = replace(record, set_id=set_id, share=amp.root_share,
-                         child_index=amp.child_index)
-        held = [] if known is None else self.store.set_htlcs(set_id, HtlcState.HELD)
-        amp_set = known or SetRecord(set_id, mpp.payment_secret, mpp.total_msat, SetState.OPEN)
-        new_set = None if known else amp_set
-        held_msat = sum(r.amount_msat for r in held) + htlc.amount_msat
-        if held_msat < amp_set.total_msat:
-            accepted = Accepted(htlc.htlc_id, set_id, held_msat, amp_set.total_msat,
-                                record.arrived_at + self.hold_seconds)
-            return accepted, Change(new_htlc=record, new_set=new_set)
-        return _complete(amp_set, new_set, (*held, record), held_msat)
-
-
-def _set_refusal(known: SetRecord | None, payment_addr: bytes, total_msat: int,
-                 set_id: bytes) -> ResolutionResult | None:
-    """lnd updateMpp's checks, in its order, for a shard that would join `known`."""
-    if known is not None:
-        if not hmac.compare_digest(known.payment_addr, payment_addr):
-            return ResolutionResult.DUPLICATE_SET_ID
-        if known.state is SetState.SETTLED:
-            return ResolutionResult.SET_ALREADY_SETTLED
-        if known.state is SetState.FAILED:
-            return ResolutionResult.SET_ALREADY_FAILED
-    if total_msat == 0:
-        return ResolutionResult.TOTAL_TOO_LOW
-    if known is not None and known.total_msat != total_msat:
-        return ResolutionResult.TOTAL_MISMATCH
-    if set_id == _ZERO_SET_ID:
-        return ResolutionResult.AMP_ERROR
-    return None
-
-
-def _complete(amp_set: SetRecord, new_set: SetRecord | None,
-              members: tuple[HtlcRecord, ...], amount_msat: int) -> tuple[Decision, Change]:
-    """The set reached its total: reconstruct (lnd reconstructAMPPreimages), settle or fail.
-
-    `members` ends with the HTLC just received, which is not stored yet.
-    """
-    descs = [_child_desc(m) for m in members]
-    root = reconstruct_root(share for share, _ in descs)
-    preimages = []
-    for m, (share, index) in zip(members, descs, strict=True):
-        child = derive_child(root, share, index)
-        if not hmac.compare_digest(child.hash, m.payment_hash):
-            return _fail_set(amp_set, new_set, members)
-        preimages.append((m.htlc_id, child.preimage))
-    incoming = replace(members[-1], state=HtlcState.SETTLED, preimage=preimages[-1][1])
-    change = Change(new_htlc=incoming, new_set=new_set, set_id=amp_set.set_id,
-                    set_state=SetState.SETTLED, settle=tuple(preimages[:-1]))
-    return Settle(amp_set.set_id, tuple(preimages), amount_msat, amp_set.payment_addr), change
-
-
-def _child_desc(member: HtlcRecord) -> tuple[bytes, int]:
-    # Every member of a set was stored with its AMP record's share and index.
-    assert member.share is not None and member.child_index is not None
-    return member.share, member.child_index
-
-
-def _fail_set(amp_set: SetRecord, new_set: SetRecord | None,
-              members: tuple[HtlcRecord, ...]) -> tuple[Decision, Change]:
-    reason = ResolutionResult.RECONSTRUCTION_FAILED
-    incoming = replace(members[-1], state=HtlcState.FAILED, failure_code=reason.failure_code,
-                       reason=reason.value)
-    change = Change(new_htlc=incoming, new_set=new_set, set_id=amp_set.set_id,
-                    set_state=SetState.FAILED, fail=tuple(m.htlc_id for m in members[:-1]),
-                    failure_code=reason.failure_code, reason=reason.value)
-    return _fail(tuple(m.htlc_id for m in members), reason, amp_set.set_id), change

@@ -1,12 +1,18 @@
 """Where the AMP receiver keeps its state: a small `Store` protocol and two implementations.
 
-The receiver (receiver.py) reads what it needs and writes every decision as one `Change`
-inside one `transaction()`: the HTLC just received, the set it opened, the HTLCs it settled
-or failed and the set's new state go to disk together or not at all. A decision is returned
+The state is lnd's invoice layer in three tables: invoices (AMP invoices by payment_addr,
+keysend invoices by payment hash, with state, value, expiry and min final CLTV delta), AMP
+sets (lnd's per-set_id AMPState) and HTLCs (with their amount, expiry, MPP total and accept
+height, which the failure message carries back).
+
+The receiver (_receiver.py) reads what it needs and writes every decision as one `Change`
+inside one `transaction()`: the HTLC just received, the invoice or set it opened, the HTLCs
+it settled or failed and the new states go to disk together or not at all. A decision is returned
 only after its transaction committed, so whatever the caller acknowledged survives a crash,
 and whatever it never saw acknowledged is either absent or complete.
 
-`MemoryStore` serves tests and fuzzing. `SqliteStore` is the embedded default: stdlib sqlite3
+`MemoryStore` serves tests and fuzzing. `SqliteStore` (_receiver_sqlite.py) is the
+embedded default: stdlib sqlite3
 in WAL mode. With `synchronous="FULL"` (the default) every commit is fsynced before it
 returns, so an acknowledged shard or a released preimage survives power loss too. With
 `synchronous="NORMAL"` a WAL commit is written to the OS but fsynced only at checkpoints:
@@ -21,12 +27,14 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import InvalidArgument, StoreConflict
+
+if TYPE_CHECKING:
+    from ._receiver_sqlite import SqliteStore
 
 HtlcId = int | str  # the HTLC's circuit key as the caller names it
 MAX_INT_ID = (1 << 63) - 1  # what an SQLite INTEGER holds
@@ -44,10 +52,58 @@ class SetState(enum.Enum):
     FAILED = "failed"
 
 
+class InvoiceState(enum.Enum):
+    """lnd's ContractState as it applies here (no hodl invoices, so no `accepted`). An AMP
+    invoice stays open while its sets settle; a keysend invoice settles with its HTLC."""
+
+    OPEN = "open"
+    SETTLED = "settled"
+    CANCELED = "canceled"
+
+
+class InvoiceKind(enum.Enum):
+    AMP = "amp"  # found by payment_addr (lnd InvoiceRefByAddr)
+    KEYSEND = "keysend"  # found by payment hash (lnd InvoiceRefByHash)
+
+
+InvoiceKey = tuple[InvoiceKind, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """An invoice: `ref` is its payment_addr (AMP) or payment hash (keysend). `value_msat`
+    0 takes any amount. `spontaneous` ones were created on the fly by an HTLC (lnd
+    processAMP / processKeySend); `preimage` is a keysend invoice's."""
+
+    kind: InvoiceKind
+    ref: bytes
+    value_msat: int
+    created_at: float
+    expiry_seconds: float
+    min_final_cltv_delta: int
+    state: InvoiceState = InvoiceState.OPEN
+    spontaneous: bool = False
+    preimage: bytes | None = None
+
+    @property
+    def key(self) -> InvoiceKey:
+        return self.kind, self.ref
+
+    @property
+    def expires_at(self) -> float:
+        return self.created_at + self.expiry_seconds
+
+    @property
+    def payment_addr(self) -> bytes | None:
+        return self.ref if self.kind is InvoiceKind.AMP else None
+
+
 @dataclass(frozen=True, slots=True)
 class HtlcRecord:
-    """One HTLC as received. `set_id` is set only when the HTLC joined an AMP set (a refused
-    HTLC belongs to none); `share` and `child_index` come from its AMP record."""
+    """One HTLC as received. `set_id` is set only when the HTLC joined an AMP set, `invoice`
+    (the invoice's ref) only when it was added to an invoice (a refused HTLC belongs to
+    neither); `share` and `child_index` come from its AMP record, `total_msat` from its MPP
+    record; `accept_height` is the block height it arrived at (lnd's AcceptHeight)."""
 
     htlc_id: HtlcId
     payment_hash: bytes
@@ -60,6 +116,10 @@ class HtlcRecord:
     preimage: bytes | None = None
     failure_code: int | None = None
     reason: str | None = None
+    total_msat: int | None = None
+    cltv_expiry: int = 0
+    accept_height: int = 0
+    invoice: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +136,8 @@ class SetRecord:
 class Change:
     """Everything one decision writes. `settle` moves held HTLCs to settled with their
     preimages, `fail` moves held HTLCs to failed with `failure_code`/`reason`; `new_htlc` is
-    stored in whatever state it was decided into."""
+    stored in whatever state it was decided into; `new_invoice` is added, and the invoice
+    `invoice_key` moves to `invoice_state`."""
 
     new_htlc: HtlcRecord | None = None
     new_set: SetRecord | None = None
@@ -86,7 +147,9 @@ class Change:
     fail: tuple[HtlcId, ...] = ()
     failure_code: int | None = None
     reason: str | None = None
-
+    new_invoice: Invoice | None = None
+    invoice_key: InvoiceKey | None = None
+    invoice_state: InvoiceState | None = None
 
 
 class Store(Protocol):
@@ -110,8 +173,23 @@ class Store(Protocol):
 
     def earliest_held(self) -> float | None: ...
 
-    def amount_paid(self, payment_addr: bytes) -> int:
-        """The amounts of every settled HTLC of every set under `payment_addr`."""
+    def amount_paid(self, ref: bytes) -> int:
+        """The amounts of every settled HTLC added to the invoice `ref` (for AMP: of every
+        set under that payment_addr)."""
+        ...
+
+    def invoice(self, kind: InvoiceKind, ref: bytes) -> Invoice | None: ...
+
+    def invoices(self) -> list[Invoice]:
+        """Every invoice, oldest first."""
+        ...
+
+    def expired_invoices(self, now: float) -> list[Invoice]:
+        """Open invoices whose expiry time is at or before `now`."""
+        ...
+
+    def invoice_htlcs(self, ref: bytes, state: HtlcState) -> list[HtlcRecord]:
+        """The HTLCs added to the invoice `ref` in `state`, in arrival order."""
         ...
 
     def apply(self, change: Change) -> None:
@@ -137,6 +215,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._htlcs: dict[HtlcId, HtlcRecord] = {}  # insertion order = arrival order
         self._sets: dict[bytes, SetRecord] = {}
+        self._invoices: dict[InvoiceKey, Invoice] = {}
         self._members: dict[bytes, list[HtlcId]] = {}  # both indexes derive from _htlcs
         self._held: dict[HtlcId, None] = {}
         self._journal: list[tuple[dict[Any, Any], Any, Any]] | None = None
@@ -185,20 +264,39 @@ class MemoryStore:
     def earliest_held(self) -> float | None:
         return min((self._htlcs[i].arrived_at for i in self._held), default=None)
 
-    def amount_paid(self, payment_addr: bytes) -> int:
-        return sum(r.amount_msat for s in self._sets.values() if s.payment_addr == payment_addr
-                   for r in self.set_htlcs(s.set_id, HtlcState.SETTLED))
+    def amount_paid(self, ref: bytes) -> int:
+        return sum(r.amount_msat for r in self.invoice_htlcs(ref, HtlcState.SETTLED))
+
+    def invoice(self, kind: InvoiceKind, ref: bytes) -> Invoice | None:
+        return self._invoices.get((kind, ref))
+
+    def invoices(self) -> list[Invoice]:
+        return list(self._invoices.values())
+
+    def expired_invoices(self, now: float) -> list[Invoice]:
+        return [i for i in self._invoices.values()
+                if i.state is InvoiceState.OPEN and i.expires_at <= now]
+
+    def invoice_htlcs(self, ref: bytes, state: HtlcState) -> list[HtlcRecord]:
+        return [r for r in self._htlcs.values() if r.invoice == ref and r.state is state]
 
     def apply(self, change: Change) -> None:
-        _check_change_shape(change)
+        check_change_shape(change)
         new = change.new_htlc
         if new is not None and new.htlc_id in self._htlcs:
             raise StoreConflict(f"htlc {new.htlc_id!r} is already stored")
         if change.new_set is not None and change.new_set.set_id in self._sets:
             raise StoreConflict("set already stored")
+        if change.new_invoice is not None and change.new_invoice.key in self._invoices:
+            raise StoreConflict("invoice already stored")
+        if change.invoice_key is not None and change.invoice_key not in self._invoices and (
+                change.new_invoice is None or change.new_invoice.key != change.invoice_key):
+            raise StoreConflict("state change of an unknown invoice")
         moved = [i for i, _ in change.settle] + list(change.fail)
         if any(i not in self._held for i in moved):
             raise StoreConflict("settle or fail of an HTLC that is not held")
+        if change.new_invoice is not None:
+            self._put(self._invoices, change.new_invoice.key, change.new_invoice)
         if change.new_set is not None:
             self._put(self._sets, change.new_set.set_id, change.new_set)
         if new is not None:
@@ -212,6 +310,9 @@ class MemoryStore:
         if change.set_state is not None and change.set_id is not None:
             self._put(self._sets, change.set_id, replace(self._sets[change.set_id],
                                                          state=change.set_state))
+        if change.invoice_state is not None and change.invoice_key is not None:
+            self._put(self._invoices, change.invoice_key,
+                      replace(self._invoices[change.invoice_key], state=change.invoice_state))
 
     def _index(self, record: HtlcRecord) -> None:
         if record.set_id is not None:
@@ -230,9 +331,11 @@ class MemoryStore:
 _MISSING = object()
 
 
-def _check_change_shape(change: Change) -> None:
+def check_change_shape(change: Change) -> None:
     if change.set_state is not None and change.set_id is None:
         raise StoreConflict("a set state without a set_id")
+    if change.invoice_state is not None and change.invoice_key is None:
+        raise StoreConflict("an invoice state without an invoice")
     if change.fail and (change.failure_code is None or change.reason is None):
         raise StoreConflict("failed HTLCs need a failure code and a reason")
     moved = [i for i, _ in change.settle] + list(change.fail)
@@ -242,159 +345,13 @@ def _check_change_shape(change: Change) -> None:
         raise StoreConflict("a change moves an HTLC twice, or moves the one it adds")
 
 
-# --- SQLite ---------------------------------------------------------------------------------
+def __getattr__(name: str) -> Any:
+    # SqliteStore lives in _receiver_sqlite (which imports this module); offered here too.
+    if name == "SqliteStore":
+        from ._receiver_sqlite import SqliteStore
+        return SqliteStore
+    raise AttributeError(name)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS amp_set (
-    set_id BLOB PRIMARY KEY,
-    payment_addr BLOB NOT NULL,
-    total_msat INTEGER NOT NULL,
-    state TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS amp_set_by_addr ON amp_set (payment_addr);
-CREATE TABLE IF NOT EXISTS htlc (
-    seq INTEGER PRIMARY KEY,
-    htlc_id UNIQUE NOT NULL,
-    payment_hash BLOB NOT NULL,
-    amount_msat INTEGER NOT NULL,
-    arrived_at REAL NOT NULL,
-    state TEXT NOT NULL,
-    set_id BLOB,
-    share BLOB,
-    child_index INTEGER,
-    preimage BLOB,
-    failure_code INTEGER,
-    reason TEXT
-);
-CREATE INDEX IF NOT EXISTS htlc_by_set ON htlc (set_id, state) WHERE set_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS htlc_held ON htlc (arrived_at) WHERE state = 'held';
-"""
-# `htlc_id` has no declared type on purpose: SQLite then keeps integers and text as given, so
-# the integer 7 and the text "7" stay two ids, as they are in a Python dict.
-
-_COLUMNS = ("htlc_id, payment_hash, amount_msat, arrived_at, state, set_id, share, "
-            "child_index, preimage, failure_code, reason")
-_SELECT = f"SELECT {_COLUMNS} FROM htlc"
-_SYNCHRONOUS = ("FULL", "NORMAL")
-
-
-def _to_i64(value: int) -> int:
-    """msat amounts are u64 on the wire; SQLite integers are i64: store the same 64 bits."""
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def _to_u64(value: int) -> int:
-    return value + (1 << 64) if value < 0 else value
-
-
-def _record(row: Sequence[object]) -> HtlcRecord:
-    (htlc_id, phash, amount, arrived, state, set_id, share, index, preimage, code,
-     reason) = row
-    return HtlcRecord(htlc_id, phash, _to_u64(amount), arrived,  # type: ignore[arg-type]
-                      HtlcState(state), set_id, share, index, preimage,  # type: ignore[arg-type]
-                      code, reason)  # type: ignore[arg-type]
-
-
-class SqliteStore:
-    """The store in one SQLite file (WAL). See the module docstring for `synchronous`."""
-
-    def __init__(self, path: str, *, synchronous: str = "FULL") -> None:
-        mode = synchronous.upper()
-        if mode not in _SYNCHRONOUS:
-            raise InvalidArgument(f"synchronous must be one of {_SYNCHRONOUS}, got {synchronous!r}",
-                                  field="synchronous")
-        self.synchronous = mode
-        # Autocommit mode: transactions are opened and closed explicitly by `transaction`.
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA busy_timeout = 5000")
-        if self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-            raise InvalidArgument(f"{path}: the database cannot use WAL journaling", field="db")
-        self._db.execute(f"PRAGMA synchronous = {mode}")
-        self._db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")  # one commit, not five
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        # IMMEDIATE takes the write lock before the receiver reads, so what it decided from
-        # cannot change under it before its change commits.
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:  # a failed COMMIT may leave it open (SQLITE_BUSY)
-                self._db.execute("ROLLBACK")
-            raise
-
-    def htlc(self, htlc_id: HtlcId) -> HtlcRecord | None:
-        row = self._db.execute(f"{_SELECT} WHERE htlc_id = ?", (htlc_id,)).fetchone()
-        return None if row is None else _record(row)
-
-    def amp_set(self, set_id: bytes) -> SetRecord | None:
-        row = self._db.execute("SELECT payment_addr, total_msat, state FROM amp_set "
-                               "WHERE set_id = ?", (set_id,)).fetchone()
-        if row is None:
-            return None
-        return SetRecord(set_id, row[0], _to_u64(row[1]), SetState(row[2]))
-
-    def set_htlcs(self, set_id: bytes, state: HtlcState) -> list[HtlcRecord]:
-        rows = self._db.execute(f"{_SELECT} WHERE set_id = ? AND state = ? ORDER BY seq",
-                                (set_id, state.value))
-        return [_record(row) for row in rows]
-
-    def expired(self, cutoff: float) -> list[HtlcRecord]:
-        rows = self._db.execute(f"{_SELECT} WHERE state = 'held' AND arrived_at <= ? "
-                                "ORDER BY arrived_at, seq", (cutoff,))
-        return [_record(row) for row in rows]
-
-    def earliest_held(self) -> float | None:
-        value = self._db.execute("SELECT min(arrived_at) FROM htlc WHERE state = 'held'")
-        result: float | None = value.fetchone()[0]
-        return result
-
-    def amount_paid(self, payment_addr: bytes) -> int:
-        rows = self._db.execute("SELECT h.amount_msat FROM htlc h JOIN amp_set s USING (set_id)"
-                                " WHERE s.payment_addr = ? AND h.state = 'settled'",
-                                (payment_addr,))
-        return sum(_to_u64(amount) for (amount,) in rows)
-
-    def apply(self, change: Change) -> None:
-        """Write `change`; call inside `transaction()`, which commits or rolls it back."""
-        _check_change_shape(change)
-        db = self._db
-        try:
-            if change.new_set is not None:
-                s = change.new_set
-                db.execute("INSERT INTO amp_set VALUES (?, ?, ?, ?)",
-                           (s.set_id, s.payment_addr, _to_i64(s.total_msat), s.state.value))
-            if change.new_htlc is not None:
-                self._insert(change.new_htlc)
-        except sqlite3.IntegrityError as exc:
-            raise StoreConflict(str(exc)) from None
-        self._move(change)
-        if change.set_state is not None:
-            db.execute("UPDATE amp_set SET state = ? WHERE set_id = ?",
-                       (change.set_state.value, change.set_id))
-
-    def _insert(self, r: HtlcRecord) -> None:
-        self._db.execute(
-            f"INSERT INTO htlc ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (r.htlc_id, r.payment_hash, _to_i64(r.amount_msat), r.arrived_at, r.state.value,
-             r.set_id, r.share, r.child_index, r.preimage, r.failure_code, r.reason))
-
-    def _move(self, change: Change) -> None:
-        moved = 0
-        if change.settle:
-            moved += self._db.executemany(
-                "UPDATE htlc SET state = 'settled', preimage = ? "
-                "WHERE htlc_id = ? AND state = 'held'",
-                [(preimage, htlc_id) for htlc_id, preimage in change.settle]).rowcount
-        if change.fail:
-            moved += self._db.executemany(
-                "UPDATE htlc SET state = 'failed', failure_code = ?, reason = ? "
-                "WHERE htlc_id = ? AND state = 'held'",
-                [(change.failure_code, change.reason, i) for i in change.fail]).rowcount
-        if moved != len(change.settle) + len(change.fail):
-            raise StoreConflict("settle or fail of an HTLC that is not held")
-
-    def close(self) -> None:
-        self._db.close()
+__all__ = ["Change", "HtlcId", "HtlcRecord", "HtlcState", "Invoice", "InvoiceKey",
+           "InvoiceKind", "InvoiceState", "MemoryStore", "SetRecord", "SetState",
+           "SqliteStore", "Store", "StoreConflict", "check_change_shape", "check_htlc_id"]

@@ -71,7 +71,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def rx(store: Store) -> Receiver:
-    return Receiver(store)
+    """Spontaneous AMP and keysend on (lnd's accept-amp / accept-keysend)."""
+    return Receiver(store, accept_amp=True, accept_keysend=True)
 
 
 @pytest.fixture

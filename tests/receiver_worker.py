@@ -1,9 +1,13 @@
 """A receiver process for the crash test: `sphinxamp amp receive`'s loop on an SQLite file.
 
-usage: receiver_worker.py DB [--crash-at N --crash-when before-commit|after-commit]
+usage: receiver_worker.py DB [--invoice HEX ...]
+                          [--crash-at N --crash-when before-commit|after-commit]
 
 Reads HTLC and tick lines on stdin (the CLI's JSON-lines format) and writes each decision on
-stdout as soon as it is durable, after a first `{"ready": true}` line. With --crash-at the
+stdout as soon as it is durable, after a first `{"ready": true}` line. Each --invoice is the
+payment_addr of a reusable AMP invoice (value 0) added at the start unless the database has
+it. Keysend is accepted, spontaneous AMP is not (lnd's defaults but accept-keysend). With
+--crash-at the
 process SIGKILLs itself inside its N-th decision: `before-commit` once the decision's rows
 are written but not committed, `after-commit` once committed but before it is printed; the
 crash test also kills it from outside at arbitrary moments.
@@ -67,14 +71,19 @@ def _write(obj: dict[str, Any]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("db")
+    parser.add_argument("--invoice", action="append", default=[])
     parser.add_argument("--crash-at", type=int)
     parser.add_argument("--crash-when", choices=("before-commit", "after-commit"))
     args = parser.parse_args()
     sqlite = SqliteStore(args.db)
+    setup = Receiver(sqlite)
+    for addr in map(bytes.fromhex, args.invoice):
+        if setup.invoice(addr) is None:
+            setup.add_invoice(now=0.0, payment_addr=addr)
     store: Any = sqlite
     if args.crash_at is not None:
         store = CrashingStore(sqlite, args.crash_at, args.crash_when)
-    receiver = Receiver(store, hold_seconds=HOLD_SECONDS)
+    receiver = Receiver(store, hold_seconds=HOLD_SECONDS, accept_keysend=True)
     _write({"ready": True})
     errors = serve(receiver, sys.stdin, _write, lambda: 0.0)
     sqlite.close()

@@ -28,6 +28,7 @@ from sphinxamp._sphinx import peel_onion
 
 roots = st.binary(min_size=32, max_size=32)
 u32 = st.integers(0, 0xFFFFFFFF)
+HEIGHT = 400  # the receiver's block height: final_cltv_expiry 500 leaves 100 blocks
 
 
 def lnd_hash(root: bytes, share: bytes, index: int) -> bytes:
@@ -143,8 +144,8 @@ def test_receiver_settles_whole_sets_in_any_order_and_never_a_partial_one(
     rng.shuffle(htlcs)
     dropped = data.draw(st.sampled_from([None, *range(parts)]))
     arriving = [h for h in htlcs if h.htlc_id != dropped]
-    receiver = Receiver(MemoryStore(), hold_seconds=60)
-    decisions = [receiver.receive(h, now=0.0) for h in arriving]
+    receiver = Receiver(MemoryStore(), hold_seconds=60, accept_amp=True)
+    decisions = [receiver.receive(h, now=0.0, height=HEIGHT) for h in arriving]
     held = decisions if dropped is not None else decisions[:-1]
     assert all(isinstance(d, Accepted) for d in held)
     if dropped is not None:  # one share missing: held until the timeout, then all failed

@@ -1,7 +1,8 @@
 """The receiver as a process: killed with SIGKILL at random points, restarted on its file.
 
-A workload of AMP sets (valid, with a corrupted share, with a shard withheld, several under one
-payment_addr) and keysends is streamed to `receiver_worker.py` as JSON lines. Each run is
+A workload of AMP sets paying invoices (valid, with a corrupted share, with a shard withheld,
+several under one reusable invoice; a corrupted set cancels its own invoice) and keysends is
+streamed to `receiver_worker.py` as JSON lines. Each run is
 killed: from outside after a random number of answers (plus a random sliver of time, so the
 kill lands anywhere in the next decisions), or from inside right before or right after the
 commit of its N-th decision. The next run gets what a node would resend after a restart: every
@@ -14,7 +15,9 @@ run sends what is still unresolved and fires the timeouts. Then:
   reported the same way ever after;
 - no set settled twice or partially: every settle of a set names exactly its shards with the
   same preimages, and every valid set settled with the preimages derived here from lnd's
-  formula; corrupted sets failed whole; sets missing a shard never settled and timed out.
+  formula; corrupted sets failed whole; sets missing a shard never settled and timed out;
+- the invoices: the reusable ones open with the sum of their settled sets paid, the ones a
+  corrupted set paid canceled, each valid keysend's settled.
 
 SPHINXAMP_CRASH_ITERATIONS sets the number of killed runs (default 60), SPHINXAMP_CRASH_SEED
 the workload and the kill points, for longer soaks.
@@ -38,14 +41,20 @@ from typing import Any
 import pytest
 
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData
-from sphinxamp._receiver_store import HtlcState, SetState, SqliteStore
-from sphinxamp.cli import amp_receive as amp_receive_module
+from sphinxamp._receiver_store import (
+    HtlcState,
+    InvoiceKind,
+    InvoiceState,
+    SetState,
+    SqliteStore,
+)
 from sphinxamp.cli import main
 
 WORKER = Path(__file__).resolve().parent / "receiver_worker.py"
 ITERATIONS = int(os.environ.get("SPHINXAMP_CRASH_ITERATIONS", "60"))
 SEED = int(os.environ.get("SPHINXAMP_CRASH_SEED", "20240607"))
 CLTV = 800_000
+HEIGHT = 799_900  # 150 blocks left for every HTLC: more than an invoice's 80
 
 
 def sha256(data: bytes) -> bytes:
@@ -60,11 +69,14 @@ class Workload:
     kind: dict[str, str] = field(default_factory=dict)  # set_id hex -> valid/corrupt/partial
     addr_of: dict[str, bytes] = field(default_factory=dict)  # set_id hex -> payment_addr
     keysends: dict[str, bool] = field(default_factory=dict)  # htlc_id -> valid
+    invoices: list[bytes] = field(default_factory=list)  # payment_addrs, added by the worker
+    reusable: list[bytes] = field(default_factory=list)
 
 
 def _line(htlc_id: str, phash: bytes, amount: int, payload: HopPayload) -> dict[str, Any]:
     return {"htlc_id": htlc_id, "payment_hash": phash.hex(), "amount_msat": amount,
-            "cltv_expiry": CLTV + 50, "payload": payload.encode().hex(), "now": 0.0}
+            "cltv_expiry": CLTV + 50, "payload": payload.encode().hex(), "now": 0.0,
+            "height": HEIGHT}
 
 
 def render(line: dict[str, Any], run: int) -> str:
@@ -101,11 +113,16 @@ def _add_set(w: Workload, rng: random.Random, kind: str, addr: bytes) -> None:
 def make_workload(rng: random.Random) -> Workload:
     w = Workload()
     addrs = [rng.randbytes(32) for _ in range(6)]  # reused: reusable invoices
+    w.invoices, w.reusable = list(addrs), list(addrs)
     # About three shards per killed run: more runs, more sets.
     extra = ITERATIONS // 10 + 1
     for kind, count in (("valid", ITERATIONS), ("corrupt", extra), ("partial", extra)):
         for _ in range(count):
-            _add_set(w, rng, kind, rng.choice(addrs))
+            # A corrupted set cancels its invoice: it gets one of its own.
+            addr = rng.randbytes(32) if kind == "corrupt" else rng.choice(addrs)
+            if kind == "corrupt":
+                w.invoices.append(addr)
+            _add_set(w, rng, kind, addr)
     for k in range(8):
         preimage, valid = rng.randbytes(32), k % 4 != 3
         phash = sha256(preimage) if valid else rng.randbytes(32)
@@ -137,9 +154,10 @@ class Reports:
 
 
 def run_worker(db: Path, lines: list[str], rng: random.Random | None, crash: list[str],
-               reports: Reports) -> int:
+               reports: Reports, invoices: list[bytes] = ()) -> int:  # type: ignore[assignment]
     """One worker run fed `lines`; `rng` set: killed after a random number of answers."""
-    proc = subprocess.Popen([sys.executable, str(WORKER), str(db), *crash],
+    adds = [arg for addr in invoices for arg in ("--invoice", addr.hex())]
+    proc = subprocess.Popen([sys.executable, str(WORKER), str(db), *adds, *crash],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdin is not None and proc.stdout is not None
     assert json.loads(proc.stdout.readline()) == {"ready": True}
@@ -188,12 +206,15 @@ def test_receiver_survives_sigkill_anywhere(tmp_path: Path) -> None:
         mode = rng.choice(("outside", "before-commit", "after-commit"))
         crash = [] if mode == "outside" else ["--crash-at", str(rng.randint(1, 6)),
                                               "--crash-when", mode]
-        status = run_worker(db, lines, rng if mode == "outside" else None, crash, reports)
+        status = run_worker(db, lines, rng if mode == "outside" else None, crash, reports,
+                            work.invoices)
         kills += status == -9
     assert kills >= ITERATIONS * 2 // 3, f"only {kills} of {ITERATIONS} runs were killed"
     # Only what is unresolved is sent: a shard lost after its answer stays lost.
     rest = [render(work.lines[h], ITERATIONS + 1) for h in unresolved(work, reports)]
-    assert run_worker(db, [*rest, json.dumps({"tick": 1e9})], None, [], reports) == 0
+    # The tick fires the hold timeouts, before any invoice's 30 days run out.
+    assert run_worker(db, [*rest, json.dumps({"tick": 1e6})], None, [], reports,
+                      work.invoices) == 0
     check_database(work, db)
     check_reports(work, reports)
     # Every HTLC sent once more: each is answered as it was last answered.
@@ -205,6 +226,10 @@ def test_receiver_survives_sigkill_anywhere(tmp_path: Path) -> None:
 def _outcome(decision: dict[str, Any]) -> tuple[Any, ...]:
     if decision["decision"] == "accepted":
         return ("accepted", decision["expires_at"])
+    if decision["decision"] == "fail" and decision["reason"] == "replay_to_canceled":
+        # A resent HTLC that failed after reaching its invoice: lnd's ResultReplayToCanceled
+        # (invoices/update.go resolveReplayedHtlc), whatever the first failure was.
+        return ("fail", "replayed")
     if decision["decision"] == "fail":
         return ("fail", decision["failure_code"], decision["reason"])
     return ("settle", json.dumps(decision, sort_keys=True))
@@ -216,8 +241,10 @@ def check_reports(work: Workload, reports: Reports) -> None:
         outcomes = [_outcome(d) for d in seen]
         held = {o for o in outcomes if o[0] == "accepted"}
         assert len(held) <= 1, f"{htlc_id} was accepted again: lost after its answer"
-        final = [o for o in outcomes if o[0] != "accepted"]
+        final = [o for o in outcomes if o[0] != "accepted" and o != ("fail", "replayed")]
         assert len(set(final)) <= 1, f"{htlc_id} answered {set(final)}"
+        if ("fail", "replayed") in outcomes:  # only ever after a failure, maybe a lost one
+            assert not any(o[0] == "settle" for o in outcomes), htlc_id
         first_final = next((i for i, o in enumerate(outcomes) if o[0] != "accepted"), None)
         if first_final is not None:
             assert all(o[0] != "accepted" for o in outcomes[first_final:]), htlc_id
@@ -237,14 +264,17 @@ def check_reports(work: Workload, reports: Reports) -> None:
         else:
             assert set_id not in by_set, f"{kind} set {set_id} settled"
             want = {"corrupt": (0x400F, "reconstruction_failed"), "partial": (23, "mpp_timeout")}
-            assert {f[1:] for f in finals} == {want[kind]}, (kind, finals)
+            # A failure whose answer a kill lost is answered "replayed" when resent.
+            assert {f[1:] for f in finals} <= {want[kind], ("replayed",)}, (kind, finals)
     for htlc_id, valid in work.keysends.items():
-        final = _final(reports, htlc_id)
-        assert final[0] == ("settle" if valid else "fail"), (htlc_id, final)
+        last = _final(reports, htlc_id)
+        assert last[0] == ("settle" if valid else "fail"), (htlc_id, last)
 
 
 def _final(reports: Reports, htlc_id: str) -> tuple[Any, ...]:
-    return _outcome(reports.by_htlc[htlc_id][-1])
+    """The first settle or failure reported (a replay answers a failure differently)."""
+    outcomes = [_outcome(d) for d in reports.by_htlc[htlc_id]]
+    return next(o for o in outcomes if o[0] != "accepted")
 
 
 def check_database(work: Workload, db: Path) -> None:
@@ -264,12 +294,23 @@ def check_database(work: Workload, db: Path) -> None:
                 stored = store.htlc(htlc_id)
                 assert stored is not None
                 assert stored.state is (HtlcState.SETTLED if valid else HtlcState.FAILED)
+                if not valid:
+                    assert stored.reason == ("reconstruction_failed" if work.kind[set_id] ==
+                                             "corrupt" else "mpp_timeout")
                 if valid:
                     assert stored.preimage == work.preimages[htlc_id]
                     paid[record.payment_addr] = paid.get(record.payment_addr, 0) + (
                         stored.amount_msat)
         for addr, amount in paid.items():
             assert store.amount_paid(addr) == amount
+        states = {i.ref: i.state for i in store.invoices()}
+        for addr in work.invoices:
+            corrupt = addr not in work.reusable
+            assert states[addr] is (InvoiceState.CANCELED if corrupt else InvoiceState.OPEN)
+        for htlc_id, valid in work.keysends.items():
+            phash = bytes.fromhex(work.lines[htlc_id]["payment_hash"])
+            invoice = store.invoice(InvoiceKind.KEYSEND, phash)
+            assert (invoice is not None and invoice.state is InvoiceState.SETTLED) is valid
     finally:
         store.close()
 
@@ -279,10 +320,11 @@ def check_database(work: Workload, db: Path) -> None:
 
 def amp_receive(argv: list[str], lines: list[Any], monkeypatch: Any, capsys: Any,
                 ) -> tuple[int, list[dict[str, Any]]]:
-    """Run the command with `lines` (objects are written as JSON) on stdin."""
+    """Run the command with `lines` (objects are written as JSON) on stdin, spontaneous AMP
+    and keysend accepted."""
     text = "".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines)
     monkeypatch.setattr(sys, "stdin", io.StringIO(text))
-    status = main(["amp", "receive", *argv])
+    status = main(["amp", "receive", "--accept-amp", "--accept-keysend", *argv])
     out = capsys.readouterr().out
     return status, [json.loads(line) for line in out.splitlines()]
 
@@ -327,7 +369,8 @@ def test_cli_ticks_fire_timeouts(tmp_path: Path, monkeypatch: Any, capsys: Any) 
     assert status == 0 and out[0]["expires_at"] == 110.0
     assert out[1:] == [{"decision": "fail", "htlc_ids": [first["htlc_id"]], "failure_code": 23,
                         "failure_name": "mpp_timeout", "reason": "mpp_timeout",
-                        "set_id": next(iter(work.sets))}]
+                        "lnd_result": "ResultMppTimeout", "set_id": next(iter(work.sets)),
+                        "htlcs": [{"htlc_id": first["htlc_id"], "failure_message": "0017"}]}]
 
 
 def test_cli_resumes_from_the_same_database(tmp_path: Path, monkeypatch: Any,
@@ -341,7 +384,7 @@ def test_cli_resumes_from_the_same_database(tmp_path: Path, monkeypatch: Any,
 
 def test_cli_reads_the_clock_when_no_time_is_given(monkeypatch: Any, capsys: Any) -> None:
     _, (first, _) = two_shards(random.Random(4))
-    monkeypatch.setattr(amp_receive_module.time, "time", lambda: 5000.0)
+    monkeypatch.setattr(time, "time", lambda: 5000.0)  # the clock amp receive reads
     line = {k: v for k, v in first.items() if k != "now"}
     status, out = amp_receive(["--db", ":memory:"], [line, {"tick": None}, {"tick": 5120}],
                               monkeypatch, capsys)
@@ -360,6 +403,7 @@ def test_cli_refuses_bad_lines_and_goes_on(tmp_path: Path, monkeypatch: Any,
         ({**first, "amount_msat": -1}, "amount_msat", first["htlc_id"]),
         ({**first, "cltv_expiry": 2**32}, "cltv_expiry", first["htlc_id"]),
         ({**first, "height": "1"}, "height", first["htlc_id"]),
+        ({k: v for k, v in first.items() if k != "height"}, "height", first["htlc_id"]),
         ({**first, "now": "soon"}, "now", first["htlc_id"]),
         ('{"tick": NaN}', "tick", None),
         ({**first, "payload": "zz"}, "payload", first["htlc_id"]),
@@ -371,6 +415,8 @@ def test_cli_refuses_bad_lines_and_goes_on(tmp_path: Path, monkeypatch: Any,
     for number, ((_, name, htlc_id), got) in enumerate(zip(bad, out, strict=False), 1):
         assert got["error"] == "DecodeError" and got["field"] == name and got["reason"]
         assert got["line"] == number and got.get("htlc_id") == htlc_id
+        assert got["decision"] == "fail"
+        assert got["htlc_ids"] == ([] if htlc_id is None else [htlc_id])
     assert out[len(bad)]["decision"] == "accepted"
 
 
@@ -383,6 +429,7 @@ def test_cli_reports_an_undecodable_payload_as_invalid_onion_payload(
     assert status == 1
     assert out[0]["failure_code"] == 0x4016 and out[0]["tlv_type"] == 4
     assert out[0]["htlc_id"] == first["htlc_id"] and out[0]["line"] == 1
+    assert out[0]["decision"] == "fail" and out[0]["htlc_ids"] == [first["htlc_id"]]
 
 
 def test_cli_help_documents_the_line_format(capsys: Any) -> None:
@@ -405,7 +452,8 @@ def test_cli_refuses_a_database_it_cannot_open(tmp_path: Path, monkeypatch: Any,
 def test_cli_as_a_process(tmp_path: Path) -> None:
     _, (first, second) = two_shards(random.Random(7))
     proc = subprocess.run(
-        [sys.executable, "-m", "sphinxamp.cli", "amp", "receive", "--db", str(tmp_path / "d")],
+        [sys.executable, "-m", "sphinxamp.cli", "amp", "receive", "--db", str(tmp_path / "d"),
+         "--accept-amp"],
         input=f"{json.dumps(first)}\n{json.dumps(second)}\n", capture_output=True, text=True,
         cwd=WORKER.parent.parent, check=False)
     assert proc.returncode == 0, proc.stderr

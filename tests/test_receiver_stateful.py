@@ -1,8 +1,9 @@
 """Arbitrary sequences of shards, duplicates, keysends, timeouts and restarts, over both stores.
 
-A reference model written here (sets, held HTLCs with their arrival times, settles) predicts
-every decision; the preimages it expects are derived with hashlib, independently of the
-library. On top of the exact prediction the invariants the receiver exists for are asserted
+A reference model written here (spontaneous invoices as lnd's accept-amp / accept-keysend
+make them, sets, held HTLCs with their arrival times, settles) predicts every decision; the
+preimages it expects are derived with hashlib, independently of the library. On top of the
+exact prediction the invariants the receiver exists for are asserted
 on their own: a settle covers every HTLC held for its set (never a part), a set settles at
 most once (a replay repeats the same settle), every preimage hashes to its HTLC's hash.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from test_receiver import Payment, keysend_htlc, make_payment, sha256, xor
+from test_receiver import HEIGHT, Payment, keysend_htlc, make_payment, sha256, xor
 
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._payload import AmpRecord, PaymentData
@@ -48,12 +49,20 @@ class ModelSet:
 
 
 @dataclass
+class ModelInvoice:
+    value_msat: int
+    created_at: float
+    state: str = "open"
+
+
+@dataclass
 class ModelHtlc:
     htlc: IncomingHtlc
     arrived_at: float
     state: str  # held / settled / failed
     set_id: bytes | None = None
     fail: Fail | None = None
+    order: int = 0
 
 
 def expected_children(members: list[IncomingHtlc]) -> list[bytes] | None:
@@ -80,13 +89,14 @@ class ReceiverMachine(RuleBasedStateMachine):
         super().__init__()
         self.tmp = tempfile.mkdtemp(prefix="rx-stateful-")
         self.store = self._open()
-        self.rx = Receiver(self.store, hold_seconds=HOLD)
+        self.rx = Receiver(self.store, hold_seconds=HOLD, accept_amp=True, accept_keysend=True)
         self.now = 1000.0
         self.next_id = 0
         self.payments: list[Payment] = []
         self.htlcs: dict[HtlcId, ModelHtlc] = {}
         self.sets: dict[bytes, ModelSet] = {}
         self.settles: dict[bytes, Settle] = {}
+        self.invoices: dict[bytes, ModelInvoice] = {}  # spontaneous AMP, by payment_addr
 
     def _open(self) -> Store:
         if not self.use_sqlite:
@@ -130,7 +140,7 @@ class ReceiverMachine(RuleBasedStateMachine):
             payment = self.payments[pick % len(self.payments)]
             base = payment.shards[shard % len(payment.shards)]
             htlcs.append(_variant(base.htlc(self._new_id()), variant))
-        decisions = self.rx.receive_many(htlcs, now=self.now)
+        decisions = self.rx.receive_many(htlcs, now=self.now, height=HEIGHT)
         assert len(decisions) == len(htlcs)
         for htlc, decision in zip(htlcs, decisions, strict=True):
             self._judge(htlc, decision)
@@ -144,7 +154,7 @@ class ReceiverMachine(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 10_000))
     def resend(self, pick: int) -> None:
         known = list(self.htlcs.values())[pick % len(self.htlcs)]
-        decision = self.rx.receive(known.htlc, now=self.now)
+        decision = self.rx.receive(known.htlc, now=self.now, height=HEIGHT)
         assert decision == self._replay(known), "a duplicate was not answered from the store"
 
     @rule(seconds=st.floats(0, 150, allow_nan=False))
@@ -159,10 +169,27 @@ class ReceiverMachine(RuleBasedStateMachine):
             groups.setdefault(m.set_id, []).append(m.htlc.htlc_id)
         want = tuple(Fail(tuple(ids), 23, R.MPP_TIMEOUT, set_id) for set_id, ids in
                      groups.items())
-        assert self.rx.expire(self.now) == want
+        got = self.rx.expire(self.now)
         for fail in want:
             for htlc_id in fail.htlc_ids:
                 self._fail_held(htlc_id, Fail((htlc_id,), 23, R.MPP_TIMEOUT, fail.set_id))
+        # Then spontaneous invoices an hour old are canceled, failing what they still hold.
+        canceled: list[Fail] = []
+        for addr, invoice in self.invoices.items():
+            if invoice.state != "open" or invoice.created_at + 3600 > self.now:
+                continue
+            invoice.state = "canceled"
+            held = sorted((m for m in self.htlcs.values() if m.state == "held"
+                           and m.set_id is not None and self.sets[m.set_id].payment_addr == addr),
+                          key=lambda m: m.order)
+            by_set: dict[bytes | None, list[HtlcId]] = {}
+            for m in held:
+                by_set.setdefault(m.set_id, []).append(m.htlc.htlc_id)
+            for set_id, ids in by_set.items():
+                canceled.append(Fail(tuple(ids), PERM15, R.CANCELED, set_id))
+                for htlc_id in ids:
+                    self._fail_held(htlc_id, Fail((htlc_id,), PERM15, R.CANCELED, set_id))
+        assert got == (*want, *canceled)
 
     @rule(dice=st.integers(0, 3))
     def restart(self, dice: int) -> None:
@@ -171,7 +198,7 @@ class ReceiverMachine(RuleBasedStateMachine):
         if self.use_sqlite:
             self.store.close()
             self.store = self._open()
-        self.rx = Receiver(self.store, hold_seconds=HOLD)
+        self.rx = Receiver(self.store, hold_seconds=HOLD, accept_amp=True, accept_keysend=True)
 
     # --- invariants ----------------------------------------------------------------------
 
@@ -196,7 +223,7 @@ class ReceiverMachine(RuleBasedStateMachine):
         return self.next_id if self.next_id % 2 else f"htlc-{self.next_id}"
 
     def _send(self, htlc: IncomingHtlc) -> None:
-        self._judge(htlc, self.rx.receive(htlc, now=self.now))
+        self._judge(htlc, self.rx.receive(htlc, now=self.now, height=HEIGHT))
 
     def _judge(self, htlc: IncomingHtlc, decision: Decision) -> None:
         want = self._predict(htlc)
@@ -221,8 +248,8 @@ class ReceiverMachine(RuleBasedStateMachine):
         s = self.sets.get(set_id) or ModelSet(p.payment_data.payment_secret, total)
         held = [self.htlcs[i].htlc for i in s.held]
         amount = sum(h.amount_msat for h in held) + htlc.amount_msat
-        if amount < s.total_msat:
-            return Accepted(htlc.htlc_id, set_id, amount, s.total_msat, self.now + HOLD)
+        if amount < total:  # the total of this HTLC, which the held ones share
+            return Accepted(htlc.htlc_id, set_id, amount, total, self.now + HOLD)
         members = [*held, htlc]
         preimages = expected_children(members)
         if preimages is None:
@@ -232,18 +259,27 @@ class ReceiverMachine(RuleBasedStateMachine):
         return Settle(set_id, pairs, amount, s.payment_addr)
 
     def _amp_refusal(self, htlc: IncomingHtlc) -> ResolutionResult | None:
+        """lnd processAMP (the invoice made on the fly), then updateMpp's checks in order."""
         amp, mpp = htlc.payload.amp, htlc.payload.payment_data
         assert amp is not None
         if mpp is None:
             return R.AMP_ERROR
+        invoice = self.invoices.setdefault(mpp.payment_secret,
+                                           ModelInvoice(mpp.total_msat, self.now))
         s = self.sets.get(amp.set_id)
         if s is not None and s.payment_addr != mpp.payment_secret:
-            return R.DUPLICATE_SET_ID
-        if s is not None and s.state != "open":
-            return R.SET_ALREADY_SETTLED if s.state == "settled" else R.SET_ALREADY_FAILED
-        if s is not None and s.total_msat != mpp.total_msat:
+            return R.INVOICE_NOT_FOUND
+        if invoice.state != "open":
+            return R.INVOICE_NOT_OPEN
+        if mpp.total_msat < invoice.value_msat:
+            return R.TOTAL_TOO_LOW
+        held = [] if s is None else [self.htlcs[i].htlc for i in s.held]
+        if any(h.payload.payment_data.total_msat != mpp.total_msat  # type: ignore[union-attr]
+               for h in held):
             return R.TOTAL_MISMATCH
-        return R.AMP_ERROR if amp.set_id == bytes(32) else None
+        if amp.set_id == bytes(32):
+            return R.AMP_ERROR
+        return R.INVOICE_ALREADY_SETTLED if s is not None and s.state == "settled" else None
 
     def _check_invariants(self, htlc: IncomingHtlc, decision: Decision) -> None:
         if not isinstance(decision, Settle) or decision.set_id is None:
@@ -262,7 +298,7 @@ class ReceiverMachine(RuleBasedStateMachine):
             isinstance(decision, Fail) and decision.htlc_ids == (htlc.htlc_id,)
             and decision.reason is not R.RECONSTRUCTION_FAILED)
         set_id = amp.set_id if joined and amp is not None else None
-        model = ModelHtlc(htlc, self.now, "held", set_id)
+        model = ModelHtlc(htlc, self.now, "held", set_id, order=len(self.htlcs))
         self.htlcs[htlc.htlc_id] = model
         if set_id is not None and set_id not in self.sets:
             mpp = htlc.payload.payment_data
@@ -277,10 +313,11 @@ class ReceiverMachine(RuleBasedStateMachine):
         else:
             model.state, model.fail = "failed", Fail((htlc.htlc_id,), decision.failure_code,
                                                      decision.reason, decision.set_id)
-            if set_id is not None:  # the whole set failed with it
+            if set_id is not None:  # the whole set failed with it, and its invoice
                 for other in self.sets[set_id].held[:]:
                     self._fail_held(other, replace(model.fail, htlc_ids=(other,)))
                 self.sets[set_id].state = "failed"
+                self.invoices[self.sets[set_id].payment_addr].state = "canceled"
 
     def _settle(self, settle: Settle) -> None:
         if settle.set_id is None:
@@ -301,6 +338,8 @@ class ReceiverMachine(RuleBasedStateMachine):
     def _replay(self, known: ModelHtlc) -> Decision:
         if known.state == "failed":
             assert known.fail is not None
+            if known.set_id is not None:  # it had reached an invoice: ResultReplayToCanceled
+                return Fail((known.htlc.htlc_id,), PERM15, R.REPLAY_TO_CANCELED, known.set_id)
             return known.fail
         if known.set_id is None:  # keysend
             preimage = known.htlc.payload.keysend_preimage
@@ -310,7 +349,9 @@ class ReceiverMachine(RuleBasedStateMachine):
             return self.settles[known.set_id]
         s = self.sets[known.set_id]
         amount = sum(self.htlcs[i].htlc.amount_msat for i in s.held)
-        return Accepted(known.htlc.htlc_id, known.set_id, amount, s.total_msat,
+        mpp = known.htlc.payload.payment_data
+        assert mpp is not None
+        return Accepted(known.htlc.htlc_id, known.set_id, amount, mpp.total_msat,
                         known.arrived_at + HOLD)
 
 

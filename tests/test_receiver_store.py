@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_receiver import feed, keysend_htlc, make_payment, sha256
+from test_receiver import HEIGHT, feed, keysend_htlc, make_payment, sha256
 
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._errors import InvalidArgument
@@ -33,7 +34,8 @@ ADDR = b"\x01" * 32
 
 def held(htlc_id: int | str, at: float, set_id: bytes = SET_A, amount: int = 10) -> HtlcRecord:
     return HtlcRecord(htlc_id, sha256(str(htlc_id).encode()), amount, at, HELD, set_id,
-                      b"\x05" * 32, 7)
+                      b"\x05" * 32, 7, total_msat=100, cltv_expiry=900, accept_height=800,
+                      invoice=ADDR)
 
 
 def write(store: Store, change: Change) -> None:
@@ -74,8 +76,7 @@ def test_settle_moves_held_htlcs_and_the_set(filled: Store) -> None:
                          settle=((1, b"p1" * 16), ("2", b"p2" * 16), (3, b"p3" * 16))))
     assert ids(filled.set_htlcs(SET_A, SETTLED)) == [1, "2", 3]
     assert filled.set_htlcs(SET_A, HELD) == []
-    assert filled.htlc("2") == HtlcRecord("2", sha256(b"2"), 10, 3, SETTLED, SET_A,
-                                          b"\x05" * 32, 7, b"p2" * 16)
+    assert filled.htlc("2") == replace(held("2", 3), state=SETTLED, preimage=b"p2" * 16)
     set_a = filled.amp_set(SET_A)
     assert set_a is not None and set_a.state is SetState.SETTLED
     assert filled.amount_paid(ADDR) == 30
@@ -157,7 +158,8 @@ def test_malformed_changes_are_refused(filled: Store, change: Change) -> None:
 
 
 def test_u64_amounts_and_large_ids_round_trip(store: Store) -> None:
-    big = HtlcRecord((1 << 63) - 1, bytes(32), U64_MAX, 1e9, HELD, SET_A, bytes(32), 0xFFFFFFFF)
+    big = HtlcRecord((1 << 63) - 1, bytes(32), U64_MAX, 1e9, HELD, SET_A, bytes(32), 0xFFFFFFFF,
+                     total_msat=U64_MAX, cltv_expiry=2**32 - 1, invoice=ADDR)
     write(store, Change(new_set=SetRecord(SET_A, ADDR, U64_MAX, SetState.OPEN), new_htlc=big))
     assert store.htlc((1 << 63) - 1) == big
     set_a = store.amp_set(SET_A)
@@ -212,32 +214,34 @@ def test_receiver_resumes_every_set_after_a_restart(tmp_path: Path) -> None:
     partial, done, broken = (make_payment(rng, [100, 100, 100]), make_payment(rng, [50, 50]),
                              make_payment(rng, [10, 10]))
     store = SqliteStore(path)
-    rx = Receiver(store)
-    rx.receive(partial.shards[0].htlc("p0"), now=1000.0)
-    rx.receive(partial.shards[1].htlc("p1"), now=1010.0)
-    settle = [rx.receive(s.htlc(f"d{i}"), now=1001.0) for i, s in enumerate(done.shards)][-1]
-    rx.receive(broken.shards[0].htlc("b0"), now=1002.0)
+    rx = Receiver(store, accept_amp=True, accept_keysend=True)
+    rx.receive(partial.shards[0].htlc("p0"), now=1000.0, height=HEIGHT)
+    rx.receive(partial.shards[1].htlc("p1"), now=1010.0, height=HEIGHT)
+    settle = [rx.receive(s.htlc(f"d{i}"), now=1001.0, height=HEIGHT)
+              for i, s in enumerate(done.shards)][-1]
+    rx.receive(broken.shards[0].htlc("b0"), now=1002.0, height=HEIGHT)
     wrong = broken.shards[1].htlc("b1", payment_hash=sha256(b"x"))
-    assert isinstance(rx.receive(wrong, now=1003.0), Fail)
+    assert isinstance(rx.receive(wrong, now=1003.0, height=HEIGHT), Fail)
     keysend = keysend_htlc("k", b"\x09" * 32)
     refused = keysend_htlc("r", b"\x09" * 32, payment_hash=bytes(32))
-    keysend_settle, refusal = rx.receive(keysend, now=1.0), rx.receive(refused, now=1.0)
+    keysend_settle = rx.receive(keysend, now=1.0, height=HEIGHT)
+    refusal = rx.receive(refused, now=1.0, height=HEIGHT)
     store.close()
 
-    rx = Receiver(SqliteStore(path))
-    assert rx.receive(partial.shards[0].htlc("p0"), now=2000.0) == Accepted(
+    rx = Receiver(SqliteStore(path), accept_amp=True, accept_keysend=True)
+    assert rx.receive(partial.shards[0].htlc("p0"), now=2000.0, height=HEIGHT) == Accepted(
         "p0", partial.set_id, 200, 300, 1120.0)
     assert rx.next_deadline() == 1120.0  # timers run from the original arrivals
-    assert rx.receive(done.shards[1].htlc("d1"), now=2000.0) == settle
-    assert rx.receive(keysend, now=2000.0) == keysend_settle
-    assert rx.receive(refused, now=2000.0) == refusal
-    assert rx.receive(broken.shards[1].htlc("b1"), now=2000.0) == Fail(
-        ("b1",), PERM15, ResolutionResult.RECONSTRUCTION_FAILED, broken.set_id)
+    assert rx.receive(done.shards[1].htlc("d1"), now=2000.0, height=HEIGHT) == settle
+    assert rx.receive(keysend, now=2000.0, height=HEIGHT) == keysend_settle
+    assert rx.receive(refused, now=2000.0, height=HEIGHT) == refusal
+    assert rx.receive(broken.shards[1].htlc("b1"), now=2000.0, height=HEIGHT) == Fail(
+        ("b1",), PERM15, ResolutionResult.REPLAY_TO_CANCELED, broken.set_id)
     late = make_payment(rng, [10], set_id=broken.set_id, payment_addr=broken.payment_addr,
                         total=20)
-    assert rx.receive(late.shards[0].htlc("late"), now=2000.0) == Fail(
-        ("late",), PERM15, ResolutionResult.SET_ALREADY_FAILED)
-    last = rx.receive(partial.shards[2].htlc("p2"), now=1100.0)
+    assert rx.receive(late.shards[0].htlc("late"), now=2000.0, height=HEIGHT) == Fail(
+        ("late",), PERM15, ResolutionResult.INVOICE_NOT_OPEN)
+    last = rx.receive(partial.shards[2].htlc("p2"), now=1100.0, height=HEIGHT)
     assert isinstance(last, Settle) and dict(last.preimages) == {
         f"p{i}": s.preimage for i, s in enumerate(partial.shards)}
     rx.store.close()
@@ -247,9 +251,9 @@ def test_held_htlcs_time_out_on_their_original_clock_after_a_restart(tmp_path: P
     rng, path = random.Random(8), str(tmp_path / "rx.db")
     payment = make_payment(rng, [100, 100])
     store = SqliteStore(path)
-    Receiver(store).receive(payment.shards[0].htlc(0), now=500.0)
+    Receiver(store, accept_amp=True).receive(payment.shards[0].htlc(0), now=500.0, height=HEIGHT)
     store.close()
-    rx = Receiver(SqliteStore(path))
+    rx = Receiver(SqliteStore(path), accept_amp=True, accept_keysend=True)
     assert rx.expire(619.0) == ()
     assert rx.expire(620.0) == (Fail((0,), 23, ResolutionResult.MPP_TIMEOUT, payment.set_id),)
     rx.store.close()
@@ -260,11 +264,11 @@ def test_held_htlcs_time_out_on_their_original_clock_after_a_restart(tmp_path: P
 
 def test_duplicate_of_a_held_htlc_is_accepted_again(rx: Receiver, rng: random.Random) -> None:
     payment = make_payment(rng, [1000, 1000, 1000])
-    first = rx.receive(payment.shards[0].htlc(0), now=1.0)
-    assert rx.receive(payment.shards[0].htlc(0), now=50.0) == first
-    rx.receive(payment.shards[1].htlc(1), now=2.0)
-    assert rx.receive(payment.shards[0].htlc(0), now=3.0) == Accepted(0, payment.set_id, 2000,
-                                                                      3000, 121.0)
+    first = rx.receive(payment.shards[0].htlc(0), now=1.0, height=HEIGHT)
+    assert rx.receive(payment.shards[0].htlc(0), now=50.0, height=HEIGHT) == first
+    rx.receive(payment.shards[1].htlc(1), now=2.0, height=HEIGHT)
+    assert rx.receive(payment.shards[0].htlc(0), now=3.0, height=HEIGHT) == Accepted(
+        0, payment.set_id, 2000, 3000, 121.0)
     # The duplicate did not restart the HTLC's timer.
     assert rx.expire(121.0) == (Fail((0,), 23, R.MPP_TIMEOUT, payment.set_id),)
 
@@ -274,32 +278,36 @@ def test_duplicate_of_a_settled_htlc_repeats_the_settle(rx: Receiver,
     payment = make_payment(rng, [1000, 1000])
     settle = feed(rx, payment)[-1]
     for i, shard in enumerate(payment.shards):
-        assert rx.receive(shard.htlc(i), now=9.0) == settle
+        assert rx.receive(shard.htlc(i), now=9.0, height=HEIGHT) == settle
     preimage = rng.randbytes(32)
-    keysend = rx.receive(keysend_htlc("k", preimage), now=1.0)
-    assert rx.receive(keysend_htlc("k", preimage), now=2.0) == keysend
+    keysend = rx.receive(keysend_htlc("k", preimage), now=1.0, height=HEIGHT)
+    assert rx.receive(keysend_htlc("k", preimage), now=2.0, height=HEIGHT) == keysend
 
 
 def test_duplicate_of_a_failed_htlc_repeats_its_failure(rx: Receiver,
                                                        rng: random.Random) -> None:
+    """An HTLC failed after it reached an invoice (here: timed out) is answered
+    incorrect_or_unknown_payment_details when resent (lnd invoices/update.go
+    `resolveReplayedHtlc`: ResultReplayToCanceled), not mpp_timeout again; one refused before
+    any invoice is refused the same way again (lnd decides it again from the same data)."""
     payment = make_payment(rng, [1000, 1000])
-    rx.receive(payment.shards[0].htlc(0), now=0.0)
+    rx.receive(payment.shards[0].htlc(0), now=0.0, height=HEIGHT)
     rx.expire(200.0)
-    assert rx.receive(payment.shards[0].htlc(0), now=201.0) == Fail(
-        (0,), 23, R.MPP_TIMEOUT, payment.set_id)
+    assert rx.receive(payment.shards[0].htlc(0), now=201.0, height=HEIGHT) == Fail(
+        (0,), PERM15, R.REPLAY_TO_CANCELED, payment.set_id)
     refused = payment.shards[1].htlc(1, amount_msat=1)
-    first = rx.receive(refused, now=1.0)
+    first = rx.receive(refused, now=1.0, height=HEIGHT)
     assert first == Fail((1,), 19, R.INCORRECT_HTLC_AMOUNT)
-    assert rx.receive(refused, now=2.0) == first
+    assert rx.receive(refused, now=2.0, height=HEIGHT) == first
 
 
 def test_a_duplicate_id_is_answered_from_the_store_not_decided_again(
         rx: Receiver, rng: random.Random) -> None:
     payment = make_payment(rng, [1000, 1000])
-    rx.receive(payment.shards[0].htlc(0), now=0.0)
+    rx.receive(payment.shards[0].htlc(0), now=0.0, height=HEIGHT)
     # Same id, other content: the HTLC is known, so this is a replay, not a second shard.
-    assert rx.receive(payment.shards[1].htlc(0), now=1.0) == Accepted(0, payment.set_id, 1000,
-                                                                      2000, 120.0)
+    assert rx.receive(payment.shards[1].htlc(0), now=1.0, height=HEIGHT) == Accepted(
+        0, payment.set_id, 1000, 2000, 120.0)
 
 
 # --- inputs ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from .._errors import SphinxampError
 from ._common import emit_error, reset_inputs
 
 # Command groups, in the order `--help` lists them.
-COMMAND_MODULES = ("onion", "payload", "tlv", "amp", "vectors", "demo", "bench",
+COMMAND_MODULES = ("onion", "payload", "tlv", "amp", "keysend", "vectors", "demo", "bench",
                    "blinded", "message", "failure", "attribution",
                    "conformance", "fuzz", "explain", "trace", "replay")
 

@@ -22,6 +22,7 @@ from .._payload import parse_custom_records
 from .._route import RouteHop
 from .._tlv import ShortChannelId
 from ._common import add_json_flag, emit_json, read_hex
+from .amp_invoice import register_invoice
 from .amp_receive import register_receive
 
 BOLT11_DEFAULT_FINAL_CLTV_DELTA = 18  # BOLT 11: `c` when the invoice has none
@@ -38,16 +39,17 @@ Give it once (every shard takes that route) or once per shard. Each forwarding n
 --hop-fee-base-msat + --hop-fee-ppm and --hop-cltv-delta.
 
 --json prints {"dest", "total_msat", "root", "set_id", "payment_addr", "final_cltv_expiry",
-"shards": [{"payment_hash", "amount_msat", "share", "child_index", "route",
+"height", "shards": [{"payment_hash", "amount_msat", "share", "child_index", "route",
 "htlc_amount_msat", "htlc_cltv_expiry", "onion"}]}: "route" is the node ids from the first
-hop to the destination; the HTLC fields are what the sender offers the first hop.
+hop to the destination; the HTLC fields are what the sender offers the first hop. That one
+line can be piped to `amp receive --node-key` (shards sent straight to the destination).
 --seed makes every random choice (root, set_id, shares, indices, session keys) reproducible;
 never use it for a real payment.
 """
 
 
 def register(subparsers: Any) -> None:
-    group = subparsers.add_parser("amp", help="AMP: derive, split, pay, receive")
+    group = subparsers.add_parser("amp", help="AMP: derive, split, pay, receive, invoices")
     sub = group.add_subparsers(dest="amp_command", metavar="ACTION", required=True)
     derive = sub.add_parser("derive", help="child preimage and hash of a share and index",
                             description="preimage = SHA256(root ‖ share ‖ be32(index)), "
@@ -72,6 +74,7 @@ def register(subparsers: Any) -> None:
     add_json_flag(pay)
     pay.set_defaults(handler=run_pay)
     register_receive(sub)
+    register_invoice(sub)
 
 
 def _pay_arguments(pay: argparse.ArgumentParser) -> None:
@@ -175,6 +178,7 @@ def run_pay(args: argparse.Namespace) -> int:
             args.payment_metadata, "payment_metadata"),
         custom_records=parse_custom_records(parse_data(args.data)), rand=_rand(args.seed))
     view = payment_json(payment, final_cltv)
+    view["height"] = args.height
     if args.json:
         emit_json(view)
         return 0
@@ -186,6 +190,7 @@ def run_pay(args: argparse.Namespace) -> int:
                      f"child_index {shard['child_index']}, {len(shard['route'])} hop(s), "
                      f"first HTLC {shard['htlc_amount_msat']} msat until "
                      f"{shard['htlc_cltv_expiry']}")
+        lines.append(f"  onion {shard['onion']}")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
 

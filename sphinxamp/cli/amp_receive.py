@@ -1,4 +1,4 @@
-"""`sphinxamp amp receive`: the AMP receiver fed peeled final-hop HTLCs as JSON lines.
+"""`sphinxamp amp receive`: the AMP and keysend receiver fed final-hop HTLCs as JSON lines.
 
 `register_receive(amp_subparsers)` adds the command to the `amp` group. `serve` is the loop
 itself, reading lines and writing one JSON object per decision, so that anything driving a
@@ -9,32 +9,34 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from .._errors import DecodeError, SphinxampError
-from .._payload import Role, decode_payload
-from .._receiver import DEFAULT_HOLD_SECONDS, Accepted, Decision, IncomingHtlc, Receiver, Settle
-from .._receiver_store import MemoryStore, SqliteStore, Store, check_htlc_id
-from ._common import error_object
+from .._payload import PROFILES
+from .._receiver import DEFAULT_HOLD_SECONDS, Accepted, Decision, Receiver, Settle
+from .._receiver_store import MemoryStore, SqliteStore, Store
+from ._common import add_json_flag, error_object, read_hex
+from ._receive_lines import HtlcLine, LineReader, TickLine, id_of
 
 LINE_FORMAT = """\
 input, one JSON object a line (blank lines are skipped):
   {"htlc_id": STR|N, "payment_hash": HEX, "amount_msat": N, "cltv_expiry": N,
-   "payload": HEX, "now": SECONDS, "height": N}
-      an HTLC that reached this node as its final hop: "payload" is the peeled final-hop
-      payload (the TLV stream, without its length prefix); "htlc_id" names the HTLC (its
-      circuit key: text, or an integer below 2^63) and must be unique; "now" (optional,
-      default: the clock) is its arrival time in seconds; "height" (optional) is the block
-      height, which enables the expiry checks.
+   "height": N, "payload": HEX | "onion": HEX [, "path_key": HEX], "now": SECONDS}
+      an HTLC that reached this node: "payload" is the peeled final-hop payload (the TLV
+      stream, without its length prefix), or "onion" the whole onion packet, which the
+      receiver peels itself with --node-key; "htlc_id" names the HTLC (its circuit key:
+      text, or an integer below 2^63) and must be unique; "height" (required) is the block
+      height the HTLC arrived at; "now" (optional, default: the clock) its arrival time.
+  an `amp pay --json` or `keysend pay --json` object (one line, with "height")
+      every shard whose onion is for this node, as an HTLC line with its payment hash as
+      htlc_id ("onion", "htlc_amount_msat", "htlc_cltv_expiry"); needs --node-key.
   {"tick": SECONDS}
       fire the timeouts due at that time (null: the clock): each held HTLC fails with
-      mpp_timeout once --hold seconds passed since its own arrival.
+      mpp_timeout once --hold seconds passed since its own arrival; invoices past their
+      expiry are canceled.
 
 output, one JSON object a line, written once the decision is on disk:
   {"decision": "accepted", "htlc_id": ID, "set_id": HEX, "held_msat": N, "total_msat": N,
@@ -42,25 +44,15 @@ output, one JSON object a line, written once the decision is on disk:
   {"decision": "settle", "set_id": HEX|null, "payment_addr": HEX|null, "amount_msat": N,
    "htlcs": [{"htlc_id": ID, "preimage": HEX}, ...]}
   {"decision": "fail", "htlc_ids": [ID, ...], "failure_code": N, "failure_name": NAME,
-   "reason": DETAIL, "set_id": HEX|null}
-  a line that cannot be read gives the JSON error object with "line" (and "htlc_id" when
-  known); a payload that does not decode is invalid_onion_payload for that HTLC.
+   "reason": DETAIL, "lnd_result": NAME, "set_id": HEX|null,
+   "htlcs": [{"htlc_id": ID, "failure_message": HEX}, ...]}
+  a line that cannot be read, or whose onion or payload does not decode, gives a
+  {"decision": "fail", "htlc_ids": [ID] or []} line with the JSON error object's fields
+  and "line" (e.g. invalid_onion_payload with its tlv_type and offset).
 
 An HTLC id sent again gets the decision it stands at: after a restart, resend every HTLC
 not yet settled or failed (an accepted HTLC may have been settled or failed with its set,
 in an answer that was lost). Exit status 1 if any line was refused, else 0."""
-
-
-@dataclass(frozen=True, slots=True)
-class HtlcLine:
-    htlc: IncomingHtlc
-    now: float | None
-    height: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class TickLine:
-    now: float | None
 
 
 def register_receive(amp_subparsers: Any) -> None:
@@ -71,29 +63,37 @@ def register_receive(amp_subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", required=True, metavar="FILE",
                         help="SQLite database (created if missing); ':memory:' keeps nothing")
+    parser.add_argument("--node-key", metavar="HEX",
+                        help="this node's private key, to peel lines carrying an onion")
+    parser.add_argument("--profile", choices=PROFILES, default="bolt",
+                        help="bolt: BOLT 4 to the letter; lnd: answer as lnd (default: bolt)")
+    parser.add_argument("--accept-amp", action="store_true",
+                        help="accept spontaneous AMP (invoice made on the fly), as lnd's "
+                        "accept-amp; off by default")
+    parser.add_argument("--accept-keysend", action="store_true",
+                        help="accept keysend, as lnd's accept-keysend; off by default")
     parser.add_argument("--hold", type=float, default=DEFAULT_HOLD_SECONDS, metavar="SECONDS",
                         help="how long a partial set's HTLC is held (default: %(default)s)")
     parser.add_argument("--synchronous", choices=("full", "normal"), default="full",
                         help="full: every decision fsynced (survives power loss); normal: "
                         "survives a crash of this process, not of the machine, and is faster")
+    add_json_flag(parser)  # the output is JSON lines either way
     parser.set_defaults(handler=run_receive)
 
 
 def open_store(path: str, synchronous: str) -> Store:
     if path == ":memory:":
         return MemoryStore()
-    try:
-        return SqliteStore(path, synchronous=synchronous)
-    except (sqlite3.Error, ValueError) as exc:
-        raise SphinxampError(f"{path}: cannot open the database: {exc}", field="db",
-                             reason="database") from None
+    return SqliteStore(path, synchronous=synchronous)
 
 
 def run_receive(args: argparse.Namespace) -> int:
+    node_key = None if args.node_key is None else read_hex(args.node_key, "node_key")
     store = open_store(args.db, args.synchronous)
     try:
-        receiver = Receiver(store, hold_seconds=args.hold)
-        errors = serve(receiver, sys.stdin, _print, time.time)
+        receiver = Receiver(store, profile=args.profile, accept_amp=args.accept_amp,
+                            accept_keysend=args.accept_keysend, hold_seconds=args.hold)
+        errors = serve(receiver, sys.stdin, _print, time.time, node_key=node_key)
     finally:
         store.close()
     return 1 if errors else 0
@@ -105,95 +105,41 @@ def _print(obj: dict[str, Any]) -> None:
 
 
 def serve(receiver: Receiver, lines: Iterable[str], write: Callable[[dict[str, Any]], None],
-          clock: Callable[[], float]) -> int:
+          clock: Callable[[], float], *, node_key: bytes | None = None) -> int:
     """Decide every line; returns how many lines were refused."""
+    reader = LineReader(node_key, receiver.profile)
     errors = 0
     for number, text in enumerate(lines, 1):
         if not text.strip():
             continue
         try:
-            request = parse_line(text)
-        except DecodeError as exc:
+            requests = reader.parse(text)
+        except SphinxampError as exc:
             errors += 1
-            write({**error_object(exc), "line": number, **_id_of(text)})
+            write(refusal_json(exc, number, id_of(text)))
             continue
-        now = clock() if request.now is None else request.now
-        if isinstance(request, TickLine):
-            for fail in receiver.expire(now):
-                write(decision_json(fail))
-        else:
-            write(decision_json(receiver.receive(request.htlc, now=now,
-                                                 height=request.height)))
+        for request in requests:
+            if isinstance(request, DecodeError):
+                errors += 1
+                write(refusal_json(request, number, getattr(request, "htlc_id", None)))
+                continue
+            now = clock() if request.now is None else request.now
+            if isinstance(request, TickLine):
+                for fail in receiver.expire(now):
+                    write(decision_json(fail))
+            else:
+                assert isinstance(request, HtlcLine)
+                write(decision_json(receiver.receive(request.htlc, now=now,
+                                                     height=request.height)))
     return errors
 
 
-def _id_of(text: str) -> dict[str, Any]:
-    """The line's htlc_id, when it has a valid one, so a refusal can name its HTLC."""
-    try:
-        obj = json.loads(text)
-        return {"htlc_id": check_htlc_id(obj["htlc_id"])}
-    except (ValueError, RecursionError, TypeError, KeyError):
-        return {}
-
-
-def _refuse(message: str, field: str, reason: str) -> DecodeError:
-    return DecodeError(message, field=field, reason=reason)
-
-
-def _int(obj: dict[str, Any], field: str, limit: int, *, required: bool = True) -> int | None:
-    value = obj.get(field)
-    if value is None and not required:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < limit:
-        raise _refuse(f"{field}: an integer in 0..{limit - 1} is required", field, "range")
-    return value
-
-
-def _time(obj: dict[str, Any], field: str) -> float | None:
-    value = obj.get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-            value):
-        raise _refuse(f"{field}: a finite number of seconds is required", field, "range")
-    return float(value)
-
-
-def _hex(obj: dict[str, Any], field: str, size: int | None = None) -> bytes:
-    value = obj.get(field)
-    try:
-        data = bytes.fromhex(value) if isinstance(value, str) else None
-    except ValueError:
-        data = None
-    if data is None or (size is not None and len(data) != size):
-        what = "hex" if size is None else f"{size} bytes of hex"
-        raise _refuse(f"{field}: {what} is required", field, "not_hex")
-    return data
-
-
-def parse_line(text: str) -> HtlcLine | TickLine:
-    """One input line (see LINE_FORMAT); anything else is a `DecodeError`."""
-    try:
-        obj = json.loads(text)
-    except (ValueError, RecursionError):
-        raise _refuse("not a JSON line", "line", "not_json") from None
-    if not isinstance(obj, dict):
-        raise _refuse("a JSON object is required", "line", "not_json")
-    if "tick" in obj:
-        return TickLine(_time(obj, "tick"))
-    try:
-        htlc_id = check_htlc_id(obj.get("htlc_id"))
-    except ValueError:
-        raise _refuse("htlc_id: text or an integer in 0..2^63-1 is required", "htlc_id",
-                      "range") from None
-    payment_hash = _hex(obj, "payment_hash", 32)
-    amount = _int(obj, "amount_msat", 1 << 64)
-    cltv = _int(obj, "cltv_expiry", 1 << 32)
-    height = _int(obj, "height", 1 << 32, required=False)
-    now = _time(obj, "now")
-    payload = decode_payload(_hex(obj, "payload"), Role.FINAL)
-    assert amount is not None and cltv is not None
-    return HtlcLine(IncomingHtlc(htlc_id, payment_hash, amount, cltv, payload), now, height)
+def refusal_json(exc: SphinxampError, line: int, htlc_id: Any) -> dict[str, Any]:
+    """A line refused before the receiver saw it, as a fail decision with the error."""
+    ids = [] if htlc_id is None else [htlc_id]
+    head = {"decision": "fail", "htlc_ids": ids, "set_id": None}
+    tail = {"line": line} if htlc_id is None else {"line": line, "htlc_id": htlc_id}
+    return {**head, **error_object(exc), **tail}
 
 
 def decision_json(decision: Decision) -> dict[str, Any]:
@@ -208,7 +154,11 @@ def decision_json(decision: Decision) -> dict[str, Any]:
                 "htlcs": [{"htlc_id": i, "preimage": p.hex()} for i, p in decision.preimages]}
     return {"decision": "fail", "htlc_ids": list(decision.htlc_ids),
             "failure_code": decision.failure_code, "failure_name": decision.failure_name,
-            "reason": decision.reason.value, "set_id": _opt_hex(decision.set_id)}
+            "reason": decision.reason.value, "lnd_result": decision.reason.lnd_name,
+            "set_id": _opt_hex(decision.set_id),
+            "htlcs": [{"htlc_id": h.htlc_id,
+                       "failure_message": decision.failure_message(h.htlc_id).hex()}
+                      for h in decision.htlcs]}
 
 
 def _opt_hex(value: bytes | None) -> str | None:

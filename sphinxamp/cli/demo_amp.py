@@ -112,7 +112,7 @@ def amp_section() -> list[str]:
         try:
             lines += ["", f"Zed's receiver (SQLite store, {len(payment.shards)} shards arrive "
                       f"in the order {', '.join(map(str, ARRIVAL_ORDER))}):"]
-            receiver = Receiver(store)
+            receiver = Receiver(store, accept_amp=True)  # spontaneous AMP, lnd's accept-amp
             decision: Decision | None = None
             for now, i in enumerate(ARRIVAL_ORDER):
                 shard = payment.shards[i]

@@ -1,0 +1,150 @@
+"""Reading `amp receive` input lines: HTLC lines (a peeled payload or a whole onion), `amp pay`
+/ `keysend pay` objects, and ticks. See amp_receive.LINE_FORMAT."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .._codes import CODES_BY_NAME
+from .._errors import DecodeError, SphinxampError
+from .._hop import process_hop
+from .._payload import HopPayload, Role, decode_payload
+from .._receiver_store import check_htlc_id
+from .._resolution import IncomingHtlc
+
+
+@dataclass(frozen=True, slots=True)
+class HtlcLine:
+    htlc: IncomingHtlc
+    now: float | None
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class TickLine:
+    now: float | None
+
+
+Request = HtlcLine | TickLine | DecodeError
+
+
+def id_of(text: str) -> Any:
+    """The line's htlc_id, when it has a valid one, so a refusal can name its HTLC."""
+    try:
+        return check_htlc_id(json.loads(text)["htlc_id"])
+    except (ValueError, RecursionError, TypeError, KeyError):
+        return None
+
+
+def _refuse(message: str, field: str, reason: str) -> DecodeError:
+    return DecodeError(message, field=field, reason=reason)
+
+
+def _int(obj: dict[str, Any], field: str, limit: int) -> int:
+    value = obj.get(field)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < limit:
+        raise _refuse(f"{field}: an integer in 0..{limit - 1} is required", field, "range")
+    return value
+
+
+def _time(obj: dict[str, Any], field: str) -> float | None:
+    value = obj.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+            value):
+        raise _refuse(f"{field}: a finite number of seconds is required", field, "range")
+    return float(value)
+
+
+def _hex(obj: dict[str, Any], field: str, size: int | None = None) -> bytes:
+    value = obj.get(field)
+    try:
+        data = bytes.fromhex(value) if isinstance(value, str) else None
+    except ValueError:
+        data = None
+    if data is None or (size is not None and len(data) != size):
+        what = "hex" if size is None else f"{size} bytes of hex"
+        raise _refuse(f"{field}: {what} is required", field, "not_hex")
+    return data
+
+
+class LineReader:
+    """Parses lines for a receiver holding `node_key` (needed only for onions)."""
+
+    def __init__(self, node_key: bytes | None, profile: str) -> None:
+        self.node_key, self.profile = node_key, profile
+
+    def parse(self, text: str) -> list[Request]:
+        """The requests of one line; a line that cannot be read raises `DecodeError`, an HTLC
+        whose onion or payload does not decode comes back as the error (with `htlc_id`)."""
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError):
+            raise _refuse("not a JSON line", "line", "not_json") from None
+        if not isinstance(obj, dict):
+            raise _refuse("a JSON object is required", "line", "not_json")
+        if "tick" in obj:
+            return [TickLine(_time(obj, "tick"))]
+        if isinstance(obj.get("shards"), list):
+            return self._payment(obj)
+        return [self._htlc(obj)]
+
+    def _payment(self, obj: dict[str, Any]) -> list[Request]:
+        """An `amp pay --json` object: each shard as the HTLC the last hop would offer."""
+        height, now = _int(obj, "height", 1 << 32), _time(obj, "now")
+        out: list[Request] = []
+        for shard in obj["shards"]:
+            if not isinstance(shard, dict):
+                raise _refuse("shards: objects are required", "shards", "not_json")
+            line = {"htlc_id": shard.get("payment_hash"), "height": height, "now": now,
+                    "payment_hash": shard.get("payment_hash"), "onion": shard.get("onion"),
+                    "amount_msat": shard.get("htlc_amount_msat"),
+                    "cltv_expiry": shard.get("htlc_cltv_expiry")}
+            out.append(self._htlc(line))
+        return out
+
+    def _htlc(self, obj: dict[str, Any]) -> HtlcLine | DecodeError:
+        try:
+            htlc_id = check_htlc_id(obj.get("htlc_id"))
+        except ValueError:
+            raise _refuse("htlc_id: text or an integer in 0..2^63-1 is required", "htlc_id",
+                          "range") from None
+        payment_hash = _hex(obj, "payment_hash", 32)
+        amount = _int(obj, "amount_msat", 1 << 64)
+        cltv = _int(obj, "cltv_expiry", 1 << 32)
+        height = _int(obj, "height", 1 << 32)
+        now = _time(obj, "now")
+        try:
+            payload = self._payload(obj, payment_hash, amount, cltv)
+        except DecodeError as exc:
+            exc.htlc_id = htlc_id  # type: ignore[attr-defined]
+            return exc
+        return HtlcLine(IncomingHtlc(htlc_id, payment_hash, amount, cltv, payload), now,
+                        height)
+
+    def _payload(self, obj: dict[str, Any], payment_hash: bytes, amount: int,
+                 cltv: int) -> HopPayload:
+        if "onion" not in obj:
+            return decode_payload(_hex(obj, "payload"), Role.FINAL, profile=self.profile)
+        onion = _hex(obj, "onion")
+        if self.node_key is None:
+            raise _refuse("an onion line needs --node-key", "node_key", "missing")
+        path_key = _hex(obj, "path_key", 33) if obj.get("path_key") is not None else None
+        try:
+            hop = process_hop(onion, self.node_key, payment_hash, path_key=path_key,
+                              profile=self.profile, incoming_amount_msat=amount,
+                              incoming_cltv_expiry=cltv)
+        except DecodeError:
+            raise
+        except SphinxampError as exc:  # a refusal that is not about the bytes, as one
+            raise DecodeError(exc.message, field=exc.field, reason=exc.reason,
+                              failure_code=exc.failure_code) from None
+        if not hop.is_final:  # this receiver forwards nothing
+            raise DecodeError("the onion is to be forwarded, not received here",
+                              field="onion", reason="not_final",
+                              failure_code=CODES_BY_NAME["unknown_next_peer"])
+        return hop.payload
