@@ -22,6 +22,7 @@ from .._route import RouteHop, RouteOnion, build_route_onion
 from .._sphinx import OnionPacket
 from .._tlv import ShortChannelId
 from . import render
+from ._common import add_json_flag, emit_json
 from .demo_amp import amp_section
 
 NODE_KEYS = tuple(bytes([0x41 + i]) * 32 for i in range(5))
@@ -50,8 +51,12 @@ def register(subparsers: Any) -> None:
         description="Build a payment onion over five hops with fixed keys (those of the BOLT 4 "
         "test vector), peel it at every hop, and print what each node reads: its payload, the "
         "fee and cltv delta it keeps, the SHA-256 of the packet it forwards, or that the "
-        "payment is for itself.",
+        "payment is for itself. --json prints the payment section as {\"payment\": {"
+        "\"onion\", \"onion_sha256\", \"session_key\", \"associated_data\", "
+        "\"htlc_amount_msat\", \"htlc_cltv_expiry\", \"hops\": [{\"index\", \"node_id\", "
+        "\"role\", \"shared_secret\", \"payload\", \"next_onion_sha256\"}]}}.",
     )
+    add_json_flag(parser)
     parser.set_defaults(handler=run)
 
 
@@ -122,7 +127,32 @@ def payment_section() -> list[str]:
 SECTIONS: tuple[Section, ...] = (payment_section, amp_section)
 
 
+def payment_json() -> dict[str, Any]:
+    """The payment section as data: the onion and what every hop reads from it."""
+    route = payment_route()
+    packet: OnionPacket | None = route.onion.packet
+    hops = []
+    for i, node_key in enumerate(NODE_KEYS):
+        assert packet is not None
+        hop = process_hop(packet, node_key, PAYMENT_HASH)
+        nxt = hop.next_packet
+        hops.append({"index": i, "node_id": NODE_IDS[i].hex(), "role": hop.role.value,
+                     "shared_secret": hop.shared_secret.hex(),
+                     "payload": render.payload_fields(hop.payload),
+                     "next_onion_sha256": None if nxt is None
+                     else crypto.sha256(nxt.to_bytes()).hex()})
+        packet = nxt
+    onion = route.onion.to_bytes()
+    return {"session_key": SESSION_KEY.hex(), "associated_data": PAYMENT_HASH.hex(),
+            "htlc_amount_msat": route.htlc_amount_msat,
+            "htlc_cltv_expiry": route.htlc_cltv_expiry, "onion": onion.hex(),
+            "onion_sha256": crypto.sha256(onion).hex(), "hops": hops}
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.json:
+        emit_json({"payment": payment_json()})
+        return 0
     out: list[str] = []
     for section in SECTIONS:
         if out:

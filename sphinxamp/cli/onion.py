@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import textwrap
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from .._payload import HOP_PAYLOAD_SCHEMA, PROFILES, HopPayload, Role, decode_pa
 from .._replay import SqliteReplayLog
 from .._sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion
 from . import render
-from ._common import add_json_flag, emit_json, error_object, read_hex
+from ._common import add_json_flag, emit_json, error_object, read_hex, read_key
 from .blinded import blinding_json, blinding_text
 
 PEEL_EPILOG = textwrap.dedent("""\
@@ -49,16 +50,23 @@ PEEL_EPILOG = textwrap.dedent("""\
     """)
 
 
-def _payload_area(text: str) -> int | None:
-    if text == "auto":
-        return None
+# onion_message carries its packet behind a u16 length: no onion is longer than 65535 bytes.
+MAX_PAYLOAD_AREA = 0xFFFF - 66
+
+
+def _area_size(text: str) -> int:
     try:
         value = int(text, 0)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("payload area cannot be negative")
+    if not 0 <= value <= MAX_PAYLOAD_AREA:
+        raise argparse.ArgumentTypeError(
+            f"payload area must be 0 to {MAX_PAYLOAD_AREA} bytes (a packet fits a u16 length)")
     return value
+
+
+def _payload_area(text: str) -> int | None:
+    return None if text == "auto" else _area_size(text)
 
 
 def register(subparsers: Any) -> None:
@@ -68,16 +76,19 @@ def register(subparsers: Any) -> None:
     build = sub.add_parser(
         "build", help="wrap hop payloads for a route into an onion packet",
         description="Build an onion packet. Prints the packet hex alone on the first line, then "
-        "an annotated dump; --json prints {\"onion\": HEX, \"shared_secrets\": [HEX, ...]}.",
+        "an annotated dump; --json prints {\"onion\": HEX, \"shared_secrets\": [HEX, ...]}, "
+        "plus \"session_key\" when none was given and one was drawn at random.",
     )
-    build.add_argument("--session-key", required=True, metavar="HEX",
-                       help="32-byte session private key (- reads stdin)")
+    build.add_argument("--session-key", metavar="HEX",
+                       help="32-byte session private key (- reads stdin); drawn at random and "
+                       "printed when not given")
     build.add_argument("--assoc-data", required=True, metavar="HEX",
                        help="associated data, the payment hash for payments")
     build.add_argument("--hop", required=True, action="append", metavar="PUBKEY=PAYLOADHEX",
                        help="one hop in route order: its node id and its TLV payload without "
                        "the length prefix (repeat for each hop)")
-    build.add_argument("--payload-area", type=int, default=PAYMENT_PAYLOAD_AREA, metavar="N",
+    build.add_argument("--payload-area", type=_area_size, default=PAYMENT_PAYLOAD_AREA,
+                       metavar="N",
                        help="hop_payloads size in bytes (default 1300: the 1366-byte payment "
                        "onion; onion messages may use 32768)")
     add_json_flag(build)
@@ -130,20 +141,27 @@ def parse_hop(text: str, index: int) -> tuple[bytes, bytes]:
     pubkey, sep, payload = text.partition("=")
     if not sep:
         raise DecodeError(f"--hop {index + 1}: expected PUBKEY=PAYLOADHEX, got {text!r}",
-                          field=f"hop[{index}]", reason="hop_syntax")
-    return (read_hex(pubkey, f"hop[{index}].pubkey"), read_hex(payload, f"hop[{index}].payload"))
+                          field=f"hops[{index}]", reason="hop_syntax")
+    return (read_key(pubkey, f"hops[{index}].pubkey", 33),
+            read_hex(payload, f"hops[{index}].payload"))
 
 
 def run_build(args: argparse.Namespace) -> int:
-    session_key = read_hex(args.session_key, "session_key")
+    drawn = args.session_key is None
+    session_key = os.urandom(32) if drawn else crypto.check_secret(
+        read_key(args.session_key, "session_key"), "session_key")
     assoc = read_hex(args.assoc_data, "assoc_data")
     hops = [parse_hop(text, i) for i, text in enumerate(args.hop)]
     built = build_onion(session_key, hops, assoc, args.payload_area)
     onion = built.to_bytes()
     if args.json:
-        emit_json({"onion": onion.hex(), "shared_secrets": [s.hex() for s in built.shared_secrets]})
+        drawn_key = {"session_key": session_key.hex()} if drawn else {}
+        emit_json({"onion": onion.hex(), "shared_secrets": [s.hex() for s in built.shared_secrets],
+                   **drawn_key})
         return 0
     lines = [onion.hex(), "", f"onion packet, {len(onion)} bytes, {len(hops)} hops"]
+    if drawn:
+        lines.append(f"session_key (drawn at random): {session_key.hex()}")
     lines += render.dump(render.packet_spans(built.packet), max_lines=3)
     lines.append("")
     for i, (ss, (pubkey, payload)) in enumerate(zip(built.shared_secrets, hops, strict=True)):
@@ -261,9 +279,11 @@ def _is_judgment(exc: SphinxampError) -> bool:
 
 def run_peel(args: argparse.Namespace) -> int:
     onion = read_hex(args.onion, "onion")
-    node_key = crypto.check_secret(read_hex(args.node_key, "node_key"), "node_key")
+    node_key = crypto.check_secret(read_key(args.node_key, "node_key"), "node_key")
     assoc = read_hex(args.assoc_data, "assoc_data")
-    path_key = None if args.path_key is None else read_hex(args.path_key, "path_key")
+    path_key = None if args.path_key is None else read_key(args.path_key, "path_key", 33)
+    if args.cltv is not None and not 0 <= args.cltv < 1 << 32:
+        raise InvalidArgument("--cltv must be 0 to 2^32-1", field="cltv", reason="range")
     if args.replay_db is not None and args.cltv is None:
         raise InvalidArgument("--replay-db needs --cltv, the HTLC's expiry", field="cltv",
                               reason="missing_cltv")

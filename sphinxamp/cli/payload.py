@@ -17,7 +17,7 @@ from .._payload import (
     decode_payload,
 )
 from . import render
-from ._common import add_json_flag, emit_json, read_hex
+from ._common import add_json_flag, emit_json, read_hex, read_key
 
 DESCRIPTION = """\
 Decode a hop payload (the TLV stream without its BigSize length) and check it against the
@@ -79,7 +79,7 @@ def judge(raw: bytes, role: Role, path_key: bytes | None,
 
 def run_decode(args: argparse.Namespace) -> int:
     raw = read_hex(args.payload, "payload")
-    path_key = None if args.path_key is None else read_hex(args.path_key, "path_key")
+    path_key = None if args.path_key is None else read_key(args.path_key, "path_key", 33)
     payload, role, intro = judge(raw, Role(args.role), path_key, args.profile)
     views = render.record_views(raw)
     if args.json:
