@@ -34,6 +34,11 @@ from typing import Any
 
 import _common
 
+try:
+    import atheris
+except ImportError:  # --replay needs no atheris
+    atheris = None
+
 from sphinxamp import _crypto as crypto
 from sphinxamp.conformance import deviations as deviation_files
 from sphinxamp.conformance.adapter import AdapterProcess
@@ -157,10 +162,10 @@ def main(argv: list[str]) -> int:
                               "findings_dir": str(findings)}))
             return 1 if check.counts["findings"] else 0
         sys.argv = [sys.argv[0], *rest]
-        if _common.atheris is not None:
+        if atheris is not None:
             # _common instruments only scripts named fuzz_*: this one instruments what it
             # loaded, so libFuzzer is guided by sphinxamp's branches.
-            _common.atheris.instrument_all()
+            atheris.instrument_all()
         _common.main(check)
     return 0
 
