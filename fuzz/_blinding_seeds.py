@@ -10,7 +10,8 @@ from typing import Any
 import _blinding_checks as ref
 import _common
 
-from sphinxamp._blinding import EncryptedData
+from sphinxamp._bigsize import encode_bigsize
+from sphinxamp._blinding import EncryptedData, create_blinded_path
 
 TARGETS = ("encrypted_data", "encrypted_data_aead", "onionmsg_tlv", "blinded_hop",
            "onion_message")
@@ -81,6 +82,11 @@ def seeds() -> dict[str, dict[str, bytes]]:
                 (len(payload["encrypted_recipient_data"]) // 2,)) + bytes.fromhex(
                 payload["encrypted_recipient_data"])
             out["onionmsg_tlv"][f"vec-{case['id']}"] = stream
+    reply = create_blinded_path(ref.PATH_SESSION, [(ref.NODE_IDS[0], b"\x06\x01\x00"),
+                                                   (ref.NODE_IDS[1], b"")]).encode()
+    out["onionmsg_tlv"]["edge-reply-path"] = b"\x02" + encode_bigsize(len(reply)) + reply
+    out["onionmsg_tlv"]["edge-reply-path-sciddir"] = (
+        b"\x02" + encode_bigsize(len(reply) - 24) + b"\x00" + bytes(8) + reply[33:])
     for i, hexstr in enumerate(_EDGE_PAYLOADS):
         out["onionmsg_tlv"][f"edge-payload{i}"] = bytes.fromhex(hexstr)
     out["onion_message"].update(_messages(cases))

@@ -3,15 +3,19 @@
 Input: the payload stream.
 Invariants: every refusal is `MalformedOnionMessagePayload`, for the same reason and offset as
 the schema-less decoder when that refuses; unknown even types are refused, odd ones kept; an
-accepted payload re-encodes to exactly the input; deterministic; memory O(len).
+accepted payload re-encodes to exactly the input; a reply_path is refused only with
+`MalformedBlindedPath`, and one that parses re-encodes to its bytes; deterministic; memory
+O(len).
 """
 
 import _common
 
 from sphinxamp._onion_message import (
     ONIONMSG_SCHEMA,
+    MalformedBlindedPath,
     MalformedOnionMessagePayload,
     OnionMessagePayload,
+    decode_blinded_path,
 )
 from sphinxamp._tlv import decode_stream
 
@@ -32,6 +36,13 @@ def test_one_input(data: bytes) -> None:
     for rec in got.value.unknown_records:
         assert rec.type % 2 == 1 and rec.type not in ONIONMSG_SCHEMA.specs
     assert got.value.encode() == data, f"round trip {data.hex()}"
+    reply = got.value.reply_path
+    if reply is not None:
+        path = _common.deterministic(len(reply), decode_blinded_path, reply)
+        if path.error is not None:
+            assert isinstance(path.error, MalformedBlindedPath), type(path.error).__name__
+        elif len(path.value.first_node_id) == 33:
+            assert path.value.encode() == reply, "blinded_path round trip"
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from ._blinding import (
     ConflictingNextHop,
     EncryptedData,
     ExpiryAboveMaximum,
+    FinalValuesMismatch,
     InvalidPathKey,
     MissingEncryptedData,
     MissingNextHop,
@@ -194,12 +195,27 @@ def blinded_payment_hop(node_key: bytes | NodeKey, path_key: bytes, payload: Hop
     check_constraints(data, amount_msat, cltv_expiry)
     if final:
         amount, cltv = payload.amt_to_forward, payload.outgoing_cltv_value
+        _check_final(amount, cltv, amount_msat, cltv_expiry)
     else:
         relay = data.payment_relay
         assert relay is not None  # check_data refused its absence
         amount = None if amount_msat is None else forward_amount(amount_msat, relay)
         cltv = None if cltv_expiry is None else forward_cltv(cltv_expiry, relay)
     return BlindedHopResult(data, unblinded.next_path_key, amount, cltv)
+
+
+def _check_final(amount: int | None, cltv: int | None, incoming_amount: int | None,
+                 incoming_cltv: int | None) -> None:
+    """The final node of a blinded route compares the HTLC with its payload, and answers a
+    mismatch as invalid_onion_blinding like every other error inside the route."""
+    if cltv is not None and incoming_cltv is not None and incoming_cltv < cltv:
+        raise FinalValuesMismatch(f"cltv_expiry {incoming_cltv} is below outgoing_cltv_value "
+                                  f"{cltv}", field="outgoing_cltv_value", tlv_type=4,
+                                  reason="final_expiry_below_outgoing")
+    if amount is not None and incoming_amount is not None and incoming_amount < amount:
+        raise FinalValuesMismatch(f"amount {incoming_amount} msat is below amt_to_forward "
+                                  f"{amount}", field="amt_to_forward", tlv_type=2,
+                                  reason="final_amount_below_forward")
 
 
 # --- the sender: a payment onion into a blinded path ----------------------------------------

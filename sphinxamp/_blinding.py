@@ -95,6 +95,11 @@ class UnknownAllowedFeature(EncryptedDataError):
     """allowed_features sets a bit the reader does not know (even if it is odd)."""
 
 
+class FinalValuesMismatch(EncryptedDataError):
+    """The final hop's HTLC does not carry what its payload says: cltv_expiry below
+    outgoing_cltv_value, or amount below amt_to_forward (BOLT 4 › `payload` Requirements)."""
+
+
 class RelayUnderflow(EncryptedDataError):
     """payment_relay takes more than the HTLC holds (amount below the base fee, or expiry
     below the cltv delta): there is nothing left to forward."""

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import _crypto as crypto
 from ._blinded_hop import check_data, unblind
-from ._blinding import BlindedPath, EncryptedData, create_blinded_path
+from ._blinding import BlindedHop, BlindedPath, EncryptedData, create_blinded_path
 from ._errors import DecodeError, EncodeError, InvalidArgument, SphinxampError, TlvError
 from ._nodekey import NodeKey
 from ._sphinx import (
@@ -66,6 +67,52 @@ class PathIdAtForwardingHop(OnionMessageError):
 
 class TooManyPayloadFields(OnionMessageError):
     """The final payload holds more than one content field (types 64 and up)."""
+
+
+class MalformedBlindedPath(OnionMessageError):
+    """A `blinded_path` (as `reply_path` carries it) that does not parse."""
+
+
+def _take(data: bytes, pos: int, size: int, what: str) -> bytes:
+    if pos + size > len(data):
+        raise MalformedBlindedPath(f"blinded_path ends inside {what}", field=what, offset=pos,
+                                   reason="truncated")
+    return data[pos:pos + size]
+
+
+def decode_blinded_path(data: bytes) -> BlindedPath:
+    """A whole `blinded_path` (BOLT 4 › Route Blinding): `sciddir_or_pubkey first_node_id`
+    (a point, or 0/1 ‖ short_channel_id: kept as its 9 bytes), `first_path_key`, `num_hops`
+    and the hops, nothing after them. Points are checked; no length is trusted before the
+    bytes are there."""
+    data = bytes(data)
+    first = _take(data, 0, 1, "first_node_id")
+    size = 9 if first[0] in (0, 1) else 33
+    node = _take(data, 0, size, "first_node_id")
+    path_key = _take(data, size, 33, "first_path_key")
+    for at, point in ((size, path_key),) + (((0, node),) if size == 33 else ()):
+        if crypto.parse_point(point) is None:
+            raise MalformedBlindedPath("not a valid point", field="blinded_path", offset=at,
+                                       reason="invalid_point")
+    pos = size + 33
+    count = _take(data, pos, 1, "num_hops")[0]
+    pos += 1
+    hops = []
+    for _ in range(count):
+        blinded = _take(data, pos, 33, "blinded_node_id")
+        if crypto.parse_point(blinded) is None:
+            raise MalformedBlindedPath("blinded_node_id is not a valid point",
+                                       field="blinded_node_id", offset=pos,
+                                       reason="invalid_point")
+        length = int.from_bytes(_take(data, pos + 33, 2, "enclen"), "big")
+        hops.append(BlindedHop(blinded, _take(data, pos + 35, length,
+                                              "encrypted_recipient_data")))
+        pos += 35 + length
+    if count == 0 or pos != len(data):
+        raise MalformedBlindedPath("no hops" if count == 0 else "bytes after the last hop",
+                                   field="blinded_path", offset=pos,
+                                   reason="no_hops" if count == 0 else "trailing_bytes")
+    return BlindedPath(node, path_key, tuple(hops))
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,5 +337,6 @@ __all__ = [
     "OnionMessagePayload",
     "ProcessedMessage",
     "build_onion_message",
+    "decode_blinded_path",
     "process_onion_message",
 ]

@@ -33,6 +33,7 @@ from sphinxamp._blinding import (
     EncryptedData,
     EncryptedDataError,
     ExpiryAboveMaximum,
+    FinalValuesMismatch,
     InvalidPathKey,
     MalformedEncryptedData,
     MissingEncryptedData,
@@ -342,3 +343,22 @@ def test_build_refuses_an_empty_path() -> None:
     with pytest.raises(Exception, match="no hops"):
         build_blinded_payment_onion(SESSION, AD, BlindedPath(NODE, NODE, ()), amount_msat=1,
                                     cltv_expiry=1)
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"incoming_cltv_expiry": 748_999}, "final_expiry_below_outgoing"),
+    ({"incoming_amount_msat": 99_999}, "final_amount_below_forward"),
+])
+def test_final_blinded_hop_compares_the_htlc_with_its_payload(change: dict[str, Any],
+                                                              reason: str) -> None:
+    """Eve's payload says 100000 msat at 749000 (blinded-payment-onion-test.json); an HTLC
+    short of either is refused, as invalid_onion_blinding like every error in the route."""
+    case = {**payment_cases()["hop-eve"], **change}
+    with pytest.raises(InvalidOnionBlinding) as info:
+        process_hop(bytes.fromhex(case["onion"]), bytes.fromhex(case["node_key"]),
+                    bytes.fromhex(case["associated_data"]),
+                    path_key=bytes.fromhex(case["path_key"]),
+                    incoming_amount_msat=case["incoming_amount_msat"],
+                    incoming_cltv_expiry=case["incoming_cltv_expiry"])
+    assert isinstance(info.value.cause, FinalValuesMismatch)
+    assert info.value.cause.reason == reason

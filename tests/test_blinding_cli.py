@@ -14,6 +14,13 @@ from typing import Any
 
 import pytest
 
+from sphinxamp import (
+    EncryptedData,
+    OnionMessagePayload,
+    build_onion_message,
+    create_blinded_path,
+    public_key,
+)
 from sphinxamp.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -193,3 +200,17 @@ def route_first_key(index: int) -> str:
     first = 0 if index == 0 else len(ROUTE["create"]["routes"][0]["hops"])
     key: str = hops[first]["path_key"]
     return key
+
+
+def test_message_peel_shows_the_reply_path(capsys: pytest.CaptureFixture[str]) -> None:
+    node = bytes([0x41]) * 32
+    reply = create_blinded_path(bytes([9]) * 32, [(public_key(node), EncryptedData(
+        path_id=b"reply"))])
+    path = create_blinded_path(bytes([8]) * 32, [(public_key(node), EncryptedData(
+        path_id=b"here"))])
+    message = build_onion_message(bytes([7]) * 32, path,
+                                  OnionMessagePayload(reply_path=reply.encode()))
+    status, out = run_json(["message", "peel", message.to_bytes().hex(), "--node-key",
+                            node.hex(), "--json"], capsys)
+    assert status == 0 and out["reply_path"] == reply.to_json()
+    assert out["encrypted_data"] == {"path_id": b"here".hex()}

@@ -18,11 +18,13 @@ from sphinxamp._blinding import BlindedHop, BlindedPath, EncryptedData, create_b
 from sphinxamp._errors import EncodeError, InvalidArgument
 from sphinxamp._onion_message import (
     Dropped,
+    MalformedBlindedPath,
     OnionMessage,
     OnionMessagePayload,
     ProcessedMessage,
     build_onion_message,
     choose_payload_area,
+    decode_blinded_path,
     process_onion_message,
 )
 from sphinxamp._sphinx import build_onion
@@ -206,3 +208,27 @@ def test_random_paths_deliver(hops: int, path_id: bytes, prefix_len: int) -> Non
         assert got.next_node_id == crypto.public_key(all_keys[i + 1])
         message = got.next_message() or message
     raise AssertionError("never delivered")
+
+
+def test_blinded_path_decodes_what_encode_wrote() -> None:
+    path = create_blinded_path(bytes([9]) * 32, [(IDS[0], forward_to(1)),
+                                                 (IDS[1], EncryptedData(path_id=b"r"))])
+    assert decode_blinded_path(path.encode()) == path
+    # first_node_id may be a direction byte and a short_channel_id (sciddir_or_pubkey)
+    sciddir = b"\x01" + bytes(8) + path.encode()[33:]
+    assert decode_blinded_path(sciddir).first_node_id == b"\x01" + bytes(8)
+
+
+@pytest.mark.parametrize(("mangle", "reason"), [
+    (lambda raw: raw[:-1], "truncated"),
+    (lambda raw: raw + b"\x00", "trailing_bytes"),
+    (lambda raw: raw[:66] + b"\x00", "no_hops"),
+    (lambda raw: b"\x04" + raw[1:], "invalid_point"),
+    (lambda raw: raw[:67] + b"\x05" + raw[68:], "invalid_point"),
+    (lambda raw: b"", "truncated"),
+])
+def test_blinded_path_refusals(mangle: Any, reason: str) -> None:
+    raw = create_blinded_path(bytes([9]) * 32, [(IDS[0], b"\x06\x00")]).encode()
+    with pytest.raises(MalformedBlindedPath) as info:
+        decode_blinded_path(mangle(raw))
+    assert info.value.reason == reason

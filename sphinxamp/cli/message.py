@@ -7,12 +7,13 @@ import sys
 from typing import Any
 
 from .. import _crypto as crypto
-from .._errors import TlvError
+from .._errors import DecodeError, TlvError
 from .._onion_message import (
     ONIONMSG_SCHEMA,
     Dropped,
     OnionMessage,
     choose_payload_area,
+    decode_blinded_path,
     process_onion_message,
 )
 from .._sphinx import build_onion
@@ -97,7 +98,18 @@ def peel_json(result: Any) -> dict[str, Any]:
                                   else str(result.next_short_channel_id)),
         "next_path_key": None if result.final else result.next_path_key.hex(),
         "next_onion": None if nxt is None else nxt.to_bytes().hex(),
+        "reply_path": _reply_path(result.payload.reply_path),
     }
+
+
+def _reply_path(raw: bytes | None) -> dict[str, Any] | None:
+    """The reply_path decoded for display (null when absent or not a valid blinded_path)."""
+    if raw is None:
+        return None
+    try:
+        return decode_blinded_path(raw).to_json()
+    except DecodeError:
+        return None
 
 
 def run_peel(args: argparse.Namespace) -> int:
