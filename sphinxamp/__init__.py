@@ -42,6 +42,7 @@ from ._blinding import (
     EncryptedData,
     EncryptedDataError,
     ExpiryAboveMaximum,
+    FinalValuesMismatch,
     MalformedEncryptedData,
     MissingEncryptedData,
     MissingNextHop,
@@ -94,6 +95,7 @@ from ._onion_message import (
     OnionMessagePayload,
     ProcessedMessage,
     build_onion_message,
+    decode_blinded_path,
     process_onion_message,
 )
 from ._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
@@ -138,6 +140,7 @@ __all__ = [
     "FailedHtlc",
     "FailureMessage",
     "FailureReply",
+    "FinalValuesMismatch",
     "HopAttribution",
     "HopPayload",
     "IncomingHtlc",
@@ -203,6 +206,7 @@ __all__ = [
     "create_failure",
     "create_failure_packet",
     "decode_bigsize",
+    "decode_blinded_path",
     "decode_payload",
     "decode_stream",
     "decode_tu",
