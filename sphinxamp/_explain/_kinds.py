@@ -109,7 +109,7 @@ def _decrypt_into(value: Field, node_key: bytes | NodeKey | None, path_key: byte
     value.children += tlv_fields(plain, value.offset, ENCRYPTED_DATA_SCHEMA, ex, decrypted=True)
     tag = value.raw[len(plain):]
     value.children.append(Field("tag", value.offset + len(plain), tag,
-                                "Poly1305 tag (verified)"))
+                                "Poly1305 tag (verified)", decrypted=value.decrypted))
     value.meaning = f"encrypted_data_tlv, {len(plain)} bytes decrypted + 16-byte tag"
 
 
