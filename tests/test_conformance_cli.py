@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_conformance import published_copy
+from test_conformance import published_copy, rebuilt_onion_test
 
 from sphinxamp._errors import DecodeError, InvalidOnionHmac
 from sphinxamp._sphinx import peel_onion
@@ -109,16 +109,7 @@ def test_vectors_check_bolt(tmp_path: Path) -> None:
     folder, _ = published_copy(tmp_path / "bolts")
     path = (folder or tmp_path) / "onion-test.json"
     if not path.is_file():
-        recorded = json.loads((ROOT / "vectors" / "bolt04-onion.json").read_text())
-        build = next(c for c in recorded["cases"] if c["kind"] == "onion-build")
-        peel = [c for c in recorded["cases"] if c["kind"] == "onion-peel"]
-        path = tmp_path / "onion-test.json"
-        path.write_text(json.dumps({
-            "generate": {"session_key": build["session_key"],
-                         "associated_data": build["associated_data"],
-                         "hops": [{"pubkey": h["pubkey"], "payload": h["payload_with_length"]}
-                                  for h in build["hops"]]},
-            "onion": build["expect"]["onion"], "decode": [c["node_key"] for c in peel]}))
+        path = rebuilt_onion_test(tmp_path / "onion-test.json")
     run = subprocess.run([str(SPHINXAMP), "vectors", "check", "--bolt", str(path), "--json"],
                          capture_output=True, text=True, timeout=60, check=False)
     report = json.loads(run.stdout)
