@@ -10,9 +10,12 @@ from .._keysend import build_keysend_payment
 from .._payload import parse_custom_records
 from .._route import RouteHop
 from ._common import add_json_flag, emit_json, read_hex
-from .amp import BOLT11_DEFAULT_FINAL_CLTV_DELTA, _rand, parse_data, parse_route
+from .amp import _rand, parse_data, parse_route
 
 KEYSEND_MESSAGE_TYPE = 7629168  # tip note / keysend message (satoshis.stream registry)
+# No invoice names a delta: lnd's sender then uses its DefaultFinalCltvDelta, the chain's
+# time lock delta (rpcserver.go; 80 on bitcoin), comfortably above the receiver's 19.
+KEYSEND_FINAL_CLTV_DELTA = 80
 
 DESCRIPTION = """\
 Build a keysend payment: a random 32-byte preimage in custom record 5482373484 of the final
@@ -41,7 +44,7 @@ def register(subparsers: Any) -> None:
                      help="custom records (type >= 65536), as lncli --data")
     pay.add_argument("--height", type=int, default=0, metavar="N",
                      help="current block height (default: %(default)s)")
-    pay.add_argument("--final-cltv-delta", type=int, default=BOLT11_DEFAULT_FINAL_CLTV_DELTA,
+    pay.add_argument("--final-cltv-delta", type=int, default=KEYSEND_FINAL_CLTV_DELTA,
                      metavar="N", help="receiver's final cltv delta (default: %(default)s)")
     pay.add_argument("--hop-fee-base-msat", type=int, default=0, metavar="N")
     pay.add_argument("--hop-fee-ppm", type=int, default=0, metavar="N")
