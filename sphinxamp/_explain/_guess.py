@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._attribution import ATTRIBUTION_DATA_SIZE
+from .._bigsize import decode_bigsize
 from .._blinding import ENCRYPTED_DATA_SCHEMA
+from .._codes import FAILURE_CODES
 from .._errors import SphinxampError
 from .._onion_message import ONION_MESSAGE_TYPE
 from .._records import HOP_PAYLOAD_SCHEMA
@@ -85,6 +87,38 @@ def _encrypted_data(data: bytes, keys: Keys) -> str | None:
     return None
 
 
+def _readable_types(data: bytes) -> list[int]:
+    """The types of the records that read before the stream breaks."""
+    types: list[int] = []
+    pos = 0
+    try:
+        while pos < len(data):
+            rtype, pos = decode_bigsize(data, pos)
+            length, pos = decode_bigsize(data, pos)
+            if length > len(data) - pos:
+                break
+            types.append(rtype)
+            pos += length
+    except SphinxampError:
+        pass
+    return types
+
+
+def _broken_payload(data: bytes, keys: Keys) -> str | None:
+    types = _readable_types(data)
+    if types[:2] == [2, 4] or 10 in types:
+        return ("a hop payload's records (amt_to_forward, outgoing_cltv_value or "
+                "encrypted_recipient_data) until the stream breaks")
+    return None
+
+
+def _known_code(data: bytes, keys: Keys) -> str | None:
+    code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
+    if code in FAILURE_CODES:
+        return f"starts with failure code 0x{code:04x} ({FAILURE_CODES[code].name})"
+    return None
+
+
 def _tlv(data: bytes, keys: Keys) -> str | None:
     if _is_tlv(data, None):
         return "a valid TLV stream of no known record set"
@@ -99,6 +133,8 @@ GUESSES: tuple[tuple[str, Test], ...] = (
     ("payload", _payload),
     ("encrypted-data", _encrypted_data),
     ("tlv", _tlv),
+    ("payload", _broken_payload),
+    ("failure", _known_code),
 )
 
 

@@ -21,8 +21,9 @@ _BLINDING = "BOLT 4 › Route Blinding › Requirements"
 _RETURN = "BOLT 4 › Returning Errors"
 _MESSAGES = "BOLT 4 › Onion Messages"
 
-# reason (as the library's errors carry it) → (the rule broken, the BOLT section stating it).
-RULES: dict[str, tuple[str, str]] = {
+# reason (as the library's errors carry it) → (the rule broken, the BOLT section stating it;
+# None where the reason is generic and the caller knows the section).
+RULES: dict[str, tuple[str, str | None]] = {
     "type_truncated": ("a record's type is a complete BigSize", _TLV),
     "type_not_minimal": ("a BigSize type is minimally encoded", _TLV),
     "length_missing": ("every type is followed by a BigSize length", _TLV),
@@ -37,10 +38,9 @@ RULES: dict[str, tuple[str, str]] = {
     "length_above_fixed_size": ("a known record has the size its type defines", _TLV),
     "truncated_int_not_minimal": ("a truncated integer has no leading zero byte",
                                   "BOLT 1 › Fundamental Types"),
-    "invalid_point": ("a point is a valid compressed secp256k1 point",
-                      "BOLT 1 › Fundamental Types"),
+    "invalid_point": ("a point is a valid compressed secp256k1 point", None),
     "empty_input": ("a BigSize needs at least one byte", _BIGSIZE),
-    "truncated": ("the field is complete", _BIGSIZE),
+    "truncated": ("the field is complete", None),
     "non_canonical": ("a BigSize is minimally encoded", _BIGSIZE),
     "packet_length": ("an onion is version ‖ 33-byte key ‖ hop_payloads ‖ 32-byte hmac, "
                       "1366 bytes for a payment", _PACKET),
@@ -56,7 +56,7 @@ RULES: dict[str, tuple[str, str]] = {
     "too_short": ("encrypted_recipient_data holds at least its 16-byte tag", _BLINDING),
     "message_type": ("an onion_message starts with its type, 513", _MESSAGES),
     "length_mismatch": ("len is the size of onion_message_packet", _MESSAGES),
-    "wrong_length": ("the field has its fixed size", _RETURN),
+    "wrong_length": ("the field has its fixed size", None),
     "unattributable": ("one hop's um-HMAC verifies after stripping the layers", _RETURN),
 }
 
@@ -119,7 +119,7 @@ def error_from(exc: SphinxampError, offset: int, section: str = _TLV, *,
     """A library error as the tree's error, at `offset` (the caller knows the field start)."""
     under = exc.cause if exc.cause is not None else exc
     rule, where = RULES.get(under.reason or "", (under.message, section))
-    return ExplainError(offset, rule, where, exc.message, under.reason, under.field,
+    return ExplainError(offset, rule, where or section, exc.message, under.reason, under.field,
                         under.tlv_type, exc.failure_code, decrypted)
 
 
@@ -159,7 +159,7 @@ class Explanation:
 def _mark(fields: list[Field], offset: int) -> bool:
     """Along the fields containing `offset`, mark the first that starts there."""
     for f in fields:
-        if f.offset <= offset < f.offset + max(f.length, 1):
+        if f.offset <= offset <= f.offset + f.length:
             if f.offset == offset:
                 f.error = True
                 return True
