@@ -238,3 +238,30 @@ def test_main_in_process_reads_stdin_once(monkeypatch: pytest.MonkeyPatch,
         monkeypatch.setattr(sys, "stdin", io.StringIO("0x02 02 03e8"))
         assert main(["explain", "-", "--as", "tlv", "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["kind"] == "tlv"
+
+
+def test_readme_debugging_examples_print_what_the_readme_shows() -> None:
+    """Every self-contained `$ sphinxamp …` line of the README's debugging section prints, as
+    its first lines, the lines the README shows after it (up to an elision `…`)."""
+    import re
+    import shlex
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("\n## Debugging on the wire\n")
+    section = text[start : text.index("\n## ", start + 1)]
+    ran = 0
+    for block in re.findall(r"```console\n(.*?)```", section, re.S):
+        lines = block.splitlines()
+        for i, line in enumerate(lines):
+            self_contained = not any(c in line[2:] for c in "$@|")
+            if not (line.startswith("$ sphinxamp ") and self_contained):
+                continue
+            shown = []
+            for after in lines[i + 1 :]:
+                if after.startswith("$ ") or after.strip().startswith("…"):
+                    break
+                shown.append(after)
+            out = cli(*shlex.split(line[2:])[1:])
+            assert out.stdout.splitlines()[: len(shown)] == shown, line
+            ran += 1
+    assert ran >= 3

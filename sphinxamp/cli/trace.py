@@ -119,7 +119,8 @@ def _failure_lines(f: dict[str, Any]) -> list[str]:
         attr = " and attribution data" if s["attribution_data"] else ""
         lines.append(f"  hop {s['hop_index']} {what}{attr}: {s['packet'][:32]}…")
     o = f["origin"]
-    lines.append(f"origin: erring hop {o['hop_index']}, {o['failure_name']} {o['fields']}")
+    lines.append(f"origin: erring hop {o['hop_index']}, {o['failure_name']} "
+                 f"{render.human_value(o['fields'])}")
     for a in o["attribution"] or []:
         verdict = "HMAC ok" if a["hmac_ok"] else "HMAC BAD"
         lines.append(f"  hop {a['hop_index']}: held {a['hold_time_ms']} ms, {verdict}")
