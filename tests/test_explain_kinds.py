@@ -159,3 +159,25 @@ def test_truncated_stream_error_at_a_record_start(records: list[tuple[int, bytes
     ex = explain(short, "tlv")
     if ex.error is not None:
         assert ex.error.offset in starts
+
+
+@pytest.mark.parametrize("case", [c for c in cases("bolt04-blinded-payment-onion.json",
+                                                   "blinded-payment-hop")
+                                  if not c["id"].startswith("refuse")], ids=lambda c: c["id"])
+def test_blinded_payment_onion_hops(case: dict[str, Any]) -> None:
+    """At every hop of the official blinded payment: the decrypted payload is the vector's,
+    and its encrypted_recipient_data decrypts (with the HTLC's path key, or at the
+    introduction node with current_path_key) to the vector's records."""
+    ex = explain(bytes.fromhex(case["onion"]), "onion", node_key=bytes.fromhex(case["node_key"]),
+                 assoc_data=bytes.fromhex(case["associated_data"]),
+                 path_key=None if case["path_key"] is None else bytes.fromhex(case["path_key"]))
+    assert ex.error is None, ex.error
+    fields = walk(ex.fields)
+    payload = next(f for f in fields if f.name == "payload")
+    assert payload.raw.hex() == case["expect"]["payload"]
+    want = case["expect"].get("encrypted_data")
+    if want is None:
+        return
+    blob = next(f for f in fields if f.name == "encrypted_recipient_data").children[-1]
+    got = [c.name for c in blob.children if c.name != "tag"]
+    assert sorted(got) == sorted(want)
