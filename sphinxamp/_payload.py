@@ -127,13 +127,15 @@ def decode_payload(
     """
     raw = bytes(data)
     check_profile(profile)
-    fields, unknown, offsets = _decode(raw, base, profile)
+    fields, unknown, offsets, mask = _decode(raw, base, profile)
     if role is not None:
         role = parse_role(role)
         if profile == "lnd":
-            _check_lnd(role.final, bool(path_key_from_htlc), offsets, role)
-        else:
-            _check_role(role, offsets, base + len(raw), path_key_from_htlc)
+            _check_lnd(role.final, bool(path_key_from_htlc),
+                       offsets or HOP_PAYLOAD_SCHEMA.offsets(raw, base), role)
+        elif not _role_ok(role, mask, unknown, path_key_from_htlc):
+            _check_role(role, offsets or HOP_PAYLOAD_SCHEMA.offsets(raw, base), base + len(raw),
+                        path_key_from_htlc)
     return _from_fields(fields, unknown)
 
 
@@ -145,12 +147,14 @@ def decode_hop_payload(
     the position comes from the peel (`final`), and the blinded rules apply when the HTLC
     carried a path_key or the payload holds encrypted_recipient_data (10)."""
     raw = bytes(data)
-    fields, unknown, offsets = _decode(raw, base, profile)
-    role = derive_role(offsets, final=final, path_key_from_htlc=path_key_from_htlc)
+    fields, unknown, offsets, mask = _decode(raw, base, profile)
+    role = _POSITION_ROLES[final, bool(path_key_from_htlc or mask & _DATA_BIT)]
     if profile == "lnd":
-        _check_lnd(final, path_key_from_htlc, offsets, role)
-    else:
-        _check_role(role, offsets, base + len(raw), path_key_from_htlc)
+        _check_lnd(final, path_key_from_htlc, offsets or HOP_PAYLOAD_SCHEMA.offsets(raw, base),
+                   role)
+    elif not _role_ok(role, mask, unknown, path_key_from_htlc):
+        _check_role(role, offsets or HOP_PAYLOAD_SCHEMA.offsets(raw, base), base + len(raw),
+                    path_key_from_htlc)
     return _from_fields(fields, unknown), role
 
 
@@ -162,10 +166,38 @@ def derive_role(types: Iterable[int], *, final: bool, path_key_from_htlc: bool) 
     return Role.FINAL if final else Role.INTERMEDIATE
 
 
+# The role rules as masks of the schema's type bits (`TlvSchema.bit`), so that judging a valid
+# payload is a few integer operations; `_check_role` states the rules and finds the violation.
+def _type_mask(types: Iterable[int]) -> int:
+    bits = [HOP_PAYLOAD_SCHEMA.bit(t) for t in types]
+    if not all(bits):  # a rule about a type the schema does not decode cannot be a mask bit
+        raise ValueError(f"role rule on a type outside the payload schema: {sorted(types)}")
+    return sum(bits)
+
+
+_MASKS = {role: (_type_mask(req), _type_mask(forb), None if only is None else _type_mask(only),
+                 blinded) for role, (req, forb, only, blinded) in _RULES.items()}
+_DATA_BIT = HOP_PAYLOAD_SCHEMA.bit(ENCRYPTED_RECIPIENT_DATA)
+_PATH_KEY_BIT = HOP_PAYLOAD_SCHEMA.bit(CURRENT_PATH_KEY)
+_POSITION_ROLES = {(False, False): Role.INTERMEDIATE, (True, False): Role.FINAL,
+                   (False, True): Role.BLINDED_INTERMEDIATE, (True, True): Role.BLINDED_FINAL}
+
+
+def _role_ok(role: Role, mask: int, unknown: list[TlvRecord], path_key: bool | None) -> bool:
+    """Whether the records present (`mask`, plus `unknown` ones) obey `role`'s rules: exactly
+    when `_check_role` finds no violation (every rule's type is a registry type)."""
+    required, forbidden, only, blinded = _MASKS[role]
+    return (mask & required == required and not mask & forbidden
+            and (only is None or (not unknown and not mask & ~only))
+            and (path_key is None or (bool(mask & _PATH_KEY_BIT) != path_key if blinded
+                                      else not path_key)))
+
+
 def _decode(
     raw: bytes, base: int, profile: str
-) -> tuple[dict[str, Any], list[TlvRecord], dict[int, int]]:
-    """(registry values by field name, records kept unparsed, record offsets by type)."""
+) -> tuple[dict[str, Any], list[TlvRecord], dict[int, int] | None, int]:
+    """(registry values by field name, records kept unparsed, record offsets by type or None,
+    the mask of the registry types present)."""
     try:
         return (_LND_SCHEMA if profile == "lnd" else HOP_PAYLOAD_SCHEMA).decode_named(raw, base)
     except DecodeError as exc:

@@ -197,11 +197,12 @@ class TlvSchema:
         # Some namespaces let a higher layer judge unknown even types (lnd's custom range).
         self.even_ok = even_ok
         fields = {t: fast_field(s.codec) for t, s in self.specs.items()}
+        self._bits = {t: 1 << i for i, t in enumerate(sorted(fields))}
         self._fast = compile_decoder({t: (t, f) for t, f in fields.items()}, even_ok,
                                      TlvRecord, DecodeError)
         self._fast_named = compile_decoder(
             {t: (self.specs[t].name, f) for t, f in fields.items()}, even_ok, TlvRecord,
-            DecodeError)
+            DecodeError, offsets=False)
 
     def name_of(self, rtype: int) -> str | None:
         spec = self.specs.get(rtype)
@@ -212,21 +213,34 @@ class TlvSchema:
         fast = self._fast(raw, base)
         if fast is None:  # something is wrong: the checked decoder says exactly what
             return self._decode_checked(raw, base)
-        values, unknown, offsets = fast
-        return DecodedTlv(values, tuple(unknown), offsets)
+        values, unknown, offsets, _ = fast
+        return DecodedTlv(values, tuple(unknown), offsets or {})
 
     def decode_named(
         self, data: bytes | memoryview, base: int = 0
-    ) -> tuple[dict[str, Any], list[TlvRecord], dict[int, int]]:
+    ) -> tuple[dict[str, Any], list[TlvRecord], dict[int, int] | None, int]:
         """`decode` with the known values under their record names, for a caller that builds
-        an object of them: (values by name, unknown records, record offsets by type)."""
+        an object of them: (values by name, unknown records, record offsets by type or None
+        (then `offsets` gives them), the mask of the known types present: `bit(type)` for
+        each)."""
         raw = bytes(data)
         fast = self._fast_named(raw, base)
         if fast is not None:
             return fast
         checked = self._decode_checked(raw, base)
         named = {self.specs[t].name: v for t, v in checked.values.items()}
-        return named, list(checked.unknown), checked.offsets
+        mask = sum(self.bit(t) for t in checked.values)
+        return named, list(checked.unknown), checked.offsets, mask
+
+    @staticmethod
+    def offsets(data: bytes | memoryview, base: int = 0) -> dict[int, int]:
+        """Where each record of a well-formed stream starts (plus `base`), by type."""
+        return {t: base + start for t, start, _, _ in iter_records(data)}
+
+    def bit(self, rtype: int) -> int:
+        """The bit of a known type in `decode_named`'s mask (its rank among the known types);
+        0 for a type the schema does not know."""
+        return self._bits.get(rtype, 0)
 
     def _decode_checked(self, raw: bytes, base: int) -> DecodedTlv:
         values: dict[int, Any] = {}

@@ -109,11 +109,13 @@ def _unknown_record(record: Any, ns: dict[str, Any]) -> list[str]:
 
 def compile_decoder(
     fields: dict[int, tuple[Any, Field]], even_ok: Callable[[int], bool] | bool | None,
-    record: Callable[[int, bytes], Any], fallible: type[Exception],
-) -> Callable[[bytes, int], tuple[dict[Any, Any], list[Any], dict[int, int]] | None]:
+    record: Callable[[int, bytes], Any], fallible: type[Exception], *, offsets: bool = True,
+) -> Callable[[bytes, int], tuple[dict[Any, Any], list[Any], dict[int, int] | None, int] | None]:
     """A decoder for the known records `fields` = {type: (key, Field)}: (values by key,
-    unknown records in order, record offsets by type), or None to fall back. An unknown even
-    type falls back unless `even_ok` lets it through (True: every type, a schema-less read)."""
+    unknown records in order, record offsets by type (None unless `offsets`), the mask of the
+    known types present: bit i for the i-th smallest known type), or None to fall back. An
+    unknown even type falls back unless `even_ok` lets it through (True: every type, a
+    schema-less read)."""
     ns: dict[str, Any] = {"wide": _wide, "from_bytes": int.from_bytes, "new": object.__new__,
                           "tuple_new": tuple.__new__, "record": record, "even_ok": even_ok,
                           "fallible": fallible, "KNOWN": frozenset(fields)}
@@ -125,24 +127,27 @@ def compile_decoder(
             body.append(f"                if {check}: return None")
         value = _value(f, str(i), "raw[pos:stop]", "pos", body, " " * 16)
         ns[f"K{i}"] = key
-        body.append(f"                values[K{i}] = {value}")
+        body.append(f"                values[K{i}] = {value}; mask |= {1 << i}")
         _namespace(f, str(i), ns)
     unknown_ok = ("True" if even_ok is True else "rtype & 1" if even_ok is None or even_ok is False
                   else "rtype & 1 or even_ok(rtype)")
+    # Without offsets (a caller that needs them only for an error) the lines storing them
+    # are left out.
+    keep = "" if offsets else "# "
     src = "\n".join([
         "def decode(raw, base):",
         "    end = len(raw); pos = 0; last = -1",
-        "    values = {}; offsets = {}; unknown = []",
+        f"    values = {{}}; offsets = {{}} if {offsets} else None; unknown = []; mask = 0",
         "    while pos < end:",
         "        rtype = raw[pos]",
         "        if rtype < 0xFD:",
-        "            offsets[rtype] = base + pos",
+        f"            {keep}offsets[rtype] = base + pos",
         "            pos += 1",
         "        else:",
         "            start = pos",
         "            rtype, pos = wide(raw, pos, end)",
         "            if pos < 0: return None",
-        "            offsets[rtype] = base + start",
+        f"            {keep}offsets[rtype] = base + start",
         "        if rtype <= last or pos >= end: return None",
         "        length = raw[pos]",
         "        if length < 0xFD: pos += 1",
@@ -158,7 +163,7 @@ def compile_decoder(
         "        else:",
         "            return None",
         "        pos = stop; last = rtype",
-        "    return values, unknown, offsets",
+        "    return values, unknown, offsets, mask",
     ])
     exec(compile(src, "<sphinxamp._tlv_fast decoder>", "exec"), ns)
     decode: Callable[[bytes, int], Any] = ns["decode"]

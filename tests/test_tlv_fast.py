@@ -105,9 +105,12 @@ def test_fast_path_decodes_exactly_as_the_checked_loop(data: st.DataObject, base
             # Valid streams take the fast path, and it returns what the checked loop does.
             assert fast is not None, raw.hex()
             assert (fast[0], tuple(fast[1]), fast[2]) == checked[1:]
-            named, unknown, offsets = schema.decode_named(raw, base)
+            assert fast[3] == sum(schema.bit(t) for t in checked[1])
+            assert all(schema.bit(t) for t in checked[1])
+            named, unknown, offsets, mask = schema.decode_named(raw, base)
             assert named == {schema.specs[t].name: v for t, v in checked[1].items()}
-            assert (tuple(unknown), offsets) == checked[2:]
+            assert offsets is None  # the named decoder leaves offsets to `TlvSchema.offsets`
+            assert (tuple(unknown), schema.offsets(raw, base), mask) == (*checked[2:], fast[3])
         else:
             assert fast is None
 
@@ -147,3 +150,34 @@ def test_schema_less_fast_path_is_the_checked_split(data: st.DataObject, base: i
         got = ("error", type(exc), exc.reason, exc.offset, exc.tlv_type, exc.field)
     assert got == _stream_checked(raw, base)
     assert (_STREAM(raw, base) is None) == (got[0] == "error")
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_role_masks_agree_with_the_role_rules(data: st.DataObject) -> None:
+    """`_role_ok` (masks, the fast judgement) passes a payload exactly when `_check_role`
+    (the rules as BOLT 4 states them) finds no violation, for every role and path key."""
+    from sphinxamp._payload import _check_role, _role_ok
+    from sphinxamp._records import HOP_PAYLOAD_SCHEMA, Role
+
+    # Valid values for every record, so any combination of records decodes and only the
+    # role rules decide; plus an unknown odd type and a custom one.
+    valid = {2: b"\x01", 4: b"\x01", 6: bytes(8), 8: bytes(32) + b"\x01", 10: b"x", 12: G,
+             14: bytes(64) + b"\x01", 16: b"m", 18: b"\x01", 33: b"", 65537: b"c"}
+    chosen = data.draw(st.sets(st.sampled_from(sorted(valid))))
+    raw = b"".join(ref_bigsize(t) + ref_bigsize(len(valid[t])) + valid[t] for t in sorted(chosen))
+    if data.draw(st.booleans()):
+        raw = data.draw(streams(HOP_PAYLOAD_SCHEMA))
+    try:
+        _, unknown, _, mask = HOP_PAYLOAD_SCHEMA.decode_named(raw)
+    except DecodeError:
+        return
+    offsets = HOP_PAYLOAD_SCHEMA.offsets(raw)
+    for role in Role:
+        for path_key in (None, True, False):
+            try:
+                _check_role(role, offsets, len(raw), path_key)
+                violation = False
+            except DecodeError:
+                violation = True
+            assert _role_ok(role, mask, unknown, path_key) is not violation, (role, path_key)
