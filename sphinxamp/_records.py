@@ -12,7 +12,18 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from ._tlv import BYTES, POINT, SCID, TU32, TU64, FixedBytes, RecordSpec, Struct, TlvSchema
+from ._tlv import (
+    BYTES,
+    POINT,
+    SCID,
+    TU32,
+    TU64,
+    FixedBytes,
+    RawBytes,
+    RecordSpec,
+    Struct,
+    TlvSchema,
+)
 
 CUSTOM_RECORD_START = 65536  # BOLT 1: types ≥ 2^16 are free for applications
 
@@ -112,7 +123,9 @@ HOP_RECORDS = (
     _rec(6, "short_channel_id", SCID, "outgoing channel", required=(_I,), forbidden=(_F,)),
     _rec(8, "payment_data", PAYMENT_DATA, "payment_secret and total_msat (MPP)",
          forbidden=(_I,)),
-    _rec(10, "encrypted_recipient_data", BYTES, "route blinding data for this hop",
+    # At least the 16-byte Poly1305 tag its ChaCha20-Poly1305 encryption appends (BOLT 4 ›
+    # Route Blinding): anything shorter cannot be data for this hop.
+    _rec(10, "encrypted_recipient_data", RawBytes(min_len=16), "route blinding data for this hop",
          required=(_BI, _BF), forbidden=(_I, _F), blinded=(_BI, _BF)),
     _rec(12, "current_path_key", POINT, "path key, given to the introduction node",
          forbidden=(_I, _F), blinded=(_BI, _BF)),

@@ -15,7 +15,7 @@ from sphinxamp.cli import main
 from tests.blinded_route import BlindedHopSpec, blinded_route_onion, intermediate_data
 
 PATH_KEY = PrivateKey(bytes([0x33]) * 32).public_key.format().hex()
-ENC = "0a03 010203"
+ENC = "0a10 " + "01" * 16
 INTRO = ENC + " 0c21" + PATH_KEY
 
 
@@ -42,7 +42,7 @@ def test_path_key_in_htlc_and_payload_is_refused_on_type_12(
     assert status == 1
     assert obj["failure_code"] == 0xC018 and obj["failure_name"] == "invalid_onion_blinding"
     assert obj["failure_message"] == "update_fail_malformed_htlc"
-    assert obj["tlv_type"] == 12 and obj["offset"] == 5
+    assert obj["tlv_type"] == 12 and obj["offset"] == 18
     assert obj["cause"]["failure_code"] == 0x4016 and obj["cause"]["tlv_type"] == 12
     assert obj["sha256_of_onion"] is None  # a payload alone: the onion is not known
 

@@ -25,6 +25,10 @@ from tests.strategies import pubkey_of
 
 POINT = pubkey_of(bytes([0x33]) * 32).hex()
 
+# encrypted_recipient_data: at least the 16-byte Poly1305 tag of its AEAD (18 bytes with its
+# type and length), so a record after it starts 18 bytes further on.
+ENC = "0a 10 " + "0302" * 8
+
 
 def h(text: str) -> bytes:
     return bytes.fromhex(text.replace(" ", "").replace("|", ""))
@@ -200,7 +204,8 @@ def test_keysend_preimage() -> None:
         ("02 09 010203040506070809", 2, 0, "length_above_fixed_size"),
         ("02 00 | 04 05 0102030405", 4, 2, "length_above_fixed_size"),
         ("02 00 | 04 00 | 06 07 01010101010101", 6, 4, "length_below_fixed_size"),
-        ("0a 00 | 0c 21 04" + "11" * 32, 12, 2, "invalid_point"),
+        (ENC + " | 0c 21 04" + "11" * 32, 12, 18, "invalid_point"),
+        ("0a 0f " + "00" * 15, 10, 0, "length_below_fixed_size"),  # shorter than its tag
         ("02", 2, 1, "length_missing"),
         ("04 00 | 02 00", 2, 2, "not_strictly_increasing"),
     ],
@@ -263,12 +268,11 @@ def test_final_accepts_the_bolt4_final_records() -> None:
     assert p.payment_data == PaymentData(b"\x11" * 32, 5)
 
 
-ENC = "0a 03 030201"  # encrypted_recipient_data (lnd test table)
 
 
 def test_blinded_intermediate_accepts_data_and_path_key() -> None:
     p = decode_payload(h(ENC), Role.BLINDED_INTERMEDIATE)
-    assert p.encrypted_recipient_data == h("030201")
+    assert p.encrypted_recipient_data == h("0302" * 8)
     p = decode_payload(h(ENC + CPK), Role.BLINDED_INTERMEDIATE, path_key_from_htlc=False)
     assert p.current_path_key == bytes.fromhex(POINT)
     decode_payload(h(ENC), Role.BLINDED_INTERMEDIATE, path_key_from_htlc=True)
@@ -279,8 +283,8 @@ def test_blinded_intermediate_accepts_data_and_path_key() -> None:
     [
         ("02 00 | 04 00 | " + ENC, 2, 0),  # nothing but 10 and 12
         ("01 00 | " + ENC, 1, 0),  # not even an unknown odd record
-        (ENC + " | 0d 00", 13, 5),
-        (ENC + " | fe00010001 00", 0x10001, 5),
+        (ENC + " | 0d 00", 13, 18),
+        (ENC + " | fe00010001 00", 0x10001, 18),
         ("06 08 0100000000000000 | " + ENC, 6, 0),
     ],
 )
@@ -296,12 +300,12 @@ def test_blinded_intermediate_requires_encrypted_data() -> None:
 
 def test_blinded_path_key_from_htlc_and_payload_both() -> None:
     err = violation(h(ENC + CPK), Role.BLINDED_INTERMEDIATE, path_key_from_htlc=True)
-    assert (err.tlv_type, err.offset, err.reason) == (12, 5, "record_included")
+    assert (err.tlv_type, err.offset, err.reason) == (12, 18, "record_included")
 
 
 def test_blinded_path_key_from_neither() -> None:
     err = violation(h(ENC), Role.BLINDED_INTERMEDIATE, path_key_from_htlc=False)
-    assert (err.tlv_type, err.offset, err.reason) == (12, 5, "record_omitted")
+    assert (err.tlv_type, err.offset, err.reason) == (12, 18, "record_omitted")
 
 
 BLINDED_FINAL = "02 01 0b | 04 01 11 | " + ENC + " | 12 01 05"
@@ -320,12 +324,12 @@ def test_blinded_final_accepts_its_records() -> None:
         ("04 01 11 | " + ENC + " | 12 01 05", 2, 0, "record_omitted"),
         ("02 01 0b | " + ENC + " | 12 01 05", 4, 3, "record_omitted"),
         ("02 01 0b | 04 01 11 | 12 01 05", 10, 6, "record_omitted"),
-        ("02 01 0b | 04 01 11 | " + ENC, 18, 11, "record_omitted"),
+        ("02 01 0b | 04 01 11 | " + ENC, 18, 24, "record_omitted"),
         ("02 01 0b | 04 01 11 | 08 20" + "11" * 32 + " | " + ENC + " | 12 01 05", 8, 6,
          "record_included"),
         ("02 01 0b | 04 01 11 | " + SCID + " | " + ENC + " | 12 01 05", 6, 6, "record_included"),
-        (BLINDED_FINAL + " | 13 00", 19, 14, "record_included"),
-        ("02 01 0b | 04 01 11 | " + ENC + " | 10 00 | 12 01 05", 16, 11, "record_included"),
+        (BLINDED_FINAL + " | 13 00", 19, 27, "record_included"),
+        ("02 01 0b | 04 01 11 | " + ENC + " | 10 00 | 12 01 05", 16, 24, "record_included"),
     ],
 )
 def test_blinded_final_rules(data: str, rtype: int, offset: int, reason: str) -> None:

@@ -229,7 +229,7 @@ def hop_payloads(draw: st.DrawFn) -> HopPayload:
                                        st.integers(0, 2**24 - 1), st.integers(0, 2**16 - 1))),
         payment_data=opt(st.builds(PaymentData, st.binary(min_size=32, max_size=32),
                                    st.integers(0, U64_MAX))),
-        encrypted_recipient_data=opt(st.binary(max_size=40)),
+        encrypted_recipient_data=opt(st.binary(min_size=16, max_size=40)),  # holds its tag
         current_path_key=opt(private_keys.map(pubkey_of)),
         amp=opt(st.builds(AmpRecord, st.binary(min_size=32, max_size=32),
                           st.binary(min_size=32, max_size=32), st.integers(0, 2**32 - 1))),
