@@ -38,8 +38,8 @@ def payloads() -> set[bytes]:
         HopPayload(encrypted_recipient_data=bytes(49)),
         HopPayload(encrypted_recipient_data=b"\xaa" * 20, current_path_key=_point(PATH_SECRET)),
         HopPayload(100, 144, encrypted_recipient_data=b"\xbb" * 30, total_amount_msat=100),
-        HopPayload(100, 144, encrypted_recipient_data=bytes(16), current_path_key=_point(SESSION_KEY),
-                   total_amount_msat=1 << 63),
+        HopPayload(100, 144, encrypted_recipient_data=bytes(16),
+                   current_path_key=_point(SESSION_KEY), total_amount_msat=1 << 63),
         HopPayload(1000, 700),  # intermediate without short_channel_id
         HopPayload(1000, 700, scid, payment_data=pd),  # forwarding hop with payment data
     ]
