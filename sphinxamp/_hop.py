@@ -85,10 +85,7 @@ def process_hop(
     message that carries it), `sha256_of_onion` where the code's data needs it, and `cause`
     when the code was converted to invalid_onion_blinding.
     """
-    check_profile(profile)
-    if replay_log is not None and cltv_expiry is None:
-        raise InvalidArgument("a replay log needs the HTLC's cltv_expiry", field="cltv_expiry",
-                              reason="missing_cltv")
+    _check_arguments(profile, replay_log, cltv_expiry)
     peeled: PeeledHop | None = None
     introduction = False
     try:
@@ -106,14 +103,22 @@ def process_hop(
             blinding = _blinded_fields(node_key, path_key or payload.current_path_key, payload,
                                        role, incoming_amount_msat, incoming_cltv_expiry)
     except SphinxampError as exc:
-        if peeled is not None and path_key is None and not introduction:
-            introduction = carries_path_key(peeled.payload)
+        # A refused payload that still shows current_path_key is the introduction node's.
+        intro = peeled is not None and not peeled.is_final and path_key is None and (
+            introduction or carries_path_key(peeled.payload))
         raise answer_error(exc, packet, in_blinded_route=path_key is not None,
-                      introduction=introduction and not (peeled is not None and peeled.is_final),
-                      peeled=peeled) from None
+                           introduction=intro, peeled=peeled) from None
     return ProcessedHop(
         payload, role, introduction, peeled.shared_secret, peeled.next_packet, peeled.payload,
         peeled.payload_offset, path_key or payload.current_path_key, **blinding)
+
+
+def _check_arguments(profile: str, replay_log: ReplayLog | None,
+                     cltv_expiry: int | None) -> None:
+    check_profile(profile)
+    if replay_log is not None and cltv_expiry is None:
+        raise InvalidArgument("a replay log needs the HTLC's cltv_expiry", field="cltv_expiry",
+                              reason="missing_cltv")
 
 
 def _blinded_fields(node_key: bytes | NodeKey, path_key: bytes | None, payload: HopPayload,
