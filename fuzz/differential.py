@@ -25,6 +25,7 @@ Targets and what an input means:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import sys
@@ -32,19 +33,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import _common
-
 try:
     import atheris
 except ImportError:  # --replay needs no atheris
     atheris = None
 
-from sphinxamp import _crypto as crypto
-from sphinxamp.conformance import deviations as deviation_files
-from sphinxamp.conformance.adapter import AdapterProcess
-from sphinxamp.conformance.malformed import seal
-from sphinxamp.conformance.ops import OPS, answer, traits
-from sphinxamp.conformance.protocol import compare
+# _common instruments the library only for scripts named fuzz_*; this one does it itself, for
+# the library alone (instrumenting every loaded module would take half a minute).
+_FUZZING = atheris is not None and __name__ == "__main__" and "--replay" not in sys.argv
+with atheris.instrument_imports(include=["sphinxamp"]) if _FUZZING else contextlib.nullcontext():
+    import _common
+
+    from sphinxamp import _crypto as crypto
+    from sphinxamp.conformance import deviations as deviation_files
+    from sphinxamp.conformance.adapter import AdapterProcess
+    from sphinxamp.conformance.malformed import seal
+    from sphinxamp.conformance.ops import OPS, answer, traits
+    from sphinxamp.conformance.protocol import compare
 
 FUZZ = Path(__file__).resolve().parent
 NODE_KEY = bytes([0x41] * 32)
@@ -162,10 +167,6 @@ def main(argv: list[str]) -> int:
                               "findings_dir": str(findings)}))
             return 1 if check.counts["findings"] else 0
         sys.argv = [sys.argv[0], *rest]
-        if atheris is not None:
-            # _common instruments only scripts named fuzz_*: this one instruments what it
-            # loaded, so libFuzzer is guided by sphinxamp's branches.
-            atheris.instrument_all()
         _common.main(check)
     return 0
 
@@ -188,7 +189,7 @@ def run_campaign(args: argparse.Namespace) -> int:
         before = len(list(findings.glob("diff-*.json")))
         cmd = [args.python, str(FUZZ / "differential.py"), "--adapter", args.adapter,
                "--target", target, f"-max_total_time={args.seconds}", "-timeout=30",
-               f"-artifact_prefix={findings}/",
+               "-max_len=4096", f"-artifact_prefix={findings}/",
                *[f"--deviations={Path(d).resolve()}" for d in args.deviations], str(work)]
         seeds = FUZZ / "corpus" / target
         if seeds.is_dir():

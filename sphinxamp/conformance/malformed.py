@@ -148,8 +148,8 @@ def _payload_values(rng: random.Random) -> Iterator[Case]:
             ("scid-length", b"\x02\x01\x05" + cltv + b"\x06\x07" + bytes(7), 7, 6),
             ("unknown-even", b"\x02\x01\x05" + cltv + b"\x06\x08" + bytes(8) + b"\x14\x00",
              17, 20),
-            ("path-key-twice", b"\x0a\x02\x01\x02\x0c\x21" + crypto.public_key(secret(rng)),
-             4, 12)):
+            ("path-key-twice", b"\x0a\x14" + bytes(20) + b"\x0c\x21"
+             + crypto.public_key(secret(rng)), 22, 12)):
         final = name != "path-key-twice" and name != "scid-length" and name != "unknown-even"
         req = {"payload": stream.hex(), "final": final,
                "path_key": name == "path-key-twice"}
