@@ -189,3 +189,18 @@ def test_receive_help_names_the_options(capsys: Any) -> None:
     for word in ("--node-key", "--profile", "bolt", "lnd", "--accept-amp", "--accept-keysend",
                  '"onion"', '"height"', "amp pay --json"):
         assert word in text
+
+
+def test_demo_amp_story_as_data() -> None:
+    """What `demo --json` shows of the AMP story: the payment as `amp pay --json` prints it and
+    Zed's decisions as `amp receive` prints them; every preimage hashes to its shard's hash."""
+    from sphinxamp.cli.demo_amp import amp_json
+
+    story = amp_json()
+    assert [d["decision"] for d in story["decisions"]] == ["accepted", "accepted", "settle"]
+    hashes = {f"shard-{i}": s["payment_hash"]
+              for i, s in enumerate(story["payment"]["shards"])}
+    settle = story["decisions"][-1]
+    assert settle["set_id"] == story["payment"]["set_id"]
+    assert {h["htlc_id"]: hashlib.sha256(bytes.fromhex(h["preimage"])).hexdigest()
+            for h in settle["htlcs"]} == hashes

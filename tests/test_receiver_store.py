@@ -328,3 +328,32 @@ def test_incoming_htlc_fields_are_checked(changes: dict[str, object]) -> None:
 def test_hold_must_be_positive(store: Store) -> None:
     with pytest.raises(InvalidArgument):
         Receiver(store, hold_seconds=0)
+
+
+# --- the SQLite helper: open with a clear error, schema version --------------------------
+
+
+def test_open_database_creates_checks_and_refuses(tmp_path: Path) -> None:
+    from sphinxamp._sqlite import open_database
+
+    schema = "CREATE TABLE IF NOT EXISTS t (x INTEGER)"
+    path = str(tmp_path / "v.db")
+    db = open_database(path, 7, schema)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 7
+    db.execute("INSERT INTO t VALUES (1)")
+    db.close()
+    again = open_database(path, 7, schema)  # same version: opened as it is
+    assert again.execute("SELECT x FROM t").fetchall() == [(1,)]
+    again.close()
+    for target, version, reason in ((path, 8, "schema_version"),
+                                    (str(tmp_path), 7, None),  # a directory
+                                    (str(tmp_path / "no" / "such" / "dir.db"), 7, None)):
+        with pytest.raises(InvalidArgument) as info:
+            open_database(target, version, schema)
+        assert info.value.field == "db"
+        assert reason is None or info.value.reason == reason
+    junk = tmp_path / "junk"
+    junk.write_bytes(b"\x00not a database" * 64)
+    with pytest.raises(InvalidArgument) as info:
+        SqliteStore(str(junk))
+    assert info.value.reason == "not_a_database"

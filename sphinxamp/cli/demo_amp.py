@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from .. import _crypto as crypto
 from .._amp import AmpPayment, BuiltShard, SeededRand, ShardRoute, build_amp_payment
@@ -23,6 +23,8 @@ from .._receiver_store import SqliteStore
 from .._route import RouteHop
 from .._sphinx import OnionPacket
 from .._tlv import ShortChannelId
+from .amp import payment_json
+from .amp_receive import decision_json
 
 NAMES = ("Bob", "Carol", "Dave", "Erin", "Zed")
 KEYS = {name: hashlib.sha256(f"sphinxamp demo node {name}".encode()).digest() for name in NAMES}
@@ -93,6 +95,23 @@ def describe(decision: Decision) -> list[str]:
             f"{len(decision.preimages)} HTLCs, {decision.amount_msat} msat, in one transaction"]
 
 
+def receive_all(payment: AmpPayment, finals: list[HopPayload]) -> list[tuple[int, Decision]]:
+    """Zed's receiver on an SQLite store in a temporary folder: each shard as it arrives."""
+    out = []
+    with tempfile.TemporaryDirectory(prefix="sphinxamp-demo-") as folder:
+        store = SqliteStore(str(Path(folder) / "receiver.sqlite"))
+        try:
+            receiver = Receiver(store, accept_amp=True)  # spontaneous AMP: lnd's accept-amp
+            for now, i in enumerate(ARRIVAL_ORDER):
+                shard = payment.shards[i]
+                htlc = IncomingHtlc(f"shard-{i}", shard.payment_hash, shard.amount_msat,
+                                    HEIGHT + FINAL_CLTV_DELTA, finals[i])
+                out.append((i, receiver.receive(htlc, now=float(now), height=HEIGHT)))
+        finally:
+            store.close()
+    return out
+
+
 def amp_section() -> list[str]:
     payment = build_payment()
     lines = ["== An AMP payment: 3 shards, 3 routes, one atomic settle (lnd's AMP) ==",
@@ -107,24 +126,24 @@ def amp_section() -> list[str]:
         trace, final = peel_shard(i, shard)
         lines += ["", *trace]
         finals.append(final)
-    with tempfile.TemporaryDirectory(prefix="sphinxamp-demo-") as folder:
-        store = SqliteStore(str(Path(folder) / "receiver.sqlite"))
-        try:
-            lines += ["", f"Zed's receiver (SQLite store, {len(payment.shards)} shards arrive "
-                      f"in the order {', '.join(map(str, ARRIVAL_ORDER))}):"]
-            receiver = Receiver(store, accept_amp=True)  # spontaneous AMP, lnd's accept-amp
-            decision: Decision | None = None
-            for now, i in enumerate(ARRIVAL_ORDER):
-                shard = payment.shards[i]
-                htlc = IncomingHtlc(f"shard-{i}", shard.payment_hash, shard.amount_msat,
-                                    HEIGHT + FINAL_CLTV_DELTA, finals[i])
-                decision = receiver.receive(htlc, now=float(now), height=HEIGHT)
-                lines += [f" shard {i} arrives", *describe(decision)]
-        finally:
-            store.close()
+    lines += ["", f"Zed's receiver (SQLite store, {len(payment.shards)} shards arrive "
+              f"in the order {', '.join(map(str, ARRIVAL_ORDER))}):"]
+    decision: Decision | None = None
+    for i, decision in receive_all(payment, finals):
+        lines += [f" shard {i} arrives", *describe(decision)]
     if isinstance(decision, Settle):
         lines += settle_lines(payment, decision)
     return lines
+
+
+def amp_json() -> dict[str, Any]:
+    """The same story as data, for `demo --json`: the payment as `amp pay --json` prints it
+    and each of Zed's decisions as `amp receive` prints it."""
+    payment = build_payment()
+    finals = [peel_shard(i, shard)[1] for i, shard in enumerate(payment.shards)]
+    return {"payment": payment_json(payment, HEIGHT + FINAL_CLTV_DELTA),
+            "arrival_order": list(ARRIVAL_ORDER),
+            "decisions": [decision_json(d) for _, d in receive_all(payment, finals)]}
 
 
 def settle_lines(payment: AmpPayment, decision: Settle) -> list[str]:
