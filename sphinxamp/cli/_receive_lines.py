@@ -28,7 +28,15 @@ class TickLine:
     now: float | None
 
 
-Request = HtlcLine | TickLine | DecodeError
+@dataclass(frozen=True, slots=True)
+class RefusedHtlc:
+    """An HTLC whose onion or payload does not decode: failed before the receiver sees it."""
+
+    htlc_id: Any
+    error: DecodeError
+
+
+Request = HtlcLine | TickLine | RefusedHtlc
 
 
 def id_of(text: str) -> Any:
@@ -80,7 +88,7 @@ class LineReader:
 
     def parse(self, text: str) -> list[Request]:
         """The requests of one line; a line that cannot be read raises `DecodeError`, an HTLC
-        whose onion or payload does not decode comes back as the error (with `htlc_id`)."""
+        whose onion or payload does not decode comes back as a `RefusedHtlc`."""
         try:
             obj = json.loads(text)
         except (ValueError, RecursionError):
@@ -107,7 +115,7 @@ class LineReader:
             out.append(self._htlc(line))
         return out
 
-    def _htlc(self, obj: dict[str, Any]) -> HtlcLine | DecodeError:
+    def _htlc(self, obj: dict[str, Any]) -> HtlcLine | RefusedHtlc:
         try:
             htlc_id = check_htlc_id(obj.get("htlc_id"))
         except ValueError:
@@ -121,8 +129,7 @@ class LineReader:
         try:
             payload = self._payload(obj, payment_hash, amount, cltv)
         except DecodeError as exc:
-            exc.htlc_id = htlc_id  # type: ignore[attr-defined]
-            return exc
+            return RefusedHtlc(htlc_id, exc)
         return HtlcLine(IncomingHtlc(htlc_id, payment_hash, amount, cltv, payload), now,
                         height)
 

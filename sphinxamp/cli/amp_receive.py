@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .._errors import DecodeError, SphinxampError
+from .._errors import SphinxampError
 from .._payload import PROFILES
 from .._receiver import DEFAULT_HOLD_SECONDS, Accepted, Decision, Receiver, Settle
 from .._receiver_store import MemoryStore, SqliteStore, Store
 from ._common import add_json_flag, error_object, read_hex
-from ._receive_lines import HtlcLine, LineReader, TickLine, id_of
+from ._receive_lines import LineReader, RefusedHtlc, TickLine, id_of
 
 LINE_FORMAT = """\
 input, one JSON object a line (blank lines are skipped):
@@ -119,16 +119,15 @@ def serve(receiver: Receiver, lines: Iterable[str], write: Callable[[dict[str, A
             write(refusal_json(exc, number, id_of(text)))
             continue
         for request in requests:
-            if isinstance(request, DecodeError):
+            if isinstance(request, RefusedHtlc):
                 errors += 1
-                write(refusal_json(request, number, getattr(request, "htlc_id", None)))
+                write(refusal_json(request.error, number, request.htlc_id))
                 continue
             now = clock() if request.now is None else request.now
             if isinstance(request, TickLine):
                 for fail in receiver.expire(now):
                     write(decision_json(fail))
             else:
-                assert isinstance(request, HtlcLine)
                 write(decision_json(receiver.receive(request.htlc, now=now,
                                                      height=request.height)))
     return errors
