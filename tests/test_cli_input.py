@@ -265,3 +265,19 @@ def test_readme_debugging_examples_print_what_the_readme_shows() -> None:
             assert out.stdout.splitlines()[: len(shown)] == shown, line
             ran += 1
     assert ran >= 3
+
+
+def test_explain_failure_with_secrets_through_the_entry_point() -> None:
+    case = next(c for c in json.loads((ROOT / "vectors" / "bolt04-failure.json").read_text())[
+        "cases"] if c["id"] == "return-five-hops")
+    reason = next(h for h in case["expect"]["hops"] if h["hop_index"] == 0)["reason"]
+    secrets = ",".join(case["shared_secrets"])
+    out = cli("explain", reason, "--shared-secrets", secrets, "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["kind"] == "failure" and doc["error"] is None
+    assert any("erring hop: 4" in n for n in doc["notes"])
+    bad = cli("explain", reason, "--shared-secrets", secrets + "00", "--json")
+    err = json.loads(bad.stdout)
+    assert bad.returncode == 1 and err["field"] == "shared_secrets[4]"
+    assert "must be 32 bytes" in err["message"]

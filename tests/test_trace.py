@@ -102,3 +102,31 @@ def test_cli_trace_json_entry_point() -> None:
                           "--fail-at", "9", "--json"], capture_output=True, text=True,
                          check=False)
     assert bad.returncode == 1 and json.loads(bad.stdout)["field"] == "fail_at"
+
+
+def test_a_refusing_hop_ends_the_story() -> None:
+    """Hop 1's payload is an intermediate payload without short_channel_id: it refuses with
+    invalid_onion_payload naming type 6, and no hop after it receives anything."""
+    route = json.loads((EXAMPLES / "route-bolt04.json").read_text())
+    route["hops"][1]["payload"] = "020236b0040205dc"
+    spec, _ = parse_route(json.dumps(route))
+    trace = trace_route(spec)
+    assert len(trace.hops) == 2 and trace.hops[1].processed is None
+    refusal = trace.hops[1].refusal
+    assert refusal is not None and refusal.failure_name == "invalid_onion_payload"
+    assert refusal.tlv_type == 6
+    with pytest.raises(InvalidArgument, match="never receives"):
+        trace_route(spec, fail_at=3)
+
+
+def test_cli_trace_human_story_and_random_session_key(tmp_path: Path) -> None:
+    route = json.loads((EXAMPLES / "route-bolt04.json").read_text())
+    del route["session_key"]
+    path = tmp_path / "route.json"
+    path.write_text(json.dumps(route))
+    out = subprocess.run([str(SPHINXAMP), "trace", str(path), "--fail-at", "0"],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "session key drawn at random" in out.stdout.splitlines()[0]
+    assert "origin: erring hop 0, temporary_node_failure" in out.stdout
+    assert "hop 0: held 100 ms, HMAC ok" in out.stdout
