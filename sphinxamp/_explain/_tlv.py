@@ -76,6 +76,17 @@ def _scalar(codec: Any, raw: bytes) -> tuple[str, Any]:
     return f"{len(raw)} bytes", None
 
 
+def _text(raw: bytes) -> str | None:
+    """A well-known custom record's bytes as text, when they are printable UTF-8."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not text or not text.isprintable():
+        return None
+    return f"UTF-8 text {text[:80]!r}" + ("…" if len(text) > 80 else "")
+
+
 def record_name(schema: TlvSchema | None, rtype: int) -> str:
     name = None if schema is None else schema.name_of(rtype)
     if name is None and schema is HOP_PAYLOAD_SCHEMA and rtype in HOP_RECORDS_BY_TYPE:
@@ -120,6 +131,8 @@ def _record(data: bytes, start: int, base: int, schema: TlvSchema | None, decryp
     spec = None if schema is None else schema.specs.get(rtype)
     value = (_codec_value(spec.codec, raw, base + pos, decrypted) if spec is not None
              else Field("value", base + pos, raw, f"{length} bytes", decrypted=decrypted))
+    if spec is None and schema is HOP_PAYLOAD_SCHEMA and rtype in HOP_RECORDS_BY_TYPE:
+        value.meaning = _text(raw) or value.meaning
     rec.children.append(value)
     rec.raw = bytes(data[start : pos + length])
     rec.meaning = _describe(schema, rtype)
