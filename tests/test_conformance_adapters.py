@@ -128,3 +128,13 @@ def test_deviation_files_are_checked(tmp_path: Path) -> None:
         bad.write_text(text)
         with pytest.raises(ValueError):
             deviation_files.load([bad])
+
+
+def test_an_adapter_that_stops_reading_times_out(tmp_path: Path) -> None:
+    """A request far larger than a pipe's buffer, to an adapter that never reads it: the
+    deadline holds for the write too."""
+    body = "import time\ntime.sleep(60)\n"
+    start = time.monotonic()
+    with AdapterProcess(script(tmp_path, "deaf", body), timeout=0.5) as adapter:
+        reply = adapter.request({"id": 1, "op": "tlv_decode", "stream": "00" * 2_000_000})
+    assert reply.problem == TIMEOUT and time.monotonic() - start < 10

@@ -161,3 +161,20 @@ def test_differential_under_atheris_and_fuzz_run(tmp_path: Path) -> None:
                               timeout=300, check=False)
     assert campaign.returncode == 0, campaign.stdout + campaign.stderr
     assert "[bigsize] 0 new finding(s)" in campaign.stdout
+
+
+def test_profile_lnd(capsys: pytest.CaptureFixture[str]) -> None:
+    """lnd answers payload refusals with offset 0 (htlcswitch/link.go): the reference run
+    with --profile lnd agrees with itself and disagrees with a bolt-profile adapter exactly
+    on refused payloads (the location lnd reports, and the rules lnd orders differently)."""
+    lnd_adapter = f"{REFERENCE} --profile lnd"
+    assert main(["conformance", "run", "--adapter", lnd_adapter, "--profile", "lnd",
+                 "--suite", "malformed", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["conformance", "run", "--adapter", REFERENCE, "--profile", "lnd",
+                 "--suite", "malformed", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    differing = [c for c in report["cases"] if c["status"] == "disagree"]
+    assert differing and {c["op"] for c in differing} == {"payload_decode"}
+    kinds = [c["difference"]["kind"] for c in differing]
+    assert set(kinds) <= {"location", "accept_refuse"} and kinds.count("location") > 5

@@ -40,6 +40,14 @@ def _pump(stream: IO[bytes], lines: queue.Queue[bytes | None]) -> None:
     lines.put(None)
 
 
+def _send(proc: subprocess.Popen[bytes], line: bytes) -> None:
+    """A failed write shows as the adapter's end of output (or its silence): not here."""
+    with contextlib.suppress(OSError, ValueError):
+        assert proc.stdin is not None
+        proc.stdin.write(line)
+        proc.stdin.flush()
+
+
 def _tail(stream: IO[bytes], keep: list[bytes]) -> None:
     for chunk in iter(lambda: stream.read(4096), b""):
         keep.append(chunk)
@@ -88,12 +96,10 @@ class AdapterProcess:
             proc = self._proc if self._proc and self._proc.poll() is None else self._start()
         except OSError as exc:
             return Reply(None, CRASHED, f"cannot start {self.argv[0]!r}: {exc}")
-        assert proc.stdin is not None
-        try:
-            proc.stdin.write(json.dumps(req).encode() + b"\n")
-            proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            return self._crashed(proc)
+        # Written from a thread: an adapter that stops reading would block a large write
+        # forever, and the deadline below must hold for that too.
+        threading.Thread(target=_send, args=(proc, json.dumps(req).encode() + b"\n"),
+                         daemon=True).start()
         try:
             line = self._lines.get(timeout=self.timeout)
         except queue.Empty:
