@@ -7,22 +7,24 @@ Input: a program, one operation per step (byte % 8, then its operands):
     MPP, zero set_id, amount below amt_to_forward);
   3 an arbitrary final payload (the next bytes, length-prefixed) with an arbitrary hash and
     amount; 4 an HTLC sent before, again; 5 time passes, timeouts fire;
-  6 a keysend, good or bad; 7 the receiver restarts on its store (even operand), or up to
-    four shards of payments arrive together (`receive_many`, odd operand).
+  6 a keysend, good or bad; 7 by operand % 3: up to four shards of payments arrive together
+    (`receive_many`), the receiver restarts on its store under the other profile (bolt,
+    lnd), or a payment's invoice is canceled.
 Invariants: nothing escapes but the library's errors (a payload that does not decode is
 skipped as its `InvalidOnionPayload`; the receiver itself raises nothing); every failure code
 is one lnd sends for a final HTLC; a settle names every HTLC held for its set and the one that
 completed it (never a part), its amounts reach the set's total, each preimage hashes to its
 HTLC's payment hash; a set settles at most once; a duplicate is answered as its HTLC stands
-(the same settle, the same failure, still held with the same expiry); held HTLCs time out
-exactly when their hold ran out; deterministic.
+(the same settle, the same failure or, failed after it reached an invoice, lnd's
+replay_to_canceled, still held with the same expiry); held HTLCs time out exactly when their
+hold ran out, and only held HTLCs fail when an invoice is canceled or expires; deterministic.
 """
 
 import hashlib
 
 import _common
 
-from sphinxamp._errors import DecodeError
+from sphinxamp._errors import DecodeError, InvalidArgument
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
 from sphinxamp._receiver import Accepted, Fail, IncomingHtlc, Receiver, Settle
 from sphinxamp._receiver import ResolutionResult as R
@@ -65,6 +67,7 @@ class Run:
     def __init__(self) -> None:
         self.store = MemoryStore()
         self.rx = Receiver(self.store, hold_seconds=HOLD, accept_amp=True, accept_keysend=True)
+        self.profile = "bolt"
         self.now = 0.0
         self.payments: list[tuple[bytes, list[IncomingHtlc]]] = []  # (payment_addr, shards)
         self.sent: dict[HtlcId, IncomingHtlc] = {}
@@ -141,16 +144,39 @@ class Run:
         self.now += r.byte() * 2
         due = {i for ids in self.held.values() for i in ids if self.arrival[i] <= self.now - HOLD}
         fails = self.rx.expire(self.now)
-        got = [i for fail in fails for i in fail.htlc_ids]
+        timeouts = [fail for fail in fails if fail.reason is R.MPP_TIMEOUT]
+        got = [i for fail in timeouts for i in fail.htlc_ids]
         assert sorted(got) == sorted(due) and len(got) == len(due), (got, due)
+        for fail in timeouts:
+            assert fail.failure_code == 23
+        # Then invoices past their expiry (spontaneous ones: an hour) fail what they hold.
+        self.release(fails)
+
+    def release(self, fails: tuple[Fail, ...]) -> None:
         for fail in fails:
-            assert fail.failure_code == 23 and fail.set_id is not None
+            assert fail.set_id is not None and fail.reason in (R.MPP_TIMEOUT, R.CANCELED)
             for htlc_id in fail.htlc_ids:
-                self.held[fail.set_id].remove(htlc_id)
-                self.state[htlc_id] = Fail((htlc_id,), 23, fail.reason, fail.set_id)
+                self.held[fail.set_id].remove(htlc_id)  # only held HTLCs fail here
+                self.state[htlc_id] = Fail((htlc_id,), fail.failure_code, fail.reason,
+                                           fail.set_id)
+
+    def cancel(self, r: Reader) -> None:
+        if not self.payments:
+            return
+        addr = self.payments[r.byte() % len(self.payments)][0]
+        try:
+            fails = self.rx.cancel_invoice(addr)
+        except InvalidArgument as exc:  # no invoice yet for that payment_addr
+            assert exc.reason == "unknown_invoice", exc
+            return
+        assert all(fail.reason is R.CANCELED for fail in fails)
+        self.release(fails)
 
     def restart(self) -> None:
-        self.rx = Receiver(self.store, hold_seconds=HOLD, accept_amp=True, accept_keysend=True)
+        """A new receiver on the same store, alternately under either profile."""
+        self.profile = "lnd" if self.profile == "bolt" else "bolt"
+        self.rx = Receiver(self.store, hold_seconds=HOLD, accept_amp=True, accept_keysend=True,
+                           profile=self.profile)
 
     # --- checks ----------------------------------------------------------------------
 
@@ -263,10 +289,14 @@ def run(data: bytes) -> list[object]:
             state.tick(r)
         elif op == 6:
             state.keysend(r)
-        elif r.byte() % 2:
-            state.batch(r)
         else:
-            state.restart()
+            which = r.byte() % 3
+            if which == 0:
+                state.batch(r)
+            elif which == 1:
+                state.restart()
+            else:
+                state.cancel(r)
     return [state.state[i] for i in sorted(state.state, key=str)]
 
 
