@@ -199,3 +199,17 @@ def test_bad_arguments_are_invalid_argument() -> None:
         explain(b"", "onion", node_key=b"\x01" * 31)
     with pytest.raises(InvalidArgument):
         explain(b"", "nonsense")
+
+
+def test_payload_with_its_length_prefix() -> None:
+    """The vector files write payloads with their frame's BigSize length (onion-test.json's
+    `payload_with_length`): explain reads the length, then the records after it."""
+    case = next(c for c in _records()["cases"] if c["id"] == "build-5-hops")
+    for hop in case["hops"]:
+        data = bytes.fromhex(hop["payload_with_length"])
+        ex = explain(data)
+        assert ex.kind == "payload" and ex.error is None
+        assert ex.fields[0].name == "length" and ex.fields[0].value == len(
+            bytes.fromhex(hop["payload"]))
+        body = b"".join(f.raw for f in ex.fields[1:])
+        assert body.hex() == hop["payload"]

@@ -20,7 +20,7 @@ from .._sphinx import (
 )
 from .._tlv import TlvSchema, iter_records
 from ._failure import MIN_PACKET, looks_like_message
-from ._kinds import Keys
+from ._kinds import Keys, length_prefix
 
 Test = Callable[[bytes, Keys], str | None]
 
@@ -53,7 +53,7 @@ def _failure(data: bytes, keys: Keys) -> str | None:
     if looks_like_message(data):
         return (f"starts with failure code 0x{data[0]:02x}{data[1]:02x} and its fields fit "
                 "exactly")
-    if len(data) >= MIN_PACKET and not _is_tlv(data, None):
+    if len(data) >= MIN_PACKET and not _is_tlv(data, None) and not length_prefix(data):
         return "at least 292 bytes and not a TLV stream: an update_fail_htlc reason"
     return None
 
@@ -74,6 +74,9 @@ def _types(data: bytes) -> set[int]:
 
 
 def _payload(data: bytes, keys: Keys) -> str | None:
+    start = length_prefix(data)
+    if start:
+        data = data[start:]
     if _is_tlv(data, HOP_PAYLOAD_SCHEMA) and ({2, 4} <= _types(data) or 10 in _types(data)):
         return "a TLV stream with amt_to_forward and outgoing_cltv_value (or " \
                "encrypted_recipient_data): a hop payload"

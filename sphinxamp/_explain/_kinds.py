@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import _crypto as crypto
+from .._bigsize import decode_bigsize
 from .._blinded_hop import decrypt_data
 from .._blinding import ENCRYPTED_DATA_SCHEMA, TAG_SIZE
 from .._errors import DecodeError, SphinxampError
@@ -65,7 +66,33 @@ def explain_amp(data: bytes, keys: Keys, ex: Explanation) -> None:
 
 
 def explain_payload(data: bytes, keys: Keys, ex: Explanation) -> None:
-    ex.fields += payload_fields(data, keys, ex)
+    start = length_prefix(data)
+    if start:
+        length, _ = bigsize_field("length", data, 0, 0)
+        ex.fields.append(length)
+        ex.notes.append("starts with its BigSize length, as the onion frame (and the BOLT 4 "
+                        "vector files) carry it")
+    ex.fields += payload_fields(data[start:], keys, ex, base=start)
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        HOP_PAYLOAD_SCHEMA.decode(data)
+    except SphinxampError:
+        return False
+    return True
+
+
+def length_prefix(data: bytes) -> int:
+    """Where the records start: after a BigSize length equal to the rest (a payload copied
+    with its frame's length prefix), when the rest is a payload and the whole is not; else 0."""
+    try:
+        length, start = decode_bigsize(data, 0)
+    except SphinxampError:
+        return 0
+    if length and length == len(data) - start and _decodes(data[start:]) and not _decodes(data):
+        return start
+    return 0
 
 
 def payload_fields(data: bytes, keys: Keys, ex: Explanation, *, base: int = 0,
