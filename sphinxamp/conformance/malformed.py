@@ -11,10 +11,23 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import _crypto as crypto
-from .._codes import INVALID_ONION_HMAC, INVALID_ONION_KEY, INVALID_ONION_PAYLOAD
+from .._blinding import EncryptedData, PaymentRelay, create_blinded_path
+from .._codes import (
+    INVALID_ONION_BLINDING,
+    INVALID_ONION_HMAC,
+    INVALID_ONION_KEY,
+    INVALID_ONION_PAYLOAD,
+)
 from .._codes import INVALID_ONION_VERSION as VERSION
+from .._onion_message import (
+    Dropped,
+    OnionMessagePayload,
+    build_onion_message,
+    process_onion_message,
+)
 from .._records import _RULES, Role
 from .._sphinx import PAYMENT_PAYLOAD_AREA, build_onion
+from .._tlv import ShortChannelId
 from .cases import Case
 from .generate import payload_records, secret, tlv_bytes
 from .ops import OPS
@@ -25,6 +38,8 @@ B1_TLV = "BOLT 1 › Type-Length-Value Format › Requirements"
 B4_PEEL = "BOLT 4 › Onion Decryption"
 B4_PAYLOAD = "BOLT 4 › Packet Structure › payload format › Requirements"
 B4_ERRORS = "BOLT 4 › Returning Errors › Requirements"
+B4_BLINDING = "BOLT 4 › Route Blinding › Requirements (the reader)"
+B4_MESSAGES = "BOLT 4 › Onion Messages › Requirements (the reader)"
 
 # (name, bytes, offset): BigSize read at offset 0.
 BIGSIZE = (("non-minimal-fd", "fd00fc"), ("non-minimal-fe", "fe0000ffff"),
@@ -53,9 +68,14 @@ def seal(plain: bytes, node_pub: bytes, session_key: bytes, ad: bytes,
     return bytes((version,)) + crypto.public_key(session_key) + body + tag
 
 
+UNSTATED = -1  # an offset the rule does not pin (the refusal is about decryption, not a byte)
+
+
 def _case(key: str, op: str, request: dict[str, Any], rule: str, code: int | None,
           offset: int | None, tlv_type: int | None = None) -> Case:
-    error: dict[str, Any] = {"failure_code": code, "offset": offset}
+    error: dict[str, Any] = {"failure_code": code}
+    if offset != UNSTATED:
+        error["offset"] = offset
     if tlv_type is not None or code == INVALID_ONION_PAYLOAD:
         error["tlv_type"] = tlv_type
     return Case(f"{SUITE}:{key}", SUITE, op, request, "generated: one rule violated", rule,
@@ -169,7 +189,65 @@ def _failures(rng: random.Random) -> Iterator[Case]:
                  "packet": rng.randbytes(292).hex()}, B4_ERRORS, None, None)
 
 
+def _blinded_hop(rng: random.Random, data: EncryptedData | bytes, final: bool | None = None,
+                 node_key: bytes | None = None) -> dict[str, Any]:
+    """A blinded_hop_process request for a one-hop path carrying `data`."""
+    key = secret(rng)
+    session = secret(rng)
+    path = create_blinded_path(session, [(crypto.public_key(key), data)])
+    req: dict[str, Any] = {"node_key": (node_key or key).hex(),
+                           "path_key": path.first_path_key.hex(),
+                           "encrypted_recipient_data": path.hops[0].encrypted_recipient_data.hex()}
+    if final is not None:
+        req["final"] = final
+    return req
+
+
+def _blinding(rng: random.Random) -> Iterator[Case]:
+    """BOLT 4 › Route Blinding, the reader: each refusal is invalid_onion_blinding."""
+    relay = PaymentRelay(cltv_expiry_delta=40, fee_proportional_millionths=100,
+                         fee_base_msat=1000)
+    nxt = crypto.public_key(secret(rng))
+    scid = ShortChannelId(1, 2, 3)
+    for name, req, rtype in (
+            ("undecryptable", _blinded_hop(rng, EncryptedData(next_node_id=nxt),
+                                           node_key=secret(rng)), None),
+            ("unknown-even-type", _blinded_hop(rng, bytes.fromhex("2a0100")), 42),
+            ("both-next-hops", _blinded_hop(rng, EncryptedData(
+                short_channel_id=scid, next_node_id=nxt, payment_relay=relay), False), 4),
+            ("no-next-hop", _blinded_hop(rng, EncryptedData(payment_relay=relay), False), 2),
+            ("no-payment-relay", _blinded_hop(rng, EncryptedData(next_node_id=nxt), False), 10)):
+        yield _case(f"blinded:{name}", "blinded_hop_process", req, B4_BLINDING,
+                    INVALID_ONION_BLINDING, UNSTATED, rtype)
+
+
+def _messages(rng: random.Random) -> Iterator[Case]:
+    """BOLT 4 › Onion Messages, the reader: a bad message is dropped (no failure code)."""
+    keys = [secret(rng) for _ in range(2)]
+    ids = [crypto.public_key(k) for k in keys]
+    for name, first, payload in (
+            ("path-id-at-forwarding-hop",
+             EncryptedData(next_node_id=ids[1], path_id=bytes(32)), None),
+            ("no-next-hop", EncryptedData(padding=bytes(3)), None),
+            ("two-contents", EncryptedData(next_node_id=ids[1]),
+             OnionMessagePayload(invoice=b"\x01", invoice_error=b"\x02"))):
+        path = create_blinded_path(secret(rng), [(ids[0], first),
+                                                 (ids[1], EncryptedData(path_id=bytes(32)))])
+        message = build_onion_message(secret(rng), path, payload).to_bytes()
+        at = 1 if name == "two-contents" else 0
+        if at:  # the bad payload is the last hop's: peel the first layer here
+            got = process_onion_message(message, keys[0])
+            assert not isinstance(got, Dropped)
+            nxt = got.next_message()
+            assert nxt is not None
+            message = nxt.to_bytes()
+        yield _case(f"message:{name}", "message_peel",
+                    {"onion_message": message.hex(), "node_key": keys[at].hex()}, B4_MESSAGES,
+                    None, UNSTATED)
+
+
 def malformed_cases(seed: int) -> list[Case]:
     rng = random.Random(seed)
-    cases = [*_bolt1(), *_peel(rng), *_roles(rng), *_payload_values(rng), *_failures(rng)]
+    cases = [*_bolt1(), *_peel(rng), *_roles(rng), *_payload_values(rng), *_failures(rng),
+             *_blinding(rng), *_messages(rng)]
     return [c for c in cases if OPS[c.op].run is not None]
