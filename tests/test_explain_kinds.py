@@ -40,7 +40,7 @@ def walk(fields: list[Field]) -> list[Field]:
 def test_encrypted_data_plain(case: dict[str, Any]) -> None:
     data = bytes.fromhex(case["expect"]["encoded"])
     ex = explain(data, "encrypted-data")
-    assert ex.error is None
+    assert ex.error is None and explain(data).kind == "encrypted-data"
     names = [f.name for f in ex.fields]
     want = [ENCRYPTED_DATA_SCHEMA.name_of(int(k[12:])) or f"type {k[12:]}"
             if k.startswith("unknown_tag_") else k for k in case["tlvs"]]

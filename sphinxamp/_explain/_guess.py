@@ -84,9 +84,12 @@ def _payload(data: bytes, keys: Keys) -> str | None:
 
 
 def _encrypted_data(data: bytes, keys: Keys) -> str | None:
-    if (data and _is_tlv(data, ENCRYPTED_DATA_SCHEMA)
-            and _types(data) <= set(ENCRYPTED_DATA_SCHEMA.specs)):
-        return "a TLV stream of encrypted_data_tlv records only (route blinding data)"
+    if not data or not _is_tlv(data, ENCRYPTED_DATA_SCHEMA):
+        return None
+    types = _types(data)
+    known = types & set(ENCRYPTED_DATA_SCHEMA.specs)
+    if known and len(known) >= len(types - known):
+        return "a TLV stream of mostly encrypted_data_tlv records (route blinding data)"
     return None
 
 

@@ -133,6 +133,9 @@ def _record(data: bytes, start: int, base: int, schema: TlvSchema | None, decryp
              else Field("value", base + pos, raw, f"{length} bytes", decrypted=decrypted))
     if spec is None and schema is HOP_PAYLOAD_SCHEMA and rtype in HOP_RECORDS_BY_TYPE:
         value.meaning = _text(raw) or value.meaning
+    if rec.name == "padding":
+        zeros = "all zero" if not any(raw) else "NOT all zero"
+        value.meaning = f"{length} bytes of padding ({zeros}): hides the data's length"
     rec.children.append(value)
     rec.raw = bytes(data[start : pos + length])
     rec.meaning = _describe(schema, rtype)
