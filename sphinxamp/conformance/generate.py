@@ -10,11 +10,12 @@ from typing import Any
 
 from .. import _crypto as crypto
 from .._bigsize import encode_bigsize, encode_tu
-from .._blinding import EncryptedData, blinding_steps, create_blinded_path
+from .._blinded_hop import build_blinded_payment_onion
+from .._blinding import EncryptedData, PaymentRelay, blinding_steps, create_blinded_path
 from .._onion_message import OnionMessagePayload, build_onion_message
 from .._records import Role
 from .._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size
-from .._tlv import TlvRecord, encode_stream
+from .._tlv import ShortChannelId, TlvRecord, encode_stream
 from .cases import Case
 from .ops import OPS, answer
 from .ops_failure import failure_chain
@@ -167,6 +168,35 @@ def _blinded(rng: random.Random, origin: str) -> Iterator[Case]:
             message = None if nxt is None else bytes.fromhex(nxt)
 
 
+def _blinded_payments(rng: random.Random, origin: str) -> Iterator[Case]:
+    """Payment onions into a blinded path, peeled at every hop: the introduction node without
+    a path key, every later hop with the one the previous hop derived."""
+    relay = PaymentRelay(cltv_expiry_delta=rng.randrange(1, 200),
+                         fee_proportional_millionths=rng.randrange(1000),
+                         fee_base_msat=rng.randrange(5000))
+    for p in range(3):
+        keys = [secret(rng) for _ in range(rng.randrange(1, 5))]
+        ids = [crypto.public_key(k) for k in keys]
+        datas = [EncryptedData(short_channel_id=ShortChannelId(rng.randrange(1 << 20), 1, 0),
+                               payment_relay=relay) for _ in ids[1:]]
+        datas.append(EncryptedData(path_id=rng.randbytes(32)))
+        session, ad = secret(rng), rng.randbytes(32)
+        path = create_blinded_path(session, list(zip(ids, datas, strict=True)))
+        steps = blinding_steps(session, ids)
+        onion: str | None = build_blinded_payment_onion(
+            secret(rng), ad, path, amount_msat=rng.randrange(1, 1 << 30),
+            cltv_expiry=rng.randrange(1, 1 << 20)).to_bytes().hex()
+        for i, key in enumerate(keys):
+            req: dict[str, Any] = {"onion": onion, "node_key": key.hex(),
+                                   "associated_data": ad.hex()}
+            if i:
+                req["path_key"] = steps[i].path_key.hex()
+            yield case(SUITE, f"blinded-payment[{p}]:peel[{i}]", "onion_peel", req, origin)
+            onion = answer({"op": "onion_peel", **req}).get("next_onion")
+            if onion is None:
+                break
+
+
 def _amp(rng: random.Random, origin: str) -> Iterator[Case]:
     for i in range(6):
         index = rng.choice((0, 1, 0xFF, 0xFFFF, (1 << 32) - 1, rng.randrange(1 << 32)))
@@ -189,7 +219,7 @@ def _failures(rng: random.Random, origin: str) -> Iterator[Case]:
                                  rng.choice(messages))
 
 
-GENERATORS = (_bigsize, _tlv, _payloads, _onions, _blinded, _failures, _amp)
+GENERATORS = (_bigsize, _tlv, _payloads, _onions, _blinded, _blinded_payments, _failures, _amp)
 
 
 def valid_cases(seed: int) -> list[Case]:
@@ -202,4 +232,5 @@ def valid_cases(seed: int) -> list[Case]:
 def _op_of(gen: Any) -> str:
     return {"_bigsize": "bigsize_decode", "_tlv": "tlv_decode", "_payloads": "payload_decode",
             "_onions": "onion_build", "_blinded": "blinded_path_create",
-            "_failures": "failure_create", "_amp": "amp_derive_child"}[gen.__name__]
+            "_blinded_payments": "onion_peel", "_failures": "failure_create",
+            "_amp": "amp_derive_child"}[gen.__name__]
