@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._errors import InvalidArgument
 from .._payload import PROFILES
 from ..conformance import deviations as deviation_files
 from ..conformance.adapter import AdapterProcess
@@ -57,8 +58,9 @@ def register(subparsers: Any) -> None:
 
 
 def _suite_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--suite", action="append", choices=SUITES, metavar="NAME",
-                        help=f"one of {', '.join(SUITES)}; repeatable (default: all)")
+    parser.add_argument("--suite", action="extend", nargs="+", choices=SUITES, metavar="NAME",
+                        help=f"of {', '.join(SUITES)}; several may follow, or the option "
+                        "repeat (default: all)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated suites")
     parser.add_argument("--bolt-dir", type=Path, default=None, metavar="DIR",
                         help="folder holding the official bolt04/*.json vector files")
@@ -69,6 +71,9 @@ def run_adapter(args: argparse.Namespace) -> int:
 
 
 def run_run(args: argparse.Namespace) -> int:
+    if not args.timeout > 0:
+        raise InvalidArgument("--timeout must be a positive number of seconds", field="timeout",
+                              reason="range")
     known = deviation_files.load(args.deviations)
     cases, notes = load_suites(args.suite or list(SUITES), seed=args.seed,
                                bolt_dir=args.bolt_dir)
