@@ -281,3 +281,14 @@ def test_explain_failure_with_secrets_through_the_entry_point() -> None:
     err = json.loads(bad.stdout)
     assert bad.returncode == 1 and err["field"] == "shared_secrets[4]"
     assert "must be 32 bytes" in err["message"]
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--amount-msat", "-5"),
+                                             ("--amount-msat", str(2**64)),
+                                             ("--cltv-expiry", str(2**32)),
+                                             ("--cltv", "-1")])
+def test_htlc_numbers_are_wire_sized(flag: str, value: str) -> None:
+    out = cli("onion", "peel", ONION, "--node-key", "41" * 32, "--assoc-data", "42" * 32,
+              f"{flag}={value}", "--json")
+    assert out.returncode == 2 and "must be 0 to 2^" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -69,6 +69,19 @@ def _payload_area(text: str) -> int | None:
     return None if text == "auto" else _area_size(text)
 
 
+def _uint(bits: int) -> Any:
+    """An argparse type for a wire integer: an HTLC amount is a u64, an expiry a u32."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if not 0 <= value < 1 << bits:
+            raise argparse.ArgumentTypeError(f"must be 0 to 2^{bits}-1 (a u{bits})")
+        return value
+    return parse
+
+
 def register(subparsers: Any) -> None:
     group = subparsers.add_parser("onion", help="build or peel a BOLT 4 onion packet")
     sub = group.add_subparsers(dest="onion_command", metavar="ACTION", required=True)
@@ -115,17 +128,17 @@ def register(subparsers: Any) -> None:
                       help="replay log (SQLite): refuse an onion whose shared secret it already "
                       "holds, else record it (BOLT 4 › Onion Decryption: a node MUST detect a "
                       "reused onion)")
-    peel.add_argument("--cltv", type=int, metavar="N",
+    peel.add_argument("--cltv", type=_uint(32), metavar="N",
                       help="the HTLC's cltv_expiry, kept with the replay entry so it can be "
                       "forgotten once the chain passes it (required with --replay-db)")
     peel.add_argument("--batch-id", metavar="ID",
                       help="record the onion as the batch ID (any text, e.g. channel and "
                       "commitment number); peeling it again under the same ID repeats the "
                       "first answer instead of calling it a replay (a restart after a crash)")
-    peel.add_argument("--amount-msat", type=int, metavar="N",
+    peel.add_argument("--amount-msat", type=_uint(64), metavar="N",
                       help="the incoming HTLC's amount: a blinded hop derives amt_to_forward "
                       "from payment_relay and checks payment_constraints")
-    peel.add_argument("--cltv-expiry", type=int, metavar="N",
+    peel.add_argument("--cltv-expiry", type=_uint(32), metavar="N",
                       help="the incoming HTLC's cltv_expiry: a blinded hop derives "
                       "outgoing_cltv_value and checks max_cltv_expiry")
     peel.add_argument("--profile", choices=PROFILES, default="bolt",
@@ -282,8 +295,6 @@ def run_peel(args: argparse.Namespace) -> int:
     node_key = crypto.check_secret(read_key(args.node_key, "node_key"), "node_key")
     assoc = read_hex(args.assoc_data, "assoc_data")
     path_key = None if args.path_key is None else read_key(args.path_key, "path_key", 33)
-    if args.cltv is not None and not 0 <= args.cltv < 1 << 32:
-        raise InvalidArgument("--cltv must be 0 to 2^32-1", field="cltv", reason="range")
     if args.replay_db is not None and args.cltv is None:
         raise InvalidArgument("--replay-db needs --cltv, the HTLC's expiry", field="cltv",
                               reason="missing_cltv")
