@@ -260,7 +260,7 @@ def test_peel_judges_the_payload_for_its_role(capsys: pytest.CaptureFixture[str]
 def test_peel_infers_a_blinded_role(capsys: pytest.CaptureFixture[str]) -> None:
     # encrypted_recipient_data (10) and current_path_key (12): an introduction node's payload;
     # at the final hop BOLT 4 also requires amt_to_forward, missing before type 10 at offset 1.
-    onion = one_hop_onion(capsys, "0a0100" "0c21" + PUBKEYS[0])
+    onion = one_hop_onion(capsys, "0a10" + "00" * 16 + "0c21" + PUBKEYS[0])
     status, obj = run_json(capsys, *peel_args(onion, 0))
     assert status == 0 and obj["role"] == "blinded-final"
     assert [r["name"] for r in obj["tlv"]] == ["encrypted_recipient_data", "current_path_key"]
