@@ -72,6 +72,7 @@ from ._errors import (
     StoreConflict,
     TlvError,
 )
+from ._explain import ExplainError, Explanation, explain
 from ._failure import (
     DecryptedFailure,
     FailureMessage,
@@ -113,6 +114,7 @@ from ._replay import MemoryReplayLog, SqliteReplayLog
 from ._route import RouteHop, build_route_onion
 from ._sphinx import BuiltOnion, OnionPacket, PeeledHop, build_onion, peel_onion
 from ._tlv import ShortChannelId, TlvRecord, TlvSchema, decode_stream, encode_stream
+from ._trace import RouteSpec, Trace, TraceHop, trace_route
 
 __version__ = "0.1.0"
 
@@ -136,6 +138,8 @@ __all__ = [
     "EncryptedData",
     "EncryptedDataError",
     "ExpiryAboveMaximum",
+    "ExplainError",
+    "Explanation",
     "Fail",
     "FailedHtlc",
     "FailureMessage",
@@ -179,6 +183,7 @@ __all__ = [
     "ResolutionResult",
     "Role",
     "RouteHop",
+    "RouteSpec",
     "Settle",
     "ShardRoute",
     "ShardTracker",
@@ -191,6 +196,8 @@ __all__ = [
     "TlvError",
     "TlvRecord",
     "TlvSchema",
+    "Trace",
+    "TraceHop",
     "UnblindedData",
     "UndecryptableData",
     "UnknownAllowedFeature",
@@ -216,6 +223,7 @@ __all__ = [
     "encode_failure_message",
     "encode_stream",
     "encode_tu",
+    "explain",
     "failure_from_error",
     "failure_from_malformed",
     "failure_message_from_error",
@@ -229,6 +237,7 @@ __all__ = [
     "reconstruct_children",
     "reconstruct_root",
     "split_root",
+    "trace_route",
     "unblind",
     "verify_attribution",
     "verify_keysend",

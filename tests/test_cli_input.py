@@ -292,3 +292,17 @@ def test_htlc_numbers_are_wire_sized(flag: str, value: str) -> None:
               f"{flag}={value}", "--json")
     assert out.returncode == 2 and "must be 0 to 2^" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_readme_debugging_python_example(capsys: pytest.CaptureFixture[str]) -> None:
+    """The library snippet of the debugging section prints what its comments say."""
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("\n## Debugging on the wire\n")
+    section = text[start : text.index("\n## ", start + 1)]
+    code = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    claimed = [line.split("# ", 1)[1] for line in code.splitlines() if line.startswith("print(")]
+    assert printed == claimed
