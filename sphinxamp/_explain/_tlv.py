@@ -45,7 +45,10 @@ def _codec_value(codec: Any, raw: bytes, offset: int, decrypted: bool) -> Field:
     if isinstance(codec, Struct):
         pos = 0
         for i, (name, part) in enumerate(codec.fields):
-            end = len(raw) if i == len(codec.fields) - 1 else pos + part.min_len
+            # A value shorter than the struct (refused by the schema) is split as far as it
+            # goes: no part reaches past it.
+            end = len(raw) if i == len(codec.fields) - 1 else min(pos + part.min_len, len(raw))
+            pos = min(pos, len(raw))
             child = _codec_value(part, raw[pos:end], offset + pos, decrypted)
             child.name = name
             f.children.append(child)
