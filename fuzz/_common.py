@@ -68,7 +68,7 @@ def _instrument_generated() -> None:
         for obj in list(vars(sys.modules[name]).values()):
             if isinstance(obj, _tlv.TlvSchema) and not getattr(obj, "_instrumented", False):
                 obj._fast = atheris.instrument_func(obj._fast)
-                obj._fast_named = atheris.instrument_func(obj._fast_named)
+                obj.fast_named = atheris.instrument_func(obj.fast_named)
                 obj._instrumented = True  # type: ignore[attr-defined]
 
 

@@ -147,8 +147,13 @@ def decode_hop_payload(
     the position comes from the peel (`final`), and the blinded rules apply when the HTLC
     carried a path_key or the payload holds encrypted_recipient_data (10)."""
     raw = bytes(data)
-    fields, unknown, offsets, mask = _decode(raw, base, profile)
-    role = _POSITION_ROLES[final, bool(path_key_from_htlc or mask & _DATA_BIT)]
+    # The hot path of process_hop: the generated decoder directly (None: let _decode judge).
+    fast = _FAST_BOLT(raw, base) if profile == "bolt" else None
+    fields, unknown, offsets, mask = fast if fast is not None else _decode(raw, base, profile)
+    if path_key_from_htlc or mask & _DATA_BIT:
+        role = Role.BLINDED_FINAL if final else Role.BLINDED_INTERMEDIATE
+    else:
+        role = Role.FINAL if final else Role.INTERMEDIATE
     if profile == "lnd":
         _check_lnd(final, path_key_from_htlc, offsets or HOP_PAYLOAD_SCHEMA.offsets(raw, base),
                    role)
@@ -179,8 +184,7 @@ _MASKS = {role: (_type_mask(req), _type_mask(forb), None if only is None else _t
                  blinded) for role, (req, forb, only, blinded) in _RULES.items()}
 _DATA_BIT = HOP_PAYLOAD_SCHEMA.bit(ENCRYPTED_RECIPIENT_DATA)
 _PATH_KEY_BIT = HOP_PAYLOAD_SCHEMA.bit(CURRENT_PATH_KEY)
-_POSITION_ROLES = {(False, False): Role.INTERMEDIATE, (True, False): Role.FINAL,
-                   (False, True): Role.BLINDED_INTERMEDIATE, (True, True): Role.BLINDED_FINAL}
+_FAST_BOLT = HOP_PAYLOAD_SCHEMA.fast_named
 
 
 def _role_ok(role: Role, mask: int, unknown: list[TlvRecord], path_key: bool | None) -> bool:

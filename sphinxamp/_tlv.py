@@ -200,7 +200,9 @@ class TlvSchema:
         self._bits = {t: 1 << i for i, t in enumerate(sorted(fields))}
         self._fast = compile_decoder({t: (t, f) for t, f in fields.items()}, even_ok,
                                      TlvRecord, DecodeError)
-        self._fast_named = compile_decoder(
+        # `decode_named`'s fast path, for a hot caller that falls back to `decode_named` itself
+        # when it returns None (bytes in; offsets left to `offsets`).
+        self.fast_named = compile_decoder(
             {t: (self.specs[t].name, f) for t, f in fields.items()}, even_ok, TlvRecord,
             DecodeError, offsets=False)
 
@@ -224,7 +226,7 @@ class TlvSchema:
         (then `offsets` gives them), the mask of the known types present: `bit(type)` for
         each)."""
         raw = bytes(data)
-        fast = self._fast_named(raw, base)
+        fast = self.fast_named(raw, base)
         if fast is not None:
             return fast
         checked = self._decode_checked(raw, base)
