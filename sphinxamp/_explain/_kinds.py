@@ -107,7 +107,7 @@ def payload_fields(data: bytes, keys: Keys, ex: Explanation, *, base: int = 0,
         current = by_name.get("current_path_key")
         if path_key is None and current is not None and current.children:
             path_key = current.children[-1].raw
-        _decrypt_into(blob.children[-1], keys.node_key, path_key, ex)
+        decrypt_into(blob.children[-1], keys.node_key, path_key, ex)
     if ex.error is None:
         if final is None:
             final = "short_channel_id" not in by_name
@@ -122,7 +122,7 @@ def payload_fields(data: bytes, keys: Keys, ex: Explanation, *, base: int = 0,
     return fields
 
 
-def _decrypt_into(value: Field, node_key: bytes | NodeKey | None, path_key: bytes | None,
+def decrypt_into(value: Field, node_key: bytes | NodeKey | None, path_key: bytes | None,
                   ex: Explanation) -> None:
     """encrypted_recipient_data decrypted (ChaCha20-Poly1305 under rho from
     ECDH(node key, path key)) and explained under its field, at its own offsets."""
@@ -169,7 +169,7 @@ def explain_encrypted_data(data: bytes, keys: Keys, ex: Explanation) -> None:
         ex.fail(error_from(DecodeError("shorter than its tag", reason="too_short"), 0,
                            _BLINDING))
         return
-    _decrypt_into(blob, keys.node_key, keys.path_key, ex)
+    decrypt_into(blob, keys.node_key, keys.path_key, ex)
     if not blob.children:
         ex.fail(error_from(DecodeError("does not authenticate", reason="decryption_failed"),
                            0, _BLINDING))

@@ -12,7 +12,7 @@ from .._errors import DecodeError, SphinxampError
 from .._nodekey import shared_secret
 from .._onion_message import ONION_MESSAGE_TYPE, ONIONMSG_SCHEMA
 from .._sphinx import HMAC_SIZE, PACKET_OVERHEAD, _blinded_point
-from ._kinds import Keys, _decrypt_into, payload_fields
+from ._kinds import Keys, decrypt_into, payload_fields
 from ._tlv import bigsize_field, tlv_fields
 from ._tree import Explanation, Field, error_from
 
@@ -128,7 +128,7 @@ def _message_payload(payload: bytes, base: int, keys: Keys, ex: Explanation,
     fields = tlv_fields(payload, base, ONIONMSG_SCHEMA, ex, decrypted=True)
     for f in fields:
         if f.name == "encrypted_recipient_data" and f.children:
-            _decrypt_into(f.children[-1], keys.node_key, path_key, ex)
+            decrypt_into(f.children[-1], keys.node_key, path_key, ex)
     return fields
 
 

@@ -7,7 +7,6 @@ the records out and, on a refusal, points at the record that failed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from .._bigsize import decode_bigsize
@@ -24,10 +23,6 @@ from .._tlv_codecs import (
     UInt,
 )
 from ._tree import Explanation, Field, error_from
-
-# A hook that explains a record's value further (decrypts encrypted_recipient_data, …):
-# (the value's field, the explanation) -> None, adding children or notes.
-ValueHook = Callable[[Field, Explanation], None]
 
 
 def bigsize_field(name: str, data: bytes, pos: int, base: int) -> tuple[Field, int]:
@@ -109,8 +104,8 @@ def _describe(schema: TlvSchema | None, rtype: int) -> str:
     return ""
 
 
-def _record(data: bytes, start: int, base: int, schema: TlvSchema | None, decrypted: bool,
-            hooks: dict[str, ValueHook], ex: Explanation) -> tuple[Field, int, int] | Field:
+def _record(data: bytes, start: int, base: int, schema: TlvSchema | None,
+            decrypted: bool) -> tuple[Field, int, int] | Field:
     """One record: (field, its type, the offset past it), or the partial field when its type,
     length or value does not read."""
     rec = Field("record", base + start, b"", decrypted=decrypted)
@@ -142,21 +137,17 @@ def _record(data: bytes, start: int, base: int, schema: TlvSchema | None, decryp
     rec.children.append(value)
     rec.raw = bytes(data[start : pos + length])
     rec.meaning = _describe(schema, rtype)
-    hook = hooks.get(rec.name)
-    if hook is not None:
-        hook(value, ex)
     return rec, rtype, pos + length
 
 
 def tlv_fields(data: bytes, base: int, schema: TlvSchema | None, ex: Explanation, *,
-               decrypted: bool = False, hooks: dict[str, ValueHook] | None = None
-               ) -> list[Field]:
+               decrypted: bool = False) -> list[Field]:
     """The records of a stream at `base` in the input; a refusal goes to `ex.fail` at the
     start of the record concerned (the failing record is shown as far as it read)."""
     fields: list[Field] = []
     pos, last = 0, -1
     while pos < len(data):
-        got = _record(data, pos, base, schema, decrypted, hooks or {}, ex)
+        got = _record(data, pos, base, schema, decrypted)
         if isinstance(got, Field):
             fields.append(got)
             break
