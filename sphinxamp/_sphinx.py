@@ -287,8 +287,7 @@ def peel_onion(
         public_key, hop_payloads, tag, key = _frame(packet, payload_area)
     ss = shared_secret(node_key, key if path_key is None
                        else _blinded_point(node_key, key, path_key))
-    mu = crypto.derive_key(crypto.KEY_MU, ss)
-    expected = _packet_hmac(mu, hop_payloads, associated_data)
+    expected = _packet_hmac(crypto.derive_key(crypto.KEY_MU, ss), hop_payloads, associated_data)
     if not _hmac.compare_digest(expected, tag):
         raise InvalidOnionHmac("onion HMAC does not verify", field="hmac",
                                offset=PACKET_OVERHEAD - HMAC_SIZE + len(hop_payloads),

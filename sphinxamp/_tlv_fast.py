@@ -107,34 +107,13 @@ def _unknown_record(record: Any, ns: dict[str, Any]) -> list[str]:
             "            unknown.append(r)"]
 
 
-def compile_decoder(
-    fields: dict[int, tuple[Any, Field]], even_ok: Callable[[int], bool] | bool | None,
-    record: Callable[[int, bytes], Any], fallible: type[Exception], *, offsets: bool = True,
-) -> Callable[[bytes, int], tuple[dict[Any, Any], list[Any], dict[int, int] | None, int] | None]:
-    """A decoder for the known records `fields` = {type: (key, Field)}: (values by key,
-    unknown records in order, record offsets by type (None unless `offsets`), the mask of the
-    known types present: bit i for the i-th smallest known type), or None to fall back. An
-    unknown even type falls back unless `even_ok` lets it through (True: every type, a
-    schema-less read)."""
-    ns: dict[str, Any] = {"wide": _wide, "from_bytes": int.from_bytes, "new": object.__new__,
-                          "tuple_new": tuple.__new__, "record": record, "even_ok": even_ok,
-                          "fallible": fallible, "KNOWN": frozenset(fields)}
-    body: list[str] = []
-    for i, (rtype, (key, f)) in enumerate(sorted(fields.items())):
-        body.append(f"            {'if' if i == 0 else 'elif'} rtype == {rtype}:")
-        check = _length_check(f, "length")
-        if check:
-            body.append(f"                if {check}: return None")
-        value = _value(f, str(i), "raw[pos:stop]", "pos", body, " " * 16)
-        ns[f"K{i}"] = key
-        body.append(f"                values[K{i}] = {value}; mask |= {1 << i}")
-        _namespace(f, str(i), ns)
-    unknown_ok = ("True" if even_ok is True else "rtype & 1" if even_ok is None or even_ok is False
-                  else "rtype & 1 or even_ok(rtype)")
-    # Without offsets (a caller that needs them only for an error) the lines storing them
-    # are left out.
+def _loop(body: list[str], unknown: list[str], unknown_ok: str, offsets: bool) -> str:
+    """The decoder's source around the per-record branches `body`: BOLT 1's stream rules (one-
+    byte BigSizes inline, the prefixed forms through `wide`), then the record's branch, or
+    `unknown` when `unknown_ok` holds. Without `offsets` (a caller that needs them only for an
+    error) the lines storing them are left out."""
     keep = "" if offsets else "# "
-    src = "\n".join([
+    return "\n".join([
         "def decode(raw, base):",
         "    end = len(raw); pos = 0; last = -1",
         f"    values = {{}}; offsets = {{}} if {offsets} else None; unknown = []; mask = 0",
@@ -159,12 +138,39 @@ def compile_decoder(
         "        if rtype in KNOWN:",
         *(body or ["            pass"]),
         f"        elif {unknown_ok}:",
-        *_unknown_record(record, ns),
+        *unknown,
         "        else:",
         "            return None",
         "        pos = stop; last = rtype",
         "    return values, unknown, offsets, mask",
     ])
+
+
+def compile_decoder(
+    fields: dict[int, tuple[Any, Field]], even_ok: Callable[[int], bool] | bool | None,
+    record: Callable[[int, bytes], Any], fallible: type[Exception], *, offsets: bool = True,
+) -> Callable[[bytes, int], tuple[dict[Any, Any], list[Any], dict[int, int] | None, int] | None]:
+    """A decoder for the known records `fields` = {type: (key, Field)}: (values by key,
+    unknown records in order, record offsets by type (None unless `offsets`), the mask of the
+    known types present: bit i for the i-th smallest known type), or None to fall back. An
+    unknown even type falls back unless `even_ok` lets it through (True: every type, a
+    schema-less read)."""
+    ns: dict[str, Any] = {"wide": _wide, "from_bytes": int.from_bytes, "new": object.__new__,
+                          "tuple_new": tuple.__new__, "record": record, "even_ok": even_ok,
+                          "fallible": fallible, "KNOWN": frozenset(fields)}
+    body: list[str] = []
+    for i, (rtype, (key, f)) in enumerate(sorted(fields.items())):
+        body.append(f"            {'if' if i == 0 else 'elif'} rtype == {rtype}:")
+        check = _length_check(f, "length")
+        if check:
+            body.append(f"                if {check}: return None")
+        value = _value(f, str(i), "raw[pos:stop]", "pos", body, " " * 16)
+        ns[f"K{i}"] = key
+        body.append(f"                values[K{i}] = {value}; mask |= {1 << i}")
+        _namespace(f, str(i), ns)
+    unknown_ok = ("True" if even_ok is True else "rtype & 1" if even_ok is None or even_ok is False
+                  else "rtype & 1 or even_ok(rtype)")
+    src = _loop(body, _unknown_record(record, ns), unknown_ok, offsets)
     exec(compile(src, "<sphinxamp._tlv_fast decoder>", "exec"), ns)
     decode: Callable[[bytes, int], Any] = ns["decode"]
     return decode
