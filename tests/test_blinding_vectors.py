@@ -10,7 +10,6 @@ reproduce the committed files byte for byte.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +19,7 @@ import pytest
 
 from sphinxamp._vectorcheck import run_case
 from sphinxamp.cli import main
+from tests.vector_tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT / "vectors"
@@ -44,12 +44,7 @@ def official(name: str) -> dict[str, Any]:
 
 
 def importer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("import_blinding",
-                                                  VECTORS / "tools" / "import_blinding.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("import_blinding")
 
 
 def test_records_name_their_source() -> None:

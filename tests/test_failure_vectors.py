@@ -10,7 +10,6 @@ with hashlib and cryptography, not the library); without it, the records still r
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from sphinxamp._vectorcheck import run_case, run_document
+from tests.vector_tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT / "vectors"
@@ -33,12 +33,7 @@ def records(name: str) -> dict[str, Any]:
 
 
 def importer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("import_failure",
-                                                  VECTORS / "tools" / "import_failure.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("import_failure")
 
 
 def test_records_name_their_source() -> None:

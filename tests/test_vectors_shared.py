@@ -10,7 +10,6 @@ deterministic), and the records are checked to name their sources.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -19,10 +18,11 @@ from typing import Any
 
 import pytest
 
+from tests.vector_tools import load_tool
+
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT / "vectors"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "bolts"
-IMPORTER = VECTORS / "tools" / "import_bolts.py"
 
 # The files the project's records come from, and the upstream snapshot they were taken at.
 OFFICIAL = {
@@ -47,11 +47,7 @@ def records(name: str) -> dict[str, Any]:
 
 
 def importer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("import_bolts", IMPORTER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("import_bolts")
 
 
 def strip_length(framed: str) -> str:

@@ -17,12 +17,14 @@ Usage: python vectors/tools/import_bolts.py [--bolts DIR] [--out DIR] [--check]
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _tool import render, tool_main
 
 SCHEMA = "sphinxamp-vectors/1"
 HERE = Path(__file__).resolve().parent
@@ -325,35 +327,15 @@ DOCUMENTS: dict[str, Callable[[Path], Doc]] = {
 }
 
 
-def render(doc: Doc) -> str:
-    return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=True) + "\n"
 
 
 def build_all(bolts: Path) -> dict[str, str]:
     """File name → exact text of every project vector file."""
-    return {name: render(make(bolts)) for name, make in DOCUMENTS.items()}
+    return {name: render(make(bolts), ascii_only=True) for name, make in DOCUMENTS.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bolts", type=Path, default=DEFAULT_BOLTS,
-                        help="folder of the official vectors (default: %(default)s)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="folder to write (default: %(default)s)")
-    parser.add_argument("--check", action="store_true",
-                        help="compare with the files in --out instead of writing")
-    args = parser.parse_args(argv)
-    stale = []
-    for name, text in build_all(args.bolts).items():
-        path = args.out / name
-        if args.check:
-            if not path.exists() or path.read_text() != text:
-                stale.append(name)
-        else:
-            path.write_text(text)
-    for name in stale:
-        print(f"differs: {name}")
-    return 1 if stale else 0
+    return tool_main(__doc__.splitlines()[0], build_all, DEFAULT_BOLTS, DEFAULT_OUT, argv)
 
 
 if __name__ == "__main__":

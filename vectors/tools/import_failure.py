@@ -22,14 +22,16 @@ Usage: python vectors/tools/import_failure.py [--bolts DIR] [--out DIR] [--check
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import hmac
 import json
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from typing import Any
 
+from _tool import render, tool_main
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 SCHEMA = "sphinxamp-vectors/1"
@@ -152,27 +154,10 @@ def documents(bolts: Path) -> dict[str, Doc]:
             "bolt04-failure-attribution.json": attribution(load(ATTRIBUTION_FILE))}
 
 
-def render(doc: Doc) -> str:
-    return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bolts", type=Path, default=DEFAULT_BOLTS)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args(argv)
-    stale = []
-    for name, doc in documents(args.bolts).items():
-        path, text = args.out / name, render(doc)
-        if args.check:
-            if not path.exists() or path.read_text() != text:
-                stale.append(name)
-        else:
-            path.write_text(text)
-    for name in stale:
-        print(f"differs: {name}")
-    return 1 if stale else 0
+    return tool_main(__doc__.splitlines()[0],
+                     lambda bolts: {n: render(d) for n, d in documents(bolts).items()},
+                     DEFAULT_BOLTS, DEFAULT_OUT, argv)
 
 
 if __name__ == "__main__":
