@@ -145,7 +145,7 @@ def build_steps(runs: int, hops: int) -> dict[str, float]:
 
 
 def _print(title: str, steps: dict[str, float]) -> None:
-    print(f"\n{title}\n| step | µs |\n|---|---|")
+    print(f"\n{title}:\n\n| step | µs |\n|---|---|")
     total = sum(v for k, v in steps.items() if not k.startswith("("))
     for k, v in steps.items():
         print(f"| {k} | {v:.2f} |")
