@@ -55,21 +55,28 @@ def _import_library() -> None:
             importlib.import_module(f"sphinxamp.{info.name}")
 
 
+_INSTRUMENTED: set[int] = set()
+
+
 def _instrument_generated() -> None:
     """The TLV fast paths are generated at import (`sphinxamp._tlv_fast`), so the import hook
-    never saw their code: instrument each decoder itself, or valid inputs would run code the
-    fuzzer gets no coverage from."""
+    never saw their code: instrument each decoder itself (in place, once), or valid inputs
+    would run code the fuzzer gets no coverage from. Run again from `main`, when the harness
+    has made its own schemas (tlv_typed's n1, n2)."""
     if not _fuzzing():
         return
     from sphinxamp import _tlv
 
-    _tlv._STREAM = atheris.instrument_func(_tlv._STREAM)
-    for name in [m for m in sys.modules if m.startswith("sphinxamp.")]:
-        for obj in list(vars(sys.modules[name]).values()):
-            if isinstance(obj, _tlv.TlvSchema) and not getattr(obj, "_instrumented", False):
-                obj._fast = atheris.instrument_func(obj._fast)
-                obj.fast_named = atheris.instrument_func(obj.fast_named)
-                obj._instrumented = True  # type: ignore[attr-defined]
+    decoders = [_tlv._STREAM]
+    for module in list(sys.modules.values()):
+        if str(getattr(module, "__file__", "") or "").startswith(str(REPO)):
+            for obj in list(vars(module).values()):
+                if isinstance(obj, _tlv.TlvSchema):
+                    decoders += [obj._fast, obj.fast_named]
+    for fn in decoders:
+        if id(fn) not in _INSTRUMENTED:
+            atheris.instrument_func(fn)
+            _INSTRUMENTED.add(id(fn))
 
 
 with instrumented():
@@ -168,5 +175,6 @@ def main(test_one_input: Callable[[bytes], None]) -> None:
     if atheris is None:
         sys.exit("atheris is not installed: pip install atheris (or the 'fuzz' extra)")
     argv = [os.environ.get("SPHINXAMP_FUZZ_ARGV0", sys.argv[0]), *sys.argv[1:]]
+    _instrument_generated()
     atheris.Setup(argv, test_one_input)
     atheris.Fuzz()
