@@ -143,12 +143,15 @@ def serialize_point(key: PubKey) -> bytes:
 
 
 def _check_secret(secret: bytes, what: str) -> None:
-    if len(secret) != 32 or not 0 < int.from_bytes(secret, "big") < CURVE_ORDER:
-        raise InvalidSecret(f"{what} is not a valid secp256k1 private key", field=what,
-                            reason="invalid_secret")
+    if len(secret) != 32:
+        raise InvalidSecret(f"{what} must be 32 bytes, got {len(secret)}", field=what,
+                            reason="wrong_length")
+    if not 0 < int.from_bytes(secret, "big") < CURVE_ORDER:
+        raise InvalidSecret(f"{what} is not a valid secp256k1 private key (zero or not below "
+                            "the curve order)", field=what, reason="invalid_secret")
 
 
-def ecdh(secret: bytes, key: PubKey, what: str = "private key") -> bytes:
+def ecdh(secret: bytes, key: PubKey, what: str = "private_key") -> bytes:
     """BOLT 4 › Shared Secret: SHA256 of the compressed point secret·key (libsecp256k1's
     default ECDH hash)."""
     out = ffi.new("unsigned char[32]")
@@ -159,7 +162,7 @@ def ecdh(secret: bytes, key: PubKey, what: str = "private key") -> bytes:
     return bytes(ffi.buffer(out, 32))
 
 
-def public_key(secret: bytes, what: str = "private key") -> bytes:
+def public_key(secret: bytes, what: str = "private_key") -> bytes:
     """The compressed public key secret·G."""
     key = ffi.new("secp256k1_pubkey *")
     if len(secret) != 32 or not lib.secp256k1_ec_pubkey_create(_CTX, key, secret):
@@ -193,6 +196,6 @@ def scalar_mul(a: bytes, b: bytes) -> bytes:
     return product.to_bytes(32, "big")
 
 
-def check_secret(secret: bytes, what: str = "private key") -> bytes:
+def check_secret(secret: bytes, what: str = "private_key") -> bytes:
     _check_secret(secret, what)
     return secret

@@ -141,14 +141,14 @@ def _route_keys(session_key: bytes, pubkeys: Sequence[crypto.PubKey]) -> tuple[b
     the last hop's ephemeral key is never needed, so it is never computed.
     """
     secret = session_key
-    first_epk = crypto.public_key(session_key, "session key")
+    first_epk = crypto.public_key(session_key, "session_key")
     epk = first_epk
     secrets: list[bytes] = []
     last = len(pubkeys) - 1
     for i, key in enumerate(pubkeys):
         if i:
             epk = crypto.public_key(secret)
-        ss = crypto.ecdh(secret, key, "session key")
+        ss = crypto.ecdh(secret, key, "session_key")
         secrets.append(ss)
         if i < last:
             secret = crypto.scalar_mul(secret, crypto.sha256(epk + ss))
@@ -210,7 +210,7 @@ def build_onion(
     """
     if not hops:
         raise EncodeError("a route needs at least one hop", field="hops", reason="empty_route")
-    crypto.check_secret(session_key, "session key")
+    crypto.check_secret(session_key, "session_key")
     pubkeys, sizes = _check_route(hops, payload_area, min_payload_length)
     first_epk, secrets = _route_keys(session_key, pubkeys)
     rho_keys = [crypto.derive_key(crypto.KEY_RHO, ss) for ss in secrets]

@@ -177,8 +177,7 @@ def test_every_subcommand_takes_json() -> None:
 
     missing = {" ".join(path) for path, parser in leaves(build_parser(), ())
                if "--json" not in parser._option_string_actions}
-    # The adapter speaks JSON lines by protocol; the flag is being added there as a no-op.
-    assert missing <= {"conformance adapter"}
+    assert not missing
 
 
 # --- explain through the entry point ---------------------------------------------------------

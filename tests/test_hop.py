@@ -254,3 +254,14 @@ def test_non_final_introduction_node_answers_blinding_in_update_fail_htlc() -> N
 def test_errors_are_library_errors() -> None:
     with pytest.raises(SphinxampError):
         process_hop(b"\x00" * 10, KEYS[0], AD)
+
+
+@pytest.mark.parametrize(("key", "reason"), [(b"\x01" * 31, "wrong_length"),
+                                              (bytes(32), "invalid_secret")])
+def test_a_bad_raw_node_key_is_named(key: bytes, reason: str) -> None:
+    onion = build_onion(SESSION, [(PUBS[0], FINAL)], AD).to_bytes()
+    with pytest.raises(SphinxampError) as info:
+        process_hop(onion, key, AD)
+    assert info.value.reason == reason and info.value.field == "node_key"
+    if reason == "wrong_length":
+        assert "must be 32 bytes" in info.value.message

@@ -123,3 +123,14 @@ def emit_error(exc: SphinxampError, *, as_json: bool) -> None:
         where.append(f"offset {exc.offset}")
     suffix = f" [{', '.join(where)}]" if where else ""
     sys.stderr.write(f"sphinxamp: error: {exc.message}{suffix}\n")
+
+
+def parse_hop(text: str, index: int, value: str = "payload") -> tuple[bytes, bytes]:
+    """A `--hop PUBKEY=HEX` argument: the node id (33 bytes) and the hop's bytes, named
+    `hops[i].pubkey` and `hops[i].<value>` in errors."""
+    pubkey, sep, data = text.partition("=")
+    if not sep:
+        raise DecodeError(f"--hop {index + 1}: expected PUBKEY={value.upper()}HEX, got {text!r}",
+                          field=f"hops[{index}]", reason="hop_syntax")
+    return (read_key(pubkey, f"hops[{index}].pubkey", 33),
+            read_hex(data, f"hops[{index}].{value}"))

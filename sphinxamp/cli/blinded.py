@@ -7,9 +7,8 @@ import sys
 from typing import Any
 
 from .._blinding import EncryptedData, create_blinded_path
-from .._errors import DecodeError
 from .._hop import ProcessedHop
-from ._common import add_json_flag, emit_json, read_hex
+from ._common import add_json_flag, emit_json, parse_hop, read_hex
 
 
 def register(subparsers: Any) -> None:
@@ -33,14 +32,10 @@ def register(subparsers: Any) -> None:
 
 
 def _hop(text: str, index: int) -> tuple[bytes, bytes]:
-    node, sep, data = text.partition("=")
-    if not sep:
-        raise DecodeError(f"--hop {index + 1}: expected PUBKEY=ENCDATA_TLV_HEX, got {text!r}",
-                          field=f"hop[{index}]", reason="hop_syntax")
-    raw = read_hex(data, f"hop[{index}].encrypted_data_tlv")
+    node, raw = parse_hop(text, index, "encrypted_data_tlv")
     # Decoding checks the stream is one a reader accepts; the bytes are kept as given.
     EncryptedData.decode(raw)
-    return read_hex(node, f"hop[{index}].pubkey"), raw
+    return node, raw
 
 
 def run_create(args: argparse.Namespace) -> int:

@@ -35,6 +35,8 @@ def register(subparsers: Any) -> None:
     adapter = sub.add_parser("adapter", help="sphinxamp itself behind the adapter protocol "
                              "(JSON lines on stdin/stdout)")
     adapter.add_argument("--profile", choices=PROFILES, default="bolt")
+    adapter.add_argument("--json", action="store_true",
+                         help="accepted for uniformity: the adapter always answers in JSON lines")
     adapter.set_defaults(handler=run_adapter)
     run = sub.add_parser("run", help="run the suites through an adapter and compare",
                          description=RUN_DESCRIPTION,

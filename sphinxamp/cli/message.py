@@ -18,8 +18,7 @@ from .._onion_message import (
 )
 from .._sphinx import build_onion
 from . import render
-from ._common import add_json_flag, emit_json, error_object, read_hex
-from .onion import parse_hop
+from ._common import add_json_flag, emit_json, error_object, parse_hop, read_hex
 
 
 def register(subparsers: Any) -> None:

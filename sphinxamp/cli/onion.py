@@ -13,13 +13,13 @@ from typing import Any
 
 from .. import _crypto as crypto
 from .._bigsize import encode_bigsize
-from .._errors import DecodeError, InvalidArgument, ReplayedOnion, SphinxampError, TlvError
+from .._errors import InvalidArgument, ReplayedOnion, SphinxampError, TlvError
 from .._hop import ProcessedHop, carries_path_key, process_hop
 from .._payload import HOP_PAYLOAD_SCHEMA, PROFILES, HopPayload, Role, decode_payload, derive_role
 from .._replay import SqliteReplayLog
 from .._sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion
 from . import render
-from ._common import add_json_flag, emit_json, error_object, read_hex, read_key
+from ._common import add_json_flag, emit_json, error_object, parse_hop, read_hex, read_key
 from .blinded import blinding_json, blinding_text
 
 PEEL_EPILOG = textwrap.dedent("""\
@@ -148,15 +148,6 @@ def register(subparsers: Any) -> None:
 
 
 # --- build ---------------------------------------------------------------------------------
-
-
-def parse_hop(text: str, index: int) -> tuple[bytes, bytes]:
-    pubkey, sep, payload = text.partition("=")
-    if not sep:
-        raise DecodeError(f"--hop {index + 1}: expected PUBKEY=PAYLOADHEX, got {text!r}",
-                          field=f"hops[{index}]", reason="hop_syntax")
-    return (read_key(pubkey, f"hops[{index}].pubkey", 33),
-            read_hex(payload, f"hops[{index}].payload"))
 
 
 def run_build(args: argparse.Namespace) -> int:
