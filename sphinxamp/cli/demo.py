@@ -23,7 +23,8 @@ from .._sphinx import OnionPacket
 from .._tlv import ShortChannelId
 from . import render
 from ._common import add_json_flag, emit_json
-from .demo_amp import amp_section
+from .demo_amp import amp_json, amp_section
+from .demo_more import blinded_section, failure_section, stories_json
 
 NODE_KEYS = tuple(bytes([0x41 + i]) * 32 for i in range(5))
 NODE_IDS = tuple(crypto.public_key(k) for k in NODE_KEYS)
@@ -51,7 +52,9 @@ def register(subparsers: Any) -> None:
         description="Build a payment onion over five hops with fixed keys (those of the BOLT 4 "
         "test vector), peel it at every hop, and print what each node reads: its payload, the "
         "fee and cltv delta it keeps, the SHA-256 of the packet it forwards, or that the "
-        "payment is for itself. --json prints the payment section as {\"payment\": {"
+        "payment is for itself; then an AMP payment settled atomically, a payment into a "
+        "blinded path, and a failure carried back with attribution data. --json prints "
+        "{\"payment\", \"amp\", \"blinded\", \"failure\"}, the payment section as {"
         "\"onion\", \"onion_sha256\", \"session_key\", \"associated_data\", "
         "\"htlc_amount_msat\", \"htlc_cltv_expiry\", \"hops\": [{\"index\", \"node_id\", "
         "\"role\", \"shared_secret\", \"payload\", \"next_onion_sha256\"}]}}.",
@@ -124,7 +127,7 @@ def payment_section() -> list[str]:
     return lines
 
 
-SECTIONS: tuple[Section, ...] = (payment_section, amp_section)
+SECTIONS: tuple[Section, ...] = (payment_section, amp_section, blinded_section, failure_section)
 
 
 def payment_json() -> dict[str, Any]:
@@ -151,7 +154,7 @@ def payment_json() -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     if args.json:
-        emit_json({"payment": payment_json()})
+        emit_json({"payment": payment_json(), "amp": amp_json(), **stories_json()})
         return 0
     out: list[str] = []
     for section in SECTIONS:
