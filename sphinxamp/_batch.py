@@ -10,6 +10,13 @@ ready, as plain tuples (the parsed-key cache of `OnionPacket` is a process-local
 never crosses), and the caller places them between its own claims, so the transfer overlaps
 the peeling. A packet that fails yields its `SphinxampError` in its slot instead of stopping
 the batch.
+
+What crosses to a helper process: the node's raw 32-byte private key (once, when the pool
+starts), every packet's bytes, associated data and path key, and the options; what comes
+back is each hop's payload, shared secret and next packet bytes, or the error. Because the
+key itself is sent, `peel_many` takes raw key bytes only: a key that must stay in a signer (a
+`NodeKey` object offering `ecdh`) is used with `peel_onion` / `process_hop` in the process
+that holds it.
 """
 
 from __future__ import annotations
