@@ -92,6 +92,11 @@ def register(subparsers: Any) -> None:
                         help="hold time reported in the attribution data (unit 100 ms)")
     add_json_flag(create)
     create.set_defaults(handler=run_create)
+    _register_return_path(sub)
+
+
+def _register_return_path(sub: Any) -> None:
+    """wrap, from-malformed, decrypt and codes: what the hops upstream and the origin do."""
 
     wrap = sub.add_parser(
         "wrap", help="an intermediate node's layer on a return packet",

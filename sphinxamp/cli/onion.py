@@ -106,7 +106,10 @@ def register(subparsers: Any) -> None:
                        "onion; onion messages may use 32768)")
     add_json_flag(build)
     build.set_defaults(handler=run_build)
+    _register_peel(sub)
 
+
+def _register_peel(sub: Any) -> None:
     peel = sub.add_parser(
         "peel", help="remove one layer of an onion with a node's private key",
         description="Peel one layer of an onion packet as the node holding --node-key would.",
