@@ -21,10 +21,9 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _tool import render, tool_main
 
 SCHEMA = "sphinxamp-vectors/1"

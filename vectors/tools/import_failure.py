@@ -27,12 +27,12 @@ import hmac
 import json
 import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from typing import Any
 
-from _tool import render, tool_main
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _tool import render, tool_main
 
 SCHEMA = "sphinxamp-vectors/1"
 HERE = Path(__file__).resolve().parent
