@@ -102,7 +102,7 @@ def process_hop(
         if role.blinded:
             blinding = _blinded_fields(node_key, path_key or payload.current_path_key, payload,
                                        role, incoming_amount_msat, incoming_cltv_expiry)
-    except SphinxampError as exc:
+    except DecodeError as exc:  # what the wire sent; a caller's own bad value propagates as is
         # A refused payload that still shows current_path_key is the introduction node's.
         intro = peeled is not None and not peeled.is_final and path_key is None and (
             introduction or carries_path_key(peeled.payload))

@@ -265,3 +265,21 @@ def test_a_bad_raw_node_key_is_named(key: bytes, reason: str) -> None:
     assert info.value.reason == reason and info.value.field == "node_key"
     if reason == "wrong_length":
         assert "must be 32 bytes" in info.value.message
+
+
+def test_a_callers_bad_key_object_is_not_turned_into_a_wire_failure() -> None:
+    """A key object answering garbage is the caller's bug, not an onion to refuse: even inside
+    a blinded route it comes back as InvalidArgument, with no failure code to send."""
+
+    class Broken:
+        def ecdh(self, point: bytes) -> bytes:
+            return b"short"
+
+    onion, path_keys = blinded_route_onion(
+        SESSION, [], [BlindedHopSpec(KEYS[0], b"", intermediate_data()),
+                      BlindedHopSpec(KEYS[1], FINAL, blinded_tlv({6: b"\x01" * 32}))],
+        bytes([0x38]) * 32, first_is_introduction=False)
+    with pytest.raises(ValueError) as info:
+        process_hop(onion, Broken(), AD, path_key=path_keys[0])
+    assert not isinstance(info.value, InvalidOnionBlinding)
+    assert getattr(info.value, "failure_code", None) is None
