@@ -85,11 +85,17 @@ def _pay_arguments(pay: argparse.ArgumentParser) -> None:
                      help="PUBKEY[@SCID][,...] or `direct` (repeatable)")
     pay.add_argument("--payment-addr", metavar="HEX", help="the invoice's payment_addr")
     pay.add_argument("--payment-metadata", metavar="HEX", help="carried on every shard")
+    route_arguments(pay, BOLT11_DEFAULT_FINAL_CLTV_DELTA)
+
+
+def route_arguments(pay: argparse.ArgumentParser, final_cltv_delta: int) -> None:
+    """What `amp pay` and `keysend pay` share: custom records, the height, and the fees and
+    cltv deltas of the forwarding hops."""
     pay.add_argument("--data", action="append", default=[], metavar="TYPE=HEX[,...]",
                      help="custom records (type >= 65536), as lncli --data")
     pay.add_argument("--height", type=int, default=0, metavar="N",
                      help="current block height (default: %(default)s)")
-    pay.add_argument("--final-cltv-delta", type=int, default=BOLT11_DEFAULT_FINAL_CLTV_DELTA,
+    pay.add_argument("--final-cltv-delta", type=int, default=final_cltv_delta,
                      metavar="N", help="receiver's final cltv delta (default: %(default)s)")
     pay.add_argument("--hop-fee-base-msat", type=int, default=0, metavar="N")
     pay.add_argument("--hop-fee-ppm", type=int, default=0, metavar="N")

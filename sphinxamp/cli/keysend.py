@@ -10,7 +10,7 @@ from .._keysend import build_keysend_payment
 from .._payload import parse_custom_records
 from .._route import RouteHop
 from ._common import add_json_flag, emit_json, read_hex
-from .amp import _rand, parse_data, parse_route
+from .amp import _rand, parse_data, parse_route, route_arguments
 
 KEYSEND_MESSAGE_TYPE = 7629168  # tip note / keysend message (satoshis.stream registry)
 # No invoice names a delta: lnd's sender then uses its DefaultFinalCltvDelta, the chain's
@@ -40,16 +40,7 @@ def register(subparsers: Any) -> None:
     pay.add_argument("--route", default="direct", metavar="ROUTE",
                      help="PUBKEY[@SCID][,...] or `direct` (default)")
     pay.add_argument("--message", metavar="TEXT", help="a message (record 7629168, UTF-8)")
-    pay.add_argument("--data", action="append", default=[], metavar="TYPE=HEX[,...]",
-                     help="custom records (type >= 65536), as lncli --data")
-    pay.add_argument("--height", type=int, default=0, metavar="N",
-                     help="current block height (default: %(default)s)")
-    pay.add_argument("--final-cltv-delta", type=int, default=KEYSEND_FINAL_CLTV_DELTA,
-                     metavar="N", help="receiver's final cltv delta (default: %(default)s)")
-    pay.add_argument("--hop-fee-base-msat", type=int, default=0, metavar="N")
-    pay.add_argument("--hop-fee-ppm", type=int, default=0, metavar="N")
-    pay.add_argument("--hop-cltv-delta", type=int, default=40, metavar="N")
-    pay.add_argument("--seed", metavar="HEX", help="reproducible randomness (tests only)")
+    route_arguments(pay, KEYSEND_FINAL_CLTV_DELTA)
     add_json_flag(pay)
     pay.set_defaults(handler=run_pay)
 
