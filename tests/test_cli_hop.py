@@ -126,3 +126,23 @@ def test_replay_db_that_cannot_be_used_is_a_clear_error(
                            "--replay-db", str(db), "--cltv", "9")
     assert status == 1 and obj["error"] == "InvalidArgument" and obj["field"] == "db"
     assert obj["reason"] == {"missing-dir": "cannot_open", "not-a-db": "not_a_database"}[kind]
+
+
+def test_explicit_blinded_role_without_path_key_means_the_htlc_had_none(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--path-key is the path key update_add_htlc carried: without it, a blinded payload must
+    hold current_path_key itself (BOLT 4 › `payload` reader)."""
+    status, obj = run_json(capsys, "payload", "decode", ENC.replace(" ", ""),
+                           "--role", "blinded-intermediate")
+    assert status == 1 and (obj["tlv_type"], obj["reason"]) == (12, "record_omitted")
+    status, obj = run_json(capsys, "payload", "decode", ENC.replace(" ", ""),
+                           "--role", "blinded-intermediate", "--path-key", PATH_KEY)
+    assert status == 0 and obj["introduction_node"] is False
+
+
+def test_encrypted_data_shorter_than_its_tag_is_not_valid(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    status, obj = run_json(capsys, "payload", "decode", "0a00", "--role",
+                           "blinded-intermediate", "--path-key", PATH_KEY)
+    assert status == 1 and obj["failure_code"] == 0xC018
+    assert obj["cause"]["tlv_type"] == 10 and obj["cause"]["reason"] == "length_below_fixed_size"

@@ -61,20 +61,19 @@ def register(subparsers: Any) -> None:
 def judge(raw: bytes, role: Role, path_key: bytes | None,
           profile: str) -> tuple[HopPayload, Role, bool]:
     """The payload judged as process_hop would judge it after the peel: (payload, role,
-    introduction_node), or the error the node answers."""
-    if role.blinded:  # an explicit blinded role: its rules, whatever the records say
-        from_htlc = None if path_key is None else True
-        return decode_payload(raw, role, path_key_from_htlc=from_htlc, profile=profile), role, \
-            path_key is None and carries_path_key(raw)
+    introduction_node), or the error the node answers. An explicit blinded role applies its
+    rules whatever the records say; without --path-key the HTLC carried none."""
+    from_htlc = path_key is not None
     try:
-        payload, derived = decode_hop_payload(raw, final=role.final,
-                                              path_key_from_htlc=path_key is not None,
-                                              profile=profile)
+        if role.blinded:
+            payload = decode_payload(raw, role, path_key_from_htlc=from_htlc, profile=profile)
+        else:
+            payload, role = decode_hop_payload(raw, final=role.final,
+                                               path_key_from_htlc=from_htlc, profile=profile)
     except SphinxampError as exc:
-        intro = path_key is None and not role.final and carries_path_key(raw)
-        raise answer_error(exc, None, in_blinded_route=path_key is not None,
-                           introduction=intro) from None
-    return payload, derived, path_key is None and payload.current_path_key is not None
+        intro = not from_htlc and not role.final and carries_path_key(raw)
+        raise answer_error(exc, None, in_blinded_route=from_htlc, introduction=intro) from None
+    return payload, role, not from_htlc and payload.current_path_key is not None
 
 
 def run_decode(args: argparse.Namespace) -> int:
