@@ -70,11 +70,12 @@ def decrypt_data(rho: bytes, encrypted: bytes) -> bytes:
                                 reason="decryption_failed") from None
 
 
-def unblind(node_key: bytes | NodeKey, path_key: bytes, encrypted: bytes | None
-            ) -> UnblindedData:
+def unblind(node_key: bytes | NodeKey, path_key: bytes, encrypted: bytes | None,
+            blinding_secret: bytes | None = None) -> UnblindedData:
     """BOLT 4 › Route Blinding, the reader: ss_i = SHA256(k_i·E_i), rho_i =
     HMAC256("rho", ss_i), decrypt, decode; the next path key. The node key is only used
-    for ECDH, so a key object serves as well as raw bytes."""
+    for ECDH, so a key object serves as well as raw bytes; `blinding_secret` is ss_i when
+    the peel already computed it (a path_key from the HTLC)."""
     point = crypto.parse_point(bytes(path_key))
     if point is None:
         raise InvalidPathKey("path_key is not a valid point", field="path_key",
@@ -82,7 +83,7 @@ def unblind(node_key: bytes | NodeKey, path_key: bytes, encrypted: bytes | None
     if encrypted is None:
         raise MissingEncryptedData("no encrypted_recipient_data inside a blinded route",
                                    field=_FIELD, reason="record_omitted")
-    ss = shared_secret(node_key, point)
+    ss = blinding_secret if blinding_secret is not None else shared_secret(node_key, point)
     plaintext = decrypt_data(crypto.derive_key(crypto.KEY_RHO, ss), encrypted)
     data = EncryptedData.decode(plaintext)
     derived = crypto.serialize_point(crypto.point_mul(point, crypto.sha256(bytes(path_key) + ss)))
@@ -185,11 +186,12 @@ class BlindedHopResult:
 
 def blinded_payment_hop(node_key: bytes | NodeKey, path_key: bytes, payload: HopPayload, *,
                         final: bool, amount_msat: int | None = None,
-                        cltv_expiry: int | None = None) -> BlindedHopResult:
+                        cltv_expiry: int | None = None,
+                        blinding_secret: bytes | None = None) -> BlindedHopResult:
     """A payment hop inside a blinded route: unblind, apply every reader rule, and derive
     amt_to_forward and outgoing_cltv_value from payment_relay (at a forwarding hop, given the
     incoming HTLC's amount and expiry), or take them from the payload (final hop)."""
-    unblinded = unblind(node_key, path_key, payload.encrypted_recipient_data)
+    unblinded = unblind(node_key, path_key, payload.encrypted_recipient_data, blinding_secret)
     data = unblinded.data
     check_data(data, final=final)
     check_constraints(data, amount_msat, cltv_expiry)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._blinded_hop import blinded_payment_hop
-from ._blinding import EncryptedData, InvalidPathKey
+from ._blinding import EncryptedData
 from ._codes import BADONION, INVALID_ONION_BLINDING
 from ._errors import (
     UPDATE_FAIL_HTLC,
@@ -101,7 +101,8 @@ def process_hop(
         blinding: dict[str, Any] = {}
         if role.blinded:
             blinding = _blinded_fields(node_key, path_key or payload.current_path_key, payload,
-                                       role, incoming_amount_msat, incoming_cltv_expiry)
+                                       role, incoming_amount_msat, incoming_cltv_expiry,
+                                       peeled.blinding_secret)
     except DecodeError as exc:  # what the wire sent; a caller's own bad value propagates as is
         # A refused payload that still shows current_path_key is the introduction node's.
         intro = peeled is not None and not peeled.is_final and path_key is None and (
@@ -122,16 +123,19 @@ def _check_arguments(profile: str, replay_log: ReplayLog | None,
 
 
 def _blinded_fields(node_key: bytes | NodeKey, path_key: bytes | None, payload: HopPayload,
-                    role: Role, amount: int | None, cltv: int | None) -> dict[str, Any]:
+                    role: Role, amount: int | None, cltv: int | None,
+                    blinding_secret: bytes | None) -> dict[str, Any]:
     """Route blinding at this hop: decrypt and check encrypted_recipient_data, derive the next
     path key and the forwarded amount and expiry (BOLT 4 › Route Blinding). The keyword
     arguments of `ProcessedHop` it fills. At the final hop the amount and expiry are the
-    payload's own; at a forwarding hop they need the incoming HTLC's (else stay None)."""
-    if path_key is None:  # the role rules refuse this first; kept for a direct caller
-        raise InvalidPathKey("no path_key inside a blinded route", field="path_key",
-                             reason="path_key_missing")
+    payload's own; at a forwarding hop they need the incoming HTLC's (else stay None).
+    `blinding_secret` is the peel's ECDH with the HTLC's path_key, reused (None at an
+    introduction node, whose path key comes from its payload)."""
+    # The role rules have refused a blinded payload with a path key in neither place.
+    assert path_key is not None
     hop = blinded_payment_hop(node_key, path_key, payload, final=role.final,
-                              amount_msat=amount, cltv_expiry=cltv)
+                              amount_msat=amount, cltv_expiry=cltv,
+                              blinding_secret=blinding_secret)
     return {"encrypted_data": hop.encrypted_data, "next_path_key": hop.next_path_key,
             "amt_to_forward": hop.amt_to_forward, "outgoing_cltv_value": hop.outgoing_cltv_value}
 

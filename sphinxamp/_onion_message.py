@@ -315,7 +315,8 @@ def _process(message: bytes | OnionMessage, node_key: bytes | NodeKey, path_key:
             f"a forwarding hop's payload holds type(s) {extra} besides "
             "encrypted_recipient_data", field="onionmsg_tlv", tlv_type=extra[0],
             reason="unexpected_payload_field")
-    unblinded = unblind(node_key, path_key, payload.encrypted_recipient_data)
+    unblinded = unblind(node_key, path_key, payload.encrypted_recipient_data,
+                        peeled.blinding_secret)
     data = unblinded.data
     check_data(data, final=final, payment=False, known_features=known_features)
     if not final and data.path_id is not None:

@@ -113,6 +113,9 @@ class PeeledHop:
     # Where `payload` starts in the decrypted stream (after its BigSize length), so payload
     # errors can be reported at stream offsets (BOLT 4 › invalid_onion_payload `offset`).
     payload_offset: int = 0
+    # Inside a blinded route: ECDH(path_key, node key), computed once for the peel and reused
+    # for the hop's encrypted_recipient_data (BOLT 4 › Route Blinding). None outside one.
+    blinding_secret: bytes | None = field(default=None, repr=False)
 
     @property
     def is_final(self) -> bool:
@@ -233,17 +236,20 @@ def build_onion(
     return BuiltOnion(OnionPacket(VERSION, first_epk, mix, next_hmac), tuple(secrets))
 
 
-def _blinded_point(node_key: bytes | NodeKey, key: crypto.PubKey, path_key: bytes) -> Any:
+def _blinded_point(node_key: bytes | NodeKey, key: crypto.PubKey,
+                   path_key: bytes) -> tuple[Any, bytes]:
     """BOLT 4 › Onion Decryption step 4: inside a blinded route the onion was built to the
     blinded node id k·b, b = HMAC256("blinded_node_id", ECDH(path_key, k)). The ephemeral
     point is tweaked by b instead of the private key, so k itself is only ever used for ECDH
-    (a key object never has to reveal it)."""
+    (a key object never has to reveal it). Also returns ECDH(path_key, k), which the hop
+    needs again to decrypt its encrypted_recipient_data."""
     point = crypto.parse_point(path_key)
     if point is None:
         raise InvalidOnionBlinding("path_key is not a valid point", field="path_key",
                                    reason="invalid_point")
-    factor = crypto.derive_key(crypto.KEY_BLINDED_NODE_ID, shared_secret(node_key, point))
-    return crypto.point_mul(key, factor)
+    blinding_ss = shared_secret(node_key, point)
+    factor = crypto.derive_key(crypto.KEY_BLINDED_NODE_ID, blinding_ss)
+    return crypto.point_mul(key, factor), blinding_ss
 
 
 def _unpack(packet: OnionPacket) -> tuple[bytes, bytes | memoryview, bytes, crypto.PubKey]:
@@ -285,8 +291,9 @@ def peel_onion(
         public_key, hop_payloads, tag, key = _unpack(packet)
     else:  # straight from the wire: no intermediate OnionPacket is built
         public_key, hop_payloads, tag, key = _frame(packet, payload_area)
-    ss = shared_secret(node_key, key if path_key is None
-                       else _blinded_point(node_key, key, path_key))
+    point, blinding_ss = (key, None) if path_key is None else _blinded_point(node_key, key,
+                                                                             path_key)
+    ss = shared_secret(node_key, point)
     expected = _packet_hmac(crypto.derive_key(crypto.KEY_MU, ss), hop_payloads, associated_data)
     if not _hmac.compare_digest(expected, tag):
         raise InvalidOnionHmac("onion HMAC does not verify", field="hmac",
@@ -311,9 +318,9 @@ def peel_onion(
     payload = plain[start : start + length]
     next_hmac = plain[start + length : end]
     if next_hmac == _ZERO_HMAC:
-        return PeeledHop(payload, ss, None, start)
+        return PeeledHop(payload, ss, None, start, blinding_ss)
     # The tail of the next hop_payloads is the rho stream over the zeros appended past `size`.
     next_payloads = b"".join((memoryview(plain)[end:], stream.update(bytes(end))))
     next_key = crypto.point_mul(key, crypto.sha256(public_key + ss))
     nxt = OnionPacket(VERSION, crypto.serialize_point(next_key), next_payloads, next_hmac, next_key)
-    return PeeledHop(payload, ss, nxt, start)
+    return PeeledHop(payload, ss, nxt, start, blinding_ss)

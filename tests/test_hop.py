@@ -283,3 +283,16 @@ def test_a_callers_bad_key_object_is_not_turned_into_a_wire_failure() -> None:
         process_hop(onion, Broken(), AD, path_key=path_keys[0])
     assert not isinstance(info.value, InvalidOnionBlinding)
     assert getattr(info.value, "failure_code", None) is None
+
+
+def test_a_blinded_hop_does_each_ecdh_once() -> None:
+    """Inside a blinded route the node needs ECDH(path_key) for the blinding factor and for
+    its encrypted_recipient_data, and ECDH(ephemeral key) for the onion: two, not three."""
+    onion, path_keys, _ = blinded_route()
+    hops = walk(onion, list(KEYS[:3]))
+    signer = SignerKey(KEYS[3])
+    packet = hops[-1].next_packet
+    assert packet is not None
+    hop = process_hop(packet, signer, AD, path_key=hops[-1].next_path_key)
+    assert hop.role is Role.BLINDED_INTERMEDIATE and signer.calls == 2
+    assert hops[-1].next_path_key == path_keys[3]

@@ -68,7 +68,8 @@ def _decrypt(data: bytes, base: int, point: object, keys: Keys, ex: Explanation,
              path_key: bytes | None, assoc: bytes, payloads: Field, message: bool) -> None:
     assert keys.node_key is not None
     try:
-        target = point if path_key is None else _blinded_point(keys.node_key, point, path_key)
+        target = point if path_key is None else _blinded_point(keys.node_key, point,
+                                                               path_key)[0]
         ss = shared_secret(keys.node_key, target)
     except SphinxampError as exc:
         ex.notes.append(f"no shared secret: {exc.message}")
