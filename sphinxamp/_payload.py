@@ -150,10 +150,7 @@ def decode_hop_payload(
     # The hot path of process_hop: the generated decoder directly (None: let _decode judge).
     fast = _FAST_BOLT(raw, base) if profile == "bolt" else None
     fields, unknown, offsets, mask = fast if fast is not None else _decode(raw, base, profile)
-    if path_key_from_htlc or mask & _DATA_BIT:
-        role = Role.BLINDED_FINAL if final else Role.BLINDED_INTERMEDIATE
-    else:
-        role = Role.FINAL if final else Role.INTERMEDIATE
+    role = _role_of(final, path_key_from_htlc or bool(mask & _DATA_BIT))
     if profile == "lnd":
         _check_lnd(final, path_key_from_htlc, offsets or HOP_PAYLOAD_SCHEMA.offsets(raw, base),
                    role)
@@ -166,7 +163,11 @@ def decode_hop_payload(
 def derive_role(types: Iterable[int], *, final: bool, path_key_from_htlc: bool) -> Role:
     """The role BOLT 4's structure gives a hop: its position, blinded when the HTLC carried a
     path_key or the payload holds encrypted_recipient_data (10)."""
-    if path_key_from_htlc or ENCRYPTED_RECIPIENT_DATA in types:
+    return _role_of(final, path_key_from_htlc or ENCRYPTED_RECIPIENT_DATA in types)
+
+
+def _role_of(final: bool, blinded: bool) -> Role:
+    if blinded:
         return Role.BLINDED_FINAL if final else Role.BLINDED_INTERMEDIATE
     return Role.FINAL if final else Role.INTERMEDIATE
 
