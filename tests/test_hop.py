@@ -20,6 +20,7 @@ from sphinxamp import (
     InvalidOnionPayload,
     InvalidOnionVersion,
     MemoryReplayLog,
+    PrivateNodeKey,
     ProcessedHop,
     ReplayedOnion,
     Role,
@@ -296,3 +297,24 @@ def test_a_blinded_hop_does_each_ecdh_once() -> None:
     hop = process_hop(packet, signer, AD, path_key=hops[-1].next_path_key)
     assert hop.role is Role.BLINDED_INTERMEDIATE and signer.calls == 2
     assert hops[-1].next_path_key == path_keys[3]
+
+
+def test_private_node_key_is_a_node_key_that_hides_its_secret() -> None:
+    built = build_onion(SESSION, [(PUBS[0], FORWARD), (PUBS[1], FINAL)], AD)
+    key = PrivateNodeKey(KEYS[0])
+    assert key.public_key == PUBS[0] and KEYS[0].hex() not in repr(key)
+    assert process_hop(built.to_bytes(), key, AD) == process_hop(built.to_bytes(), KEYS[0], AD)
+    with pytest.raises(ValueError):
+        key.ecdh(b"\x05" * 33)  # not a point
+
+
+@pytest.mark.parametrize(("key", "reason"), [(object(), "invalid_key_object"),
+                                              (SignerKey(b"\x01" * 32), None)])
+def test_a_node_key_that_is_no_key_is_a_caller_error(key: object, reason: str | None) -> None:
+    onion = build_onion(SESSION, [(PUBS[0], FINAL)], AD).to_bytes()
+    if reason is None:  # a key object whose ecdh answers something other than 32 bytes
+        key.ecdh = lambda point: b"\x00" * 31  # type: ignore[attr-defined]
+        reason = "invalid_ecdh_result"
+    with pytest.raises(ValueError) as info:
+        process_hop(onion, key, AD)  # type: ignore[arg-type]
+    assert getattr(info.value, "reason", None) == reason
