@@ -1,9 +1,7 @@
 """Primitives of BOLT 4 › Conventions / Key Generation / Pseudo Random Byte Stream.
 
-secp256k1 goes through coincurve's own libsecp256k1 binding at the level of parsed keys: a
-packet's public key is parsed once and then used for both the ECDH and the blinding of the
-next key, and no private-key object is built (coincurve's `PrivateKey()` would compute two
-public keys nobody needs). Symmetric crypto is pyca/cryptography; hashes are hashlib/hmac.
+secp256k1 lives in `_secp256k1` (re-exported here); symmetric crypto is pyca/cryptography;
+hashes are hashlib/hmac.
 """
 
 from __future__ import annotations
@@ -12,18 +10,27 @@ import hashlib
 import hmac
 from typing import Any
 
-from coincurve._libsecp256k1 import ffi, lib
-from coincurve.context import GLOBAL_CONTEXT
-from coincurve.flags import EC_COMPRESSED
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 from ._errors import InvalidSecret
+from ._secp256k1 import (
+    BACKEND,
+    CURVE_ORDER,
+    PubKey,
+    check_secret,
+    ecdh,
+    is_valid_point,
+    parse_point,
+    point_mul,
+    public_key,
+    serialize_point,
+)
 
-_CTX = GLOBAL_CONTEXT.ctx
+__all__ = ["BACKEND", "CURVE_ORDER", "PubKey", "check_secret", "ecdh", "is_valid_point",
+           "parse_point", "point_mul", "public_key", "serialize_point"]
 # RFC 8439 ChaCha20 as cryptography takes it: 4-byte block counter (0) ‖ 96-bit zero nonce.
 _ZERO_NONCE16 = bytes(16)
 _ZERO_NONCE12 = bytes(12)
-CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 KEY_RHO = b"rho"
 KEY_MU = b"mu"
@@ -32,8 +39,6 @@ KEY_PAD = b"pad"
 KEY_AMMAG = b"ammag"
 KEY_AMMAGEXT = b"ammagext"
 KEY_BLINDED_NODE_ID = b"blinded_node_id"
-
-PubKey = Any  # a cffi `secp256k1_pubkey *`; opaque outside this module
 
 
 def sha256(data: bytes) -> bytes:
@@ -120,73 +125,6 @@ def xor(a: bytes, b: bytes) -> bytes:
     return (int.from_bytes(a[:n], "big") ^ int.from_bytes(b[:n], "big")).to_bytes(n, "big")
 
 
-# --- secp256k1 ------------------------------------------------------------------------------
-
-
-def parse_point(data: bytes) -> PubKey | None:
-    """A parsed compressed point, or None if `data` is not 33 bytes of 02/03 ‖ x on the curve."""
-    if len(data) != 33 or data[0] not in (2, 3):
-        return None
-    key = ffi.new("secp256k1_pubkey *")
-    return key if lib.secp256k1_ec_pubkey_parse(_CTX, key, data, 33) else None
-
-
-def is_valid_point(data: bytes) -> bool:
-    return parse_point(data) is not None
-
-
-def serialize_point(key: PubKey) -> bytes:
-    out = ffi.new("unsigned char[33]")
-    size = ffi.new("size_t *", 33)
-    lib.secp256k1_ec_pubkey_serialize(_CTX, out, size, key, EC_COMPRESSED)
-    return bytes(ffi.buffer(out, 33))
-
-
-def _check_secret(secret: bytes, what: str) -> None:
-    if len(secret) != 32:
-        raise InvalidSecret(f"{what} must be 32 bytes, got {len(secret)}", field=what,
-                            reason="wrong_length")
-    if not 0 < int.from_bytes(secret, "big") < CURVE_ORDER:
-        raise InvalidSecret(f"{what} is not a valid secp256k1 private key (zero or not below "
-                            "the curve order)", field=what, reason="invalid_secret")
-
-
-def ecdh(secret: bytes, key: PubKey, what: str = "private_key") -> bytes:
-    """BOLT 4 › Shared Secret: SHA256 of the compressed point secret·key (libsecp256k1's
-    default ECDH hash)."""
-    out = ffi.new("unsigned char[32]")
-    # libsecp256k1 reads exactly 32 bytes behind the pointer: check the length first, or a
-    # short key is read past its end and a long one silently truncated.
-    if len(secret) != 32 or not lib.secp256k1_ecdh(_CTX, out, key, secret, ffi.NULL, ffi.NULL):
-        _check_secret(secret, what)
-    return bytes(ffi.buffer(out, 32))
-
-
-def public_key(secret: bytes, what: str = "private_key") -> bytes:
-    """The compressed public key secret·G."""
-    key = ffi.new("secp256k1_pubkey *")
-    if len(secret) != 32 or not lib.secp256k1_ec_pubkey_create(_CTX, key, secret):
-        _check_secret(secret, what)
-    return serialize_point(key)
-
-
-def point_mul(key: PubKey, scalar: bytes) -> PubKey:
-    """A new parsed point scalar·key; `key` is left as it was."""
-    if len(scalar) != 32:  # libsecp256k1 reads exactly 32 bytes behind the pointer
-        _check_secret(scalar, "tweak")
-    out = ffi.new("secp256k1_pubkey *", key[0])
-    if lib.secp256k1_ec_pubkey_tweak_mul(_CTX, out, scalar):
-        return out
-    # A SHA-256 blinding factor can (with odds of 2^-128) reach the order; BOLT 4 means it mod
-    # n, as lightning-onion computes it. A refused tweak leaves `out` invalid (multiplying it
-    # again would abort the process), so start over from `key`.
-    reduced = (int.from_bytes(scalar, "big") % CURVE_ORDER).to_bytes(32, "big")
-    _check_secret(reduced, "tweak")
-    out = ffi.new("secp256k1_pubkey *", key[0])
-    lib.secp256k1_ec_pubkey_tweak_mul(_CTX, out, reduced)
-    return out
-
-
 def scalar_mul(a: bytes, b: bytes) -> bytes:
     """a·b mod n: how the sender walks the route without re-blinding points (BOLT 4 › Packet
     Construction; lightning-onion multiplies scalars the same way)."""
@@ -194,8 +132,3 @@ def scalar_mul(a: bytes, b: bytes) -> bytes:
     if product == 0:
         raise InvalidSecret("scalar product is zero", reason="invalid_secret")
     return product.to_bytes(32, "big")
-
-
-def check_secret(secret: bytes, what: str = "private_key") -> bytes:
-    _check_secret(secret, what)
-    return secret
