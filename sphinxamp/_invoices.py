@@ -78,7 +78,7 @@ def decide(store: Store, policy: Policy, htlc: IncomingHtlc, now: float,
     created, reason = _just_in_time(store, policy, htlc, now, height)
     if reason is not None:
         return refuse(record, reason)
-    decision, change = _update(store, policy, htlc, record, height, created)
+    decision, change = _update(store, policy, htlc, record, now, height, created)
     return decision, replace(change, new_invoice=created)
 
 
@@ -131,7 +131,7 @@ def _just_in_time(store: Store, policy: Policy, htlc: IncomingHtlc, now: float,
 
 
 def _update(store: Store, policy: Policy, htlc: IncomingHtlc, record: HtlcRecord,
-            height: int, created: Invoice | None) -> tuple[Decision, Change]:
+            now: float, height: int, created: Invoice | None) -> tuple[Decision, Change]:
     p, mpp = htlc.payload, htlc.payload.payment_data
     # lnd invoiceRef: AMP+MPP by payment_addr, MPP by hash and address, else by hash. There
     # are no plain MPP invoices here (only AMP and keysend), so MPP alone finds none.
@@ -143,6 +143,11 @@ def _update(store: Store, policy: Policy, htlc: IncomingHtlc, record: HtlcRecord
         inv = None
     if inv is None:
         return refuse(record, R.INVOICE_NOT_FOUND)
+    if inv.expired(now):
+        # lnd's expiry watcher has canceled it by `now`, whether or not `expire(now)` ran
+        # here since: the HTLC meets a canceled invoice (lnd updateMpp: ResultInvoiceNotOpen,
+        # updateLegacy: ResultInvoiceAlreadyCanceled). Held HTLCs fail on `expire(now)`.
+        inv = replace(inv, state=InvoiceState.CANCELED)
     if p.amp is not None and mpp is None:
         return refuse(record, R.AMP_ERROR)
     if mpp is None:

@@ -14,7 +14,8 @@ The rules are lnd's (_invoices.py walks through them in lnd's order):
   invoice whose value is its set's total; with `accept_keysend` (off by default) a keysend
   HTLC creates one by payment hash. Spontaneous invoices expire an hour after creation
   (lnd's default invoice expiry); `expire(now)` cancels every open invoice past its expiry,
-  failing its held HTLCs (canceled).
+  failing its held HTLCs (canceled). An HTLC arriving at or after an open invoice's expiry
+  meets it canceled even if `expire` has not run since (lnd's expiry watcher runs alone).
 - AMP shards group by set_id under the invoice's payment_addr. A set completes when its held
   HTLCs reach the MPP total_msat (overpayment is fine); then the shares are XORed into the
   root, each child is derived again and must hash to its own HTLC's payment hash, and every

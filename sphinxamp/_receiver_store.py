@@ -97,6 +97,11 @@ class Invoice:
     def payment_addr(self) -> bytes | None:
         return self.ref if self.kind is InvoiceKind.AMP else None
 
+    def expired(self, now: float) -> bool:
+        """Open and past its expiry at `now`: lnd's expiry watcher cancels it by then
+        (invoices/invoice_expiry_watcher.go, `makeTimestampExpiry`: creation date + expiry)."""
+        return self.state is InvoiceState.OPEN and self.expires_at <= now
+
 
 @dataclass(frozen=True, slots=True)
 class HtlcRecord:
@@ -274,8 +279,7 @@ class MemoryStore:
         return list(self._invoices.values())
 
     def expired_invoices(self, now: float) -> list[Invoice]:
-        return [i for i in self._invoices.values()
-                if i.state is InvoiceState.OPEN and i.expires_at <= now]
+        return [i for i in self._invoices.values() if i.expired(now)]
 
     def invoice_htlcs(self, ref: bytes, state: HtlcState) -> list[HtlcRecord]:
         return [r for r in self._htlcs.values() if r.invoice == ref and r.state is state]
