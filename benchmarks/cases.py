@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -14,7 +15,7 @@ from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
-from benchmarks import core, hops
+from benchmarks import core, hops, peers
 from sphinxamp._crypto import public_key, sha256
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, decode_hop_payload
 from sphinxamp._sphinx import build_onion, peel_onion
@@ -26,7 +27,12 @@ ASSOCIATED_DATA = bytes([0x42]) * 32
 # The route of the BOLT 4 onion vector (bolt04/onion-test.json): hop i has private key
 # bytes([0x41 + i]) * 32; the payloads below are that file's records, rebuilt from their values.
 VECTOR_KEYS = tuple(bytes([0x41 + i]) * 32 for i in range(5))
-PEER = "pyln-proto"
+PEER = peers.PYLN
+# The rows the peer is timed on: its own timer of that op, or the one named here.
+PEER_TIMERS = {"peel": "pyln:peel", "peel-final": "pyln:peel-final", "build-5": "pyln:build-5",
+               "build-20": "pyln:build-20", "payload-final": "pyln:payload-final",
+               "payload-forward": "pyln:payload-forward", "process-hop": "pyln:peel",
+               "process-hop-memlog": "pyln:peel"}
 
 
 def _fwd(amt: int, cltv: int, scid: int, extra: tuple[TlvRecord, ...] = ()) -> bytes:
@@ -162,6 +168,7 @@ class Suite:
     inputs: dict[str, Any]
     pyln: Any = None
     tmp: Any = None
+    peer_error: str | None = None  # why the peer's column is empty, when it was asked for
     notes: list[str] = field(default_factory=list)
     closers: list[Callable[[], object]] = field(default_factory=list)
 
@@ -181,7 +188,14 @@ class Suite:
         }
         suite = cls(inputs, tmp=tempfile.TemporaryDirectory(prefix="sphinxamp-bench-"))
         if with_pyln:
-            suite.pyln = _load_pyln(suite.notes)
+            suite.peer_error = peers.check_pyln()
+            if suite.peer_error is None:
+                from pyln.proto import onion as pyln_onion
+                from pyln.proto import primitives
+                suite.pyln = (pyln_onion, primitives)
+            else:
+                suite.notes.append(f"{PEER} failed its check, its column is n/a: "
+                                   f"{suite.peer_error}")
         return suite
 
     def close(self) -> None:
@@ -212,7 +226,13 @@ class Suite:
                                          self.closers))
         t.update(hops.amp_receiver(self.tmp.name, self.notes, self.closers))
         if self.pyln is not None:
-            t.update(_pyln_timers(self.pyln, self.inputs, self.notes))
+            pyln_timers = _pyln_timers(self.pyln, self.inputs, self.notes)
+            self.peer_error = _first_failure(pyln_timers)
+            if self.peer_error is None:
+                t.update(pyln_timers)
+            else:
+                self.notes.append(f"{PEER} failed a timed call, its column is n/a: "
+                                  f"{self.peer_error}")
         return t
 
     def rows(self, tm: dict[str, core.Timing]) -> list[core.Row]:
@@ -229,7 +249,6 @@ class Suite:
                                       + [("floor:durable-commit", 1)]),
             "amp-receive": tm["floor:durable-commit"],
         }
-        peers = {"process-hop": "pyln:peel", "process-hop-memlog": "pyln:peel"}
         rows = []
         for op, floor in floors.items():
             ours = tm.get(f"ours:{op}")
@@ -243,19 +262,22 @@ class Suite:
             if op == "amp-receive" and "ours:amp-receive-batch" in tm:
                 extra["batched_shards_per_s"] = (
                     hops.BATCH_SHARDS * 1e6 / tm["ours:amp-receive-batch"].median_us)
-            peer = tm.get(peers.get(op, f"pyln:{op}"))
-            rows.append(core.Row(op, ours, floor, peer, PEER if peer else None, extra, per_call))
+            peer = tm.get(PEER_TIMERS.get(op, ""))
+            error = self.peer_error if op in PEER_TIMERS else None
+            rows.append(core.Row(op, ours, floor, peer, PEER if peer else None, extra, per_call,
+                                 peer_error=error))
         return rows
 
 
-def _load_pyln(notes: list[str]) -> Any:
-    try:
-        from pyln.proto import onion as pyln_onion
-        from pyln.proto import primitives
-    except Exception as exc:  # any failure to import just leaves the column empty
-        notes.append(f"pyln-proto not importable ({type(exc).__name__}); its column is n/a")
-        return None
-    return (pyln_onion, primitives)
+def _first_failure(timers: dict[str, Callable[[], object]]) -> str | None:
+    """Each of the peer's timed calls once: the check covers one peel, and a peer broken
+    elsewhere (its build, its TLV reader) must empty its column, not end the run."""
+    for name, call in timers.items():
+        try:
+            call()
+        except Exception as exc:  # whatever the peer raises is its failure, not the run's
+            return f"{name}: {type(exc).__name__}: {exc}"[: peers.REASON_CHARS]
+    return None
 
 
 def _pyln_timers(pyln: Any, inputs: dict[str, Any], notes: list[str]) -> dict[str, Any]:
@@ -273,9 +295,9 @@ def _pyln_timers(pyln: Any, inputs: dict[str, Any], notes: list[str]) -> dict[st
     def peel(packet: bytes, key: bytes) -> Callable[[], Any]:
         return lambda: onion_mod.RoutingOnion.from_bin(packet).unwrap(prim.PrivateKey(key), ad)
 
-    built = path(inputs["route"])().to_bin()
-    if built != inputs["onion"]:
-        notes.append("pyln-proto builds different bytes for the vector route")
+    with contextlib.suppress(Exception):  # a failing build is reported as a timed call's
+        if path(inputs["route"])().to_bin() != inputs["onion"]:
+            notes.append("pyln-proto builds different bytes for the vector route")
     tlv = onion_mod.TlvPayload.from_bytes
     return {
         "pyln:peel": peel(inputs["onion"], VECTOR_KEYS[0]),

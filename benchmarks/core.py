@@ -50,6 +50,12 @@ class Row:
     peer_name: str | None = None
     extra: dict[str, float] = field(default_factory=dict)
     per_call: int = 1  # operations one timed call performs (a batch of hops)
+    peer_error: str | None = None  # why a peer asked for has no figure here
+
+    def peer_text(self) -> str:
+        if self.peer is not None:
+            return self.peer_name or "n/a"
+        return "n/a" if self.peer_error is None else f"n/a ({self.peer_error})"
 
     @property
     def ratio(self) -> float | None:
@@ -104,6 +110,7 @@ class Row:
             "ours_min_us": r(self.ours.min_us if self.ours else None),
             "floor_min_us": r(self.floor.min_us if self.floor else None),
             "peer_vs_ours": r(self.vs_peer, 3),
+            "peer_error": self.peer_error,
             **{k: r(v, 4) for k, v in self.extra.items()},
         }
 
@@ -205,6 +212,8 @@ class Report:
     rounds: int
     sections: dict[str, dict[str, float]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    peer_error: str | None = None
+    versions: dict[str, str | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -213,6 +222,8 @@ class Report:
             "primitives_us": {k: round(v.median_us, 3) for k, v in self.primitives.items()},
             "rounds": self.rounds,
             "notes": list(self.notes),
+            "peer_error": self.peer_error,
+            "versions": dict(self.versions),
         }
 
     def to_markdown(self) -> str:
@@ -228,11 +239,13 @@ class Report:
             goal = "—" if goal is None else f"{goal} (is {_fmt(row.goal_value(), '{:.2f}')})"
             lines.append(
                 f"| {row.op} | {ours} | {flo} | {_fmt(row.ratio, '{:.2f}x')} | "
-                f"{row.peer_name if row.peer else 'n/a'} | "
+                f"{row.peer_text()} | "
                 f"{_fmt(row.peer.median_us if row.peer else None)} | {goal} | {met} |")
         for name, section in self.sections.items():
             lines += ["", f"{name}: " + ", ".join(f"{k} {v:,.4g}" for k, v in section.items())]
         lines += ["", "Primitives and extras (median µs): " + ", ".join(
             f"{k} {v.median_us:.2f}" for k, v in self.primitives.items())]
         lines += [f"Note: {n}" for n in self.notes]
+        lines += ["Versions: " + ", ".join(f"{k} {v or 'not installed'}"
+                                           for k, v in self.versions.items())]
         return "\n".join(lines)

@@ -17,7 +17,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python benchmarks/run.py`: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import cases, core, hops
+from benchmarks import cases, core, hops, peers
 
 OPS = ("peel", "peel-final", "build-5", "build-20", "payload-final", "payload-forward",
        "process-hop", "process-hop-memlog", "process-hop-sqlite", "amp-receive")
@@ -71,7 +71,8 @@ def run(*, quick: bool = False, with_pyln: bool = True, with_batch: bool = True
         sections["peel_many"] = batch
     prims = {k.split(":", 1)[1]: v for k, v in timings.items()
              if k.startswith("floor:") or k.endswith("-stream")}
-    return core.Report(tuple(rows), prims, rounds, sections, tuple(suite.notes))
+    return core.Report(tuple(rows), prims, rounds, sections, tuple(suite.notes),
+                       peer_error=suite.peer_error, versions=peers.versions())
 
 
 def main(argv: list[str] | None = None) -> int:
