@@ -26,7 +26,13 @@ OUT = FUZZ / "out"
 CRASHES = FUZZ / "crashes"
 FINDING_PREFIXES = ("crash-", "oom-", "timeout-", "leak-")
 # Inputs beyond these sizes exercise nothing new and slow mutation down.
-MAX_LEN = {"bigsize": 32, "onion_packet": 4096, "peel_raw": 4096, "peel_reseal": 2048}
+# The targets that read onion messages reach the whole message: BOLT 4 › Onion Messages gives
+# onion_message_packet a u16 len, so type (2) ‖ path_key (33) ‖ len (2) ‖ up to 65,535 bytes;
+# the default 4,096 would never try the 32,768-byte area a sender may choose.
+ONION_MESSAGE_MAX = 2 + 33 + 2 + 0xFFFF
+MAX_LEN = {"bigsize": 32, "onion_packet": 4096, "peel_raw": 4096, "peel_reseal": 2048,
+           "onion_message": ONION_MESSAGE_MAX, "onionmsg_tlv": ONION_MESSAGE_MAX,
+           "explain": ONION_MESSAGE_MAX}
 MODULE = {"bigsize": "_bigsize.py", "tlv_stream": "_tlv.py", "tlv_typed": "_tlv.py",
           "onion_packet": "_sphinx.py", "peel_raw": "_sphinx.py", "peel_reseal": "_sphinx.py"}
 _STAT = re.compile(r"^#(\d+)\b")

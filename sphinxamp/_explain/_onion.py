@@ -37,7 +37,9 @@ def onion_field(data: bytes, base: int, keys: Keys, ex: Explanation, path_key: b
     parts = (("version", 0, 1), ("public_key", 1, 34), ("hop_payloads", 34, max(34, n - 32)),
              ("hmac", max(34, n - 32), n))
     for name, start, end in parts:
-        if start < n and end > start:
+        # A packet of PACKET_OVERHEAD bytes has an empty routing area: its field is kept
+        # (zero bytes at offset 34) so a whole packet always has its four parts.
+        if start < n and (end > start or n >= PACKET_OVERHEAD):
             packet.children.append(Field(name, base + start, data[start:end]))
     want = keys.payload_area
     if n < PACKET_OVERHEAD or (want is not None and area != want):

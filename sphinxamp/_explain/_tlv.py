@@ -55,7 +55,26 @@ def _codec_value(codec: Any, raw: bytes, offset: int, decrypted: bool) -> Field:
     return f
 
 
+# The widest integer of the BOLTs is 8 bytes (u64, tu64, short_channel_id). A record longer
+# than its codec allows is refused by the schema but still laid out first, and its bytes may
+# run to the whole input: past 8 bytes no integer is meant, and Python refuses to print one
+# over 4,300 decimal digits (sys.int_info.default_max_str_digits), so it is shown in hex.
+_WIDEST_INT = 8
+_HEX_SHOWN = 32
+
+
+def _too_wide(codec: Any, raw: bytes) -> tuple[str, Any]:
+    shown = raw[:_HEX_SHOWN].hex() + ("…" if len(raw) > _HEX_SHOWN else "")
+    kind = ("short_channel_id" if isinstance(codec, ShortChannelIdCodec) else
+            f"{'tu' if isinstance(codec, TruncatedUInt) else 'u'}{8 * codec.width}")
+    return (f"{kind}, {len(raw)} bytes: wider than {_WIDEST_INT} bytes, no integer "
+            f"(hex 0x{shown})"), "0x" + raw.hex()
+
+
 def _scalar(codec: Any, raw: bytes) -> tuple[str, Any]:
+    integer = isinstance(codec, TruncatedUInt | UInt | ShortChannelIdCodec)
+    if integer and len(raw) > _WIDEST_INT:
+        return _too_wide(codec, raw)
     if isinstance(codec, TruncatedUInt):
         value = int.from_bytes(raw, "big")
         note = " (leading zero: not minimal)" if raw[:1] == b"\0" else ""
