@@ -85,7 +85,8 @@ def process_hop(
     message that carries it), `sha256_of_onion` where the code's data needs it, and `cause`
     when the code was converted to invalid_onion_blinding.
     """
-    _check_arguments(profile, replay_log, cltv_expiry)
+    _check_arguments(profile, replay_log, cltv_expiry, incoming_amount_msat,
+                     incoming_cltv_expiry)
     peeled: PeeledHop | None = None
     introduction = False
     try:
@@ -114,12 +115,26 @@ def process_hop(
         peeled.payload_offset, path_key or payload.current_path_key, **blinding)
 
 
-def _check_arguments(profile: str, replay_log: ReplayLog | None,
-                     cltv_expiry: int | None) -> None:
+def _check_arguments(profile: str, replay_log: ReplayLog | None, cltv_expiry: int | None,
+                     amount_msat: int | None, incoming_cltv: int | None) -> None:
     check_profile(profile)
     if replay_log is not None and cltv_expiry is None:
         raise InvalidArgument("a replay log needs the HTLC's cltv_expiry", field="cltv_expiry",
                               reason="missing_cltv")
+    # The HTLC's own fields, as update_add_htlc carries them (BOLT 2 › Adding an HTLC):
+    # amount_msat is a u64, cltv_expiry a u32. A value no peer could send is the caller's
+    # mistake, refused before it meets the payload's amounts.
+    _check_wire_int(amount_msat, 64, "incoming_amount_msat")
+    _check_wire_int(incoming_cltv, 32, "incoming_cltv_expiry")
+    _check_wire_int(cltv_expiry, 32, "cltv_expiry")
+
+
+def _check_wire_int(value: int | None, bits: int, field: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << bits:
+        raise InvalidArgument(f"{field} must be an integer 0 to 2^{bits} - 1 (a u{bits} on "
+                              f"the wire), got {value!r}", field=field, reason="range")
 
 
 def _blinded_fields(node_key: bytes | NodeKey, path_key: bytes | None, payload: HopPayload,

@@ -17,6 +17,7 @@ from ._errors import (
     BigSizeError,
     DecodeError,
     EncodeError,
+    InvalidArgument,
     InvalidOnionBlinding,
     InvalidOnionHmac,
     InvalidOnionKey,
@@ -29,6 +30,10 @@ PAYMENT_PAYLOAD_AREA = 1300  # BOLT 4 › Packet Structure: onion_routing_packet
 ONION_MESSAGE_PAYLOAD_AREA = 32768  # the larger size onion messages SHOULD use (32834 bytes)
 HMAC_SIZE = 32
 PACKET_OVERHEAD = 1 + 33 + HMAC_SIZE
+# The largest packet any message carries: BOLT 4 › Onion Messages frames onion_message_packet
+# with a u16 len, so version ‖ key ‖ hop_payloads ‖ hmac is at most 65,535 bytes and the
+# payload area at most 65,469 (a payment's is 1300).
+MAX_PAYLOAD_AREA = 0xFFFF - PACKET_OVERHEAD
 VERSION = 0
 _ZERO_HMAC = bytes(HMAC_SIZE)
 
@@ -209,10 +214,15 @@ def build_onion(
     """Wrap `hops` = [(node_pubkey, payload)] (payload without its length prefix) in an onion.
 
     `min_payload_length` is 2 for payments (a TLV payload is at least one empty record) and 0
-    for onion messages (BOLT 4 › Onion Messages).
+    for onion messages (BOLT 4 › Onion Messages). `payload_area` is 0 to `MAX_PAYLOAD_AREA`
+    (65,469) bytes, else `InvalidArgument`.
     """
     if not hops:
         raise EncodeError("a route needs at least one hop", field="hops", reason="empty_route")
+    if not isinstance(payload_area, int) or not 0 <= payload_area <= MAX_PAYLOAD_AREA:
+        raise InvalidArgument(f"payload_area must be 0 to {MAX_PAYLOAD_AREA} bytes (an "
+                              "onion_message's u16 len holds the whole packet), got "
+                              f"{payload_area!r}", field="payload_area", reason="range")
     crypto.check_secret(session_key, "session_key")
     pubkeys, sizes = _check_route(hops, payload_area, min_payload_length)
     first_epk, secrets = _route_keys(session_key, pubkeys)
