@@ -1,21 +1,27 @@
 """Attribution data (BOLT 4 › Returning Errors › attribution_data): the origin's
 verification and an intermediate node's wrap of data received from downstream.
 
-Input: byte 0 picks a route length (1–20 hops of fixed shared secrets), byte 1 the mode;
+Input: byte 0 picks a route length (1–27 hops of fixed shared secrets), byte 1 the mode;
 the rest is attribution data as received (mode 0/1) or hold times to report (mode 2).
 Invariants: verification refuses nothing but a wrong length, with a `DecodeError`; its
-verdicts cover at most the route, stop at the first bad HMAC, and report u32 hold times;
+verdicts cover at most the route's first 20 hops (the data's slots; a route may have 27,
+BOLT 4 › Origin node), stop at the first bad HMAC, and report u32 hold times;
 wrapping received bytes raises only for a wrong length and always yields 920 bytes whose
 own HMAC (hop 0) verifies; in mode 2 a success chain with the input's hold times verifies at
-every hop with exactly those hold times; deterministic; memory O(len).
+each of the first 20 hops with exactly those hold times; deterministic; memory O(len).
 """
 
 import _common
 
-from sphinxamp._attribution import create_attribution, verify_attribution, wrap_attribution
+from sphinxamp._attribution import (
+    MAX_HOPS,
+    create_attribution,
+    verify_attribution,
+    wrap_attribution,
+)
 from sphinxamp._errors import DecodeError
 
-SECRETS = [bytes([i + 1]) * 32 for i in range(20)]
+SECRETS = [bytes([i + 1]) * 32 for i in range(27)]
 
 
 def _verify(data: bytes, hops: int) -> None:
@@ -24,7 +30,7 @@ def _verify(data: bytes, hops: int) -> None:
         assert isinstance(got.error, DecodeError) and len(data) != 920
         return
     verdicts = got.value
-    assert len(data) == 920 and 1 <= len(verdicts) <= hops
+    assert len(data) == 920 and 1 <= len(verdicts) <= min(hops, MAX_HOPS)
     assert all(v.hmac_ok for v in verdicts[:-1])
     assert all(0 <= v.hold_time < 1 << 32 for v in verdicts)
 
@@ -45,13 +51,13 @@ def _chain(raw: bytes, hops: int) -> None:
     for i in range(hops - 2, -1, -1):
         data = wrap_attribution(SECRETS[i], holds[i], data)
     verdicts = verify_attribution(data, SECRETS[:hops])
-    assert [(v.hold_time, v.hmac_ok) for v in verdicts] == [(h, True) for h in holds]
+    assert [(v.hold_time, v.hmac_ok) for v in verdicts] == [(h, True) for h in holds[:MAX_HOPS]]
 
 
 def test_one_input(data: bytes) -> None:
     if len(data) < 2:
         return
-    hops, mode, rest = data[0] % 20 + 1, data[1] % 3, data[2:]
+    hops, mode, rest = data[0] % len(SECRETS) + 1, data[1] % 3, data[2:]
     if mode == 0:
         _verify(rest, hops)
     elif mode == 1:

@@ -169,22 +169,27 @@ def verify_attribution(data: bytes, shared_secrets: Sequence[bytes],
 
     `packets[i]` is the return packet as hop i had it before its own `ammag` layer (what the
     origin gets by stripping layers 0…i); None on success. Stops after the first bad HMAC, or
-    after `hops` hops (the erring hop + 1 when the return packet named it). Hop i's HMAC is
-    the one for distance n − 1 − i: upstream of the erring node every distance verifies.
+    after `hops` hops (the erring hop + 1 when the return packet named it).
+
+    A route may have up to 27 hops (BOLT 4 › Origin node) but the data has slots for the 20
+    nearest the origin (› Initialization of `attribution_data`), so at most the first 20 are
+    checked. Hop i's HMAC is the one for distance min(n, 20) − 1 − i: the chain that reaches
+    the last attributable hop. Upstream of the erring node every distance verifies, and past
+    the 20th hop each hop's block 0 covers what it received from downstream.
     """
-    n = len(shared_secrets)
-    if n > MAX_HOPS:
-        raise InvalidArgument(f"attribution covers at most {MAX_HOPS} hops, got {n}",
-                              field="shared_secrets", reason="too_many_hops")
-    if packets is not None and len(packets) < min(n, hops or n):
+    checked = min(len(shared_secrets), MAX_HOPS)
+    if hops is not None:
+        checked = min(checked, hops)
+    if packets is not None and len(packets) < checked:
         raise InvalidArgument("one return packet per verified hop is needed", field="packets",
                               reason="wrong_length")
+    last = min(len(shared_secrets), MAX_HOPS) - 1  # the last attributable hop's index
     view = check_size(data)
     out: list[HopAttribution] = []
-    for i in range(min(n, n if hops is None else hops)):
+    for i in range(checked):
         secret = _secret(shared_secrets[i])
         mine = crypto.chacha20(crypto.derive_key(crypto.KEY_AMMAGEXT, secret), view)
-        y = n - 1 - i
+        y = last - i
         packet = b"" if packets is None else bytes(packets[i])
         want = _block_hmac(crypto.derive_key(crypto.KEY_UM, secret), packet, mine, y)
         ok = hmac.compare_digest(want, mine[_at(0, y) : _at(0, y) + 4])

@@ -318,7 +318,9 @@ def decrypt_failure_packet(packet: bytes, shared_secrets: Sequence[bytes],
                            attribution_data: bytes | None = None) -> DecryptedFailure:
     """The origin's decryption: names the erring hop, decodes its message and, given the
     attribution data, checks each hop up to the erring one (every hop when the packet is
-    unattributable: the first bad HMAC then blames a hop). Never raises for packet bytes."""
+    unattributable: the first bad HMAC then blames a hop), the first 20 at most on a route of
+    up to 27 (BOLT 4 › Returning Errors: the data has 20 hop slots). Never raises for packet
+    or attribution bytes."""
     secrets = [_secret(s) for s in shared_secrets]
     hop, views = _strip_all(packet, secrets)
     raw, message, error = _read_message(views[hop]) if hop is not None else (None, None, None)
