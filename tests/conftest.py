@@ -8,6 +8,9 @@ Pick one with the environment variable HYPOTHESIS_PROFILE (default `ci`):
 
 Failing examples are kept in `.hypothesis/` at the repository root (git-ignored) and replayed
 first on the next run.
+
+A test that uses pyln-proto (the differential peer) carries `@pytest.mark.pyln`: see
+`pyln_compat.py` for when it is skipped and when, under `CI=true`, it fails instead.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
+from pyln_compat import require_pyln
 
 from sphinxamp._receiver import Receiver
 from sphinxamp._receiver_store import MemoryStore, SqliteStore, Store
@@ -79,3 +83,19 @@ def rx(store: Store) -> Receiver:
 def rng(request: pytest.FixtureRequest) -> random.Random:
     """Randomness seeded by the test's name: varied across tests, repeatable run to run."""
     return random.Random(request.node.name)
+
+
+# --- the differential peer (pyln-proto) -----------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "pyln: uses pyln-proto; skipped when it is missing or fails its check, "
+        "failed instead under CI=true (pyln_compat.require_pyln)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    # In the call phase, so that under CI=true the test is reported failed, not errored.
+    if item.get_closest_marker("pyln") is not None:
+        require_pyln()

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 OPS = ("peel", "peel-final", "build-5", "build-20", "payload-final", "payload-forward",
        "process-hop", "process-hop-memlog", "process-hop-sqlite", "amp-receive")
@@ -35,6 +37,7 @@ def _check_rows(report: dict[str, Any], ops: tuple[str, ...]) -> dict[str, dict[
     return by_op
 
 
+@pytest.mark.pyln  # the peer's figures are checked too
 def test_bench_command_json_quick_reports_every_goal() -> None:
     out = subprocess.run([str(ENTRY), "bench", "--json", "--quick"],
                          capture_output=True, text=True, check=True, timeout=600)

@@ -17,8 +17,6 @@ from sphinxamp.conformance.adapter import CRASHED, GARBAGE, GAVE_UP, TIMEOUT
 from sphinxamp.conformance.run import ADAPTER_ERROR, AGREE, DEVIATION, DISAGREE, UNSUPPORTED
 from sphinxamp.conformance.suites import SUITES
 
-pytest.importorskip("pyln.proto.onion", exc_type=ImportError)
-
 ROOT = Path(__file__).resolve().parents[1]
 PYLN = [sys.executable, str(ROOT / "examples" / "adapters" / "pyln_proto_adapter.py")]
 PYLN_DEVIATIONS = ROOT / "examples" / "adapters" / "pyln-proto.deviations.json"
@@ -32,6 +30,7 @@ def pyln_report(with_deviations: bool):  # type: ignore[no-untyped-def]
         return run_cases(cases, adapter, deviations=known), known
 
 
+@pytest.mark.pyln
 def test_pyln_disagrees_exactly_where_its_deviations_say() -> None:
     explained, known = pyln_report(True)
     plain, _ = pyln_report(False)
@@ -52,6 +51,7 @@ def test_pyln_disagrees_exactly_where_its_deviations_say() -> None:
         "payload_decode", "failure_create", "message_peel", "amp_derive_child"}
 
 
+@pytest.mark.pyln
 def test_d1_shows_both_onions() -> None:
     report, _ = pyln_report(True)
     d1 = [o for o in report.outcomes if o.deviation and o.deviation.id.startswith("D1")]

@@ -33,6 +33,7 @@ def test_run_against_the_reference(capsys: pytest.CaptureFixture[str]) -> None:
     assert report["counts"]["agree"] == len(report["cases"]) > 100
 
 
+@pytest.mark.pyln
 def test_run_reports_pyln_disagreements_with_both_answers(
         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["conformance", "run", "--adapter", PYLN, "--suite", "malformed"]) == 1
@@ -134,6 +135,7 @@ def seeds(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.pyln
 def test_differential_replay_finds_pyln_deviations(tmp_path: Path) -> None:
     folder = seeds(tmp_path)
     plain = differential("--adapter", PYLN, "--target", "peel_raw", "--replay",

@@ -42,18 +42,10 @@ import struct
 
 import coincurve
 import pytest
-
-pytest.importorskip(
-    "pyln.proto.onion",
-    reason="pyln-proto not importable (pip install --no-deps pyln-proto; pip install base58"
-    " bitstring PySocks)",
-    exc_type=ImportError,  # also a missing dependency of pyln-proto or a coincurve mismatch
-)
-
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from pyln.proto.onion import LegacyOnionPayload, RawPayload, RoutingOnion, TlvPayload
 from pyln_compat import (
+    onion_module,
     payload_bytes,
     pyln_build,
     pyln_tlv_records,
@@ -75,6 +67,7 @@ from sphinxamp._errors import DecodeError, InvalidOnionHmac
 from sphinxamp._sphinx import build_onion, peel_onion
 from sphinxamp._tlv import decode_stream
 
+pytestmark = pytest.mark.pyln  # every test here runs pyln-proto (see pyln_compat.py)
 TEXT_TYPE = 34349334  # pyln's `noise_message_body`, decoded as UTF-8 text
 BOUNDARY_TYPES = (0, 1, 2, 252, 253, 254, 0xFFFF, 0x10000, TEXT_TYPE, 2**32 - 1, 2**32, 2**64 - 1)
 scalars = st.integers(1, 2**255).map(lambda k: k.to_bytes(32, "big"))
@@ -140,6 +133,7 @@ def pyln_routes(draw: st.DrawFn, equal_ends: bool) -> Route:
 def test_equal_ended_routes_build_alike_and_peel_in_both(route: Route) -> None:
     session_key, keys, hops, ad = route
     assume(frame_length(hops[0][1]) == frame_length(hops[-1][1]))
+    pyln = onion_module()
     packet = build_onion(session_key, hops, ad).to_bytes()
     # Same inputs, same bytes: with D1 out of the way both builders follow 04 › Packet
     # Construction exactly (pad stream start, shift, rho, filler, mu), so what pyln builds
@@ -151,7 +145,7 @@ def test_equal_ended_routes_build_alike_and_peel_in_both(route: Route) -> None:
         # D4: a type-34349334 value that is not UTF-8 makes pyln fall back to RawPayload.
         texts = [r.value for r in decode_stream(payload) if r.type == TEXT_TYPE]
         raw = any(not is_utf8(v) for v in texts)
-        assert isinstance(theirs, RawPayload if raw else TlvPayload)
+        assert isinstance(theirs, pyln.RawPayload if raw else pyln.TlvPayload)
         assert payload_bytes(theirs) == ours.payload == payload
         assert their_next == (None if ours.next_packet is None else ours.next_packet.to_bytes())
         assert (their_next is None) == (i == len(hops) - 1)
@@ -225,7 +219,7 @@ def test_d2_non_canonical_payload_length() -> None:
     packet = sealed(b"\xfd" + len(stream).to_bytes(2, "big") + stream + bytes(32))
     assert sphinxamp_code(packet) == 0x4016  # BigSize must be minimal (01 › Appendix A)
     theirs, nxt = pyln_unwrap(packet, NODE_KEY, AD)
-    assert isinstance(theirs, TlvPayload) and nxt is None
+    assert isinstance(theirs, onion_module().TlvPayload) and nxt is None
     assert payload_bytes(theirs) == stream
 
 
@@ -245,7 +239,7 @@ def test_d2_tlv_stream_laxities(stream: str, pyln_reads: list[tuple[int, str]]) 
 
 
 def test_d3_hmac_compare_is_not_constant_time_but_refuses() -> None:
-    source = inspect.getsource(RoutingOnion.unwrap)
+    source = inspect.getsource(onion_module().RoutingOnion.unwrap)
     assert "hh != self.hmac" in source and "compare_digest" not in source
     packet = bytearray(sealed(b"\x03\x02\x01\x05" + bytes(32)))
     packet[-1] ^= 1
@@ -265,11 +259,12 @@ def test_d4_short_payload_lengths_accepted() -> None:
     legacy = sealed(b"\x00" + bytes(32) + b"\x11" * 32)
     assert sphinxamp_code(legacy) == 0x4016
     theirs, nxt = pyln_unwrap(legacy, NODE_KEY, AD)
-    assert isinstance(theirs, LegacyOnionPayload) and nxt is not None
+    assert isinstance(theirs, onion_module().LegacyOnionPayload) and nxt is not None
     one = sealed(b"\x01\x07" + bytes(32))
     assert sphinxamp_code(one) == 0x4016
     theirs, nxt = pyln_unwrap(one, NODE_KEY, AD)
-    assert isinstance(theirs, RawPayload) and payload_bytes(theirs) == b"\x07" and nxt is None
+    assert isinstance(theirs, onion_module().RawPayload)
+    assert payload_bytes(theirs) == b"\x07" and nxt is None
 
 
 def test_d4_frame_past_the_routing_area() -> None:
@@ -283,7 +278,8 @@ def test_d4_frame_past_the_routing_area() -> None:
 def test_d4_invalid_tlv_payload_becomes_raw() -> None:
     packet = sealed(b"\x03\x02\x03\x05" + bytes(32))  # record claims 3 bytes, has 1
     theirs, nxt = pyln_unwrap(packet, NODE_KEY, AD)
-    assert isinstance(theirs, RawPayload) and payload_bytes(theirs) == b"\x02\x03\x05"
+    assert isinstance(theirs, onion_module().RawPayload)
+    assert payload_bytes(theirs) == b"\x02\x03\x05"
     assert nxt is None
     assert peel_onion(packet, NODE_KEY, AD).payload == b"\x02\x03\x05"  # peel is framing only
     with pytest.raises(DecodeError):
@@ -296,7 +292,7 @@ def test_d4_invalid_public_key() -> None:
         mutated = packet[:1] + bad_key + packet[34:]
         assert sphinxamp_code(mutated) == 0xC006
         with pytest.raises(ValueError):
-            RoutingOnion.from_bin(mutated)
+            onion_module().RoutingOnion.from_bin(mutated)
 
 
 @pytest.mark.parametrize(
