@@ -37,10 +37,12 @@ def ref_forward(amount: int, relay: Any) -> int:
 
 
 def ref_reader_ok(data: EncryptedData, final: bool, payment: bool) -> bool:
-    """The data rules of BOLT 4's reader, from the decoded records alone."""
+    """The data rules of BOLT 4's reader, from the decoded records alone. Both next-hop
+    fields are an error for a payment only (› `payload` format, the reader); the
+    onion-message reader forwards by next_node_id (› Onion Messages, the reader)."""
     if data.allowed_features and int.from_bytes(data.allowed_features, "big"):
         return False
-    if data.short_channel_id is not None and data.next_node_id is not None:
+    if payment and data.short_channel_id is not None and data.next_node_id is not None:
         return False
     if final:
         return True

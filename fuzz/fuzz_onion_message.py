@@ -38,7 +38,12 @@ def _check_accepted(got: ProcessedMessage) -> None:
         return
     assert types == [4], types
     assert data.path_id is None
-    assert (data.next_node_id is None) != (data.short_channel_id is None)
+    # BOLT 4 › Onion Messages, the reader: next_node_id names the next peer when present,
+    # else short_channel_id; both may be present.
+    assert data.next_node_id is not None or data.short_channel_id is not None
+    assert got.next_node_id == data.next_node_id
+    assert got.next_short_channel_id == (None if data.next_node_id is not None
+                                         else data.short_channel_id)
     nxt = got.next_message()
     assert nxt is not None and OnionMessage.parse(nxt.to_bytes()) == nxt
 

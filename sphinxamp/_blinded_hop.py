@@ -95,14 +95,15 @@ def check_data(data: EncryptedData, *, final: bool, payment: bool = True,
                known_features: Iterable[int] = ()) -> None:
     """The reader rules on the data itself (BOLT 4 › `payload` Requirements, the reader, and
     › Onion Messages): known allowed_features bits only (no bit is defined for blinded paths
-    yet), never both next-hop fields, and at a forwarding hop one of them and, for a
-    payment, payment_relay."""
+    yet), at a forwarding hop one next-hop field, and for a payment never both of them and,
+    at a forwarding hop, payment_relay. The onion-message reader has no rule against both:
+    it forwards by next_node_id when present (› Onion Messages, the reader)."""
     unknown = sorted(set(data.allowed_feature_bits) - set(known_features))
     if unknown:
         raise UnknownAllowedFeature(f"allowed_features sets unknown bit(s) {unknown}",
                                     field="allowed_features", tlv_type=14,
                                     reason="unknown_feature")
-    if data.short_channel_id is not None and data.next_node_id is not None:
+    if payment and data.short_channel_id is not None and data.next_node_id is not None:
         raise ConflictingNextHop("both short_channel_id and next_node_id", field=_FIELD,
                                  tlv_type=4, reason="both_next_hops")
     if final:

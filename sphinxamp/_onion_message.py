@@ -262,7 +262,12 @@ class ProcessedMessage:
 
     @property
     def next_short_channel_id(self) -> ShortChannelId | None:
-        return None if self.final else self.encrypted_data.short_channel_id
+        """The channel that names the next peer: only when next_node_id is absent (BOLT 4 ›
+        Onion Messages, the reader: "if `next_node_id` is present: the *next peer* is the
+        peer with that node id. otherwise, if `short_channel_id` is present …")."""
+        if self.final or self.encrypted_data.next_node_id is not None:
+            return None
+        return self.encrypted_data.short_channel_id
 
     def next_message(self) -> OnionMessage | None:
         return None if self.next_packet is None else OnionMessage(self.next_path_key,
