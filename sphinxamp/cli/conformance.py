@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -84,10 +85,22 @@ def run_run(args: argparse.Namespace) -> int:
                            command=args.adapter)
     report.notes[:0] = notes
     if args.json:
-        emit_json(report.to_json())
+        emit_json({**report.to_json(), "versions": versions(report.hello)})
     else:
         sys.stdout.write(render(report))
     return 0 if report.ok else 1
+
+
+def versions(hello: dict[str, Any] | None) -> dict[str, Any]:
+    """Who answered, so that a run can be reproduced: sphinxamp as installed, and the adapter
+    as its hello names itself (`implementation`, and `version` when it gives one)."""
+    try:
+        ours: str | None = metadata.version("sphinxamp")
+    except metadata.PackageNotFoundError:  # a source tree on the path, never installed
+        ours = None
+    said = hello or {}
+    return {"sphinxamp": ours, "adapter": {"implementation": said.get("implementation"),
+                                           "version": said.get("version")}}
 
 
 def run_export(args: argparse.Namespace) -> int:
