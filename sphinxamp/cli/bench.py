@@ -24,11 +24,12 @@ def register(subparsers: Any) -> None:
         "bench",
         help="time peel, build, payload decode, process_hop and AMP receive against the bare "
         "primitives (needs a checkout)",
-        description="Time sphinxamp, the bare primitives beneath it and (when importable) "
-        "pyln-proto, interleaved in one run; print a markdown table or, with --json, "
+        description="Time sphinxamp, the bare primitives beneath it and pyln-proto (when it "
+        "passes its check on the BOLT 4 onion vector; otherwise its column reads n/a (reason)), "
+        "interleaved in one run; print a markdown table or, with --json, "
         '{"rows": [{"op", "ours_us", "floor_us", "ratio", "peer", "peer_us", "goal", '
-        '"met"}, ...]}. Runs the benchmarks/ package of the checkout sphinxamp is '
-        "imported from.",
+        '"met", "peer_error"}, ...], "peer_error", "versions"}. Runs the benchmarks/ package '
+        "of the checkout sphinxamp is imported from.",
     )
     add_json_flag(parser)
     parser.add_argument("--quick", action="store_true",
