@@ -25,7 +25,8 @@ from sphinxamp.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT / "vectors"
-ENTRY = Path(sys.executable).parent / "sphinxamp"
+# The CLI as this interpreter runs it, whatever the environment is called.
+ENTRY = [sys.executable, "-m", "sphinxamp"]
 
 
 def cases(name: str) -> dict[str, dict[str, Any]]:
@@ -183,12 +184,12 @@ def test_onion_peel_refuses_broken_payment_constraints(capsys: pytest.CaptureFix
 
 def test_entry_point_as_a_process() -> None:
     route = ROUTE["create"]["routes"][1]
-    done = subprocess.run([str(ENTRY), *create_argv(route), "--json"], capture_output=True,
+    done = subprocess.run([*ENTRY, *create_argv(route), "--json"], capture_output=True,
                           text=True, check=True, timeout=60)
     out = json.loads(done.stdout)
     assert out["first_path_key"] == route_first_key(1)
     case = MESSAGE["peel-dave"]
-    done = subprocess.run([str(ENTRY), "message", "peel", case["onion_message"], "--node-key",
+    done = subprocess.run([*ENTRY, "message", "peel", case["onion_message"], "--node-key",
                            case["node_key"], "--json"], capture_output=True, text=True,
                           check=True, timeout=60)
     assert json.loads(done.stdout)["next_onion"] is None

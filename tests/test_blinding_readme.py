@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ENTRY = Path(sys.executable).parent / "sphinxamp"
+# The CLI as this interpreter runs it, whatever the environment is called.
+ENTRY = [sys.executable, "-m", "sphinxamp"]
 HEADING = "Route blinding and onion messages"
 # route-blinding-test.json, Dave -> Eve: the first path key and the blinded ids.
 FIRST_PATH_KEY = "031b84c5567b126440995d3ed5aaba0565d71e1834604819ff9c17f5e9d5dd078f"
@@ -41,7 +42,7 @@ def test_command_prints_the_official_route() -> None:
     (block,) = re.findall(r"```sh\n(.*?)```", section(), re.S)
     argv = shlex.split(block.replace("\\\n", " "))
     assert argv[0] == "sphinxamp"
-    done = subprocess.run([str(ENTRY), *argv[1:]], capture_output=True, text=True, check=True,
+    done = subprocess.run([*ENTRY, *argv[1:]], capture_output=True, text=True, check=True,
                           timeout=60)
     out = json.loads(done.stdout)
     assert out["first_path_key"] == FIRST_PATH_KEY

@@ -21,7 +21,8 @@ from sphinxamp.cli._common import parse_hex, read_hex, reset_inputs
 from sphinxamp.cli.render import Style
 
 ROOT = Path(__file__).resolve().parent.parent
-SPHINXAMP = Path(sys.executable).parent / "sphinxamp"
+# The CLI as this interpreter runs it, whatever the environment is called.
+SPHINXAMP = [sys.executable, "-m", "sphinxamp"]
 NODE0 = "02eec7245d6b7d2ccb30380bfbe2a3648cd7a942653f5aa340edcea1f283686619"
 ONION = json.loads((ROOT / "vectors" / "bolt04-onion.json").read_text())["cases"][0][
     "expect"]["onion"]
@@ -29,7 +30,7 @@ ONION = json.loads((ROOT / "vectors" / "bolt04-onion.json").read_text())["cases"
 
 def cli(*args: str, stdin: str = "", env: dict[str, str] | None = None
         ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(SPHINXAMP), *args], input=stdin, capture_output=True,
+    return subprocess.run([*SPHINXAMP, *args], input=stdin, capture_output=True,
                           text=True, check=False, env={**os.environ, **(env or {})})
 
 

@@ -17,7 +17,8 @@ from sphinxamp.cli._route_file import parse_route
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-SPHINXAMP = Path(sys.executable).parent / "sphinxamp"
+# The CLI as this interpreter runs it, whatever the environment is called.
+SPHINXAMP = [sys.executable, "-m", "sphinxamp"]
 
 
 def _case(name: str, case_id: str) -> dict[str, Any]:
@@ -90,7 +91,7 @@ def test_bad_requests() -> None:
 
 
 def test_cli_trace_json_entry_point() -> None:
-    out = subprocess.run([str(SPHINXAMP), "trace", str(EXAMPLES / "route-bolt04.json"),
+    out = subprocess.run([*SPHINXAMP, "trace", str(EXAMPLES / "route-bolt04.json"),
                           "--fail-at", "1", "--code", "temporary_channel_failure", "--json"],
                          capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
@@ -98,7 +99,7 @@ def test_cli_trace_json_entry_point() -> None:
     assert len(doc["hops"]) == 2 and doc["hops"][1]["role"] == "intermediate"
     assert doc["failure"]["origin"]["hop_index"] == 1
     assert doc["failure"]["origin"]["failure_name"] == "temporary_channel_failure"
-    bad = subprocess.run([str(SPHINXAMP), "trace", str(EXAMPLES / "route-bolt04.json"),
+    bad = subprocess.run([*SPHINXAMP, "trace", str(EXAMPLES / "route-bolt04.json"),
                           "--fail-at", "9", "--json"], capture_output=True, text=True,
                          check=False)
     assert bad.returncode == 1 and json.loads(bad.stdout)["field"] == "fail_at"
@@ -124,7 +125,7 @@ def test_cli_trace_human_story_and_random_session_key(tmp_path: Path) -> None:
     del route["session_key"]
     path = tmp_path / "route.json"
     path.write_text(json.dumps(route))
-    out = subprocess.run([str(SPHINXAMP), "trace", str(path), "--fail-at", "0"],
+    out = subprocess.run([*SPHINXAMP, "trace", str(path), "--fail-at", "0"],
                          capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "session key drawn at random" in out.stdout.splitlines()[0]
