@@ -153,6 +153,8 @@ def test_differential_replay_finds_pyln_deviations(tmp_path: Path) -> None:
 
 
 def test_differential_under_atheris_and_fuzz_run(tmp_path: Path) -> None:
+    pytest.importorskip("atheris", reason="atheris is not installed: the differential "
+                        "harness and fuzz/run fuzz under it (the 'fuzz' extra)")
     folder = seeds(tmp_path)
     run = differential("--adapter", REFERENCE, "--target", "peel_reseal", "--findings",
                        str(tmp_path / "f"), "-runs=300", str(folder))
