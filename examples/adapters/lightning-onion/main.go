@@ -2,10 +2,11 @@
 //
 // Template: it speaks the protocol (one JSON request per line on stdin, one answer per line
 // on stdout) for onion_build and onion_peel and answers every other op unsupported. Build it
-// with a Go toolchain (see go.mod for the pinned module versions):
+// offline from local module folders with build.sh (go.mod pins the module versions of
+// lightning-onion 98bd564), which writes lightning-onion-adapter next to this file:
 //
-//	cd examples/adapters/lightning-onion && go mod tidy && go build -o lightning-onion-adapter .
-//	sphinxamp conformance run --adapter ./examples/adapters/lightning-onion/lightning-onion-adapter
+//	examples/adapters/lightning-onion/build.sh
+//	sphinxamp conformance run --adapter examples/adapters/lightning-onion/lightning-onion-adapter
 //
 // lightning-onion builds and peels 1300-byte payment onions only; other payload areas are
 // answered unsupported. Each peel uses a fresh in-memory replay log, so the same onion can be
@@ -129,7 +130,7 @@ func peel(req *request) map[string]any {
 		return refuse(0, err)
 	}
 	defer router.Stop()
-	var opts []sphinx.ProcessOnionOpt
+	opts := peelOptions()
 	if req.PathKey != nil {
 		pk, _ := hex.DecodeString(*req.PathKey)
 		point, err := btcec.ParsePubKey(pk)
