@@ -16,9 +16,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sphinxamp._vectorcheck.bolt import check_file
-from sphinxamp.conformance import OPS, AdapterProcess, load_schema, load_suites, run_cases, suites
+from sphinxamp.conformance import (
+    OPS,
+    PROTOCOL,
+    AdapterProcess,
+    load_schema,
+    load_suites,
+    run_cases,
+    suites,
+)
 from sphinxamp.conformance.cases import Case, expectation_problems
 from sphinxamp.conformance.generate import valid_cases
+from sphinxamp.conformance.judge import EVERYTHING, understanding
 from sphinxamp.conformance.malformed import malformed_cases, seal
 from sphinxamp.conformance.ops import answer
 from sphinxamp.conformance.reference import handle_line
@@ -152,8 +161,10 @@ def test_answers_and_requests_follow_the_schema(bolt_dir: Path | None) -> None:
         assert not answer_problems(case.op, reply), (case.id, answer_problems(case.op, reply))
     hello = handle_line('{"id": "h", "op": "hello"}')
     assert not answer_problems("hello", hello)
-    assert hello["protocol"] == load_schema()["$defs"]["hello_answer"]["properties"][
-        "protocol"]["const"]
+    assert hello["protocol"] == PROTOCOL in load_schema()["$defs"]["hello_answer"][
+        "properties"]["protocol"]["enum"]
+    # The reference reads both optional records, and says so.
+    assert understanding(hello) == EVERYTHING
 
 
 @pytest.mark.parametrize(("op", "bad"), [

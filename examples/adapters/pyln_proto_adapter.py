@@ -98,8 +98,10 @@ OPS: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {
 
 def handle(req: dict[str, Any]) -> dict[str, Any]:
     if req.get("op") == "hello":
-        return {"protocol": "sphinxamp-conformance/1", "implementation": "pyln-proto",
-                "ops": sorted(OPS)}
+        # pyln.proto.onion reads neither keysend (5482373484) nor AMP (14): it judges no
+        # payload record at all, so it declares no optional record and no feature.
+        return {"protocol": "sphinxamp-conformance/2", "implementation": "pyln-proto",
+                "ops": sorted(OPS), "optional_records": [], "features": []}
     run = OPS.get(req.get("op", ""))
     try:
         out = None if run is None else run(req)

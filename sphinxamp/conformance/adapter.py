@@ -3,6 +3,10 @@
 Every request has a deadline. An adapter that exits, prints something that is not a JSON
 answer to that request, or misses the deadline is reported as such and restarted for the next
 request; after `max_failures` failures in a row it is given up on, so a run always ends.
+Answers are read in bounded chunks: a line longer than `max_line` bytes is garbage, and the
+reader stops there, so an adapter flooding its output cannot grow the runner's memory. An
+answer repeating an id already answered is set aside as that id's duplicate (`duplicates`),
+so the request waiting for its own answer is not blamed for it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import shlex
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
@@ -23,6 +28,9 @@ TIMEOUT = "timeout"
 CRASHED = "crashed"
 GARBAGE = "garbage"
 GAVE_UP = "gave_up"
+MAX_LINE = 4 << 20  # bytes: a 32834-byte onion message in hex is 65 KB
+_CHUNK = 1 << 16
+_OVERLONG = b"<overlong>"  # queued (by identity) when a line passes the bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +42,23 @@ class Reply:
     detail: str = ""
 
 
-def _pump(stream: IO[bytes], lines: queue.Queue[bytes | None]) -> None:
-    for line in iter(stream.readline, b""):
-        lines.put(line)
+def _pump(stream: IO[bytes], lines: queue.Queue[bytes | None], limit: int) -> None:
+    """Lines of the adapter's output, read in chunks of at most 64 KiB; stops reading (and
+    queues `_OVERLONG`) once an unfinished line is longer than `limit`."""
+    buf = bytearray()
+    read = getattr(stream, "read1", stream.read)
+    while chunk := read(_CHUNK):
+        start = len(buf)
+        buf += chunk
+        while (end := buf.find(b"\n", start)) >= 0:
+            lines.put(bytes(buf[:end + 1]))
+            del buf[:end + 1]
+            start = 0
+        if len(buf) > limit:
+            lines.put(_OVERLONG)
+            return
+    if buf:
+        lines.put(bytes(buf))
     lines.put(None)
 
 
@@ -58,9 +80,12 @@ class AdapterProcess:
     """One adapter command, started on first use and kept running between requests."""
 
     def __init__(self, command: str | Sequence[str], *, timeout: float = 10.0,
-                 max_failures: int = 5, env: Mapping[str, str] | None = None) -> None:
+                 max_failures: int = 5, env: Mapping[str, str] | None = None,
+                 max_line: int = MAX_LINE) -> None:
         self.argv = shlex.split(command) if isinstance(command, str) else list(command)
-        self.timeout, self.max_failures = timeout, max_failures
+        self.timeout, self.max_failures, self.max_line = timeout, max_failures, max_line
+        self.duplicates: list[tuple[object, str]] = []
+        self._answered: set[str] = set()
         self.env = None if env is None else dict(env)
         self.failures = 0
         self._proc: subprocess.Popen[bytes] | None = None
@@ -68,11 +93,12 @@ class AdapterProcess:
         self._stderr: list[bytes] = []
 
     def _start(self) -> subprocess.Popen[bytes]:
-        self._lines, self._stderr = queue.Queue(), []
+        self._lines, self._stderr, self._answered = queue.Queue(), [], set()
         proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=self.env, start_new_session=True)
         assert proc.stdout is not None and proc.stderr is not None
-        threading.Thread(target=_pump, args=(proc.stdout, self._lines), daemon=True).start()
+        threading.Thread(target=_pump, args=(proc.stdout, self._lines, self.max_line),
+                         daemon=True).start()
         threading.Thread(target=_tail, args=(proc.stderr, self._stderr), daemon=True).start()
         self._proc = proc
         return proc
@@ -100,13 +126,26 @@ class AdapterProcess:
         # forever, and the deadline below must hold for that too.
         threading.Thread(target=_send, args=(proc, json.dumps(req).encode() + b"\n"),
                          daemon=True).start()
-        try:
-            line = self._lines.get(timeout=self.timeout)
-        except queue.Empty:
-            return Reply(None, TIMEOUT, f"no answer within {self.timeout:g} s")
-        if line is None:
-            return self._crashed(proc)
-        return _parse(line, req.get("id"))
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return Reply(None, TIMEOUT, f"no answer within {self.timeout:g} s")
+            if line is None:
+                return self._crashed(proc)
+            if line is _OVERLONG:
+                return Reply(None, GARBAGE, f"an answer line longer than {self.max_line} "
+                             "bytes (reading stopped there)")
+            reply = _parse(line, req.get("id"))
+            again = _answer_id(reply, line)
+            if again is None or json.dumps(again) not in self._answered:
+                break
+            # An id answered before: that request's fault, not this one's.
+            self.duplicates.append((again, f"answered twice: {line[:120]!r}"))
+        if reply.answer is not None:
+            self._answered.add(json.dumps(req.get("id")))
+        return reply
 
     def _crashed(self, proc: subprocess.Popen[bytes]) -> Reply:
         try:
@@ -137,6 +176,17 @@ class AdapterProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _answer_id(reply: Reply, line: bytes) -> object:
+    """The id a mismatched answer carries (None when it is not a mismatch)."""
+    if reply.problem != GARBAGE or reply.answer is not None:
+        return None
+    try:
+        answer = json.loads(line)
+    except ValueError:
+        return None
+    return answer.get("id") if isinstance(answer, dict) else None
 
 
 def _parse(line: bytes, want_id: object) -> Reply:

@@ -11,7 +11,9 @@ Every condition given must hold: `op` (a name, or "*"), `kinds` (the difference'
 accept_refuse, output, failure_code, location), `traits` (any of the request's traits, e.g.
 onion_build's last_frame_longer), `reference_reasons` (shell patterns matched against the
 reason of sphinxamp's refusal), `adapter` ("accepts" or "refuses"), `cases` (shell patterns
-on the case id). `rule` and `explanation` are shown with the disagreement.
+on the case id). `rule`, `bolt` (the sentence of the text the implementation departs from,
+quoted) and `explanation` are shown with the disagreement. A difference graded MAY is a note
+and never needs an entry.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from .protocol import DIFFERENCE_KINDS, Difference
 
 FORMAT = "sphinxamp-deviations/1"
 _KEYS = {"id", "op", "kinds", "traits", "reference_reasons", "adapter", "cases", "rule",
-         "explanation"}
+         "bolt", "explanation"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,7 @@ class Deviation:
     reference_reasons: tuple[str, ...] = ()
     adapter: str | None = None
     cases: tuple[str, ...] = ()
+    bolt: str = ""
 
     def matches(self, *, op: str, case_id: str, difference: Difference, traits: set[str],
                 expected: Mapping[str, Any], got: Mapping[str, Any]) -> bool:
@@ -82,7 +85,8 @@ def parse(doc: object, source: str = "deviations") -> list[Deviation]:
         out.append(Deviation(
             str(entry["id"]), str(entry.get("explanation", "")), str(entry.get("rule", "")),
             str(entry.get("op", "*")), kinds, _tuple(entry, "traits"),
-            _tuple(entry, "reference_reasons"), entry.get("adapter"), _tuple(entry, "cases")))
+            _tuple(entry, "reference_reasons"), entry.get("adapter"), _tuple(entry, "cases"),
+            str(entry.get("bolt", ""))))
     return out
 
 

@@ -11,8 +11,9 @@ from typing import Any
 
 from .._amp import derive_child
 from .._bigsize import decode_bigsize, encode_bigsize
+from .._codes import INVALID_ONION_BLINDING
 from .._errors import DecodeError, SphinxampError
-from .._payload import decode_hop_payload
+from .._payload import CURRENT_PATH_KEY, decode_hop_payload
 from .._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size, peel_onion
 from .._tlv import RawBytes, RecordSpec, TlvSchema, decode_stream
 from .ops_blinding import BLINDING_OPS
@@ -43,10 +44,29 @@ def _tlv_decode(req: Request, profile: str) -> Answer:
 
 def _payload_decode(req: Request, profile: str) -> Answer:
     payload = hexin(req, "payload")
-    _, role = decode_hop_payload(payload, final=bool(req["final"]),
-                                 path_key_from_htlc=bool(req.get("path_key", False)),
-                                 profile=str(req.get("profile", profile)))
+    final, path_key = bool(req["final"]), bool(req.get("path_key", False))
+    try:
+        _, role = decode_hop_payload(payload, final=final, path_key_from_htlc=path_key,
+                                     profile=str(req.get("profile", profile)))
+    except SphinxampError as exc:
+        if not _blinding_error(payload, final, path_key):
+            raise
+        # BOLT 4 › Failure Messages › Requirements: with `path_key` from update_add_htlc, or
+        # `current_path_key` at a node that is not final, the node "MUST return an
+        # `invalid_onion_blinding` error" (its data is sha256_of_onion: no type, no offset).
+        out = error_answer(exc)
+        out["error"].update(failure_code=INVALID_ONION_BLINDING, tlv_type=None, offset=None)
+        return out
     return {"role": role.value, "records": records_json(decode_stream(payload))}
+
+
+def _blinding_error(payload: bytes, final: bool, path_key: bool) -> bool:
+    if path_key:
+        return True
+    try:
+        return not final and any(r.type == CURRENT_PATH_KEY for r in decode_stream(payload))
+    except DecodeError:
+        return False
 
 
 def _onion_build(req: Request, profile: str) -> Answer:

@@ -6,7 +6,7 @@ from .._blinded_hop import check_data, unblind
 from .._blinding import create_blinded_path
 from .._errors import SphinxampError
 from .._onion_message import Dropped, process_onion_message
-from .protocol import Answer, Op, Request, hexin
+from .protocol import Answer, Op, Request, error_answer, hexin
 
 
 def _blinded_path_create(req: Request, profile: str) -> Answer:
@@ -17,9 +17,18 @@ def _blinded_path_create(req: Request, profile: str) -> Answer:
 
 def _blinded_hop_process(req: Request, profile: str) -> Answer:
     """The reader at one blinded hop: unblind, then, when the request says where the hop is
-    (`final`), the payment reader rules on the data."""
-    got = unblind(hexin(req, "node_key"), hexin(req, "path_key"),
-                  hexin(req, "encrypted_recipient_data"))
+    (`final`), the payment reader rules on the data. Without `final` the op is unblinding
+    alone, outside any payment (BOLT 4 › Route Blinding): a refusal has no payment failure
+    code; inside a payment it is invalid_onion_blinding (BOLT 4 › Failure Messages)."""
+    try:
+        got = unblind(hexin(req, "node_key"), hexin(req, "path_key"),
+                      hexin(req, "encrypted_recipient_data"))
+    except SphinxampError as exc:
+        if req.get("final") is not None:
+            raise
+        out = error_answer(exc)
+        out["error"]["failure_code"] = None
+        return out
     if req.get("final") is not None:
         check_data(got.data, final=bool(req["final"]))
     return {"encrypted_data": got.plaintext.hex(), "next_path_key": got.next_path_key.hex()}

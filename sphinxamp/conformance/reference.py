@@ -6,13 +6,17 @@ import json
 from typing import IO, Any
 
 from .. import __version__
+from .judge import OPTIONAL_RECORDS
 from .ops import answer, supported
 from .protocol import PROTOCOL, bad_request
 
 
 def hello() -> dict[str, Any]:
+    """sphinxamp's registry reads both optional records (keysend, AMP) and announces the
+    feature bits of each."""
+    bits = sorted(b for _, pair in OPTIONAL_RECORDS.values() for b in pair)
     return {"protocol": PROTOCOL, "implementation": f"sphinxamp {__version__}",
-            "ops": supported()}
+            "ops": supported(), "optional_records": sorted(OPTIONAL_RECORDS), "features": bits}
 
 
 def handle_line(line: str, profile: str = "bolt") -> dict[str, Any]:

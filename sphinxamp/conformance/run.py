@@ -1,4 +1,8 @@
-"""Running suites through an adapter and comparing every answer with the reference's."""
+"""Running suites through an adapter and comparing every answer with the reference's.
+
+Every difference is graded by the rule it breaks (`protocol.compare`): a MAY-graded one is a
+note, a SHOULD- or MUST-graded one a disagreement (or a known deviation when the deviations
+file explains it). Only a MUST-graded disagreement, or an adapter error, fails a run."""
 
 from __future__ import annotations
 
@@ -10,13 +14,14 @@ from typing import Any
 from .adapter import AdapterProcess
 from .cases import Case, expectation_problems
 from .deviations import Deviation, explain
+from .judge import EVERYTHING, Understanding, judge, understanding
 from .ops import OPS, answer, traits
-from .protocol import PROTOCOL, Difference, compare
+from .protocol import GRADES, MAY, MUST, PROTOCOL, PROTOCOLS, Difference
 from .schema import answer_problems
 
 AGREE, DISAGREE, DEVIATION = "agree", "disagree", "known_deviation"
-UNSUPPORTED, ADAPTER_ERROR = "unsupported", "adapter_error"
-STATUSES = (AGREE, DISAGREE, DEVIATION, UNSUPPORTED, ADAPTER_ERROR)
+UNSUPPORTED, ADAPTER_ERROR, NOTE = "unsupported", "adapter_error", "note"
+STATUSES = (AGREE, DISAGREE, DEVIATION, UNSUPPORTED, ADAPTER_ERROR, NOTE)
 
 
 @dataclass
@@ -29,6 +34,10 @@ class Outcome:
     deviation: Deviation | None = None
     detail: str = ""
 
+    @property
+    def grade(self) -> str | None:
+        return None if self.difference is None else self.difference.grade
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.case.id, "suite": self.case.suite, "op": self.case.op,
                                "origin": self.case.origin, "rule": self.case.rule,
@@ -38,9 +47,12 @@ class Outcome:
                        detail=self.detail)
         if self.difference is not None:
             out["difference"] = {"kind": self.difference.kind, "field": self.difference.field,
-                                 "detail": self.difference.detail}
+                                 "detail": self.difference.detail,
+                                 "grade": self.difference.grade, "bolt": self.difference.text}
+            out["grade"] = self.difference.grade
         if self.deviation is not None:
             out["deviation"] = {"id": self.deviation.id, "rule": self.deviation.rule,
+                                "bolt": self.deviation.bolt,
                                 "explanation": self.deviation.explanation}
         return out
 
@@ -56,15 +68,22 @@ class Report:
         found = Counter(o.status for o in self.outcomes)
         return {s: found.get(s, 0) for s in STATUSES}
 
+    def grades(self) -> dict[str, dict[str, int]]:
+        """Every finding (disagreement, known deviation, note) by the grade of its rule."""
+        out = {g: {DISAGREE: 0, DEVIATION: 0, NOTE: 0} for g in GRADES}
+        for o in self.outcomes:
+            if o.grade is not None and o.status in (DISAGREE, DEVIATION, NOTE):
+                out[o.grade][o.status] += 1
+        return out
+
     @property
     def ok(self) -> bool:
-        counts = self.counts()
-        return not counts[DISAGREE] and not counts[ADAPTER_ERROR]
+        return not self.counts()[ADAPTER_ERROR] and not self.grades()[MUST][DISAGREE]
 
     def to_json(self) -> dict[str, Any]:
         return {"protocol": PROTOCOL, "adapter": self.adapter, "hello": self.hello,
-                "counts": self.counts(), "ok": self.ok, "notes": self.notes,
-                "cases": [o.to_json() for o in self.outcomes]}
+                "counts": self.counts(), "grades": self.grades(), "ok": self.ok,
+                "notes": self.notes, "cases": [o.to_json() for o in self.outcomes]}
 
 
 def _hello(adapter: AdapterProcess, notes: list[str]
@@ -74,13 +93,17 @@ def _hello(adapter: AdapterProcess, notes: list[str]
         shown = reply.detail if reply.answer is None else "no `ops` list"
         notes.append(f"hello: {reply.problem or 'unexpected answer'}: {shown}; every op is tried")
         return reply.answer, None
-    if reply.answer.get("protocol") != PROTOCOL:
+    if reply.answer.get("protocol") not in PROTOCOLS:
         notes.append(f"hello: protocol {reply.answer.get('protocol')!r}, expected {PROTOCOL!r}")
+    if not understanding(reply.answer).declared:
+        notes.append("hello: no optional_records or features declared; a payload carrying "
+                     "keysend or AMP may be read or refused as an unknown even type")
     return reply.answer, {str(op) for op in reply.answer["ops"]}
 
 
 def run_case(case: Case, number: int, adapter: AdapterProcess, *, profile: str,
-             deviations: Sequence[Deviation], notes: list[str] | None = None) -> Outcome:
+             deviations: Sequence[Deviation], notes: list[str] | None = None,
+             understood: Understanding = EVERYTHING) -> Outcome:
     op = OPS[case.op]
     expected = answer({"op": case.op, **case.request}, profile)
     departs = expectation_problems(case.expect, expected) if profile == "bolt" else []
@@ -100,9 +123,12 @@ def run_case(case: Case, number: int, adapter: AdapterProcess, *, profile: str,
         return Outcome(case, ADAPTER_ERROR, expected, got,
                        detail="garbage: the answer does not follow the schema: "
                        + "; ".join(broken[:3]))
-    diff = compare(expected, got, compared=op.compared, optional=op.optional)
+    req = {"op": case.op, **case.request}
+    diff = judge(op, req, expected, got, understood)
     if diff is None:
         return Outcome(case, AGREE, expected, got)
+    if diff.grade == MAY:
+        return Outcome(case, NOTE, expected, got, diff, detail=f"{diff.kind}: {diff.field}")
     known = explain(deviations, op=case.op, case_id=case.id, difference=diff,
                     traits=traits({"op": case.op, **case.request}), expected=expected, got=got)
     status = DISAGREE if known is None else DEVIATION
@@ -113,14 +139,31 @@ def run_cases(cases: Sequence[Case], adapter: AdapterProcess, *, profile: str = 
               deviations: Sequence[Deviation] = (), command: str = "") -> Report:
     report = Report(command, None)
     report.hello, ops = _hello(adapter, report.notes)
+    understood = understanding(report.hello)
+    at: dict[object, int] = {}
     for number, case in enumerate(cases):
         if ops is not None and case.op not in ops:
             report.outcomes.append(Outcome(case, UNSUPPORTED, {}, None,
                                            detail="not in the adapter's hello"))
             continue
+        at[number] = len(report.outcomes)
         report.outcomes.append(run_case(case, number, adapter, profile=profile,
-                                        deviations=deviations, notes=report.notes))
+                                        deviations=deviations, notes=report.notes,
+                                        understood=understood))
+        _blame_duplicates(report, adapter, at)
     return report
+
+
+def _blame_duplicates(report: Report, adapter: AdapterProcess, at: dict[object, int]) -> None:
+    """An answer repeated for an earlier id makes that id's case an adapter error."""
+    while adapter.duplicates:
+        wire_id, detail = adapter.duplicates.pop(0)
+        index = at.get(wire_id)
+        if index is None:
+            report.notes.append(f"adapter: id {wire_id!r} {detail}")
+            continue
+        outcome = report.outcomes[index]
+        outcome.status, outcome.detail = ADAPTER_ERROR, f"garbage: {detail}"
 
 
 def _short(value: Any) -> str:
@@ -137,6 +180,8 @@ def render(report: Report) -> str:
             continue
         lines.append(f"{o.status.upper()} {o.case.id} [{o.case.op}] from {o.case.origin}")
         lines.append(f"  rule: {o.case.rule}")
+        if o.difference is not None:
+            lines.append(f"  grade: {o.difference.grade}: {o.difference.text or o.case.rule}")
         if o.detail:
             lines.append(f"  {o.detail}")
         if o.deviation is not None:
@@ -148,4 +193,7 @@ def render(report: Report) -> str:
                 lines.append(f"  {who}: {_short(shown)}")
     counts = report.counts()
     lines.append(", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items()))
+    lines.append("findings by grade: " + "; ".join(
+        f"{g} {sum(n.values())} ({n[DISAGREE]} disagree, {n[DEVIATION]} known, {n[NOTE]} note)"
+        for g, n in report.grades().items()))
     return "\n".join(lines) + "\n"
