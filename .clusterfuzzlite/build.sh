@@ -1,28 +1,39 @@
 #!/bin/bash -eu
-# Build every fuzz/fuzz_*.py into a PyInstaller-packaged libFuzzer target in $OUT, with its
-# seed corpus ($OUT/<fuzzer>_seed_corpus.zip), dictionary and options next to it.
+# Builds every fuzz/fuzz_*.py into a libFuzzer target in $OUT: compile_python_fuzzer packages
+# the harness with PyInstaller and writes the wrapper OSS-Fuzz runs; next to each target go its
+# seed corpus (<fuzzer>_seed_corpus.zip), dictionary (<fuzzer>.dict) and options.
+# ClusterFuzzLite runs this file (.clusterfuzzlite/Dockerfile), OSS-Fuzz through
+# oss-fuzz/build.sh, and fuzz/check-oss-fuzz-build runs it without Docker.
 cd "$SRC/sphinxamp"
 pip3 install .
 
-# Modules PyInstaller cannot see by reading imports: coincurve's vendored cffi backend, which
-# its compiled secp256k1 binding loads from C, and the exception module crypto.aead_decrypt
-# imports inside the function. A module missing from the bundle only shows up at run time,
-# as a ModuleNotFoundError that libFuzzer reports as a crash on the first input.
-hidden=(--hidden-import=coincurve._cffi_backend --hidden-import=cryptography.exceptions)
+# coincurve's secp256k1 binding is a compiled cffi module: it imports coincurve._cffi_backend
+# from C, where PyInstaller's import analysis cannot see it. Without it in the bundle, every
+# target dies on its first input with a ModuleNotFoundError that libFuzzer reports as a crash.
+hidden=(--hidden-import=coincurve._cffi_backend)
 
-for harness in fuzz/fuzz_*.py; do
+shopt -s nullglob
+harnesses=(fuzz/fuzz_*.py)
+if [ ${#harnesses[@]} -eq 0 ]; then
+  echo "no fuzz/fuzz_*.py harness in $PWD" >&2
+  exit 1
+fi
+
+for harness in "${harnesses[@]}"; do
   fuzzer=$(basename -s .py "$harness")
   target=${fuzzer#fuzz_}
-  # compile_python_fuzzer prepends a coverage stub to the harness in coverage builds, which
-  # a `from __future__` import (legal only at the top of a file) would turn into a SyntaxError.
+  # Coverage builds prepend a stub to the harness source, which a `from __future__` import
+  # (legal only at the top of a file) would turn into a SyntaxError.
   if grep -q '^from __future__' "$harness"; then
     echo "$harness: remove 'from __future__' imports (breaks coverage builds)" >&2
     exit 1
   fi
   # --paths: the harnesses import their helpers (fuzz/_common.py, ...) as top-level modules.
   compile_python_fuzzer "$harness" --paths=fuzz "${hidden[@]}"
-  if [ -d "fuzz/corpus/$target" ]; then
-    (cd "fuzz/corpus/$target" && zip -q -r "$OUT/${fuzzer}_seed_corpus.zip" .)
+  seeds=("fuzz/corpus/$target"/*)
+  if [ ${#seeds[@]} -gt 0 ]; then
+    # The stdlib's zip writer: the base image need not carry a zip program.
+    python3 -m zipfile -c "$OUT/${fuzzer}_seed_corpus.zip" "${seeds[@]}"
   fi
   if [ -f "fuzz/dict/$target.dict" ]; then
     cp "fuzz/dict/$target.dict" "$OUT/$fuzzer.dict"
