@@ -69,7 +69,9 @@ from ._errors import (
     PaymentError,
     ReplayedOnion,
     SphinxampError,
+    StoreBusy,
     StoreConflict,
+    StoreError,
     TlvError,
 )
 from ._explain import ExplainError, Explanation, explain
@@ -192,7 +194,9 @@ __all__ = [
     "SphinxampError",
     "SqliteReplayLog",
     "SqliteStore",
+    "StoreBusy",
     "StoreConflict",
+    "StoreError",
     "TlvError",
     "TlvRecord",
     "TlvSchema",

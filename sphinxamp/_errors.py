@@ -136,6 +136,16 @@ class ReplayedOnion(BadOnionError):
     failure_code = INVALID_ONION_VERSION
 
 
-class StoreConflict(SphinxampError, RuntimeError):
+class StoreError(SphinxampError):
+    """A store (the receiver's database, a replay log) that cannot take the call as it is:
+    nothing of the call was written."""
+
+
+class StoreConflict(StoreError, RuntimeError):
     """A change that contradicts the stored state (a second writer, or a receiver bug):
     nothing of it was written."""
+
+
+class StoreBusy(StoreError):
+    """Another connection (usually another process) held the store's lock for longer than
+    the store's `busy_timeout`. Nothing was written: the same call may be retried."""

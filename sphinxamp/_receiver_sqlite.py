@@ -24,7 +24,7 @@ from ._receiver_store import (
     StoreConflict,
     check_change_shape,
 )
-from ._sqlite import open_database, transaction
+from ._sqlite import RECEIVER_STORE_ID, open_database, transaction
 
 SCHEMA_VERSION = 2
 
@@ -113,15 +113,25 @@ def _invoice(row: Sequence[object]) -> Invoice:
 
 
 class SqliteStore:
-    """The store in one SQLite file (WAL). See _receiver_store.py for `synchronous`."""
+    """The store in one SQLite file (WAL). See _receiver_store.py for `synchronous`.
 
-    def __init__(self, path: str, *, synchronous: str = "FULL") -> None:
-        self._db = open_database(path, SCHEMA_VERSION, _SCHEMA, synchronous=synchronous)
+    The file is created with mode 0600 (`create=False` refuses a missing one instead); a
+    file others may read or write is refused until `chmod 600`, as is a replay log or a file
+    of another schema version (`InvalidArgument`, field "db"). A lock held by another
+    process longer than `busy_timeout` (0 to 3600 s) raises `StoreBusy`: nothing was
+    written, the call may be retried."""
+
+    def __init__(self, path: str, *, synchronous: str = "FULL", busy_timeout: float = 5.0,
+                 create: bool = True) -> None:
+        self._path = str(path)
+        self._db = open_database(self._path, SCHEMA_VERSION, _SCHEMA,
+                                 application_id=RECEIVER_STORE_ID, synchronous=synchronous,
+                                 busy_timeout=busy_timeout, create=create)
         self.synchronous = synchronous.upper()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        with transaction(self._db):
+        with transaction(self._db, self._path):
             yield
 
     def htlc(self, htlc_id: HtlcId) -> HtlcRecord | None:

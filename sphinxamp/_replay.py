@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ._errors import InvalidArgument, ReplayedOnion
-from ._sqlite import open_database, transaction
+from ._sqlite import REPLAY_LOG_ID, open_database, transaction
 
 HASH_PREFIX_SIZE = 20
 _U32_MAX = 0xFFFFFFFF
@@ -163,12 +163,18 @@ SCHEMA_VERSION = 2  # 1: entries only; 2: batch ids
 class SqliteReplayLog:
     """The log in an SQLite database (embedded, WAL, synchronous=FULL): survives restarts and
     crashes, and may be shared by several processes of one node. A path that cannot be opened,
-    a file that is not a database, or one of another schema version is refused with
-    `InvalidArgument` (field "db")."""
+    a file that is not a database, another store (a receiver database), one of another schema
+    version, or a file others may read or write (`chmod 600` it) is refused with
+    `InvalidArgument` (field "db"); `create=False` refuses a missing file instead of creating
+    it (mode 0600). A lock held by another process longer than `busy_timeout` (0 to 3600 s)
+    raises `StoreBusy`, on open or in a call: nothing was written, retry."""
 
-    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
-        self._conn = open_database(str(path), SCHEMA_VERSION, _SCHEMA)
-        self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0,
+                 create: bool = True) -> None:
+        self._path = str(path)
+        self._conn = open_database(self._path, SCHEMA_VERSION, _SCHEMA,
+                                   application_id=REPLAY_LOG_ID, busy_timeout=busy_timeout,
+                                   create=create)
 
     def check_and_insert(self, batch: Sequence[tuple[bytes, int]], *,
                          batch_id: bytes | None = None) -> frozenset[int]:
@@ -178,7 +184,7 @@ class SqliteReplayLog:
         cur = self._conn.cursor()
         # The write lock is taken before anything is read: two processes cannot both accept
         # the same onion, and a batch is exactly one transaction.
-        with transaction(self._conn):
+        with transaction(self._conn, self._path):
             if bid is not None:
                 row = cur.execute("SELECT replays FROM replay_batches WHERE batch_id = ?",
                                   (bid,)).fetchone()
@@ -201,7 +207,7 @@ class SqliteReplayLog:
 
     def gc(self, height: int) -> int:
         cur = self._conn.cursor()
-        with transaction(self._conn):
+        with transaction(self._conn, self._path):
             cur.execute("DELETE FROM replay_log WHERE cltv < ?", (height,))
             removed = cur.rowcount
             # A batch's answer is kept as long as its last HTLC could still be resent.
