@@ -9,6 +9,7 @@ as invalid_onion_blinding, an onion message is dropped for it.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -28,12 +29,14 @@ from ._blinding import (
     MissingEncryptedData,
     MissingNextHop,
     MissingPaymentRelay,
+    PathIdMismatch,
     PaymentRelay,
     RelayUnderflow,
     UndecryptableData,
     UnknownAllowedFeature,
 )
 from ._errors import EncodeError
+from ._htlc import HtlcContext
 from ._nodekey import NodeKey, shared_secret
 from ._payload import HopPayload
 from ._sphinx import PAYMENT_PAYLOAD_AREA, BuiltOnion, build_onion
@@ -187,18 +190,25 @@ class BlindedHopResult:
 
 def blinded_payment_hop(node_key: bytes | NodeKey, path_key: bytes, payload: HopPayload, *,
                         final: bool, amount_msat: int | None = None,
-                        cltv_expiry: int | None = None,
-                        blinding_secret: bytes | None = None) -> BlindedHopResult:
+                        cltv_expiry: int | None = None, blinding_secret: bytes | None = None,
+                        context: HtlcContext | None = None) -> BlindedHopResult:
     """A payment hop inside a blinded route: unblind, apply every reader rule, and derive
-    amt_to_forward and outgoing_cltv_value from payment_relay (at a forwarding hop, given the
-    incoming HTLC's amount and expiry), or take them from the payload (final hop)."""
+    amt_to_forward and outgoing_cltv_value from payment_relay and the incoming HTLC's amount
+    and expiry (forwarding hop), or take them from the payload (final hop). `context` holds
+    the HTLC and the recipient's expectations (else the HTLC's `amount_msat` and
+    `cltv_expiry`); process_hop requires what a hop needs, while a value left None here is
+    not judged."""
+    if context is None:
+        context = HtlcContext(amount_msat, cltv_expiry)
     unblinded = unblind(node_key, path_key, payload.encrypted_recipient_data, blinding_secret)
     data = unblinded.data
-    check_data(data, final=final)
+    check_data(data, final=final, known_features=context.known_features)
+    amount_msat, cltv_expiry = context.amount_msat, context.cltv_expiry
     check_constraints(data, amount_msat, cltv_expiry)
     if final:
         amount, cltv = payload.amt_to_forward, payload.outgoing_cltv_value
-        _check_final(amount, cltv, amount_msat, cltv_expiry)
+        _check_path_id(data, context.expected_path_id)
+        _check_final(amount, cltv, context)
     else:
         relay = data.payment_relay
         assert relay is not None  # check_data refused its absence
@@ -207,10 +217,19 @@ def blinded_payment_hop(node_key: bytes | NodeKey, path_key: bytes, payload: Hop
     return BlindedHopResult(data, unblinded.next_path_key, amount, cltv)
 
 
-def _check_final(amount: int | None, cltv: int | None, incoming_amount: int | None,
-                 incoming_cltv: int | None) -> None:
-    """The final node of a blinded route compares the HTLC with its payload, and answers a
-    mismatch as invalid_onion_blinding like every other error inside the route."""
+def _check_path_id(data: EncryptedData, expected: bytes | None) -> None:
+    """BOLT 4 › Route Blinding: the final recipient MUST ignore a path whose path_id does not
+    match the one it created (compared in constant time: the path_id may hold a secret)."""
+    if expected is not None and not hmac.compare_digest(data.path_id or b"", expected):
+        raise PathIdMismatch("path_id is not the one this recipient created the path with",
+                             field="path_id", tlv_type=6, reason="path_id_mismatch")
+
+
+def _check_final(amount: int | None, cltv: int | None, context: HtlcContext) -> None:
+    """The final node of a blinded route compares the HTLC with its payload and the height
+    (BOLT 4 › `payload` Requirements), and answers a mismatch as invalid_onion_blinding like
+    every other error inside the route."""
+    incoming_cltv, incoming_amount = context.cltv_expiry, context.amount_msat
     if cltv is not None and incoming_cltv is not None and incoming_cltv < cltv:
         raise FinalValuesMismatch(f"cltv_expiry {incoming_cltv} is below outgoing_cltv_value "
                                   f"{cltv}", field="outgoing_cltv_value", tlv_type=4,
@@ -219,6 +238,13 @@ def _check_final(amount: int | None, cltv: int | None, incoming_amount: int | No
         raise FinalValuesMismatch(f"amount {incoming_amount} msat is below amt_to_forward "
                                   f"{amount}", field="amt_to_forward", tlv_type=2,
                                   reason="final_amount_below_forward")
+    height = context.current_block_height
+    if height is not None and incoming_cltv is not None and \
+            incoming_cltv < height + context.min_final_cltv_expiry_delta:
+        raise FinalValuesMismatch(f"cltv_expiry {incoming_cltv} is below current_block_height "
+                                  f"{height} + min_final_cltv_expiry_delta "
+                                  f"{context.min_final_cltv_expiry_delta}", field="cltv_expiry",
+                                  reason="expiry_too_soon")
 
 
 # --- the sender: a payment onion into a blinded path ----------------------------------------

@@ -100,6 +100,11 @@ class FinalValuesMismatch(EncryptedDataError):
     outgoing_cltv_value, or amount below amt_to_forward (BOLT 4 › `payload` Requirements)."""
 
 
+class PathIdMismatch(EncryptedDataError):
+    """The final hop's path_id is not the one the recipient created the path with (BOLT 4 ›
+    Route Blinding: MUST ignore the message; a payment is failed inside the route)."""
+
+
 class RelayUnderflow(EncryptedDataError):
     """payment_relay takes more than the HTLC holds (amount below the base fee, or expiry
     below the cltv delta): there is nothing left to forward."""

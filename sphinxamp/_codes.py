@@ -78,6 +78,8 @@ INVALID_ONION_KEY = CODES_BY_NAME["invalid_onion_key"]
 INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS = CODES_BY_NAME["incorrect_or_unknown_payment_details"]
 INVALID_ONION_PAYLOAD = CODES_BY_NAME["invalid_onion_payload"]
 MPP_TIMEOUT = CODES_BY_NAME["mpp_timeout"]
+FINAL_INCORRECT_CLTV_EXPIRY = CODES_BY_NAME["final_incorrect_cltv_expiry"]
+FINAL_INCORRECT_HTLC_AMOUNT = CODES_BY_NAME["final_incorrect_htlc_amount"]
 INVALID_ONION_BLINDING = CODES_BY_NAME["invalid_onion_blinding"]
 
 

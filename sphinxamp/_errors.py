@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._codes import (
+    FINAL_INCORRECT_CLTV_EXPIRY,
+    FINAL_INCORRECT_HTLC_AMOUNT,
     INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS,
     INVALID_ONION_BLINDING,
     INVALID_ONION_HMAC,
@@ -122,6 +124,20 @@ class PaymentError(SphinxampError):
     """A final-hop payment refused at the receiver (wire code PERM|15 unless stated)."""
 
     failure_code = INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS
+
+
+class FinalIncorrectCltvExpiry(PaymentError):
+    """The final node's HTLC expires before the onion's outgoing_cltv_value (BOLT 4 ›
+    Failure Messages: final_incorrect_cltv_expiry, data the HTLC's cltv_expiry)."""
+
+    failure_code = FINAL_INCORRECT_CLTV_EXPIRY
+
+
+class FinalIncorrectHtlcAmount(PaymentError):
+    """The final node's HTLC carries less than the onion's amt_to_forward (BOLT 4 › Failure
+    Messages: final_incorrect_htlc_amount, data the HTLC's amount)."""
+
+    failure_code = FINAL_INCORRECT_HTLC_AMOUNT
 
 
 class ReplayedOnion(BadOnionError):

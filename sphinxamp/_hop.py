@@ -11,10 +11,13 @@ makes this node the introduction node. Inside a blinded route every error become
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from . import _crypto as crypto
 from ._blinded_hop import blinded_payment_hop
 from ._blinding import EncryptedData
 from ._codes import BADONION, INVALID_ONION_BLINDING
@@ -24,7 +27,15 @@ from ._errors import (
     DecodeError,
     InvalidArgument,
     InvalidOnionBlinding,
+    PaymentError,
     SphinxampError,
+)
+from ._htlc import (
+    DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA,
+    HtlcContext,
+    check_final_htlc,
+    htlc_context,
+    require,
 )
 from ._nodekey import NodeKey
 from ._payload import CURRENT_PATH_KEY, HopPayload, Role, check_profile, decode_hop_payload
@@ -32,11 +43,20 @@ from ._replay import ReplayLog, check_and_record
 from ._sphinx import PAYMENT_PAYLOAD_AREA, OnionPacket, PeeledHop, peel_onion
 from ._tlv import iter_records
 
+# What a hop refuses on the wire: bytes or rules (DecodeError), or a final-hop HTLC that does
+# not match its payload (PaymentError).
+_REFUSALS = (DecodeError, PaymentError)
+
 
 @dataclass(frozen=True, slots=True)
 class ProcessedHop:
     """What a node makes of one incoming onion: the typed payload judged for its role, and
-    what to forward (`next_packet`, None at the final hop)."""
+    what to forward (`next_packet`, None at the final hop).
+
+    After `dummy_hops` > 0 (the recipient peeled its own dummy hops, BOLT 4 › Route
+    Blinding) the payload, role, raw payload and blinded fields are the last layer's, while
+    `shared_secret`, `path_key` and `introduction_node` stay those of the onion that arrived:
+    the ones a failure or attribution data answers with."""
 
     payload: HopPayload
     role: Role
@@ -56,6 +76,7 @@ class ProcessedHop:
     next_path_key: bytes | None = None
     amt_to_forward: int | None = None
     outgoing_cltv_value: int | None = None
+    dummy_hops: int = 0
 
     @property
     def is_final(self) -> bool:
@@ -69,88 +90,140 @@ def process_hop(
     *,
     path_key: bytes | None = None,
     replay_log: ReplayLog | None = None,
-    cltv_expiry: int | None = None,
     batch_id: bytes | None = None,
     payload_area: int | None = PAYMENT_PAYLOAD_AREA,
     profile: str = "bolt",
     incoming_amount_msat: int | None = None,
     incoming_cltv_expiry: int | None = None,
+    current_block_height: int | None = None,
+    min_final_cltv_expiry_delta: int = DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA,
+    expected_path_id: bytes | None = None,
+    known_features: Iterable[int] = (),
+    cltv_expiry: int | None = None,
 ) -> ProcessedHop:
     """Process one incoming onion as the node holding `node_key` would.
 
-    `path_key` is the one `update_add_htlc` carried; `replay_log` with the HTLC's
-    `cltv_expiry` refuses an onion seen before and records this one (as part of the batch
-    `batch_id`, whose answer a second commit repeats: see `ReplayLog`). A refusal raises the
-    library's error with `failure_code` (the code on the wire), `failure_message` (the
-    message that carries it), `sha256_of_onion` where the code's data needs it, and `cause`
-    when the code was converted to invalid_onion_blinding.
+    From `update_add_htlc`: `path_key`, `incoming_amount_msat` and `incoming_cltv_expiry`
+    (`cltv_expiry=` is its deprecated name). Required where a decision depends on them
+    (`InvalidArgument` otherwise, before anything is recorded): a hop inside a blinded route
+    needs the amount and expiry, a final hop also `current_block_height` (checked against
+    `min_final_cltv_expiry_delta`, BOLT 11's default 18 unless the invoice said otherwise).
+    A recipient may state the `path_id` it created its blinded path with and the
+    `known_features` allowed_features may list. `replay_log` refuses an onion seen before
+    and records this one (as part of the batch `batch_id`, whose answer a second commit
+    repeats: see `ReplayLog`). A refusal raises the library's error with `failure_code`,
+    `failure_message` (the message that carries it), `sha256_of_onion` where the code's
+    data needs it, and `cause` when the code was converted to invalid_onion_blinding.
     """
-    _check_arguments(profile, replay_log, cltv_expiry, incoming_amount_msat,
-                     incoming_cltv_expiry)
+    check_profile(profile)
+    context = htlc_context(
+        amount_msat=incoming_amount_msat, incoming_cltv_expiry=incoming_cltv_expiry,
+        cltv_expiry=cltv_expiry, current_block_height=current_block_height,
+        min_final_cltv_expiry_delta=min_final_cltv_expiry_delta,
+        expected_path_id=expected_path_id, known_features=known_features)
+    if replay_log is not None and context.cltv_expiry is None:
+        raise InvalidArgument("a replay log needs the HTLC's incoming_cltv_expiry",
+                              field="incoming_cltv_expiry", reason="missing_cltv")
     peeled: PeeledHop | None = None
-    introduction = False
     try:
         peeled = peel_onion(packet, node_key, associated_data, payload_area=payload_area,
                             path_key=path_key)
-        if replay_log is not None:
-            # Recorded once the HMAC verified: an onion nobody could have built is no replay.
-            check_and_record(replay_log, peeled.shared_secret, cltv_expiry or 0, batch_id)
-        payload, role = decode_hop_payload(
-            peeled.payload, final=peeled.is_final, path_key_from_htlc=path_key is not None,
-            base=peeled.payload_offset, profile=profile)
-        introduction = path_key is None and payload.current_path_key is not None
-        blinding: dict[str, Any] = {}
-        if role.blinded:
-            blinding = _blinded_fields(node_key, path_key or payload.current_path_key, payload,
-                                       role, incoming_amount_msat, incoming_cltv_expiry,
-                                       peeled.blinding_secret)
-    except DecodeError as exc:  # what the wire sent; a caller's own bad value propagates as is
-        # A refused payload that still shows current_path_key is the introduction node's.
+        try:
+            hop = _judge(peeled, node_key, associated_data, path_key, context, profile,
+                         payload_area)
+        except _REFUSALS:
+            _record(replay_log, peeled, context, batch_id)  # an onion refused was still seen
+            raise
+        _record(replay_log, peeled, context, batch_id)
+    except _REFUSALS as exc:  # what the wire sent; a caller's own bad value propagates as is
+        # A refused payload that still shows current_path_key is the introduction node's
+        # (a dummy hop's refusal too: it is answered for the layer that arrived).
         intro = peeled is not None and not peeled.is_final and path_key is None and (
-            introduction or carries_path_key(peeled.payload))
+            carries_path_key(peeled.payload))
         raise answer_error(exc, packet, in_blinded_route=path_key is not None,
                            introduction=intro, peeled=peeled) from None
-    return ProcessedHop(
+    return hop
+
+
+def _record(log: ReplayLog | None, peeled: PeeledHop, context: HtlcContext,
+            batch_id: bytes | None) -> None:
+    # Recorded once the HMAC verified: an onion nobody could have built is no replay. A
+    # caller's error (InvalidArgument) records nothing, so the corrected call is no replay.
+    if log is not None:
+        assert context.cltv_expiry is not None
+        check_and_record(log, peeled.shared_secret, context.cltv_expiry, batch_id)
+
+
+def _judge(peeled: PeeledHop, node_key: bytes | NodeKey, associated_data: bytes,
+           path_key: bytes | None, context: HtlcContext, profile: str,
+           payload_area: int | None) -> ProcessedHop:
+    """The peeled layer judged: its role, its payload's rules, the context the role needs,
+    route blinding or the final node's HTLC checks, and the recipient's own dummy hops."""
+    payload, role = decode_hop_payload(
+        peeled.payload, final=peeled.is_final, path_key_from_htlc=path_key is not None,
+        base=peeled.payload_offset, profile=profile)
+    introduction = path_key is None and payload.current_path_key is not None
+    require(context, final=role.final, blinded=role.blinded)
+    blinding: dict[str, Any] = {}
+    if role.blinded:
+        blinding = _blinded_fields(node_key, path_key or payload.current_path_key, payload,
+                                   role, context, peeled.blinding_secret)
+    elif role.final:
+        check_final_htlc(payload.amt_to_forward, payload.outgoing_cltv_value, context)
+    hop = ProcessedHop(
         payload, role, introduction, peeled.shared_secret, peeled.next_packet, peeled.payload,
         peeled.payload_offset, path_key or payload.current_path_key, **blinding)
+    if role is Role.BLINDED_INTERMEDIATE and _is_own_node(hop, node_key):
+        return _peel_dummy(hop, peeled, node_key, associated_data, context, profile,
+                           payload_area, path_key)
+    return hop
 
 
-def _check_arguments(profile: str, replay_log: ReplayLog | None, cltv_expiry: int | None,
-                     amount_msat: int | None, incoming_cltv: int | None) -> None:
-    check_profile(profile)
-    if replay_log is not None and cltv_expiry is None:
-        raise InvalidArgument("a replay log needs the HTLC's cltv_expiry", field="cltv_expiry",
-                              reason="missing_cltv")
-    # The HTLC's own fields, as update_add_htlc carries them (BOLT 2 › Adding an HTLC):
-    # amount_msat is a u64, cltv_expiry a u32. A value no peer could send is the caller's
-    # mistake, refused before it meets the payload's amounts.
-    _check_wire_int(amount_msat, 64, "incoming_amount_msat")
-    _check_wire_int(incoming_cltv, 32, "incoming_cltv_expiry")
-    _check_wire_int(cltv_expiry, 32, "cltv_expiry")
+def _is_own_node(hop: ProcessedHop, node_key: bytes | NodeKey) -> bool:
+    """Whether next_node_id is this node's own id: a dummy hop the recipient appended to its
+    path (as lnd recognises one: htlcswitch/hop/iterator.go, checkForDummyHop). A key object
+    without a `public_key` cannot tell, and forwards as named."""
+    nxt = None if hop.encrypted_data is None else hop.encrypted_data.next_node_id
+    if nxt is None:
+        return False
+    if isinstance(node_key, bytes | bytearray | memoryview):
+        own: object = crypto.public_key(bytes(node_key), "node_key")
+    else:
+        own = getattr(node_key, "public_key", None)
+    return isinstance(own, bytes) and own == nxt
 
 
-def _check_wire_int(value: int | None, bits: int, field: str) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << bits:
-        raise InvalidArgument(f"{field} must be an integer 0 to 2^{bits} - 1 (a u{bits} on "
-                              f"the wire), got {value!r}", field=field, reason="range")
+def _peel_dummy(hop: ProcessedHop, peeled: PeeledHop, node_key: bytes | NodeKey,
+                associated_data: bytes, context: HtlcContext, profile: str,
+                payload_area: int | None, path_key: bytes | None) -> ProcessedHop:
+    """BOLT 4 › Route Blinding: dummy hops at the end of a path are ignored on receipt. The
+    recipient applies the dummy's payment_relay and peels the next layer with the next path
+    key, as the node it forwards to would (lnd: peelBlindedPathDummyHop). A refusal there is
+    answered for the HTLC that arrived: this layer's path key, onion and role."""
+    assert hop.next_packet is not None and hop.next_path_key is not None
+    inner_context = context.forwarded(hop.amt_to_forward, hop.outgoing_cltv_value)
+    inner = _judge(peel_onion(hop.next_packet, node_key, associated_data,
+                              payload_area=payload_area, path_key=hop.next_path_key),
+                   node_key, associated_data, hop.next_path_key, inner_context, profile,
+                   payload_area)
+    return dataclasses.replace(inner, introduction_node=hop.introduction_node,
+                               shared_secret=peeled.shared_secret, path_key=hop.path_key,
+                               dummy_hops=inner.dummy_hops + 1)
 
 
 def _blinded_fields(node_key: bytes | NodeKey, path_key: bytes | None, payload: HopPayload,
-                    role: Role, amount: int | None, cltv: int | None,
+                    role: Role, context: HtlcContext,
                     blinding_secret: bytes | None) -> dict[str, Any]:
     """Route blinding at this hop: decrypt and check encrypted_recipient_data, derive the next
     path key and the forwarded amount and expiry (BOLT 4 › Route Blinding). The keyword
     arguments of `ProcessedHop` it fills. At the final hop the amount and expiry are the
-    payload's own; at a forwarding hop they need the incoming HTLC's (else stay None).
+    payload's own; at a forwarding hop they come from the incoming HTLC's and payment_relay.
     `blinding_secret` is the peel's ECDH with the HTLC's path_key, reused (None at an
     introduction node, whose path key comes from its payload)."""
     # The role rules have refused a blinded payload with a path key in neither place.
     assert path_key is not None
     hop = blinded_payment_hop(node_key, path_key, payload, final=role.final,
-                              amount_msat=amount, cltv_expiry=cltv,
-                              blinding_secret=blinding_secret)
+                              blinding_secret=blinding_secret, context=context)
     return {"encrypted_data": hop.encrypted_data, "next_path_key": hop.next_path_key,
             "amt_to_forward": hop.amt_to_forward, "outgoing_cltv_value": hop.outgoing_cltv_value}
 
@@ -184,7 +257,11 @@ def answer_error(exc: SphinxampError, packet: bytes | OnionPacket | None, *,
     code = answer.failure_code
     if code is None:
         return answer
-    malformed = bool(code & BADONION) and not (introduction and code == INVALID_ONION_BLINDING)
+    # BOLT 2 › Removing an HTLC: update_fail_malformed_htlc carries invalid_onion_blinding
+    # only for a node that got path_key in update_add_htlc; without one (an introduction
+    # node, or the recipient of a one-hop blinded path) it goes in update_fail_htlc.
+    malformed = bool(code & BADONION) and not (
+        code == INVALID_ONION_BLINDING and not in_blinded_route)
     answer.failure_message = UPDATE_FAIL_MALFORMED_HTLC if malformed else UPDATE_FAIL_HTLC
     if code & BADONION and packet is not None:
         wire = packet.to_bytes() if isinstance(packet, OnionPacket) else bytes(packet)

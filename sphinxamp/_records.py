@@ -84,7 +84,9 @@ class HopRecord:
 
     `required` and `forbidden` are the roles whose reader MUST refuse a payload without / with
     the record (BOLT 4 › `payload` format › Requirements); `blinded` the blinded roles that may
-    carry it at all (inside a blinded route nothing else is allowed). A `raw` record is a
+    carry it at all (inside a blinded route nothing else is allowed). `lnd_refused` are the
+    roles whose payload lnd's reader refuses with the record although BOLT 4's reader has no
+    such rule (the writer's MUST NOTs lnd enforces: profile "lnd" only). A `raw` record is a
     well-known custom record: known (so an even one is no unknown even type), kept as bytes
     in `custom_records`, with `description` saying what it holds.
     """
@@ -95,6 +97,7 @@ class HopRecord:
     blinded: frozenset[Role] = frozenset()
     raw: bool = False
     description: str = ""
+    lnd_refused: frozenset[Role] = frozenset()
 
     @property
     def type(self) -> int:
@@ -106,30 +109,36 @@ class HopRecord:
 
 
 def _rec(rtype: int, name: str, codec: Any, description: str, *, required: Any = (),
-         forbidden: Any = (), blinded: Any = (), raw: bool = False) -> HopRecord:
+         forbidden: Any = (), blinded: Any = (), raw: bool = False,
+         lnd_refused: Any = ()) -> HopRecord:
     return HopRecord(RecordSpec(rtype, name, codec), frozenset(required), frozenset(forbidden),
-                     frozenset(blinded), raw, description)
+                     frozenset(blinded), raw, description, frozenset(lnd_refused))
 
 
-# Outside a blinded route a path key or blinded data is an error. A forwarding node refuses
-# payment_data ("MUST NOT include payment_data" for non-final hops) and, as lnd does, the AMP
-# record; a final node refuses short_channel_id. Records neither BOLT 4 nor lnd's reader
-# refuses (metadata, total_amount_msat, custom records on a forwarding hop) are let through.
+# Outside a blinded route a path key or blinded data is an error. "MUST NOT include
+# payment_data" at a non-final hop and "MUST NOT include short_channel_id" at the final hop
+# are the writer's rules: BOLT 4's reader has none for them, so profile "bolt" accepts both,
+# and lnd's reader refuses them, with the AMP record at a forwarding hop
+# (htlcswitch/hop/payload.go, ValidateParsedPayloadTypes). Records no reader refuses
+# (metadata, total_amount_msat, custom records on a forwarding hop) are let through.
 HOP_RECORDS = (
     _rec(2, "amt_to_forward", TU64, "amount to forward, msat",
          required=(_I, _F, _BF), blinded=(_BF,)),
     _rec(4, "outgoing_cltv_value", TU32, "cltv_expiry of the outgoing HTLC",
          required=(_I, _F, _BF), blinded=(_BF,)),
-    _rec(6, "short_channel_id", SCID, "outgoing channel", required=(_I,), forbidden=(_F,)),
+    # lnd: "The exit hop and all blinded hops should omit the next hop id".
+    _rec(6, "short_channel_id", SCID, "outgoing channel", required=(_I,),
+         lnd_refused=(_F, _BI, _BF)),
+    # lnd: "Intermediate nodes should never receive MPP fields" (nor AMP fields, below).
     _rec(8, "payment_data", PAYMENT_DATA, "payment_secret and total_msat (MPP)",
-         forbidden=(_I,)),
+         lnd_refused=(_I, _BI)),
     # At least the 16-byte Poly1305 tag its ChaCha20-Poly1305 encryption appends (BOLT 4 ›
     # Route Blinding): anything shorter cannot be data for this hop.
     _rec(10, "encrypted_recipient_data", RawBytes(min_len=16), "route blinding data for this hop",
          required=(_BI, _BF), forbidden=(_I, _F), blinded=(_BI, _BF)),
     _rec(12, "current_path_key", POINT, "path key, given to the introduction node",
          forbidden=(_I, _F), blinded=(_BI, _BF)),
-    _rec(14, "amp", AMP, "AMP: share, set_id, child_index (lnd)", forbidden=(_I,)),
+    _rec(14, "amp", AMP, "AMP: share, set_id, child_index (lnd)", lnd_refused=(_I, _BI)),
     _rec(16, "payment_metadata", BYTES, "payment metadata from the invoice"),
     _rec(18, "total_amount_msat", TU64, "total amount of a blinded payment",
          required=(_BF,), blinded=(_BF,)),
@@ -173,5 +182,8 @@ def _rules(role: Role) -> tuple[frozenset[int], frozenset[int], frozenset[int] |
 
 
 _RULES = {role: _rules(role) for role in Role}
+# lnd's refusals of records BOLT 4's reader lets through, per role (profile "lnd").
+LND_REFUSED = {role: frozenset(r.type for r in HOP_RECORDS if role in r.lnd_refused)
+               for role in Role}
 
 

@@ -55,7 +55,6 @@ from sphinxamp._payload import HopPayload
 from sphinxamp._tlv import ShortChannelId, TlvRecord
 from tests.blinded_route import AD, BlindedHopSpec, blinded_route_onion, intermediate_data
 
-BOLTS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "bolts"
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 BOB_KEY, CAROL_KEY = bytes([0x42]) * 32, bytes([0x43]) * 32
 NODE = crypto.public_key(bytes([0x21]) * 32)
@@ -73,6 +72,9 @@ def seal(node_key: bytes, session: bytes, plaintext: bytes) -> tuple[bytes, byte
 
 
 SESSION = bytes([0x07]) * 32
+# The vector gives no block height; Eve's HTLC expires at 749000, so at 748000 it is no
+# nearer than min_final_cltv_expiry_delta (18).
+VECTOR_HEIGHT = 748_000
 RELAY = PaymentRelay(cltv_expiry_delta=144, fee_proportional_millionths=250, fee_base_msat=1000)
 FORWARD = EncryptedData(short_channel_id=ShortChannelId(1, 2, 3), payment_relay=RELAY,
                         payment_constraints=PaymentConstraints(800_000, 1_000))
@@ -258,7 +260,8 @@ def test_official_payment_chain_through_process_hop(key_object: bool) -> None:
                           path_key=None if case["path_key"] is None
                           else bytes.fromhex(case["path_key"]),
                           incoming_amount_msat=case.get("incoming_amount_msat"),
-                          incoming_cltv_expiry=case.get("incoming_cltv_expiry"))
+                          incoming_cltv_expiry=case.get("incoming_cltv_expiry"),
+                          current_block_height=VECTOR_HEIGHT)
         nxt = None if hop.next_packet is None else hop.next_packet.to_bytes().hex()
         assert nxt == expect["next_onion"]
         assert (None if hop.next_path_key is None else hop.next_path_key.hex()) == \
@@ -318,13 +321,17 @@ def test_blinded_hop_errors_from_an_independent_route() -> None:
         assert first.amt_to_forward == -(-(10_000 - 1000) * 10**6 // (10**6 + 100))
         assert first.outgoing_cltv_value == 900_000 - 144
         assert first.next_path_key == path_keys[1] and first.next_packet is not None
+        assert first.amt_to_forward is not None and first.outgoing_cltv_value is not None
+        amount, cltv = first.amt_to_forward, first.outgoing_cltv_value
         if cause is None:
-            hop = process_hop(first.next_packet, carol, AD, path_key=path_keys[1])
+            hop = process_hop(first.next_packet, carol, AD, path_key=path_keys[1],
+                              incoming_amount_msat=amount, incoming_cltv_expiry=cltv)
             assert hop.encrypted_data == EncryptedData.decode(good)
-            assert hop.amt_to_forward is None  # no incoming amount given
+            assert hop.amt_to_forward == -(-(amount - 1000) * 10**6 // (10**6 + 100))
             continue
         with pytest.raises(InvalidOnionBlinding) as info:
-            process_hop(first.next_packet, carol, AD, path_key=path_keys[1])
+            process_hop(first.next_packet, carol, AD, path_key=path_keys[1],
+                        incoming_amount_msat=amount, incoming_cltv_expiry=cltv)
         assert isinstance(info.value.cause, cause)
         assert info.value.failure_message == "update_fail_malformed_htlc"
 
@@ -359,6 +366,7 @@ def test_final_blinded_hop_compares_the_htlc_with_its_payload(change: dict[str, 
                     bytes.fromhex(case["associated_data"]),
                     path_key=bytes.fromhex(case["path_key"]),
                     incoming_amount_msat=case["incoming_amount_msat"],
-                    incoming_cltv_expiry=case["incoming_cltv_expiry"])
+                    incoming_cltv_expiry=case["incoming_cltv_expiry"],
+                    current_block_height=VECTOR_HEIGHT)
     assert isinstance(info.value.cause, FinalValuesMismatch)
     assert info.value.cause.reason == reason

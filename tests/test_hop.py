@@ -42,6 +42,10 @@ PUBS = [CcKey(k).public_key.format() for k in KEYS]
 SCID = "06 08 0000010000020003"
 FORWARD = bytes.fromhex("020203e8 040190 " + SCID)
 FINAL = bytes.fromhex("020203e8 040190")
+# The HTLC a hop receives: enough for every forwarding hop's payment_relay, and for the final
+# payloads here (amt_to_forward 1000, outgoing_cltv_value 144; 144 >= 100 + 18).
+HTLC = {"incoming_amount_msat": 1_000_000, "incoming_cltv_expiry": 144,
+        "current_block_height": 100}
 
 
 class SignerKey:
@@ -63,7 +67,7 @@ def walk(onion: bytes, keys: Sequence[object], path_keys: list[bytes | None] | N
     packet: object = onion
     for i, key in enumerate(keys):
         pk = None if path_keys is None else path_keys[i]
-        hop = process_hop(packet, key, AD, path_key=pk, **kw)  # type: ignore[arg-type]
+        hop = process_hop(packet, key, AD, path_key=pk, **{**HTLC, **kw})  # type: ignore[arg-type]
         out.append(hop)
         packet = hop.next_packet
     return out
@@ -102,13 +106,14 @@ def test_bad_hmac_is_answered_malformed_with_the_hash_of_the_onion() -> None:
 
 
 def test_payload_violation_is_answered_in_update_fail_htlc() -> None:
-    onion = build_onion(SESSION, [(PUBS[0], FINAL + bytes.fromhex(SCID))], AD).to_bytes()
+    no_cltv = FINAL[:4]  # amt_to_forward alone: outgoing_cltv_value is required
+    onion = build_onion(SESSION, [(PUBS[0], no_cltv)], AD).to_bytes()
     with pytest.raises(InvalidOnionPayload) as info:
-        process_hop(onion, KEYS[0], AD)
+        process_hop(onion, KEYS[0], AD, **HTLC)  # type: ignore[arg-type]
     err = info.value
-    assert (err.failure_code, err.tlv_type, err.failure_message) == (0x4016, 6, "update_fail_htlc")
+    assert (err.failure_code, err.tlv_type, err.failure_message) == (0x4016, 4, "update_fail_htlc")
     assert err.sha256_of_onion is None and err.cause is None
-    assert err.peeled is not None and err.peeled.payload == FINAL + bytes.fromhex(SCID)
+    assert err.peeled is not None and err.peeled.payload == no_cltv
 
 
 def test_a_path_key_with_an_unblinded_payload_is_refused_as_blinding() -> None:
@@ -127,9 +132,10 @@ def test_a_path_key_with_an_unblinded_payload_is_refused_as_blinding() -> None:
 def test_replay_log_refuses_the_second_time() -> None:
     onion = build_onion(SESSION, [(PUBS[0], FINAL)], AD).to_bytes()
     log = MemoryReplayLog()
-    process_hop(onion, KEYS[0], AD, replay_log=log, cltv_expiry=800)
+    context = {**HTLC, "incoming_cltv_expiry": 800}
+    process_hop(onion, KEYS[0], AD, replay_log=log, **context)  # type: ignore[arg-type]
     with pytest.raises(ReplayedOnion) as info:
-        process_hop(onion, KEYS[0], AD, replay_log=log, cltv_expiry=800)
+        process_hop(onion, KEYS[0], AD, replay_log=log, **context)  # type: ignore[arg-type]
     # lnd answers a replay with invalid_onion_version (htlcswitch/hop/iterator.go,
     # DecodeHopIterators), which update_fail_malformed_htlc can carry.
     assert info.value.failure_code == 0xC004 and info.value.reason == "replayed_onion"
@@ -203,7 +209,7 @@ def test_introduction_node_is_accepted_in_both_profiles() -> None:
     onion, _, _ = blinded_route()
     first = walk(onion, list(KEYS[:2]))[-1].next_packet
     for profile in ("bolt", "lnd"):
-        hop = process_hop(first, KEYS[2], AD, profile=profile)  # type: ignore[arg-type]
+        hop = process_hop(first, KEYS[2], AD, profile=profile, **HTLC)  # type: ignore[arg-type]
         assert hop.introduction_node and hop.role is Role.BLINDED_INTERMEDIATE
 
 
@@ -224,10 +230,10 @@ def test_every_error_inside_a_blinded_route_is_invalid_onion_blinding(kind: str)
     log = MemoryReplayLog()
     if kind == "replay":
         process_hop(bytes(packet), KEYS[0], AD, path_key=path_keys[0], replay_log=log,
-                    cltv_expiry=9)
+                    **HTLC)  # type: ignore[arg-type]
     with pytest.raises(InvalidOnionBlinding) as info:
         process_hop(bytes(packet), KEYS[0], AD, path_key=path_keys[0], replay_log=log,
-                    cltv_expiry=9)
+                    **HTLC)  # type: ignore[arg-type]
     err = info.value
     assert err.failure_code == 0xC018
     assert err.failure_message == "update_fail_malformed_htlc"
@@ -294,7 +300,8 @@ def test_a_blinded_hop_does_each_ecdh_once() -> None:
     signer = SignerKey(KEYS[3])
     packet = hops[-1].next_packet
     assert packet is not None
-    hop = process_hop(packet, signer, AD, path_key=hops[-1].next_path_key)
+    hop = process_hop(packet, signer, AD, path_key=hops[-1].next_path_key,
+                      **HTLC)  # type: ignore[arg-type]
     assert hop.role is Role.BLINDED_INTERMEDIATE and signer.calls == 2
     assert hops[-1].next_path_key == path_keys[3]
 

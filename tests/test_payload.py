@@ -95,8 +95,32 @@ def test_lnd_final_hop_with_amp() -> None:
 
 @pytest.mark.parametrize(("record", "rtype"), [(LND_MPP, 8), (LND_AMP, 14)])
 def test_lnd_intermediate_hop_with_mpp_or_amp_fails_as_included(record: bytes, rtype: int) -> None:
-    err = violation(LND_INTERMEDIATE + record, Role.INTERMEDIATE)
-    assert (err.tlv_type, err.offset, err.reason) == (rtype, 14, "record_included")
+    """lnd htlcswitch/hop/payload.go, ValidateParsedPayloadTypes: "Intermediate nodes should
+    never receive MPP fields" / "... AMP fields" (lnd reports offset 0). BOLT 4's reader has
+    no such rule (payment_data at a non-final hop is a writer MUST NOT; 14 is lnd's own)."""
+    err = violation(LND_INTERMEDIATE + record, Role.INTERMEDIATE, profile="lnd")
+    assert (err.tlv_type, err.offset, err.reason) == (rtype, 0, "record_included")
+    # lnd's rule is `!isFinalHop`: inside a blinded route too.
+    stream = record + h(ENC) if rtype < 10 else h(ENC) + record
+    blinded = violation(stream, Role.BLINDED_INTERMEDIATE, profile="lnd",
+                        path_key_from_htlc=True)
+    assert (blinded.tlv_type, blinded.reason) == (rtype, "record_included")
+    assert decode_payload(LND_INTERMEDIATE + record, Role.INTERMEDIATE).present_types() == {
+        2, 4, 6, rtype}
+
+
+@pytest.mark.parametrize(("data", "role", "rtype"), [
+    (h("02 00 | 04 00 | 06 08 0100000000000000"), Role.FINAL, 6),
+    (LND_INTERMEDIATE + LND_MPP, Role.INTERMEDIATE, 8),
+])
+def test_writer_must_nots_are_refused_by_lnd_only(data: bytes, role: Role, rtype: int) -> None:
+    """BOLT 4 › `payload` format › Requirements: "MUST NOT include short_channel_id" (final)
+    and "MUST NOT include payment_data" (non-final) bind the writer; the reader's list has no
+    such rule, so profile "bolt" accepts the payload and profile "lnd" refuses it as lnd's
+    ValidateParsedPayloadTypes does (htlcswitch/hop/payload.go)."""
+    assert rtype in decode_payload(data, role).present_types()
+    err = violation(data, role, profile="lnd")
+    assert (err.tlv_type, err.reason) == (rtype, "record_included")
 
 
 def test_lnd_custom_range_even_record_is_kept() -> None:
@@ -236,8 +260,6 @@ CPK = "0c 21 " + POINT  # current_path_key
         ("", 2, 0, "record_omitted"),
         # current_path_key outside a blinded route
         ("02 00 | 04 00 | " + SCID + " | " + CPK, 12, 14, "record_included"),
-        # payment_data / AMP are final-hop records (lnd ValidateParsedPayloadTypes)
-        ("02 00 | 04 00 | " + SCID + " | 08 20" + "11" * 32, 8, 14, "record_included"),
     ],
 )
 def test_intermediate_rules(data: str, rtype: int, offset: int, reason: str) -> None:
@@ -252,7 +274,6 @@ def test_intermediate_rules(data: str, rtype: int, offset: int, reason: str) -> 
         ("04 00", 2, 0, "record_omitted"),
         ("02 00", 4, 2, "record_omitted"),
         ("02 00 | 05 00", 4, 2, "record_omitted"),
-        ("02 00 | 04 00 | " + SCID, 6, 4, "record_included"),
         ("02 00 | 04 00 | " + CPK, 12, 4, "record_included"),
     ],
 )
