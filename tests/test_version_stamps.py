@@ -32,10 +32,12 @@ def test_benchmark_json_names_every_version(capsys: pytest.CaptureFixture[str]) 
     assert stamp["sphinxamp"] == sphinxamp.__version__
     assert stamp["cryptography"] == cryptography.__version__
     assert re.fullmatch(r"\d+\.\d+(\.\d+)?\S*", stamp["coincurve"]), stamp
+    # The installed distribution's version: a peer that is installed but cannot be imported
+    # is still named, so only an importable one is compared with its own __version__.
     try:
         from pyln import proto
     except ImportError:
-        assert stamp["pyln-proto"] is None
+        assert stamp["pyln-proto"] is None or isinstance(stamp["pyln-proto"], str)
     else:
         assert stamp["pyln-proto"] == proto.__version__
 
