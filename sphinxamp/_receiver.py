@@ -74,6 +74,9 @@ from ._resolution import (
 DEFAULT_HOLD_SECONDS = 120.0  # lnd invoices.DefaultHtlcHoldDuration
 FINAL_CLTV_REJECT_DELTA = 19  # lnd DefaultFinalCltvRejectDelta: incoming broadcast delta + 3
 DEFAULT_AMP_INVOICE_EXPIRY = 30 * 24 * 3600.0  # lnd invoicesrpc.DefaultAMPInvoiceExpiry
+# This library's bound, not the BOLTs' (BOLT 11's `x` can say more): ten years, past which
+# an expiry is a typing mistake rather than a plan.
+MAX_INVOICE_EXPIRY = 10 * 365 * 24 * 3600.0
 DEFAULT_MIN_FINAL_CLTV_DELTA = 80  # lnd's default invoice cltv delta (chainreg, 80 blocks)
 
 __all__ = ["DEFAULT_HOLD_SECONDS", "FINAL_CLTV_REJECT_DELTA", "FINAL_INCORRECT_CLTV_EXPIRY",
@@ -190,19 +193,29 @@ class Receiver:
                     payment_addr: bytes | None = None,
                     rand: Callable[[int], bytes] = os.urandom) -> Invoice:
         """Add an AMP invoice (reusable: each set settles on its own); `amount_msat` 0 takes
-        any amount. The payment_addr is drawn at random unless given."""
+        any amount, `expiry_seconds` is above 0 and at most `MAX_INVOICE_EXPIRY` (ten years).
+        The payment_addr is drawn at random unless given. Adding again an invoice that is
+        stored with the same terms (amount, expiry, min_final_cltv_delta: a retry after an
+        interruption) returns the stored invoice; other terms for a stored payment_addr are
+        refused as a duplicate."""
         addr = rand(32) if payment_addr is None else bytes(payment_addr)
         if len(addr) != 32:
             raise InvalidArgument("payment_addr must be 32 bytes", field="payment_addr")
         if not 0 <= amount_msat < 1 << 64:
             raise InvalidArgument("amount_msat must be a u64", field="amount_msat")
-        if not expiry_seconds > 0 or not 0 <= min_final_cltv_delta <= MAX_FINAL_CLTV_DELTA:
-            raise InvalidArgument("expiry must be positive and min_final_cltv_delta a u16",
-                                  field="expiry")
+        if not 0 < expiry_seconds <= MAX_INVOICE_EXPIRY:
+            raise InvalidArgument(f"expiry must be above 0 and at most {MAX_INVOICE_EXPIRY:.0f} "
+                                  "seconds (ten years)", field="expiry", reason="range")
+        if not 0 <= min_final_cltv_delta <= MAX_FINAL_CLTV_DELTA:
+            raise InvalidArgument("min_final_cltv_delta must be a u16",
+                                  field="min_final_cltv_delta", reason="range")
         invoice = Invoice(InvoiceKind.AMP, addr, amount_msat, float(now),
                           float(expiry_seconds), int(min_final_cltv_delta))
         with self.store.transaction():
-            if self.store.invoice(InvoiceKind.AMP, addr) is not None:
+            stored = self.store.invoice(InvoiceKind.AMP, addr)
+            if stored is not None and stored.same_terms(invoice):
+                return stored  # the same invoice added again: answered as the first time
+            if stored is not None:
                 raise InvalidArgument("an invoice with this payment_addr exists",
                                       field="payment_addr", reason="duplicate")
             self.store.apply(Change(new_invoice=invoice))

@@ -93,6 +93,16 @@ class Invoice:
     def expires_at(self) -> float:
         return self.created_at + self.expiry_seconds
 
+    def same_terms(self, other: Invoice) -> bool:
+        """The same invoice as the caller asks for it (kind, ref, value, expiry, min final CLTV
+        delta): a second add of it is a retry. The creation time is not compared, as a
+        retry runs later; the stored invoice keeps its own."""
+        def terms(i: Invoice) -> tuple[object, ...]:
+            return (i.kind, i.ref, i.value_msat, i.expiry_seconds, i.min_final_cltv_delta,
+                    i.spontaneous)
+
+        return terms(self) == terms(other)
+
     @property
     def payment_addr(self) -> bytes | None:
         return self.ref if self.kind is InvoiceKind.AMP else None

@@ -27,7 +27,8 @@ from sphinxamp import (
     build_onion,
     process_hop,
 )
-from sphinxamp._receiver import Receiver
+from sphinxamp._receiver import MAX_INVOICE_EXPIRY, Receiver
+from sphinxamp._receiver_store import MemoryStore
 from sphinxamp._sqlite import RECEIVER_STORE_ID, REPLAY_LOG_ID
 
 NODE = bytes([0x42]) * 32
@@ -195,3 +196,36 @@ def test_a_lock_on_an_open_replay_log_is_store_busy(tmp_path: Path) -> None:
     assert not process_hop(packet, NODE, b"", replay_log=log, cltv_expiry=10).is_final
     assert len(log) == 1
     log.close()
+
+
+# --- add_invoice retried after an interruption ------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_add_invoice_again_with_the_same_terms_is_answered_as_the_first_time(
+        tmp_path: Path, kind: str) -> None:
+    path = str(tmp_path / "rx.db")
+    store = MemoryStore() if kind == "memory" else SqliteStore(path)
+    addr = b"\x05" * 32
+    first = Receiver(store).add_invoice(now=10.0, amount_msat=7, payment_addr=addr)
+    if kind == "sqlite":  # the process died after the commit, before it answered
+        store.close()
+        store = SqliteStore(path)
+    again = Receiver(store).add_invoice(now=99.0, amount_msat=7, payment_addr=addr)
+    assert again == first and again.created_at == 10.0
+    for other in ({"amount_msat": 8}, {"amount_msat": 7, "expiry_seconds": 60.0},
+                  {"amount_msat": 7, "min_final_cltv_delta": 40}):
+        with pytest.raises(InvalidArgument) as info:
+            Receiver(store).add_invoice(now=99.0, payment_addr=addr, **other)
+        assert info.value.reason == "duplicate"
+    assert len(store.invoices()) == 1
+
+
+@pytest.mark.parametrize("expiry", [1e23, MAX_INVOICE_EXPIRY + 1, float("inf"), float("nan"),
+                                    0.0, -1.0])
+def test_invoice_expiry_has_bounds(expiry: float) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        Receiver(MemoryStore()).add_invoice(now=1.0, expiry_seconds=expiry)
+    assert info.value.field == "expiry"
+    assert Receiver(MemoryStore()).add_invoice(
+        now=1.0, expiry_seconds=MAX_INVOICE_EXPIRY).expiry_seconds == MAX_INVOICE_EXPIRY
