@@ -13,7 +13,6 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import coincurve
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
@@ -315,7 +314,6 @@ VEC_SHARED_SECRETS = [
 VEC_ONION_SHA256 = "92e0742510440ed2368e1c03aed09d49a2e4cb4409c88ee0ad02a35c4a4b495a"
 VEC_ONION_HMAC = "4051e4ef908828db9cca13277ef65db3fd47ccc2179126aaefb627719f421e20"
 
-SHARED_VECTOR = Path(__file__).resolve().parents[2] / "shared/vectors/bolts/onion-test.json"
 
 
 def strip_prefix(prefixed: bytes) -> bytes:

@@ -27,8 +27,8 @@ from sphinxamp import (
 )
 from sphinxamp._attribution import ATTRIBUTION_DATA_SIZE, HMAC_COUNT, slot
 from sphinxamp._failure import FailureMessage
+from tests.official import SHARED
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "bolts"
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 OFFICIAL = SHARED / "extracted" / "bolt04-returning-errors-attribution.json"
 

@@ -19,11 +19,11 @@ import pytest
 
 from sphinxamp._vectorcheck import run_case
 from sphinxamp.cli import main
+from tests.official import SHARED
 from tests.vector_tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT / "vectors"
-SHARED = ROOT.parent / "shared" / "vectors" / "bolts"
 FILES = {"bolt04-route-blinding.json": "route-blinding-test.json",
          "bolt04-blinded-payment-onion.json": "blinded-payment-onion-test.json",
          "bolt04-blinded-onion-message.json": "blinded-onion-message-onion-test.json"}

@@ -33,9 +33,9 @@ from sphinxamp.conformance.ops import answer
 from sphinxamp.conformance.reference import handle_line
 from sphinxamp.conformance.schema import answer_problems, request_problems
 from sphinxamp.conformance.suites import SUITES
+from tests.official import SHARED
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "bolts"
 REFERENCE = [sys.executable, "-m", "sphinxamp.conformance"]
 
 

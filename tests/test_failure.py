@@ -35,8 +35,8 @@ from sphinxamp import (
 from sphinxamp import _crypto as crypto
 from sphinxamp._codes import FAILURE_CODES
 from sphinxamp._failure import ORIGIN_ITERATIONS, build_return_packet
+from tests.official import SHARED
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "bolts"
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
 

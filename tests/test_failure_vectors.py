@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from sphinxamp._vectorcheck import run_case, run_document
+from tests.official import SHARED
 from tests.vector_tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT / "vectors"
-SHARED = ROOT.parent / "shared" / "vectors" / "bolts"
 FILES = {"bolt04-failure.json": "onion-error-test.json",
          "bolt04-failure-attribution.json": "extracted/bolt04-returning-errors-attribution.json"}
 

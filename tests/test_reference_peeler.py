@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from reference_peeler import (
     CURVE_ORDER,
     INVALID_ONION_BLINDING,
-    SHARED_VECTOR,
     VEC_ASSOCIATED_DATA,
     VEC_NODE_KEYS,
     VEC_ONION_HMAC,
@@ -38,6 +37,9 @@ from reference_peeler import (
 
 from sphinxamp._errors import DecodeError
 from sphinxamp._sphinx import build_onion, peel_onion
+from tests.official import SHARED
+
+SHARED_VECTOR = SHARED / "onion-test.json"
 
 
 def test_reference_builder_reproduces_bolt4_vector() -> None:

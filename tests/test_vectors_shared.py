@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
+from tests.official import SHARED
 from tests.vector_tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT / "vectors"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "bolts"
 
 # The files the project's records come from, and the upstream snapshot they were taken at.
 OFFICIAL = {
