@@ -78,3 +78,15 @@ def test_conformance_run_stamp_of_the_reference(capsys: pytest.CaptureFixture[st
     assert report["versions"]["adapter"]["implementation"] == (
         f"sphinxamp {sphinxamp.__version__}")
     assert report["hello"]["implementation"] == report["versions"]["adapter"]["implementation"]
+
+
+@pytest.mark.pyln
+def test_conformance_run_stamp_of_pyln(capsys: pytest.CaptureFixture[str]) -> None:
+    from pyln import proto
+
+    adapter = Path(__file__).resolve().parent.parent / "examples" / "adapters" / (
+        "pyln_proto_adapter.py")
+    main(["conformance", "run", "--adapter", f"{sys.executable} {adapter}", "--suite",
+          "recorded", "--json"])
+    stamp = json.loads(capsys.readouterr().out)["versions"]["adapter"]
+    assert stamp == {"implementation": "pyln-proto", "version": proto.__version__}

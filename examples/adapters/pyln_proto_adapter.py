@@ -15,6 +15,7 @@ import io
 import json
 import sys
 from collections.abc import Callable
+from importlib import metadata
 from typing import Any
 
 from pyln.proto.onion import (
@@ -101,6 +102,7 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
         # pyln.proto.onion reads neither keysend (5482373484) nor AMP (14): it judges no
         # payload record at all, so it declares no optional record and no feature.
         return {"protocol": "sphinxamp-conformance/2", "implementation": "pyln-proto",
+                "version": metadata.version("pyln-proto"),
                 "ops": sorted(OPS), "optional_records": [], "features": []}
     run = OPS.get(req.get("op", ""))
     try:
