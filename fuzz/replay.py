@@ -5,7 +5,9 @@
 Usage: fuzz/replay.py TARGET PATH... [--json]
 PATHs are files or directories (every file inside). Each failing input is reported with a
 signature (exception type, message head, innermost frame) so that many crashers of one bug
-group together. Exit status 1 when any input failed.
+group together. Exit status 1 when any input failed; 2 when nothing could be replayed (an
+unknown target, a path that does not exist, or no file in the paths given), so a mistyped
+crash path never reads as "no crash".
 """
 
 from __future__ import annotations
@@ -15,20 +17,33 @@ import importlib
 import json
 import sys
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 
 FUZZ = Path(__file__).resolve().parent
 sys.path.insert(0, str(FUZZ))
 
 
-def inputs(paths: list[str]) -> Iterator[Path]:
+class NothingToReplay(Exception):
+    """The run would check nothing: said on stderr, exit status 2."""
+
+
+def targets() -> list[str]:
+    return sorted(p.stem.removeprefix("fuzz_") for p in FUZZ.glob("fuzz_*.py"))
+
+
+def inputs(paths: list[str]) -> list[Path]:
+    found: list[Path] = []
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            yield from sorted(p for p in path.iterdir() if p.is_file())
+            found += sorted(p for p in path.iterdir() if p.is_file())
         elif path.is_file():
-            yield path
+            found.append(path)
+        else:
+            raise NothingToReplay(f"{name}: no such file or directory")
+    if not found:
+        raise NothingToReplay(f"no input file in {', '.join(paths)}")
+    return found
 
 
 def signature(exc: BaseException) -> str:
@@ -42,10 +57,12 @@ def signature(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {head} @ {Path(where.filename).name}:{where.name}"
 
 
-def replay(target: str, paths: list[str]) -> list[dict[str, str]]:
+def replay(target: str, files: list[Path]) -> list[dict[str, str]]:
+    if target not in targets():
+        raise NothingToReplay(f"unknown target {target!r}; the targets: {', '.join(targets())}")
     harness = importlib.import_module(f"fuzz_{target}")
     failures = []
-    for path in inputs(paths):
+    for path in files:
         try:
             harness.test_one_input(path.read_bytes())
         except Exception as exc:  # every escape is a finding, to be reported, not raised
@@ -60,12 +77,19 @@ def main() -> int:
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--json", action="store_true", help="failures as JSON on stdout")
     args = parser.parse_args()
-    failures = replay(args.target, args.paths)
+    try:
+        files = inputs(args.paths)
+        failures = replay(args.target, files)
+    except NothingToReplay as exc:
+        sys.stderr.write(f"replay: {exc}; nothing was replayed\n")
+        return 2
     if args.json:
         print(json.dumps(failures, indent=1))
     else:
         for fail in failures:
             print(f"{fail['file']}: {fail['error']}")
+    sys.stderr.write(f"replay: {len(files)} input(s) through {args.target}, "
+                     f"{len(failures)} failed\n")
     return 1 if failures else 0
 
 
