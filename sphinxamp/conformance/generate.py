@@ -13,7 +13,7 @@ from .._bigsize import encode_bigsize, encode_tu
 from .._blinded_hop import build_blinded_payment_onion
 from .._blinding import EncryptedData, PaymentRelay, blinding_steps, create_blinded_path
 from .._onion_message import OnionMessagePayload, build_onion_message
-from .._records import Role
+from .._records import KEYSEND_TYPE, Role
 from .._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size
 from .._tlv import ShortChannelId, TlvRecord, encode_stream
 from .cases import Case
@@ -91,6 +91,35 @@ def _payloads(rng: random.Random, origin: str) -> Iterator[Case]:
         yield case(SUITE, f"payload[{i}]:{role.value}", "payload_decode", req, origin)
 
 
+def _payload_case(key: str, role: Role, records: list[tuple[int, bytes]], origin: str
+                  ) -> Case:
+    req = {"payload": tlv_bytes(sorted(records)).hex(), "final": role.final,
+           "path_key": role.blinded}
+    return case(SUITE, key, "payload_decode", req, origin)
+
+
+def _writer_rules(rng: random.Random, origin: str) -> Iterator[Case]:
+    """Payloads that break a writer MUST NOT but no reader rule (BOLT 4 › payload format ›
+    Requirements): a BOLT reader accepts them (profile bolt), lnd refuses them (profile lnd).
+    Then the optional even records: keysend (bLIP 3) and AMP (lnd), read by
+    an implementation that understands them, refused as unknown even types by one that does
+    not (judge.py follows the adapter's hello)."""
+    inter, final = payload_records(rng, Role.INTERMEDIATE), payload_records(rng, Role.FINAL)
+    final = [(t, v) for t, v in final if t != 8]
+    yield _payload_case("payload:writer:intermediate-payment-data", Role.INTERMEDIATE,
+                        [*inter, (8, rng.randbytes(32) + _tu(rng, 8, 40))], origin)
+    yield _payload_case("payload:writer:final-short-channel-id", Role.FINAL,
+                        [*final, (6, rng.randbytes(8))], origin)
+    yield _payload_case("payload:optional:final-keysend", Role.FINAL,
+                        [*final, (KEYSEND_TYPE, rng.randbytes(32))], origin)
+    mpp = (8, rng.randbytes(32) + _tu(rng, 8, 40))
+    amp = (14, rng.randbytes(64) + _tu(rng, 4, 31))
+    yield _payload_case("payload:optional:final-amp", Role.FINAL, [*final, mpp, amp], origin)
+    # At a forwarding hop AMP breaks lnd's rule only: refused under profile lnd.
+    yield _payload_case("payload:optional:intermediate-amp", Role.INTERMEDIATE, [*inter, amp],
+                        origin)
+
+
 def random_route(rng: random.Random, area: int, count: int = 0
                  ) -> tuple[list[bytes], list[tuple[bytes, bytes]]]:
     """Node keys and hops [(pubkey, payload)] whose frames fit `area` (`count` hops, or a
@@ -120,9 +149,10 @@ def _onions(rng: random.Random, origin: str) -> Iterator[Case]:
         area = PAYMENT_PAYLOAD_AREA if r % 4 else rng.choice((400, 650, 2000))
         keys, hops = random_route(rng, area, count=1 if r == 1 else 0)
         if r == 2:
-            # The onion layer moves payload bytes without judging them (BOLT 4 › Onion
-            # Decryption): a TLV stream with a non-minimal length must come back unchanged.
-            hops[-1] = (hops[-1][0], bytes.fromhex("02fd00010504020100"))
+            # An unknown odd record below 2^16 in the final payload (BOLT 1: "MUST discard
+            # the next `length` bytes"): the peeled payload comes back with it, unchanged.
+            # Nine bytes, as long as the payload it replaces may be, so the route still fits.
+            hops[-1] = (hops[-1][0], tlv_bytes([(2, b"\x05"), (4, b"\x01\x00"), (0x1F, b"")]))
         ad, session = rng.randbytes(32), secret(rng)
         req: dict[str, Any] = {"session_key": session.hex(), "associated_data": ad.hex(),
                                "hops": [{"pubkey": k.hex(), "payload": p.hex()} for k, p in hops]}
@@ -157,8 +187,12 @@ def _blinded(rng: random.Random, origin: str) -> Iterator[Case]:
             req = {"node_key": keys[i].hex(), "path_key": step.path_key.hex(),
                    "encrypted_recipient_data": path.hops[i].encrypted_recipient_data.hex()}
             yield case(SUITE, f"blinded[{p}]:hop[{i}]", "blinded_hop_process", req, origin)
+        # BOLT 12's invoice is a TLV stream; one that is not makes the onionmsg_tlv invalid
+        # and the message ignored (BOLT 4 › Onion Messages, the reader).
         message: bytes | None = build_onion_message(
-            secret(rng), path, OnionMessagePayload(invoice=rng.randbytes(20))).to_bytes()
+            secret(rng), path,
+            OnionMessagePayload(invoice=encode_stream([TlvRecord(1, rng.randbytes(20))]))
+        ).to_bytes()
         for i, key in enumerate(keys):
             if message is None:
                 break
@@ -219,7 +253,8 @@ def _failures(rng: random.Random, origin: str) -> Iterator[Case]:
                                  rng.choice(messages))
 
 
-GENERATORS = (_bigsize, _tlv, _payloads, _onions, _blinded, _blinded_payments, _failures, _amp)
+GENERATORS = (_bigsize, _tlv, _payloads, _writer_rules, _onions, _blinded, _blinded_payments,
+              _failures, _amp)
 
 
 def valid_cases(seed: int) -> list[Case]:
@@ -231,6 +266,7 @@ def valid_cases(seed: int) -> list[Case]:
 
 def _op_of(gen: Any) -> str:
     return {"_bigsize": "bigsize_decode", "_tlv": "tlv_decode", "_payloads": "payload_decode",
+            "_writer_rules": "payload_decode",
             "_onions": "onion_build", "_blinded": "blinded_path_create",
             "_blinded_payments": "onion_peel", "_failures": "failure_create",
             "_amp": "amp_derive_child"}[gen.__name__]
