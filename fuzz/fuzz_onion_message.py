@@ -10,11 +10,13 @@ its encrypted_recipient_data, bit 5 adding a next hop; otherwise the rest is a w
 Invariants: `process_onion_message` returns (never raises); a drop carries a reason and a
 `DecodeError` whose offset lies inside the input; an accepted message obeys the reader rules
 (a forwarding hop's payload holds only encrypted_recipient_data and its data a next hop and
-no path_id; the last node has at most one content field) and its next onion_message frames
+no path_id; the last node has at most one content field, a reply_path that is a blinded_path
+and BOLT 12 contents that are TLV streams) and its next onion_message frames
 and parses again; deterministic.
 """
 
 import _blinding_checks as ref
+import _checks
 import _common
 
 from sphinxamp._bigsize import encode_bigsize
@@ -25,6 +27,7 @@ from sphinxamp._onion_message import (
     OnionMessage,
     ProcessedMessage,
     choose_payload_area,
+    decode_blinded_path,
     process_onion_message,
 )
 from sphinxamp._sphinx import build_onion
@@ -35,6 +38,12 @@ def _check_accepted(got: ProcessedMessage) -> None:
     data = got.encrypted_data
     if got.final:
         assert len([t for t in types if t >= 64]) <= 1
+        if got.payload.reply_path is not None:
+            decode_blinded_path(got.payload.reply_path)
+        for content in (got.payload.invoice_request, got.payload.invoice,
+                        got.payload.invoice_error):
+            if content is not None:
+                assert not isinstance(_checks.ref_stream(content), str), content.hex()
         return
     assert types == [4], types
     assert data.path_id is None

@@ -27,7 +27,7 @@ from ._sphinx import (
     frame_size,
     peel_onion,
 )
-from ._tlv import BYTES, RecordSpec, ShortChannelId, TlvRecord, TlvSchema
+from ._tlv import BYTES, RecordSpec, ShortChannelId, TlvRecord, TlvSchema, iter_records
 
 ONION_MESSAGE_TYPE = 513
 PAYLOAD_AREAS = (PAYMENT_PAYLOAD_AREA, ONION_MESSAGE_PAYLOAD_AREA)  # 1366 or 32834 bytes
@@ -71,6 +71,15 @@ class TooManyPayloadFields(OnionMessageError):
 
 class MalformedBlindedPath(OnionMessageError):
     """A `blinded_path` (as `reply_path` carries it) that does not parse."""
+
+
+class InvalidReplyPath(MalformedOnionMessagePayload):
+    """A `reply_path` (type 2) that is not a `blinded_path`: not a valid `onionmsg_tlv`."""
+
+
+class ContentNotTlvStream(MalformedOnionMessagePayload):
+    """An invoice_request, invoice or invoice_error (64, 66, 68) that is not a TLV stream,
+    as BOLT 12 defines each: not a valid `onionmsg_tlv`."""
 
 
 def _take(data: bytes, pos: int, size: int, what: str) -> bytes:
@@ -153,6 +162,36 @@ class OnionMessagePayload:
                                if getattr(self, n) is not None}
         out.update({f"unknown_tag_{r.type}": r.value.hex() for r in self.unknown_records})
         return out
+
+
+_TLV_STREAM_CONTENTS = ("invoice_request", "invoice", "invoice_error")
+
+
+def check_contents(raw: bytes, base: int = 0) -> None:
+    """The values of a decoded `onionmsg_tlv` are what BOLT 4 › Onion Messages defines:
+    `reply_path` a `blinded_path`, and 64, 66, 68 BOLT 12's `invoice_request`, `invoice` and
+    `invoice_error`, each a `tlv_stream` (BOLT 1 › Type-Length-Value Format: minimal
+    BigSize types and lengths, strictly increasing types, lengths within the bytes left).
+    Else the result "is not a valid `onionmsg_tlv`" and the reader MUST ignore the message.
+    What the BOLT 12 records say is for BOLT 12's reader, not this one."""
+    for rtype, _, start, end in iter_records(raw):
+        name, value = _NAME_OF.get(rtype), raw[start:end]
+        if name == "reply_path":
+            try:
+                decode_blinded_path(value)
+            except DecodeError as exc:
+                raise InvalidReplyPath(
+                    f"reply_path (type 2) is not a blinded_path ({exc.reason}): {exc.message}",
+                    field=name, offset=base + start + (exc.offset or 0), tlv_type=rtype,
+                    reason="invalid_reply_path") from None
+        elif name in _TLV_STREAM_CONTENTS:
+            try:
+                iter_records(value, base + start)
+            except TlvError as exc:
+                raise ContentNotTlvStream(
+                    f"{name} (type {rtype}) is not a TLV stream ({exc.reason}): {exc.message}",
+                    field=name, offset=exc.offset, tlv_type=rtype,
+                    reason="content_not_tlv_stream") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +359,7 @@ def _process(message: bytes | OnionMessage, node_key: bytes | NodeKey, path_key:
             f"a forwarding hop's payload holds type(s) {extra} besides "
             "encrypted_recipient_data", field="onionmsg_tlv", tlv_type=extra[0],
             reason="unexpected_payload_field")
+    check_contents(peeled.payload, peeled.payload_offset)
     unblinded = unblind(node_key, path_key, payload.encrypted_recipient_data,
                         peeled.blinding_secret)
     data = unblinded.data

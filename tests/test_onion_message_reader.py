@@ -16,6 +16,9 @@ reader:"), where they differ from a payment's:
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from sphinxamp import _crypto as crypto
@@ -34,7 +37,7 @@ from sphinxamp._onion_message import (
     build_onion_message,
     process_onion_message,
 )
-from sphinxamp._tlv import ShortChannelId
+from sphinxamp._tlv import ShortChannelId, TlvRecord, encode_stream
 
 KEYS = [bytes([b]) * 32 for b in range(0x61, 0x65)]
 IDS = [crypto.public_key(k) for k in KEYS]
@@ -102,3 +105,75 @@ def test_both_next_hops_are_still_refused_in_a_payment(final: bool) -> None:
     with pytest.raises(ConflictingNextHop):
         check_data(data, final=final)
     check_data(data, final=final, payment=False)
+
+
+# --- 4. contents that are not what onionmsg_tlv says -----------------------------------------
+
+
+FINAL = [EncryptedData(next_node_id=IDS[1]), EncryptedData(path_id=b"me")]
+STREAM = encode_stream([TlvRecord(2, b"\x01" * 8), TlvRecord(80, b"offer"),
+                        TlvRecord(0xFD00, b""), TlvRecord(1 << 32, b"x")])
+
+
+def reply_path() -> bytes:
+    return create_blinded_path(bytes([8]) * 32, [(IDS[2], EncryptedData(next_node_id=IDS[3])),
+                                                 (IDS[3], EncryptedData(path_id=b"r"))]
+                               ).encode()
+
+
+@pytest.mark.parametrize(("mangle", "why"), [
+    (lambda raw: raw[:-1], "truncated"),
+    (lambda raw: raw + b"\x00", "trailing_bytes"),
+    (lambda raw: raw[:66] + b"\x00", "no_hops"),
+    (lambda raw: b"\x04" + raw[1:], "invalid_point"),
+    (lambda raw: b"", "truncated"),
+])
+def test_a_reply_path_that_is_not_a_blinded_path_is_ignored(mangle: Any, why: str) -> None:
+    got = last_hop(FINAL, OnionMessagePayload(reply_path=mangle(reply_path()),
+                                              invoice_request=STREAM))
+    assert isinstance(got, Dropped), got
+    assert got.reason == "invalid_reply_path"
+    assert got.error.tlv_type == 2 and got.error.field == "reply_path"
+    assert "reply_path" in got.message and why in got.message
+
+
+def content(field: str, value: bytes, reply: bytes | None = None) -> OnionMessagePayload:
+    """A final payload whose BOLT 12 `field` holds `value`."""
+    values: dict[str, Any] = {field: value}
+    return replace(OnionMessagePayload(reply_path=reply), **values)
+
+
+NOT_STREAMS = [
+    ("0100" + "0100", "duplicate_type"),
+    ("0300" + "0100", "not_strictly_increasing"),
+    ("fd0001" + "00", "type_not_minimal"),
+    ("01fd0001" + "00", "length_not_minimal"),
+    ("0105" + "0102", "value_truncated"),
+    ("01", "length_missing"),
+    ("0101", "value_missing"),
+    ("fd01", "type_truncated"),
+    ("2a" + "fe0001", "length_truncated"),
+]
+
+
+@pytest.mark.parametrize("field", ["invoice_request", "invoice", "invoice_error"])
+@pytest.mark.parametrize(("wire", "why"), NOT_STREAMS)
+def test_bolt12_content_that_is_not_a_tlv_stream_is_ignored(field: str, wire: str,
+                                                            why: str) -> None:
+    got = last_hop(FINAL, content(field, bytes.fromhex(wire)))
+    assert isinstance(got, Dropped), got
+    assert got.reason == "content_not_tlv_stream"
+    assert got.error.field == field
+    assert got.error.tlv_type == {"invoice_request": 64, "invoice": 66, "invoice_error": 68}[field]
+    assert field in got.message and why in got.message
+
+
+@pytest.mark.parametrize("field", ["invoice_request", "invoice", "invoice_error"])
+@pytest.mark.parametrize("value", [b"", STREAM, bytes.fromhex("0000")])
+def test_bolt12_content_that_is_a_tlv_stream_is_delivered(field: str, value: bytes) -> None:
+    """Any valid stream, the empty one included (BOLT 1: a stream may be empty); what the
+    records mean is BOLT 12's business, not the onion layer's."""
+    got = last_hop(FINAL, content(field, value, reply_path()))
+    assert isinstance(got, ProcessedMessage) and got.final, got
+    assert getattr(got.payload, field) == value
+    assert got.payload.reply_path == reply_path()
