@@ -16,6 +16,7 @@ from coincurve.context import GLOBAL_CONTEXT
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 from benchmarks import core, hops, peers
+from sphinxamp import _secp256k1
 from sphinxamp._crypto import public_key, sha256
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, decode_hop_payload
 from sphinxamp._sphinx import build_onion, peel_onion
@@ -222,6 +223,7 @@ class Suite:
             "ours:payload-forward-stream": lambda: decode_stream(tlv_fwd),
         }
         t.update(_floor_timers(onion[1:34], k0, i["tlv"]))
+        t.update(_secp_timers(onion[1:34], k0))
         t.update(hops.process_hop_timers(i["onions"], k0, ASSOCIATED_DATA, self.tmp.name,
                                          self.closers))
         t.update(hops.amp_receiver(self.tmp.name, self.notes, self.closers))
@@ -248,6 +250,9 @@ class Suite:
             "process-hop-sqlite": add(tm, [(name, hops.SQLITE_BATCH) for name, _ in PEEL_FLOOR]
                                       + [("floor:durable-commit", 1)]),
             "amp-receive": tm["floor:durable-commit"],
+            # The fallback's cost: a peel's curve work through coincurve's public API, against
+            # the same through the private binding (docs/dependencies.md).
+            "secp256k1-public": tm.get("secp:binding"),
         }
         rows = []
         for op, floor in floors.items():
@@ -267,6 +272,25 @@ class Suite:
             rows.append(core.Row(op, ours, floor, peer, PEER if peer else None, extra, per_call,
                                  peer_error=error))
         return rows
+
+
+def _secp_timers(packet_key: bytes, node_key: bytes) -> dict[str, Callable[[], object]]:
+    """A peel's curve work (parse the packet key, ECDH, blind the next key, serialise it) by
+    each secp256k1 implementation; "binding" is absent where coincurve's binding is."""
+    tweak = sha256(b"tweak")
+
+    def work(impl: Any) -> Callable[[], object]:
+        def run() -> object:
+            point = impl.parse_point(packet_key)
+            impl.ecdh(node_key, point, "node_key")
+            return impl.serialize_point(impl.point_mul(point, tweak))
+        return run
+
+    binding = _secp256k1.select("binding")
+    timers = {"ours:secp256k1-public": work(_secp256k1.select("public"))}
+    if binding is not _secp256k1.select("public"):
+        timers["secp:binding"] = work(binding)
+    return timers
 
 
 def _first_failure(timers: dict[str, Callable[[], object]]) -> str | None:
