@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .._errors import DecodeError, InvalidArgument, SphinxampError
@@ -82,6 +84,33 @@ def read_key(value: str, field: str, size: int = 32) -> bytes:
     return key
 
 
+def utf8_argument(value: str, field: str) -> bytes:
+    """An argument's text as UTF-8 bytes. Python hands over argument bytes that are not UTF-8
+    as lone surrogates (PEP 383), which cannot be encoded: such an argument is refused."""
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgument(f"{field} is not UTF-8 text", field=field,
+                              reason="not_utf8") from None
+
+
+def int_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a decimal integer from `low` to `high` (else argparse's usage error,
+    exit status 2). State the bound in the argument's help."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not from {low} to {high}")
+        return value
+
+    parse.__name__ = "int"
+    return parse
+
+
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -134,3 +163,21 @@ def parse_hop(text: str, index: int, value: str = "payload") -> tuple[bytes, byt
                           field=f"hops[{index}]", reason="hop_syntax")
     return (read_key(pubkey, f"hops[{index}].pubkey", 33),
             read_hex(data, f"hops[{index}].{value}"))
+
+
+def output_dir(path: Path, field: str, *, force: bool) -> Path:
+    """A folder a command writes files into: made when absent; an existing file (`/dev/null`
+    included) is refused, and so is a folder that already holds files unless `force` (the
+    command then adds to it, replacing files of the same name)."""
+    if path.exists() and not path.is_dir():
+        raise InvalidArgument(f"{field}: {path} exists and is not a folder", field=field,
+                              reason="not_a_folder")
+    if path.is_dir() and not force and any(path.iterdir()):
+        raise InvalidArgument(f"{field}: {path} already holds files; give --force to write "
+                              "into it anyway", field=field, reason="exists")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidArgument(f"{field}: {path} cannot be made ({exc.strerror})", field=field,
+                              reason="unwritable") from None
+    return path

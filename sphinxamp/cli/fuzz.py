@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .._errors import InvalidArgument
 from ..conformance.corpus import FORMATS, corpus_inputs, write_corpus
-from ._common import add_json_flag, emit_json, read_hex
+from ._common import add_json_flag, emit_json, int_in, output_dir, read_hex
 
 DESCRIPTION = """\
 Write COUNT onions (1366 bytes each) whose HMAC verifies for the node holding --node-key
@@ -22,6 +21,10 @@ payload parser past the HMAC check.
 """
 
 
+# Each input is an onion of 1366 bytes: 100,000 of them is 137 MB.
+MAX_COUNT = 100_000
+
+
 def register(subparsers: Any) -> None:
     group = subparsers.add_parser("fuzz", help="fuzzing seeds for other implementations")
     sub = group.add_subparsers(dest="fuzz_command", metavar="ACTION", required=True)
@@ -32,20 +35,24 @@ def register(subparsers: Any) -> None:
                         help="the target node's 32-byte private key")
     corpus.add_argument("--assoc-data", required=True, metavar="HEX",
                         help="associated data (the payment hash)")
-    corpus.add_argument("--out", type=Path, required=True, metavar="DIR")
-    corpus.add_argument("--count", type=int, default=64, metavar="N")
-    corpus.add_argument("--seed", type=int, default=1)
+    corpus.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="folder for the inputs: made if absent; one already holding "
+                        "files only with --force")
+    corpus.add_argument("--force", action="store_true",
+                        help="write into an --out folder that already holds files")
+    corpus.add_argument("--count", type=int_in(1, MAX_COUNT), default=64, metavar="N",
+                        help=f"how many inputs, 1 to {MAX_COUNT} (default 64)")
+    corpus.add_argument("--seed", type=int_in(0, 2**64 - 1), default=1,
+                        help="seed of the generator, 0 to 2^64-1 (default 1)")
     corpus.add_argument("--format", choices=FORMATS, default="raw")
     add_json_flag(corpus)
     corpus.set_defaults(handler=run_corpus)
 
 
 def run_corpus(args: argparse.Namespace) -> int:
-    if args.count < 1:
-        raise InvalidArgument("--count must be at least 1", field="count", reason="range")
     inputs = corpus_inputs(read_hex(args.node_key, "node_key"),
                            read_hex(args.assoc_data, "assoc_data"), args.count, args.seed)
-    written = write_corpus(args.out, inputs, args.format)
+    written = write_corpus(output_dir(args.out, "out", force=args.force), inputs, args.format)
     if args.json:
         emit_json({"out": str(args.out), "files": [p.name for p in written]})
     else:

@@ -78,6 +78,15 @@ def _framing(rng: random.Random) -> tuple[str, bytes, bool]:
 MAKERS: tuple[Maker, ...] = (_valid, _valid, _boundary, _mutated, _mutated, _rules, _framing)
 
 
+_NEXT_PAYLOAD = b"\x02\x01\x01"
+
+
+def _fits(*payloads: bytes) -> bool:
+    """Whether these payloads, each framed (BigSize length, payload, HMAC), fit the area."""
+    used = sum(len(encode_bigsize(len(p))) + len(p) + HMAC_SIZE for p in payloads)
+    return used <= PAYMENT_PAYLOAD_AREA
+
+
 def corpus_inputs(node_key: bytes, associated_data: bytes, count: int, seed: int = 1
                   ) -> list[tuple[str, bytes]]:
     """(name, onion) pairs: every onion's HMAC verifies for `node_key`."""
@@ -92,8 +101,9 @@ def corpus_inputs(node_key: bytes, associated_data: bytes, count: int, seed: int
             onion = seal(plain, pub, session, associated_data)
         else:
             hops = [(pub, payload)]
-            if rng.random() < 0.5:  # a next hop: the node sees a forwarding frame
-                hops.append((crypto.public_key(secret(rng)), b"\x02\x01\x01"))
+            # A next hop, where it fits beside the payload: the node sees a forwarding frame.
+            if rng.random() < 0.5 and _fits(payload, _NEXT_PAYLOAD):
+                hops.append((crypto.public_key(secret(rng)), _NEXT_PAYLOAD))
             onion = build_onion(session, hops, associated_data).to_bytes()
         out.append((f"{i:04d}-{kind}-{hashlib.sha256(onion).hexdigest()[:8]}", onion))
     return out
