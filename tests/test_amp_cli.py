@@ -81,9 +81,21 @@ def test_invoice_add_list_cancel(tmp_path: Path, capsys: Any) -> None:
 
 
 def test_invoice_cancel_of_an_unknown_invoice_is_refused(tmp_path: Path, capsys: Any) -> None:
-    assert main(["amp", "invoice", "cancel", "--db", str(tmp_path / "z.db"),
+    db = str(tmp_path / "z.db")
+    assert main(["amp", "invoice", "add", "--db", db, "--payment-addr", "11" * 32]) == 0
+    capsys.readouterr()
+    assert main(["amp", "invoice", "cancel", "--db", db,
                  "--payment-addr", "00" * 32, "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["reason"] == "unknown_invoice"
+
+
+@pytest.mark.parametrize("action", [["list"], ["cancel", "--payment-addr", "00" * 32]])
+def test_invoice_list_and_cancel_do_not_create_a_database(tmp_path: Path, capsys: Any,
+                                                          action: list[str]) -> None:
+    typo = tmp_path / "typo.db"
+    assert main(["amp", "invoice", action[0], "--db", str(typo), *action[1:], "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["reason"] == "not_found"
+    assert not typo.exists()
 
 
 def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path, capsys: Any) -> None:

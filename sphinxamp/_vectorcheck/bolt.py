@@ -11,12 +11,12 @@ in the published payloads.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .._bigsize import decode_bigsize
+from .._json import load_json
 from ..conformance.cases import Case, expectation_problems
 from ..conformance.ops import OPS, answer
 from ..conformance.ops_failure import onion_error_cases
@@ -139,7 +139,7 @@ def official_cases(name: str, doc: object) -> list[Case]:
 
 
 def load_official(path: Path) -> list[Case]:
-    return official_cases(path.name, json.loads(path.read_text(encoding="utf-8")))
+    return official_cases(path.name, load_json(path.read_text(encoding="utf-8"), path.name))
 
 
 def check_cases(cases: list[Case], file: str) -> list[CaseResult]:

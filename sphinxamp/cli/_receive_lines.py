@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from .._codes import CODES_BY_NAME
 from .._errors import DecodeError, SphinxampError
 from .._hop import process_hop
+from .._json import load_json
 from .._payload import HopPayload, Role, decode_payload
 from .._receiver_store import check_htlc_id
 from .._resolution import IncomingHtlc
@@ -42,8 +42,8 @@ Request = HtlcLine | TickLine | RefusedHtlc
 def id_of(text: str) -> Any:
     """The line's htlc_id, when it has a valid one, so a refusal can name its HTLC."""
     try:
-        return check_htlc_id(json.loads(text)["htlc_id"])
-    except (ValueError, RecursionError, TypeError, KeyError):
+        return check_htlc_id(load_json(text, "line")["htlc_id"])
+    except (ValueError, TypeError, KeyError):
         return None
 
 
@@ -90,8 +90,8 @@ class LineReader:
         """The requests of one line; a line that cannot be read raises `DecodeError`, an HTLC
         whose onion or payload does not decode comes back as a `RefusedHtlc`."""
         try:
-            obj = json.loads(text)
-        except (ValueError, RecursionError):
+            obj = load_json(text, "line")
+        except ValueError:
             raise _refuse("not a JSON line", "line", "not_json") from None
         if not isinstance(obj, dict):
             raise _refuse("a JSON object is required", "line", "not_json")
@@ -127,14 +127,14 @@ class LineReader:
         height = _int(obj, "height", 1 << 32)
         now = _time(obj, "now")
         try:
-            payload = self._payload(obj, payment_hash, amount, cltv)
+            payload = self._payload(obj, payment_hash, amount, cltv, height)
         except DecodeError as exc:
             return RefusedHtlc(htlc_id, exc)
         return HtlcLine(IncomingHtlc(htlc_id, payment_hash, amount, cltv, payload), now,
                         height)
 
     def _payload(self, obj: dict[str, Any], payment_hash: bytes, amount: int,
-                 cltv: int) -> HopPayload:
+                 cltv: int, height: int) -> HopPayload:
         if "onion" not in obj:
             return decode_payload(_hex(obj, "payload"), Role.FINAL, profile=self.profile)
         onion = _hex(obj, "onion")
@@ -142,9 +142,12 @@ class LineReader:
             raise _refuse("an onion line needs --node-key", "node_key", "missing")
         path_key = _hex(obj, "path_key", 33) if obj.get("path_key") is not None else None
         try:
+            # The receiver judges the expiry against the invoice's own delta (Receiver,
+            # final_cltv_reject_delta): the hop only refuses an HTLC already expired.
             hop = process_hop(onion, self.node_key, payment_hash, path_key=path_key,
                               profile=self.profile, incoming_amount_msat=amount,
-                              incoming_cltv_expiry=cltv)
+                              incoming_cltv_expiry=cltv, current_block_height=height,
+                              min_final_cltv_expiry_delta=0)
         except DecodeError:
             raise
         except SphinxampError as exc:  # a refusal that is not about the bytes, as one

@@ -3,12 +3,12 @@ docs/schemas/route.schema.json, examples in examples/)."""
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 from .._blinding import EncryptedData
 from .._errors import InvalidArgument, SphinxampError
+from .._json import load_json
 from .._payload import HopPayload, PaymentData
 from .._tlv import ShortChannelId
 from .._trace import RouteSpec, TraceHop
@@ -83,9 +83,9 @@ def _hop(obj: Any, where: str, blinded: bool) -> TraceHop:
 def parse_route(text: str) -> tuple[RouteSpec, bool]:
     """The route and whether its session key was drawn here (none given)."""
     try:
-        obj = json.loads(text)
-    except ValueError as exc:
-        raise _refuse("route", f"not JSON ({exc})") from None
+        obj = load_json(text, "route")
+    except InvalidArgument as exc:
+        raise _refuse("route", exc.message.removeprefix("route: ")) from None
     if not isinstance(obj, dict) or obj.get("format", FORMAT) != FORMAT:
         raise _refuse("route", f"an object of format {FORMAT} is required")
     drawn = "session_key" not in obj

@@ -21,12 +21,15 @@ from .._errors import DecodeError
 from .._payload import parse_custom_records
 from .._route import RouteHop
 from .._tlv import ShortChannelId
-from ._common import add_json_flag, emit_json, read_hex
+from ._common import add_json_flag, emit_json, int_in, read_hex
 from .amp_invoice import register_invoice
 from .amp_receive import register_receive
 
 BOLT11_DEFAULT_FINAL_CLTV_DELTA = 18  # BOLT 11: `c` when the invoice has none
 
+# Shares and shards a command makes at once. Far past any real payment (BOLT 2 caps one
+# channel's max_accepted_htlcs at 483), and small enough to build and print in a moment.
+MAX_PARTS = 10_000
 PAY_DESCRIPTION = """\
 Build an AMP payment: one onion per shard, each shard with its own payment hash (lnd's
 child hash), every final payload holding the shard's AMP record (share, set_id, random
@@ -62,7 +65,8 @@ def register(subparsers: Any) -> None:
 
     split = sub.add_parser("split", help="split a root into random shares that XOR to it")
     split.add_argument("--root", required=True, metavar="HEX", help="32-byte root")
-    split.add_argument("--parts", required=True, type=int, metavar="N")
+    split.add_argument("--parts", required=True, type=int_in(1, MAX_PARTS), metavar="N",
+                       help=f"number of shares, 1 to {MAX_PARTS}")
     split.add_argument("--seed", metavar="HEX", help="reproducible shares (tests only)")
     add_json_flag(split)
     split.set_defaults(handler=run_split)
@@ -80,7 +84,8 @@ def register(subparsers: Any) -> None:
 def _pay_arguments(pay: argparse.ArgumentParser) -> None:
     pay.add_argument("--dest", required=True, metavar="PUBKEY", help="destination node id")
     pay.add_argument("--amount-msat", required=True, type=int, metavar="N", help="total")
-    pay.add_argument("--parts", required=True, type=int, metavar="N", help="number of shards")
+    pay.add_argument("--parts", required=True, type=int_in(1, MAX_PARTS), metavar="N",
+                     help=f"number of shards, 1 to {MAX_PARTS}")
     pay.add_argument("--route", action="append", default=[], metavar="ROUTE",
                      help="PUBKEY[@SCID][,...] or `direct` (repeatable)")
     pay.add_argument("--payment-addr", metavar="HEX", help="the invoice's payment_addr")

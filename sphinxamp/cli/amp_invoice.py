@@ -7,7 +7,12 @@ import sys
 import time
 from typing import Any
 
-from .._receiver import DEFAULT_AMP_INVOICE_EXPIRY, DEFAULT_MIN_FINAL_CLTV_DELTA, Receiver
+from .._receiver import (
+    DEFAULT_AMP_INVOICE_EXPIRY,
+    DEFAULT_MIN_FINAL_CLTV_DELTA,
+    MAX_INVOICE_EXPIRY,
+    Receiver,
+)
 from .._receiver_store import Invoice, InvoiceKind, SqliteStore
 from ._common import add_json_flag, emit_json, read_hex
 
@@ -22,7 +27,8 @@ def register_invoice(amp_subparsers: Any) -> None:
     add.add_argument("--amount-msat", type=int, default=0, metavar="N",
                      help="value; each set must total at least this (default 0: any)")
     add.add_argument("--expiry", type=float, default=DEFAULT_AMP_INVOICE_EXPIRY,
-                     metavar="SECONDS", help="lifetime (default: 30 days, lnd's for AMP)")
+                     metavar="SECONDS", help="lifetime, above 0 and at most "
+                     f"{MAX_INVOICE_EXPIRY:.0f} (ten years; default: 30 days, lnd's for AMP)")
     add.add_argument("--min-final-cltv", type=int, default=DEFAULT_MIN_FINAL_CLTV_DELTA,
                      metavar="N", help="least blocks an HTLC must have left (default: "
                      "%(default)s)")
@@ -81,7 +87,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    store = SqliteStore(args.db)
+    store = SqliteStore(args.db, create=False)  # reading: a mistyped path is no new database
     try:
         views = [invoice_json(i, store.amount_paid(i.ref)) for i in store.invoices()]
     finally:
@@ -95,7 +101,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_cancel(args: argparse.Namespace) -> int:
-    store = SqliteStore(args.db)
+    store = SqliteStore(args.db, create=False)
     try:
         receiver = Receiver(store)
         addr = read_hex(args.payment_addr, "payment_addr")

@@ -9,7 +9,7 @@ from typing import Any
 from .._keysend import build_keysend_payment
 from .._payload import parse_custom_records
 from .._route import RouteHop
-from ._common import add_json_flag, emit_json, read_hex
+from ._common import add_json_flag, emit_json, read_hex, utf8_argument
 from .amp import _rand, parse_data, parse_route, route_arguments
 
 KEYSEND_MESSAGE_TYPE = 7629168  # tip note / keysend message (satoshis.stream registry)
@@ -50,7 +50,7 @@ def run_pay(args: argparse.Namespace) -> int:
     hops: tuple[RouteHop, ...] = parse_route(args.route, args)
     entries = parse_data(args.data)
     if args.message is not None:
-        entries.append((KEYSEND_MESSAGE_TYPE, args.message.encode()))
+        entries.append((KEYSEND_MESSAGE_TYPE, utf8_argument(args.message, "message")))
     final_cltv = args.height + args.final_cltv_delta
     rand = _rand(args.seed)
     payment = build_keysend_payment(dest, args.amount_msat, final_cltv_expiry=final_cltv,

@@ -19,7 +19,15 @@ from .._payload import HOP_PAYLOAD_SCHEMA, PROFILES, HopPayload, Role, decode_pa
 from .._replay import SqliteReplayLog
 from .._sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion
 from . import render
-from ._common import add_json_flag, emit_json, error_object, parse_hop, read_hex, read_key
+from ._common import (
+    add_json_flag,
+    emit_json,
+    error_object,
+    parse_hop,
+    read_hex,
+    read_key,
+    utf8_argument,
+)
 from .blinded import blinding_json, blinding_text
 
 PEEL_EPILOG = textwrap.dedent("""\
@@ -295,7 +303,8 @@ def run_peel(args: argparse.Namespace) -> int:
     if args.replay_db is None and (args.cltv is not None or args.batch_id is not None):
         raise InvalidArgument("--cltv and --batch-id go with --replay-db", field="replay_db",
                               reason="missing_replay_db")
-    batch_id = None if args.batch_id is None else args.batch_id.encode()
+    batch_id = (None if args.batch_id is None
+                else utf8_argument(args.batch_id, "batch_id"))
     with contextlib.ExitStack() as stack:
         log = None if args.replay_db is None else stack.enter_context(
             SqliteReplayLog(args.replay_db))

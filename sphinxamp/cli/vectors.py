@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import SphinxampError
+from .._json import load_json
 from .._vectorcheck import CaseResult, run_document
 from .._vectorcheck.bolt import check_file as check_bolt_file
 from ._common import add_json_flag, emit_json
@@ -73,7 +73,7 @@ def vector_files(root: Traversable, prefix: str = "") -> list[tuple[str, Travers
 
 def run_file(name: str, entry: Traversable) -> list[CaseResult]:
     try:
-        doc = json.loads(entry.read_text(encoding="utf-8"))
+        doc = load_json(entry.read_text(encoding="utf-8"), name)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return [CaseResult(name, "<document>", "json", False, f"unreadable: {exc}")]
     return run_document(doc, name)

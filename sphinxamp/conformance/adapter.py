@@ -184,7 +184,7 @@ def _answer_id(reply: Reply, line: bytes) -> object:
         return None
     try:
         answer = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
         return None
     return answer.get("id") if isinstance(answer, dict) else None
 
@@ -193,7 +193,7 @@ def _parse(line: bytes, want_id: object) -> Reply:
     shown = line[:200].decode(errors="replace").rstrip()
     try:
         answer = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
         return Reply(None, GARBAGE, f"not JSON: {shown!r}")
     if not isinstance(answer, dict):
         return Reply(None, GARBAGE, f"not a JSON object: {shown!r}")

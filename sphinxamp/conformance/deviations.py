@@ -18,7 +18,6 @@ and never needs an entry.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import InvalidArgument
+from .._json import load_json
 from .protocol import DIFFERENCE_KINDS, Difference
 
 FORMAT = "sphinxamp-deviations/1"
@@ -94,7 +94,7 @@ def load(paths: Sequence[Path]) -> list[Deviation]:
     out: list[Deviation] = []
     for path in paths:
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = load_json(path.read_text(encoding="utf-8"), "deviations")
         except (OSError, ValueError) as exc:
             raise InvalidArgument(f"cannot read deviations file {path}: {exc}",
                                   field="deviations", reason="unreadable") from None

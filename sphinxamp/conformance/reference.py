@@ -6,6 +6,7 @@ import json
 from typing import IO, Any
 
 from .. import __version__
+from .._json import load_json
 from .judge import OPTIONAL_RECORDS
 from .ops import answer, supported
 from .protocol import PROTOCOL, bad_request
@@ -22,9 +23,9 @@ def hello() -> dict[str, Any]:
 def handle_line(line: str, profile: str = "bolt") -> dict[str, Any]:
     """The answer to one request line (its id copied; null when the line has none)."""
     try:
-        req = json.loads(line)
+        req = load_json(line, "request")
     except ValueError as exc:
-        return {"id": None, **bad_request(f"not JSON: {exc}")}
+        return {"id": None, **bad_request(str(exc))}
     if not isinstance(req, dict):
         return {"id": None, **bad_request("a request is a JSON object")}
     body = hello() if req.get("op") == "hello" else answer(req, profile)

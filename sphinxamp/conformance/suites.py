@@ -4,13 +4,13 @@ malformed cases."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from .._json import load_json
 from .cases import Case
 from .generate import valid_cases
 from .malformed import malformed_cases
@@ -100,7 +100,7 @@ def recorded_cases() -> list[Case]:
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".json"):
             continue
-        doc = json.loads(entry.read_text(encoding="utf-8"))
+        doc = load_json(entry.read_text(encoding="utf-8"), entry.name)
         common = doc.get("common", {})
         for case in doc.get("cases", []):
             make = _KINDS.get(case.get("kind"))
