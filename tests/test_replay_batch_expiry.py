@@ -1,4 +1,5 @@
-"""How long a batch id's answer is kept when its entries expire at different heights.
+"""Batch ids: what one is, and how long its answer is kept when its entries expire at
+different heights.
 
 lightning-onion replaylog.go, `MemoryReplayLog.PutBatch`: a batch id committed before returns
 the replay set of its first commit. lnd htlcswitch/decayedlog.go, `gcExpiredHashes`: an entry
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from sphinxamp import MemoryReplayLog, SqliteReplayLog
+from sphinxamp._errors import InvalidArgument
 from sphinxamp._replay import ReplayLog
 
 A, B, C = (hashlib.sha256(b"batch expiry %d" % i).digest() for i in range(3))
@@ -57,3 +59,15 @@ def test_once_every_entry_expired_the_batch_is_judged_anew(
     log = make()
     assert log.check_and_insert([(A, 200), (A, 200)], batch_id=b"mixed") == {1}
     assert log.contains(A) and not log.contains(B)
+
+
+@pytest.mark.parametrize("batch_id", ["b1", 7, [1, 2]])
+def test_a_batch_id_that_is_not_bytes_is_the_callers_error(
+        make: Callable[[], ReplayLog], batch_id: object) -> None:
+    """Refused before anything is read or written (an int would otherwise make a batch id of
+    that many zero bytes), in both logs."""
+    log = make()
+    with pytest.raises(InvalidArgument) as caught:
+        log.check_and_insert([(A, 9)], batch_id=batch_id)  # type: ignore[arg-type]
+    assert caught.value.field == "batch_id"
+    assert len(log) == 0
