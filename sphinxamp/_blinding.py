@@ -130,18 +130,22 @@ class PaymentConstraints:
     htlc_minimum_msat: int = 0
 
 
+# BOLT 4 › Route Blinding › `encrypted_data_tlv`.
 ENCRYPTED_DATA_RECORDS = (
-    RecordSpec(1, "padding", BYTES),
-    RecordSpec(2, "short_channel_id", SCID),
-    RecordSpec(4, "next_node_id", POINT),
-    RecordSpec(6, "path_id", BYTES),
-    RecordSpec(8, "next_path_key_override", POINT),
+    RecordSpec(1, "padding", BYTES, "fills every hop's data to one length, hiding the role"),
+    RecordSpec(2, "short_channel_id", SCID, "the channel to forward on, to the next node"),
+    RecordSpec(4, "next_node_id", POINT, "the next node of the blinded route"),
+    RecordSpec(6, "path_id", BYTES, "the recipient's own value: proves it made this path"),
+    RecordSpec(8, "next_path_key_override", POINT,
+               "the path key to hand the next node instead of the derived one"),
     RecordSpec(10, "payment_relay", Struct(
         [("cltv_expiry_delta", U16), ("fee_proportional_millionths", U32),
-         ("fee_base_msat", TU32)], PaymentRelay)),
+         ("fee_base_msat", TU32)], PaymentRelay),
+        "this hop's fee and delta: the amount and expiry it forwards derive from them"),
     RecordSpec(12, "payment_constraints", Struct(
-        [("max_cltv_expiry", U32), ("htlc_minimum_msat", TU64)], PaymentConstraints)),
-    RecordSpec(14, "allowed_features", BYTES),
+        [("max_cltv_expiry", U32), ("htlc_minimum_msat", TU64)], PaymentConstraints),
+        "the latest expiry and the smallest amount the path accepts"),
+    RecordSpec(14, "allowed_features", BYTES, "the features a sender may use on this path"),
 )
 ENCRYPTED_DATA_SCHEMA = TlvSchema("encrypted_data_tlv", ENCRYPTED_DATA_RECORDS)
 _TYPE_OF = {spec.name: spec.type for spec in ENCRYPTED_DATA_RECORDS}

@@ -33,11 +33,12 @@ ONION_MESSAGE_TYPE = 513
 PAYLOAD_AREAS = (PAYMENT_PAYLOAD_AREA, ONION_MESSAGE_PAYLOAD_AREA)  # 1366 or 32834 bytes
 
 ONIONMSG_RECORDS = (
-    RecordSpec(2, "reply_path", BYTES),
-    RecordSpec(4, "encrypted_recipient_data", BYTES),
-    RecordSpec(64, "invoice_request", BYTES),
-    RecordSpec(66, "invoice", BYTES),
-    RecordSpec(68, "invoice_error", BYTES),
+    RecordSpec(2, "reply_path", BYTES, "a blinded path to send the answer along"),
+    RecordSpec(4, "encrypted_recipient_data", BYTES,
+               "this node's route blinding data (encrypted_data_tlv)"),
+    RecordSpec(64, "invoice_request", BYTES, "BOLT 12 invoice_request, a TLV stream"),
+    RecordSpec(66, "invoice", BYTES, "BOLT 12 invoice, a TLV stream"),
+    RecordSpec(68, "invoice_error", BYTES, "BOLT 12 invoice_error, a TLV stream"),
 )
 ONIONMSG_SCHEMA = TlvSchema("onionmsg_tlv", ONIONMSG_RECORDS)
 _TYPE_OF = {spec.name: spec.type for spec in ONIONMSG_RECORDS}

@@ -152,11 +152,13 @@ def encode_stream(records: Iterable[TlvRecord]) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class RecordSpec:
-    """One registry entry: a TLV type, its spec name, and the codec of its value."""
+    """One registry entry: a TLV type, its spec name, the codec of its value, and what it
+    holds in words (shown by `explain`)."""
 
     type: int
     name: str
     codec: Codec[Any]
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .. import _crypto as crypto
 from .._attribution import ATTRIBUTION_DATA_SIZE
 from .._bigsize import decode_bigsize
-from .._blinding import ENCRYPTED_DATA_SCHEMA
+from .._blinded_hop import decrypt_data
+from .._blinding import ENCRYPTED_DATA_SCHEMA, TAG_SIZE
 from .._codes import FAILURE_CODES
 from .._errors import SphinxampError
+from .._nodekey import shared_secret
 from .._onion_message import ONION_MESSAGE_TYPE
 from .._records import HOP_PAYLOAD_SCHEMA
 from .._sphinx import (
@@ -39,6 +42,23 @@ def _onion(data: bytes, keys: Keys) -> str | None:
         return (f"{len(data)} bytes = version ‖ 33-byte key ‖ {area}-byte routing area ‖ "
                 "32-byte hmac")
     return None
+
+
+def _sealed_data(data: bytes, keys: Keys) -> str | None:
+    """Bytes that authenticate under the key of ECDH(node key, path key): with both keys
+    given, a Poly1305 tag that verifies is proof, not a guess."""
+    if keys.node_key is None or keys.path_key is None or len(data) < TAG_SIZE:
+        return None
+    point = crypto.parse_point(bytes(keys.path_key))
+    if point is None:
+        return None
+    try:
+        rho = crypto.derive_key(crypto.KEY_RHO, shared_secret(keys.node_key, point))
+        decrypt_data(rho, data)
+    except SphinxampError:
+        return None
+    return ("decrypts with the node key and the path key (Poly1305 tag verified): "
+            "encrypted_recipient_data")
 
 
 def _attribution(data: bytes, keys: Keys) -> str | None:
@@ -134,6 +154,7 @@ def _tlv(data: bytes, keys: Keys) -> str | None:
 GUESSES: tuple[tuple[str, Test], ...] = (
     ("message", _message),
     ("onion", _onion),
+    ("encrypted-data", _sealed_data),
     ("attribution", _attribution),
     ("failure", _failure),
     ("payload", _payload),

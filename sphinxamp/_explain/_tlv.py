@@ -120,7 +120,13 @@ def record_name(schema: TlvSchema | None, rtype: int) -> str:
 def _describe(schema: TlvSchema | None, rtype: int) -> str:
     if schema is HOP_PAYLOAD_SCHEMA and rtype in HOP_RECORDS_BY_TYPE:
         return HOP_RECORDS_BY_TYPE[rtype].description
-    return ""
+    if schema is None:
+        return ""
+    spec = schema.specs.get(rtype)
+    if spec is not None:
+        return spec.description
+    # BOLT 1 › Requirements: types from 2^16 up are left to custom records.
+    return "a custom record" if rtype >= 1 << 16 else f"not a record of {schema.name}"
 
 
 def _record(data: bytes, start: int, base: int, schema: TlvSchema | None,
