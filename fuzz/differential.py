@@ -1,12 +1,16 @@
 """Differential fuzzing against another implementation through a conformance adapter.
 
 Every input goes to sphinxamp (the reference op) and to the adapter, which is started once and
-kept running between inputs. A difference in accept/refuse, in the output bytes or in the
-failure code (and, for invalid_onion_payload, its type and offset) is a finding, saved with
-both answers as fuzz/out/differential/<target>/diff-<sha256 prefix>.json (and the input as
-.input), unless a known deviation (a sphinxamp-deviations/1 file) explains it. An adapter
-that crashes, hangs or prints garbage on an input is a finding too. Findings do not stop the
-campaign: the fuzzer keeps going and the summary counts them.
+kept running between inputs. Answers are judged as `conformance run` judges them: a difference
+graded MAY by the text (a failure code the node may choose, invalid_onion_payload's location)
+is counted as a note, one a known deviation (a sphinxamp-deviations/1 file) explains is not
+reported again, and keysend/AMP payloads follow what the adapter's hello declares. Every other
+difference, and an adapter that crashes, hangs or prints garbage, is a finding. Findings are
+grouped into classes (op, rule, what each side answers; sphinxamp.conformance.classes): each
+class is saved once, as fuzz/out/differential/<target>/class-<key>.json with both answers and
+.input, rewritten only when a shorter input shows the same class, and classes.json lists
+them all, so the files written are bounded per class. Findings do not stop the campaign; a
+summary table of the classes ends it.
 
 Usage (fuzz/run --adapter CMD TARGET… runs this for each target):
   python fuzz/differential.py --adapter CMD --target T [--deviations F]… [libFuzzer args] [dirs]
@@ -26,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -47,10 +50,12 @@ with atheris.instrument_imports(include=["sphinxamp"]) if _FUZZING else contextl
     from sphinxamp import _crypto as crypto
     from sphinxamp.conformance import deviations as deviation_files
     from sphinxamp.conformance.adapter import AdapterProcess
+    from sphinxamp.conformance.classes import Classes, Entry, FindingClass, classify, table
     from sphinxamp.conformance.corpus import corpus_inputs
+    from sphinxamp.conformance.judge import UNDECLARED, Understanding, judge, understanding
     from sphinxamp.conformance.malformed import seal
     from sphinxamp.conformance.ops import OPS, answer, traits
-    from sphinxamp.conformance.protocol import compare
+    from sphinxamp.conformance.protocol import MAY
 
 FUZZ = Path(__file__).resolve().parent
 NODE_KEY = bytes([0x41] * 32)
@@ -89,15 +94,28 @@ TARGETS: dict[str, Callable[[bytes], Request]] = {
 
 
 class Differential:
-    """The per-input check, holding the running adapter and the counts."""
+    """The per-input check, holding the running adapter, the counts and the classes."""
 
     def __init__(self, adapter: AdapterProcess, target: str,
-                 known: list[deviation_files.Deviation], findings: Path) -> None:
+                 known: list[deviation_files.Deviation], findings: Path,
+                 understood: Understanding = UNDECLARED) -> None:
         self.adapter, self.target, self.known, self.findings = adapter, target, known, findings
         self.make = TARGETS[target]
+        self.understood = understood
         self.counts = {"inputs": 0, "agree": 0, "known_deviation": 0, "unsupported": 0,
-                       "findings": 0}
+                       "notes": 0, "findings": 0}
+        self.classes = Classes()
         self.number = 0
+        self._resume()
+
+    def _resume(self) -> None:
+        """The classes an earlier campaign saved here: a class is not saved again, and its
+        reproducer is replaced only by a shorter input."""
+        for r in _class_rows(self.findings):
+            path = self.findings / f"class-{r['class']}.input"
+            if path.is_file():
+                cls = FindingClass(r["op"], r["rule"], r["sphinxamp"], r["adapter"], r["grade"])
+                self.classes.seen[cls] = Entry(int(r["count"]), path.read_bytes())
 
     def __call__(self, data: bytes) -> None:
         req = self.make(bytes(data))
@@ -107,31 +125,43 @@ class Differential:
         expected = answer(req)
         reply = self.adapter.request({"id": self.number, **req})
         if reply.answer is None:
-            self._finding(data, req, expected, None, f"adapter {reply.problem}: {reply.detail}")
+            self._finding(data, req, expected, None,
+                          classify(op.name, expected, None, problem=reply.problem),
+                          f"adapter {reply.problem}: {reply.detail}")
             return
         got = reply.answer
         if got.get("unsupported") is True:
             self.counts["unsupported"] += 1
             return
-        diff = compare(expected, got, compared=op.compared, optional=op.optional)
+        diff = judge(op, req, expected, got, self.understood)
         if diff is None:
             self.counts["agree"] += 1
+            return
+        if diff.grade == MAY:  # the text leaves it to the node: a note, never a finding
+            self.counts["notes"] += 1
             return
         if deviation_files.explain(self.known, op=op.name, case_id=f"fuzz:{self.target}",
                                    difference=diff, traits=traits(req), expected=expected,
                                    got=got):
             self.counts["known_deviation"] += 1
             return
-        self._finding(data, req, expected, got, f"{diff.kind}: {diff.field} ({diff.detail})")
+        self._finding(data, req, expected, got, classify(op.name, expected, got, difference=diff),
+                      f"{diff.kind}: {diff.field} ({diff.detail}), {diff.grade}")
 
-    def _finding(self, data: bytes, req: Request, expected: Any, got: Any, why: str) -> None:
+    def _finding(self, data: bytes, req: Request, expected: Any, got: Any, cls: FindingClass,
+                 why: str) -> None:
         self.counts["findings"] += 1
+        if not self.classes.add(cls, bytes(data)):
+            return  # the class is saved already, with an input no longer than this one
         self.findings.mkdir(parents=True, exist_ok=True)
-        name = f"diff-{hashlib.sha256(data).hexdigest()[:16]}"
+        name = f"class-{cls.key}"
         (self.findings / f"{name}.input").write_bytes(data)
-        doc = {"target": self.target, "difference": why, "input": bytes(data).hex(),
+        doc = {"target": self.target, "class": cls.key, "op": cls.op, "rule": cls.rule,
+               "grade": cls.grade, "difference": why, "input": bytes(data).hex(),
                "request": req, "sphinxamp": expected, "adapter": got}
         (self.findings / f"{name}.json").write_text(json.dumps(doc, indent=1) + "\n")
+        (self.findings / "classes.json").write_text(
+            json.dumps({"target": self.target, "classes": self.classes.rows()}, indent=1) + "\n")
 
 
 def inputs(paths: list[str]) -> Iterator[bytes]:
@@ -160,11 +190,15 @@ def main(argv: list[str]) -> int:
     findings = args.findings or FUZZ / "out" / "differential" / args.target
     known = deviation_files.load(args.deviations)
     with AdapterProcess(args.adapter, timeout=args.timeout) as adapter:
-        check = Differential(adapter, args.target, known, findings)
+        hello = adapter.request({"id": "hello", "op": "hello"}).answer
+        check = Differential(adapter, args.target, known, findings, understanding(hello))
         if args.replay:
             for data in inputs(rest):
                 check(data)
-            print(json.dumps({"target": args.target, **check.counts,
+            rows = check.classes.rows()
+            if rows:
+                sys.stderr.write(table(rows))
+            print(json.dumps({"target": args.target, **check.counts, "classes": len(rows),
                               "findings_dir": str(findings)}))
             return 1 if check.counts["findings"] else 0
         sys.argv = [sys.argv[0], *rest]
@@ -182,7 +216,7 @@ def run_campaign(args: argparse.Namespace) -> int:
         print(f"no differential target among those named; one of {', '.join(TARGETS)}",
               file=sys.stderr)
         return 2
-    total = 0
+    total, rows = 0, []
     for target in wanted:
         findings = FUZZ / "out" / "differential" / target
         work = findings / "corpus"
@@ -191,7 +225,7 @@ def run_campaign(args: argparse.Namespace) -> int:
             # Whole onions only get past the HMAC when built for the harness's node key.
             for name, onion in corpus_inputs(NODE_KEY, AD, 64):
                 (work / name).write_bytes(onion)
-        before = len(list(findings.glob("diff-*.json")))
+        before = {r["class"] for r in _class_rows(findings)}
         cmd = [args.python, str(FUZZ / "differential.py"), "--adapter", args.adapter,
                "--target", target, f"-max_total_time={args.seconds}", "-timeout=30",
                "-max_len=4096", f"-artifact_prefix={findings}/",
@@ -201,10 +235,24 @@ def run_campaign(args: argparse.Namespace) -> int:
             cmd.append(str(seeds))
         with (findings / "fuzz.log").open("w") as log:
             subprocess.run(cmd, check=False, stdout=log, stderr=log)
-        new = len(list(findings.glob("diff-*.json"))) - before
+        found = _class_rows(findings)
+        new = len({r["class"] for r in found} - before)
         total += new
-        print(f"[{target}] {new} new finding(s) in {findings}")
+        rows += [{**r, "op": f"{target}:{r['op']}"} for r in found]
+        print(f"[{target}] {new} new finding class(es) in {findings}")
+    if rows:
+        print(table(rows), end="")
     return 1 if total else 0
+
+
+def _class_rows(findings: Path) -> list[dict[str, Any]]:
+    """The classes a target's campaign saved (classes.json), none when there is none."""
+    try:
+        rows: list[dict[str, Any]] = json.loads(
+            (findings / "classes.json").read_text())["classes"]
+    except (OSError, ValueError, KeyError):
+        return []
+    return rows
 
 
 if __name__ == "__main__":

@@ -21,11 +21,14 @@ from ._common import add_json_flag, emit_json
 RUN_DESCRIPTION = """\
 Send every case of the suites to the adapter (a command reading one JSON request per line on
 stdin and writing one JSON answer per line) and compare each answer with sphinxamp's: agree,
-disagree, known deviation, unsupported, or adapter error (a timeout, a crash, garbage). For a
-disagreement both answers are shown with the BOLT rule involved. Exit 0 when every supported
-case agrees or is a known deviation, 1 otherwise. Suites: bolt (the official lightning/bolts
-bolt04/*.json files, read from --bolt-dir), recorded (the vectors installed with sphinxamp),
-valid and malformed (generated from --seed). Default: every suite.
+disagree, known deviation, note, unsupported, or adapter error (a timeout, a crash, garbage).
+Every difference is graded by the strength of the rule it breaks (MUST, SHOULD, MAY): a MAY
+(a failure code the text leaves to the node, invalid_onion_payload's type and offset) is a
+note; the summary counts each grade. For a disagreement both answers are shown with the BOLT
+rule involved. Exit 0 when no MUST-graded disagreement and no adapter error remain (known
+deviations, SHOULD disagreements and notes do not fail a run), 1 otherwise. Suites: bolt (the
+official lightning/bolts bolt04/*.json files, read from --bolt-dir), recorded (the vectors
+installed with sphinxamp), valid and malformed (generated from --seed). Default: every suite.
 """
 
 
