@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -181,3 +182,35 @@ def output_dir(path: Path, field: str, *, force: bool) -> Path:
         raise InvalidArgument(f"{field}: {path} cannot be made ({exc.strerror})", field=field,
                               reason="unwritable") from None
     return path
+
+
+def secret_env(flag: str) -> str:
+    """The environment variable a secret option falls back to: --node-key → SPHINXAMP_NODE_KEY."""
+    return "SPHINXAMP_" + flag.lstrip("-").replace("-", "_").upper()
+
+
+def add_secret_option(parser: argparse.ArgumentParser, flag: str, help: str, *,
+                      required: bool = False, metavar: str = "HEX",
+                      aliases: tuple[str, ...] = ()) -> None:
+    """A secret's option. On the command line a secret is visible to every local user (the
+    process list), so it is also taken from a file (@FILE), stdin (-) or the environment
+    variable the help names; a value given on the command line wins over the variable."""
+    env = secret_env(flag)
+    from_env = os.environ.get(env) or None
+    parser.add_argument(flag, *aliases, metavar=metavar, default=from_env,
+                        required=required and from_env is None,
+                        help=f"{help}; hex, @FILE or - (stdin), else ${env}")
+
+
+def read_secret_list(value: str, field: str, size: int = 32) -> list[bytes]:
+    """Secrets separated by commas, spaces or newlines: given inline, `@path` or `-`."""
+    text = read_text(value, field)
+    parts = [p for p in text.replace(",", " ").split() if p]
+    if not parts:
+        raise InvalidArgument(f"{field}: no secret given", field=field, reason="empty")
+    secrets = [parse_hex(part, f"{field}[{i}]") for i, part in enumerate(parts)]
+    for i, secret in enumerate(secrets):
+        if len(secret) != size:
+            raise InvalidArgument(f"{field}[{i}] must be {size} bytes, got {len(secret)}",
+                                  field=f"{field}[{i}]", reason="wrong_length")
+    return secrets

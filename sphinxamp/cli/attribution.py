@@ -9,8 +9,15 @@ import sys
 from typing import Any
 
 from .._attribution import create_attribution, verify_attribution, wrap_attribution
-from ._common import add_json_flag, emit_json, read_hex
-from .failure import attribution_json, hold_time_units, read_secrets
+from ._common import (
+    add_json_flag,
+    add_secret_option,
+    emit_json,
+    read_hex,
+    read_key,
+    read_secret_list,
+)
+from .failure import attribution_json, hold_time_units
 
 
 def register(subparsers: Any) -> None:
@@ -21,7 +28,8 @@ def register(subparsers: Any) -> None:
     create = sub.add_parser("create", help="the final node's attribution data",
                             description="Prints the 920-byte attribution data hex; --json "
                             "prints {\"attribution_data\"}.")
-    create.add_argument("--shared-secret", required=True, metavar="HEX")
+    add_secret_option(create, "--shared-secret", "this node's shared secret with the origin",
+                      required=True)
     create.add_argument("--hold-time-ms", required=True, type=hold_time_units, metavar="N",
                         help="hold time (carried in units of 100 ms, rounded down)")
     add_json_flag(create)
@@ -31,7 +39,8 @@ def register(subparsers: Any) -> None:
                           description="Shift the received data one hop, add this node's "
                           "hold time and HMACs, obfuscate. --json prints {\"attribution_data\"}.")
     wrap.add_argument("data", metavar="DATA_HEX")
-    wrap.add_argument("--shared-secret", required=True, metavar="HEX")
+    add_secret_option(wrap, "--shared-secret", "this node's shared secret with the origin",
+                      required=True)
     wrap.add_argument("--hold-time-ms", required=True, type=hold_time_units, metavar="N")
     add_json_flag(wrap)
     wrap.set_defaults(handler=run_wrap)
@@ -42,7 +51,8 @@ def register(subparsers: Any) -> None:
         "first), stopping at the first bad one. --json prints {\"attribution\": "
         "[{\"hop_index\", \"hold_time_ms\", \"hmac_ok\"}, ...]}.")
     verify.add_argument("data", metavar="DATA_HEX")
-    verify.add_argument("--shared-secrets", required=True, metavar="HEX,HEX,...")
+    add_secret_option(verify, "--shared-secrets", "the route's shared secrets, first hop first, "
+                      "separated by commas or white space", required=True, metavar="HEX,...")
     add_json_flag(verify)
     verify.set_defaults(handler=run_verify)
 
@@ -56,19 +66,19 @@ def _emit(args: argparse.Namespace, data: bytes) -> int:
 
 
 def run_create(args: argparse.Namespace) -> int:
-    return _emit(args, create_attribution(read_hex(args.shared_secret, "shared_secret"),
+    return _emit(args, create_attribution(read_key(args.shared_secret, "shared_secret"),
                                           args.hold_time_ms))
 
 
 def run_wrap(args: argparse.Namespace) -> int:
-    return _emit(args, wrap_attribution(read_hex(args.shared_secret, "shared_secret"),
+    return _emit(args, wrap_attribution(read_key(args.shared_secret, "shared_secret"),
                                         args.hold_time_ms,
                                         read_hex(args.data, "attribution_data")))
 
 
 def run_verify(args: argparse.Namespace) -> int:
     hops = verify_attribution(read_hex(args.data, "attribution_data"),
-                              read_secrets(args.shared_secrets))
+                              read_secret_list(args.shared_secrets, "shared_secrets"))
     listed = attribution_json(hops) or []
     if args.json:
         emit_json({"attribution": listed})

@@ -8,7 +8,7 @@ from typing import Any
 
 from .._blinding import EncryptedData, create_blinded_path
 from .._hop import ProcessedHop
-from ._common import add_json_flag, emit_json, parse_hop, read_hex
+from ._common import add_json_flag, add_secret_option, emit_json, parse_hop, read_key
 
 
 def register(subparsers: Any) -> None:
@@ -20,8 +20,8 @@ def register(subparsers: Any) -> None:
         "encrypted_recipient_data (ChaCha20-Poly1305 of its encrypted_data_tlv under rho). "
         "--json prints {\"first_node_id\", \"first_path_key\", \"hops\": [{\"blinded_node_id\", "
         "\"encrypted_recipient_data\"}]}.")
-    create.add_argument("--session-key", required=True, metavar="HEX",
-                        help="32-byte secret e_0 of the first path key (- reads stdin)")
+    add_secret_option(create, "--session-key", "32-byte secret e_0 of the first path key",
+                      required=True)
     create.add_argument("--hop", required=True, action="append", metavar="PUBKEY=ENCDATA_TLV_HEX",
                         help="one hop, first to last: its node id and its encrypted_data_tlv "
                         "in clear (repeat for each hop)")
@@ -42,7 +42,7 @@ def run_create(args: argparse.Namespace) -> int:
     raw = [_hop(text, i) for i, text in enumerate(args.hop)]
     hops: list[tuple[bytes, EncryptedData | bytes]] = [
         (node, EncryptedData.decode(data) if args.pad else data) for node, data in raw]
-    path = create_blinded_path(read_hex(args.session_key, "session_key"), hops, pad=args.pad)
+    path = create_blinded_path(read_key(args.session_key, "session_key"), hops, pad=args.pad)
     if args.json:
         emit_json(path.to_json())
         return 0

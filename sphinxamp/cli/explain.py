@@ -10,7 +10,14 @@ from typing import Any
 
 from .._explain import KIND_NAMES, explain
 from . import render
-from ._common import add_json_flag, emit_json, read_hex, read_key
+from ._common import (
+    add_json_flag,
+    add_secret_option,
+    emit_json,
+    read_hex,
+    read_key,
+    read_secret_list,
+)
 
 DESCRIPTION = """\
 Explain bytes field by field: offset, length, raw bytes and meaning (BigSize prefixes, TLV
@@ -42,13 +49,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("data", metavar="HEX", help="the bytes (- stdin, @file)")
     parser.add_argument("--as", dest="kind", choices=KIND_NAMES, default="auto",
                         help="what the bytes are (default: auto, which guesses)")
-    parser.add_argument("--node-key", metavar="HEX", help="the receiving node's private key")
+    add_secret_option(parser, "--node-key", "the receiving node's private key")
     parser.add_argument("--assoc-data", metavar="HEX",
                         help="the onion's associated data (the payment hash)")
     parser.add_argument("--path-key", metavar="HEX",
                         help="path_key of a blinded route (from update_add_htlc)")
-    parser.add_argument("--shared-secrets", metavar="HEX,...",
-                        help="the route's shared secrets in route order (failure packets)")
+    add_secret_option(parser, "--shared-secrets", "the route's shared secrets in route order "
+                      "(failure packets), separated by commas or white space", metavar="HEX,...")
     parser.add_argument("--payload-area", type=int, metavar="N",
                         help="require this routing area size (default: from the length)")
     add_color_flag(parser)
@@ -58,9 +65,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     data = read_hex(args.data, "data")
-    secrets = [] if not args.shared_secrets else [
-        read_key(part, f"shared_secrets[{i}]")
-        for i, part in enumerate(args.shared_secrets.split(","))]
+    secrets = [] if args.shared_secrets is None else read_secret_list(args.shared_secrets,
+                                                                       "shared_secrets")
     ex = explain(
         data, args.kind,
         node_key=None if args.node_key is None else read_key(args.node_key, "node_key"),

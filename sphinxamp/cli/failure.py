@@ -20,7 +20,15 @@ from .._failure import (
     resolve_code,
     wrap_failure,
 )
-from ._common import add_json_flag, emit_json, error_object, read_hex
+from ._common import (
+    add_json_flag,
+    add_secret_option,
+    emit_json,
+    error_object,
+    read_hex,
+    read_key,
+    read_secret_list,
+)
 
 DECRYPT_EPILOG = """\
 JSON: {"hop_index": N|null, "failure_code", "failure_name", "flags", "fields": {...},
@@ -53,16 +61,6 @@ def code_arg(text: str) -> int:
             from None
 
 
-def read_secrets(text: str) -> list[bytes]:
-    secrets = [read_hex(part, f"shared_secrets[{i}]")
-               for i, part in enumerate(text.split(","))]
-    for i, secret in enumerate(secrets):
-        if len(secret) != 32:
-            raise InvalidArgument(f"shared secret {i} is {len(secret)} bytes, not 32",
-                                  field=f"shared_secrets[{i}]", reason="wrong_length")
-    return secrets
-
-
 def attribution_json(hops: tuple[HopAttribution, ...] | None) -> list[dict[str, Any]] | None:
     if hops is None:
         return None
@@ -79,7 +77,8 @@ def register(subparsers: Any) -> None:
         description="Build the return packet of a failure under the erring node's shared "
         "secret. Prints the packet hex; --json prints {\"packet\", \"attribution_data\"} "
         "(null without --attribution).")
-    create.add_argument("--shared-secret", required=True, metavar="HEX")
+    add_secret_option(create, "--shared-secret", "the failing node's shared secret with the "
+                      "origin", required=True)
     create.add_argument("--code", required=True, type=code_arg, metavar="NAME|N",
                         help="failure code: spec name or number (0x400f, 16399)")
     create.add_argument("--data", default="", metavar="HEX",
@@ -104,7 +103,8 @@ def _register_return_path(sub: Any) -> None:
         "also relay the attribution data (starting from zeros when none came from "
         "downstream). --json prints {\"packet\", \"attribution_data\"|null}.")
     wrap.add_argument("packet", metavar="PACKET_HEX")
-    wrap.add_argument("--shared-secret", required=True, metavar="HEX")
+    add_secret_option(wrap, "--shared-secret", "this node's shared secret with the origin",
+                      required=True)
     wrap.add_argument("--attribution-data", metavar="HEX")
     wrap.add_argument("--hold-time-ms", type=hold_time_units, metavar="N")
     add_json_flag(wrap)
@@ -114,7 +114,8 @@ def _register_return_path(sub: Any) -> None:
         "from-malformed", help="turn update_fail_malformed_htlc into a return packet",
         description="The node upstream of update_fail_malformed_htlc builds the failure "
         "(BADONION code with sha256_of_onion) under its own shared secret.")
-    malformed.add_argument("--shared-secret", required=True, metavar="HEX")
+    add_secret_option(malformed, "--shared-secret", "this node's shared secret with the "
+                      "origin", required=True)
     malformed.add_argument("--sha256-of-onion", required=True, metavar="HEX")
     malformed.add_argument("--code", required=True, type=code_arg, metavar="N")
     add_json_flag(malformed)
@@ -126,7 +127,9 @@ def _register_return_path(sub: Any) -> None:
         "the erring hop and decode its failure message.", epilog=DECRYPT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     decrypt.add_argument("packet", metavar="PACKET_HEX")
-    decrypt.add_argument("--shared-secrets", required=True, metavar="HEX,HEX,...")
+    add_secret_option(decrypt, "--shared-secrets", "the route's shared secrets, first hop "
+                      "first, separated by commas or white space", required=True,
+                      metavar="HEX,...")
     decrypt.add_argument("--attribution-data", metavar="HEX")
     add_json_flag(decrypt)
     decrypt.set_defaults(handler=run_decrypt)
@@ -156,7 +159,7 @@ def run_create(args: argparse.Namespace) -> int:
         raise InvalidArgument(f"--data does not hold the fields of code {args.code:#06x}: "
                               f"{exc.message}", field="data", offset=exc.offset,
                               reason=exc.reason) from None
-    reply = create_failure(read_hex(args.shared_secret, "shared_secret"), raw,
+    reply = create_failure(read_key(args.shared_secret, "shared_secret"), raw,
                            hold_time=args.hold_time_ms, attribution=args.attribution,
                            pad_to=args.pad_to)
     return _emit_reply(args, reply.packet, reply.attribution_data)
@@ -166,14 +169,14 @@ def run_wrap(args: argparse.Namespace) -> int:
     data = None if args.attribution_data is None else read_hex(args.attribution_data,
                                                                "attribution_data")
     attribution = data is not None or args.hold_time_ms is not None
-    reply = wrap_failure(read_hex(args.shared_secret, "shared_secret"),
+    reply = wrap_failure(read_key(args.shared_secret, "shared_secret"),
                          read_hex(args.packet, "packet"), data,
                          hold_time=args.hold_time_ms or 0, attribution=attribution)
     return _emit_reply(args, reply.packet, reply.attribution_data)
 
 
 def run_from_malformed(args: argparse.Namespace) -> int:
-    packet = failure_from_malformed(read_hex(args.shared_secret, "shared_secret"),
+    packet = failure_from_malformed(read_key(args.shared_secret, "shared_secret"),
                                     read_hex(args.sha256_of_onion, "sha256_of_onion"), args.code)
     if args.json:
         emit_json({"packet": packet.hex()})
@@ -227,7 +230,7 @@ def run_decrypt(args: argparse.Namespace) -> int:
     data = None if args.attribution_data is None else read_hex(args.attribution_data,
                                                                "attribution_data")
     result = decrypt_failure_packet(read_hex(args.packet, "packet"),
-                                    read_secrets(args.shared_secrets), data)
+                                    read_secret_list(args.shared_secrets, "shared_secrets"), data)
     obj = decrypted_json(result)
     if args.json:
         emit_json(obj)

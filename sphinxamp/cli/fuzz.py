@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from ..conformance.corpus import FORMATS, corpus_inputs, write_corpus
-from ._common import add_json_flag, emit_json, int_in, output_dir, read_hex
+from ._common import (
+    add_json_flag,
+    add_secret_option,
+    emit_json,
+    int_in,
+    output_dir,
+    read_hex,
+    read_key,
+)
 
 DESCRIPTION = """\
 Write COUNT onions (1366 bytes each) whose HMAC verifies for the node holding --node-key
@@ -31,8 +39,8 @@ def register(subparsers: Any) -> None:
     corpus = sub.add_parser("corpus", help="onions that pass a node's HMAC check",
                             description=DESCRIPTION,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-    corpus.add_argument("--node-key", required=True, metavar="HEX",
-                        help="the target node's 32-byte private key")
+    add_secret_option(corpus, "--node-key", "the target node's 32-byte private key",
+                      required=True)
     corpus.add_argument("--assoc-data", required=True, metavar="HEX",
                         help="associated data (the payment hash)")
     corpus.add_argument("--out", type=Path, required=True, metavar="DIR",
@@ -50,7 +58,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_corpus(args: argparse.Namespace) -> int:
-    inputs = corpus_inputs(read_hex(args.node_key, "node_key"),
+    inputs = corpus_inputs(read_key(args.node_key, "node_key"),
                            read_hex(args.assoc_data, "assoc_data"), args.count, args.seed)
     written = write_corpus(output_dir(args.out, "out", force=args.force), inputs, args.format)
     if args.json:

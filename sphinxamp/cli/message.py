@@ -18,7 +18,15 @@ from .._onion_message import (
 )
 from .._sphinx import build_onion
 from . import render
-from ._common import add_json_flag, emit_json, error_object, parse_hop, read_hex
+from ._common import (
+    add_json_flag,
+    add_secret_option,
+    emit_json,
+    error_object,
+    parse_hop,
+    read_hex,
+    read_key,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -30,8 +38,7 @@ def register(subparsers: Any) -> None:
         "1300 or 32768 bytes, the smallest that fits, unless --payload-area says. --json "
         "prints {\"onion\": HEX, \"payload_area\": N, \"onion_message\": HEX|null}; "
         "onion_message (type 513) needs --path-key.")
-    build.add_argument("--session-key", required=True, metavar="HEX",
-                       help="32-byte session private key (- reads stdin)")
+    add_secret_option(build, "--session-key", "32-byte session private key", required=True)
     build.add_argument("--hop", required=True, action="append", metavar="PUBKEY=PAYLOADHEX",
                        help="one hop: the (blinded) node id the layer is encrypted to and its "
                        "onionmsg_tlv, without length prefix (repeat for each hop)")
@@ -50,8 +57,7 @@ def register(subparsers: Any) -> None:
         "Onion messages are never answered with errors: a dropped message is a result, "
         "exit status 0.")
     peel.add_argument("onion", metavar="ONION_HEX", help="the message (- reads stdin)")
-    peel.add_argument("--node-key", required=True, metavar="HEX",
-                      help="the node's 32-byte private key")
+    add_secret_option(peel, "--node-key", "the node's 32-byte private key", required=True)
     peel.add_argument("--path-key", metavar="HEX",
                       help="the message's path_key when ONION_HEX is the bare packet")
     add_json_flag(peel)
@@ -61,7 +67,7 @@ def register(subparsers: Any) -> None:
 def run_build(args: argparse.Namespace) -> int:
     hops = [parse_hop(text, i) for i, text in enumerate(args.hop)]
     area = choose_payload_area([p for _, p in hops], args.payload_area)
-    built = build_onion(read_hex(args.session_key, "session_key"), hops, b"", area,
+    built = build_onion(read_key(args.session_key, "session_key"), hops, b"", area,
                         min_payload_length=0)
     path_key = None if args.path_key is None else read_hex(args.path_key, "path_key")
     message = None if path_key is None else OnionMessage(path_key, built.packet).to_bytes()
@@ -113,7 +119,7 @@ def _reply_path(raw: bytes | None) -> dict[str, Any] | None:
 
 def run_peel(args: argparse.Namespace) -> int:
     data = read_hex(args.onion, "onion")
-    node_key = crypto.check_secret(read_hex(args.node_key, "node_key"), "node_key")
+    node_key = crypto.check_secret(read_key(args.node_key, "node_key"), "node_key")
     path_key = None if args.path_key is None else read_hex(args.path_key, "path_key")
     result = process_onion_message(data, node_key, path_key=path_key)
     if isinstance(result, Dropped):
