@@ -171,6 +171,14 @@ def test_a_run_fails_on_must_only(tmp_path: Path) -> None:
         report = run_cases(payload_only, adapter)
     assert {o.status for o in report.outcomes} <= {AGREE, NOTE} and report.ok
     assert report.to_json()["grades"][MAY][NOTE] == report.counts()[NOTE] > 0
+    assert not any("optional_records" in n for n in report.notes)
+    # A version-1 hello declares nothing: the run says how keysend/AMP payloads are judged.
+    path.write_text(body.replace("'sphinxamp-conformance/2'", "'sphinxamp-conformance/1'")
+                    .replace(", 'optional_records': []", ""))
+    with AdapterProcess([sys.executable, str(path)], timeout=10) as adapter:
+        report = run_cases(payload_only[:1], adapter)
+    assert any("no optional_records or features declared" in n for n in report.notes)
+    assert not any("protocol" in n for n in report.notes)  # version 1 is still understood
 
 
 @pytest.mark.parametrize(("served", "judged", "status"), [

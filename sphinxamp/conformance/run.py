@@ -95,10 +95,11 @@ def _hello(adapter: AdapterProcess, notes: list[str]
         return reply.answer, None
     if reply.answer.get("protocol") not in PROTOCOLS:
         notes.append(f"hello: protocol {reply.answer.get('protocol')!r}, expected {PROTOCOL!r}")
-    if not understanding(reply.answer).declared:
+    ops = {str(op) for op in reply.answer["ops"]}
+    if "payload_decode" in ops and not understanding(reply.answer).declared:
         notes.append("hello: no optional_records or features declared; a payload carrying "
                      "keysend or AMP may be read or refused as an unknown even type")
-    return reply.answer, {str(op) for op in reply.answer["ops"]}
+    return reply.answer, ops
 
 
 def run_case(case: Case, number: int, adapter: AdapterProcess, *, profile: str,
