@@ -126,7 +126,7 @@ def _walk(spec: RouteSpec, onion: bytes) -> list[HopStory]:
         try:
             done = process_hop(packet, hop.node_key, spec.associated_data, path_key=path_key,
                                payload_area=spec.payload_area, incoming_amount_msat=amount,
-                               incoming_cltv_expiry=cltv)
+                               incoming_cltv_expiry=cltv, current_block_height=spec.height)
         except SphinxampError as exc:
             stories.append(HopStory(i, node_id, hashlib.sha256(packet).digest(), path_key,
                                     None, exc))

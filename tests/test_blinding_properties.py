@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sphinxamp import _crypto as crypto
@@ -89,6 +89,16 @@ def test_every_hop_recovers_its_data(case: tuple[bytes, list[bytes], list[Encryp
     assert got.data.path_id == datas[-1].path_id
 
 
+def _incoming_for(forward: int, base: int, proportional: int) -> int:
+    """The least amount_msat from which BOLT 4's amt_to_forward = ((amount_msat − base)·10^6 +
+    10^6 + proportional − 1) / (10^6 + proportional) reaches `forward`."""
+    amount = base + forward * (10**6 + proportional) // 10**6
+    while ((amount - base) * 10**6 + 10**6 + proportional - 1) // (10**6 + proportional) \
+            < forward:
+        amount += 1
+    return amount
+
+
 @settings(max_examples=15, deadline=None)
 @given(paths(), st.integers(1, 2**40), st.integers(0, 2**31))
 def test_payment_onion_through_process_hop(case: tuple[bytes, list[bytes], list[EncryptedData]],
@@ -98,6 +108,9 @@ def test_payment_onion_through_process_hop(case: tuple[bytes, list[bytes], list[
     session, keys, datas = case
     datas = [EncryptedData(**{**{k: getattr(d, k) for k in d.__slots__},
                               "payment_constraints": None}) for d in datas]
+    # Data naming its own node as next_node_id is a dummy hop, peeled in place by that node
+    # (tests/test_hop_context.py): not this walk.
+    assume(all(d.next_node_id != crypto.public_key(k) for k, d in zip(keys, datas, strict=True)))
     path = create_blinded_path(session, [(crypto.public_key(k), d) for k, d in
                                          zip(keys, datas, strict=True)], pad=True)
     ad = crypto.sha256(session)
@@ -107,9 +120,25 @@ def test_payment_onion_through_process_hop(case: tuple[bytes, list[bytes], list[
     except Exception as exc:  # ten long hops may not fit the 1300 bytes: that is refused
         assert getattr(exc, "reason", None) == "route_too_long"
         return
+    # The HTLC the introduction node must receive for the recipient to get `amount` at `cltv`
+    # (each payment_relay undone, from the recipient back); each hop then receives what the
+    # one before forwarded.
+    need_amount, need_cltv = amount, cltv
+    for data in reversed(datas[:-1]):
+        relay = data.payment_relay
+        assert relay is not None
+        need_amount = _incoming_for(need_amount, relay.fee_base_msat,
+                                    relay.fee_proportional_millionths)
+        need_cltv += relay.cltv_expiry_delta
+    assume(need_amount < 2**64 and need_cltv < 2**32)  # an HTLC carries a u64 and a u32
     packet, path_key = built.packet, None
+    amount_in: int | None = need_amount
+    cltv_in: int | None = need_cltv
     for i, (key, data) in enumerate(zip(keys, datas, strict=True)):
-        hop = process_hop(packet, key, ad, path_key=path_key)
+        hop = process_hop(packet, key, ad, path_key=path_key, incoming_amount_msat=amount_in,
+                          incoming_cltv_expiry=cltv_in, current_block_height=0,
+                          min_final_cltv_expiry_delta=0)
+        amount_in, cltv_in = hop.amt_to_forward, hop.outgoing_cltv_value
         assert hop.introduction_node is (i == 0)
         assert hop.encrypted_data is not None
         assert _without_padding(hop.encrypted_data) == _without_padding(data)

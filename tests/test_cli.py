@@ -64,9 +64,14 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
     return status, json.loads(out)
 
 
+# The HTLC the vector's final hop receives: amt_to_forward 10000 msat, expiry 1000, at a
+# height 100 blocks before it.
+HTLC_FLAGS = ("--amount-msat", "10000", "--cltv-expiry", "1000", "--current-height", "900")
+
+
 def peel_args(onion: str, hop: int, *extra: str) -> list[str]:
     return ["onion", "peel", onion, "--node-key", NODE_KEYS[hop], "--assoc-data", ASSOC_DATA,
-            *extra]
+            *HTLC_FLAGS, *extra]
 
 
 def assert_error(status: int, obj: Any, error: str, code: int | None) -> None:

@@ -88,17 +88,38 @@ def test_peel_with_path_key_answers_blinding_for_a_bad_hmac(
 def test_peel_inside_a_blinded_route(capsys: pytest.CaptureFixture[str]) -> None:
     onion, path_key = blinded_onion()
     status, obj = run_json(capsys, "onion", "peel", onion, "--node-key", "61" * 32,
-                           "--assoc-data", "42" * 32, "--path-key", path_key)
+                           "--assoc-data", "42" * 32, "--path-key", path_key,
+                           "--amount-msat", "2000", "--cltv-expiry", "900")
     assert status == 0
     assert obj["role"] == "blinded-intermediate" and obj["introduction_node"] is False
     assert obj["payload_error"] is None and obj["next_onion"] is not None
+    # payment_relay of intermediate_data: base 1000, 100 ppm, delta 144.
+    assert (obj["amt_to_forward"], obj["outgoing_cltv_value"]) == (1000, 900 - 144)
+
+
+@pytest.mark.parametrize(("missing", "flag"), [("--amount-msat", "--amount-msat"),
+                                               ("--cltv-expiry", "--cltv-expiry")])
+def test_peel_inside_a_blinded_route_needs_the_htlc(capsys: pytest.CaptureFixture[str],
+                                                    missing: str, flag: str) -> None:
+    """A blinded hop's payment_relay and payment_constraints depend on the HTLC (BOLT 4 ›
+    `payload` Requirements): without it the command fails naming the flag, and judges
+    nothing."""
+    onion, path_key = blinded_onion()
+    given = {"--amount-msat": "2000", "--cltv-expiry": "900"}
+    del given[missing]
+    status, obj = run_json(capsys, "onion", "peel", onion, "--node-key", "61" * 32,
+                           "--assoc-data", "42" * 32, "--path-key", path_key,
+                           *[x for kv in given.items() for x in kv])
+    assert status == 1 and obj["error"] == "InvalidArgument" and obj["failure_code"] is None
+    assert flag in obj["message"]
 
 
 def test_peel_with_a_batch_id_repeats_its_answer(capsys: pytest.CaptureFixture[str],
                                                   tmp_path: Any) -> None:
     onion, path_key = blinded_onion()
     argv = ["onion", "peel", onion, "--node-key", "61" * 32, "--assoc-data", "42" * 32,
-            "--path-key", path_key, "--replay-db", str(tmp_path / "r.db"), "--cltv", "900"]
+            "--path-key", path_key, "--replay-db", str(tmp_path / "r.db"), "--cltv-expiry",
+            "900", "--amount-msat", "2000"]
     assert run_json(capsys, *argv, "--batch-id", "chan 7 commit 3")[0] == 0
     assert run_json(capsys, *argv, "--batch-id", "chan 7 commit 3")[0] == 0
     status, obj = run_json(capsys, *argv, "--batch-id", "chan 7 commit 4")
@@ -106,11 +127,23 @@ def test_peel_with_a_batch_id_repeats_its_answer(capsys: pytest.CaptureFixture[s
     assert obj["cause"]["reason"] == "replayed_onion"
 
 
-def test_cltv_without_a_replay_log_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_batch_id_without_a_replay_log_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     onion, _ = blinded_onion()
     status, obj = run_json(capsys, "onion", "peel", onion, "--node-key", "61" * 32,
-                           "--assoc-data", "42" * 32, "--cltv", "5")
+                           "--assoc-data", "42" * 32, "--batch-id", "5")
     assert status == 1 and obj["error"] == "InvalidArgument" and obj["field"] == "replay_db"
+
+
+def test_cltv_is_the_old_name_of_cltv_expiry(capsys: pytest.CaptureFixture[str]) -> None:
+    """--cltv (the replay log's) and --cltv-expiry are one HTLC field: either gives it, two
+    different values are refused."""
+    onion, path_key = blinded_onion()
+    argv = ["onion", "peel", onion, "--node-key", "61" * 32, "--assoc-data", "42" * 32,
+            "--path-key", path_key, "--amount-msat", "2000"]
+    status, obj = run_json(capsys, *argv, "--cltv", "900")
+    assert status == 0 and obj["outgoing_cltv_value"] == 900 - 144
+    status, obj = run_json(capsys, *argv, "--cltv", "900", "--cltv-expiry", "901")
+    assert status == 1 and obj["field"] == "cltv"
 
 
 @pytest.mark.parametrize("kind", ["missing-dir", "not-a-db"])
@@ -123,7 +156,8 @@ def test_replay_db_that_cannot_be_used_is_a_clear_error(
         db.write_bytes(b"this is not an SQLite file, just text" * 40)
     status, obj = run_json(capsys, "onion", "peel", onion, "--node-key", "61" * 32,
                            "--assoc-data", "42" * 32, "--path-key", path_key,
-                           "--replay-db", str(db), "--cltv", "9")
+                           "--replay-db", str(db), "--cltv-expiry", "9",
+                           "--amount-msat", "2000")
     assert status == 1 and obj["error"] == "InvalidArgument" and obj["field"] == "db"
     assert obj["reason"] == {"missing-dir": "cannot_open", "not-a-db": "not_a_database"}[kind]
 

@@ -112,9 +112,9 @@ def test_key_lengths_and_field_names() -> None:
     assert json.loads(out.stdout)["field"] == "hops[0].pubkey"
 
 
-def test_cltv_needs_a_replay_db() -> None:
+def test_batch_id_needs_a_replay_db() -> None:
     out = cli("onion", "peel", ONION, "--node-key", "41" * 32, "--assoc-data", "42" * 32,
-              "--cltv", "100", "--json")
+              "--batch-id", "100", "--json")
     assert out.returncode == 1 and json.loads(out.stdout)["field"] == "replay_db"
 
 

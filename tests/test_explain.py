@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sphinxamp import InvalidArgument, process_hop
+from sphinxamp import InvalidArgument, peel_onion
 from sphinxamp._explain import Field, explain
 from sphinxamp._failure import FailureMessage
 
@@ -56,7 +56,7 @@ def test_onion_every_hop_decrypts_to_the_vector_payload() -> None:
         assert payload.offset == 34 + (1 if len(want) < 0xFD else 3) and payload.decrypted
         final = find(ex.fields, "next_hmac").raw == bytes(32)
         assert final == (i == len(payloads) - 1)
-        packet = process_hop(wire, key, assoc).next_packet
+        packet = peel_onion(wire, key, assoc).next_packet
 
 
 def test_onion_without_keys_lays_out_the_packet() -> None:

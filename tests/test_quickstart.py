@@ -131,7 +131,9 @@ def test_build_then_peel_as_processes() -> None:
     assert first.returncode == 0, first.stderr
     hop1 = json.loads(first.stdout)
     assert (hop1["payload"], hop1["shared_secret"]) == (FIRST_PAYLOAD, SHARED_SECRETS[0])
-    second = sphinxamp_process(*peel, "--node-key", NODE_KEYS[1], stdin=hop1["next_onion"])
+    second = sphinxamp_process(*peel, "--node-key", NODE_KEYS[1], "--amount-msat", "10000",
+                               "--cltv-expiry", "1000", "--current-height", "900",
+                               stdin=hop1["next_onion"])
     hop2 = json.loads(second.stdout)
     assert (hop2["payload"], hop2["shared_secret"]) == (SECOND_PAYLOAD, SHARED_SECRETS[1])
     assert hop2["final"] is True and hop2["next_onion"] is None

@@ -64,8 +64,10 @@ def test_process_hop_repeats_the_answer_for_the_same_batch() -> None:
         bytes.fromhex("02020100040190"))], b"\x42" * 32).to_bytes()
     log = MemoryReplayLog()
     for _ in range(2):
-        hop = process_hop(onion, b"\x41" * 32, b"\x42" * 32, replay_log=log, cltv_expiry=9,
-                          batch_id=b"chan 1 commit 7")
+        # The final payload asks for 256 msat expiring at 144.
+        hop = process_hop(onion, b"\x41" * 32, b"\x42" * 32, replay_log=log,
+                          incoming_amount_msat=256, incoming_cltv_expiry=144,
+                          current_block_height=0, batch_id=b"chan 1 commit 7")
         assert hop.is_final
 
 

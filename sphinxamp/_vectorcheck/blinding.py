@@ -161,7 +161,9 @@ def blinded_payment_hop(case: Case) -> tuple[bool, str]:
                           bytes.fromhex(case["associated_data"]),
                           path_key=_hex(case.get("path_key")),
                           incoming_amount_msat=case.get("incoming_amount_msat"),
-                          incoming_cltv_expiry=case.get("incoming_cltv_expiry"))
+                          incoming_cltv_expiry=case.get("incoming_cltv_expiry"),
+                          # BOLT 4's vectors give no block height: 0 unless the case says.
+                          current_block_height=case.get("current_block_height", 0))
     except SphinxampError as exc:
         if "error" not in expect:
             return False, f"expected success, got {type(exc).__name__}: {exc}"

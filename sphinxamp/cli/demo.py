@@ -105,7 +105,8 @@ def payment_section() -> list[str]:
     amount_in, cltv_in = route.htlc_amount_msat, route.htlc_cltv_expiry
     for i, (node_key, sent) in enumerate(zip(NODE_KEYS, route.payloads, strict=True)):
         assert packet is not None  # only the last hop sees no next packet
-        hop = process_hop(packet, node_key, PAYMENT_HASH)
+        hop = process_hop(packet, node_key, PAYMENT_HASH, incoming_amount_msat=amount_in,
+                          incoming_cltv_expiry=cltv_in, current_block_height=BLOCK_HEIGHT)
         payload = hop.payload
         lines += ["", f"hop {i + 1}  node {NODE_IDS[i].hex()}  (private key {node_key[0]:02x}×32)",
                   f"  peeled: {len(hop.raw_payload)}-byte {hop.role.value} payload, shared secret "
@@ -135,9 +136,13 @@ def payment_json() -> dict[str, Any]:
     route = payment_route()
     packet: OnionPacket | None = route.onion.packet
     hops = []
+    amount_in: int | None = route.htlc_amount_msat
+    cltv_in: int | None = route.htlc_cltv_expiry
     for i, node_key in enumerate(NODE_KEYS):
         assert packet is not None
-        hop = process_hop(packet, node_key, PAYMENT_HASH)
+        hop = process_hop(packet, node_key, PAYMENT_HASH, incoming_amount_msat=amount_in,
+                          incoming_cltv_expiry=cltv_in, current_block_height=BLOCK_HEIGHT)
+        amount_in, cltv_in = hop.payload.amt_to_forward, hop.payload.outgoing_cltv_value
         nxt = hop.next_packet
         hops.append({"index": i, "node_id": NODE_IDS[i].hex(), "role": hop.role.value,
                      "shared_secret": hop.shared_secret.hex(),

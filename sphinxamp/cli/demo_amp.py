@@ -66,11 +66,15 @@ def peel_shard(i: int, shard: BuiltShard) -> tuple[list[str], HopPayload]:
              f"  Alice offers {path[0]} {shard.htlc_amount_msat} msat until block "
              f"{shard.htlc_cltv_expiry}"]
     packet: OnionPacket | None = shard.onion.packet
+    amount: int | None = shard.htlc_amount_msat
+    cltv: int | None = shard.htlc_cltv_expiry
     for name in path:
         assert packet is not None
-        hop = process_hop(packet, KEYS[name], shard.payment_hash)
+        hop = process_hop(packet, KEYS[name], shard.payment_hash, incoming_amount_msat=amount,
+                          incoming_cltv_expiry=cltv, current_block_height=HEIGHT)
         payload = hop.payload
         packet = hop.next_packet
+        amount, cltv = payload.amt_to_forward, payload.outgoing_cltv_value
         if hop.next_packet is not None:
             lines.append(f"  {name} peels: forward {payload.amt_to_forward} msat over "
                          f"{payload.short_channel_id} until block {payload.outgoing_cltv_value}")

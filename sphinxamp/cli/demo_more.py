@@ -49,7 +49,8 @@ def blinded_story() -> tuple[list[ProcessedHop], Any]:
         packet = hops[-1].next_packet
         assert packet is not None
         hop = process_hop(packet, key, PAYMENT_HASH, path_key=path_key,
-                          incoming_amount_msat=amount, incoming_cltv_expiry=cltv)
+                          incoming_amount_msat=amount, incoming_cltv_expiry=cltv,
+                          current_block_height=HEIGHT)
         hops.append(hop)
         amount, cltv, path_key = hop.amt_to_forward, hop.outgoing_cltv_value, hop.next_path_key
     return hops, path

@@ -28,6 +28,7 @@ from ._common import (
     read_key,
     utf8_argument,
 )
+from ._htlc_flags import add_htlc_flags, htlc_kwargs, named_by_flag, uint
 from .blinded import blinding_json, blinding_text
 
 PEEL_EPILOG = textwrap.dedent("""\
@@ -48,9 +49,13 @@ PEEL_EPILOG = textwrap.dedent("""\
 
     Inside a blinded route the hop decrypts encrypted_recipient_data with the path key: JSON
     "encrypted_data" holds its fields and "next_path_key" the key to hand on (or the
-    override); given the incoming HTLC's --amount-msat and --cltv-expiry, "amt_to_forward"
-    and "outgoing_cltv_value" follow from payment_relay, and payment_constraints are checked
-    (all four are null outside a blinded route or when the hop is refused).
+    override); "amt_to_forward" and "outgoing_cltv_value" follow from payment_relay and the
+    incoming HTLC's --amount-msat and --cltv-expiry, and payment_constraints are checked
+    (all four are null outside a blinded route or when the hop is refused). A final node
+    compares the HTLC with its payload and --current-height (BOLT 4: cltv_expiry below
+    height + min_final_cltv_expiry_delta is refused). Where a decision depends on them, the
+    HTLC's --amount-msat, --cltv-expiry and, at a final hop, --current-height are required:
+    without them the command fails naming the flag.
 
     Offsets in "tlv", "tlv_error" and "payload_error" count from the start of the decrypted
     hop_payloads: the payload starts at "payload_offset", right after its BigSize length.
@@ -75,19 +80,6 @@ def _area_size(text: str) -> int:
 
 def _payload_area(text: str) -> int | None:
     return None if text == "auto" else _area_size(text)
-
-
-def _uint(bits: int) -> Any:
-    """An argparse type for a wire integer: an HTLC amount is a u64, an expiry a u32."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text, 0)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if not 0 <= value < 1 << bits:
-            raise argparse.ArgumentTypeError(f"must be 0 to 2^{bits}-1 (a u{bits})")
-        return value
-    return parse
 
 
 def register(subparsers: Any) -> None:
@@ -139,19 +131,13 @@ def _register_peel(sub: Any) -> None:
                       help="replay log (SQLite): refuse an onion whose shared secret it already "
                       "holds, else record it (BOLT 4 › Onion Decryption: a node MUST detect a "
                       "reused onion)")
-    peel.add_argument("--cltv", type=_uint(32), metavar="N",
-                      help="the HTLC's cltv_expiry, kept with the replay entry so it can be "
-                      "forgotten once the chain passes it (required with --replay-db)")
+    peel.add_argument("--cltv", type=uint(32), metavar="N",
+                      help="deprecated name of --cltv-expiry (the same HTLC field)")
     peel.add_argument("--batch-id", metavar="ID",
                       help="record the onion as the batch ID (any text, e.g. channel and "
                       "commitment number); peeling it again under the same ID repeats the "
                       "first answer instead of calling it a replay (a restart after a crash)")
-    peel.add_argument("--amount-msat", type=_uint(64), metavar="N",
-                      help="the incoming HTLC's amount: a blinded hop derives amt_to_forward "
-                      "from payment_relay and checks payment_constraints")
-    peel.add_argument("--cltv-expiry", type=_uint(32), metavar="N",
-                      help="the incoming HTLC's cltv_expiry: a blinded hop derives "
-                      "outgoing_cltv_value and checks max_cltv_expiry")
+    add_htlc_flags(peel)
     peel.add_argument("--profile", choices=PROFILES, default="bolt",
                       help="judge the payload as BOLT 4 states it (default) or as lnd does")
     add_json_flag(peel)
@@ -297,11 +283,16 @@ def run_peel(args: argparse.Namespace) -> int:
     node_key = crypto.check_secret(read_key(args.node_key, "node_key"), "node_key")
     assoc = read_hex(args.assoc_data, "assoc_data")
     path_key = None if args.path_key is None else read_key(args.path_key, "path_key", 33)
-    if args.replay_db is not None and args.cltv is None:
-        raise InvalidArgument("--replay-db needs --cltv, the HTLC's expiry", field="cltv",
-                              reason="missing_cltv")
-    if args.replay_db is None and (args.cltv is not None or args.batch_id is not None):
-        raise InvalidArgument("--cltv and --batch-id go with --replay-db", field="replay_db",
+    if args.cltv is not None:
+        if args.cltv_expiry not in (None, args.cltv):
+            raise InvalidArgument("--cltv and --cltv-expiry name the same HTLC field and "
+                                  "differ", field="cltv", reason="conflicting_cltv")
+        args.cltv_expiry = args.cltv
+    if args.replay_db is not None and args.cltv_expiry is None:
+        raise InvalidArgument("--replay-db needs --cltv-expiry, the HTLC's expiry",
+                              field="cltv_expiry", reason="missing_cltv")
+    if args.replay_db is None and args.batch_id is not None:
+        raise InvalidArgument("--batch-id goes with --replay-db", field="replay_db",
                               reason="missing_replay_db")
     batch_id = (None if args.batch_id is None
                 else utf8_argument(args.batch_id, "batch_id"))
@@ -310,11 +301,11 @@ def run_peel(args: argparse.Namespace) -> int:
             SqliteReplayLog(args.replay_db))
         try:
             hop: ProcessedHop | None = process_hop(
-                onion, node_key, assoc, path_key=path_key, replay_log=log,
-                cltv_expiry=args.cltv, batch_id=batch_id, payload_area=args.payload_area,
-                profile=args.profile, incoming_amount_msat=args.amount_msat,
-                incoming_cltv_expiry=args.cltv_expiry)
+                onion, node_key, assoc, path_key=path_key, replay_log=log, batch_id=batch_id,
+                payload_area=args.payload_area, profile=args.profile, **htlc_kwargs(args))
             refusal = None
+        except InvalidArgument as exc:
+            raise named_by_flag(exc) from None
         except SphinxampError as exc:
             if args.strict or not _is_judgment(exc):
                 raise
