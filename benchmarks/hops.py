@@ -79,7 +79,7 @@ def process_hop_timers(onions: list[bytes], key: bytes, ad: bytes, tmpdir: str,
 
     def with_memory_log() -> object:
         (onion,) = memlog.take()
-        return process_hop(onion, key, ad, replay_log=mem[0], cltv_expiry=800_000)
+        return process_hop(onion, key, ad, replay_log=mem[0], incoming_cltv_expiry=800_000)
 
     def sqlite_batch() -> object:
         """SQLITE_BATCH hops: each processed, then all checked and recorded in one durable

@@ -9,7 +9,8 @@ introduction node and can encrypt an error) with a `DecodeError` cause; it is re
 when the plaintext does not decode, breaks a reader rule (oracle from the BOLT text) or
 payment_constraints, or payment_relay takes more than the HTLC holds; an accepted hop hands on
 the override or the derived path key and forwards the amount and expiry of the BOLT formula
-(checked in exact rationals); deterministic.
+(checked in exact rationals); deterministic. A next_node_id naming the node itself makes the
+hop a dummy hop, peeled in place: here the next layer is another node's, so it is refused.
 """
 
 import _blinding_checks as ref
@@ -27,6 +28,10 @@ def _expect_ok(plaintext: bytes, amount: int, cltv: int) -> bool:
         return False
     data = plain.value
     if not ref.ref_reader_ok(data, final=False, payment=True):
+        return False
+    if data.next_node_id == ref.NODE_IDS[0]:
+        # Its own id: a dummy hop (BOLT 4 › Route Blinding), peeled in place; the next layer
+        # is the final hop's, which this node's key does not open.
         return False
     limits = data.payment_constraints
     if limits is not None and (cltv > limits.max_cltv_expiry
