@@ -140,6 +140,13 @@ def test_the_code_the_text_gives() -> None:
     assert code("payload:path-key-twice") == INVALID_ONION_BLINDING
     assert code("payload:blinded-final:omits-18") == INVALID_ONION_BLINDING
     assert code("payload:final:includes-12") == INVALID_ONION_PAYLOAD
+    # From the reference: a current_path_key that is a point makes a forwarding hop's error
+    # invalid_onion_blinding; a record that is no point sets no key.
+    point = "0c21" + "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+    for value, want in ((point, INVALID_ONION_BLINDING), ("0c0102", INVALID_ONION_PAYLOAD)):
+        req = {"op": "payload_decode", "payload": "020105040101" + value, "final": False,
+               "path_key": False}
+        assert answer(req)["error"]["failure_code"] == want, value
     # Unblinding on its own is no payment: no payment failure code.
     assert code("blinded:undecryptable") is None
     assert code("blinded:no-payment-relay") == INVALID_ONION_BLINDING

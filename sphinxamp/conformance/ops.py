@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import _crypto as crypto
 from .._amp import derive_child
 from .._bigsize import decode_bigsize, encode_bigsize
 from .._codes import INVALID_ONION_BLINDING
@@ -61,11 +62,17 @@ def _payload_decode(req: Request, profile: str) -> Answer:
 
 
 def _blinding_error(payload: bytes, final: bool, path_key: bool) -> bool:
+    """Whether the text requires invalid_onion_blinding: a path key came with the HTLC, or the
+    payload of a hop that is not final sets `current_path_key` (a valid point: a record that
+    is not one sets nothing, and then the payload's own failure stands)."""
     if path_key:
         return True
+    if final:
+        return False
     try:
-        return not final and any(r.type == CURRENT_PATH_KEY for r in decode_stream(payload))
-    except DecodeError:
+        keys = [r.value for r in decode_stream(payload) if r.type == CURRENT_PATH_KEY]
+        return bool(keys) and crypto.parse_point(keys[0]) is not None
+    except (DecodeError, ValueError):
         return False
 
 
