@@ -5,6 +5,9 @@ the JSON-lines protocol of `protocol.py`), compared with sphinxamp case by case.
 - `reference`: sphinxamp behind the protocol (`sphinxamp conformance adapter`);
 - `adapter`: a running adapter with a deadline per request;
 - `suites`, `generate`, `malformed`: the cases; `run`: comparison and report;
+- `judge`: what the adapter's hello declares and the answers the text allows; every
+  difference graded MUST, SHOULD or MAY (`protocol.compare`);
+- `classes`: differential findings grouped into classes, one shortest reproducer each;
 - `deviations`: known, explained disagreements; `export`: the suites as JSON files;
 - `corpus`: fuzzing seeds that get past a node's HMAC check.
 """
