@@ -124,6 +124,15 @@ def process_hop(
     if replay_log is not None and context.cltv_expiry is None:
         raise InvalidArgument("a replay log needs the HTLC's incoming_cltv_expiry",
                               field="incoming_cltv_expiry", reason="missing_cltv")
+    return _process(packet, node_key, associated_data, path_key, context, profile,
+                    payload_area, replay_log, batch_id)
+
+
+def _process(packet: bytes | OnionPacket, node_key: bytes | NodeKey, associated_data: bytes,
+             path_key: bytes | None, context: HtlcContext, profile: str,
+             payload_area: int | None, replay_log: ReplayLog | None,
+             batch_id: bytes | None) -> ProcessedHop:
+    """Peel, judge, record in the replay log, and answer a refusal as the node must."""
     peeled: PeeledHop | None = None
     try:
         peeled = peel_onion(packet, node_key, associated_data, payload_area=payload_area,

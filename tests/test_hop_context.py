@@ -141,7 +141,7 @@ def test_cltv_expiry_is_a_deprecated_alias_that_still_checks() -> None:
         process_hop(onion, KEYS[0], AD, path_key=keys[0], incoming_amount_msat=5000,
                     cltv_expiry=600, replay_log=MemoryReplayLog())
     assert info.value.cause is not None and info.value.cause.reason == "expiry_above_maximum"
-    with pytest.raises(InvalidArgument) as both:
+    with pytest.warns(DeprecationWarning), pytest.raises(InvalidArgument) as both:
         process_hop(onion, KEYS[0], AD, path_key=keys[0], incoming_amount_msat=5000,
                     cltv_expiry=600, incoming_cltv_expiry=601)
     assert both.value.field == "cltv_expiry"

@@ -15,6 +15,7 @@ import pytest
 from test_receiver import CLTV, HEIGHT, keysend_htlc, make_payment, sha256
 
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
+from sphinxamp._errors import InvalidOnionPayload
 from sphinxamp._payload import HopPayload, PaymentData, Role, decode_payload
 from sphinxamp._receiver import Accepted, Fail, IncomingHtlc, Receiver, ResolutionResult, Settle
 from sphinxamp._receiver_store import InvoiceKind, InvoiceState, Store
@@ -292,3 +293,27 @@ def test_every_reason_has_an_lnd_name_and_a_wire_code() -> None:
     for reason in R:
         assert reason.failure_code == special.get(reason, PERM15)
         assert reason.lnd_name.startswith(("Result", "hop.FinalHtlc"))
+
+
+# --- writer MUST NOTs: lnd's reader refuses them, BOLT 4's does not ---------------------------
+
+
+@pytest.mark.parametrize(("data", "role", "rtype"), [
+    # short_channel_id at the final hop
+    (bytes.fromhex("0200 0400 0608 0100000000000000"), Role.FINAL, 6),
+    # payment_data at a forwarding hop
+    (bytes.fromhex("0200 0400 0608 0100000000000000 0821") + b"\x11" * 32 + b"\x08",
+     Role.INTERMEDIATE, 8),
+])
+def test_writer_must_nots_are_refused_by_lnd_only(data: bytes, role: Role, rtype: int) -> None:
+    """BOLT 4 › `payload` format › Requirements: "MUST NOT include short_channel_id" (final)
+    and "MUST NOT include payment_data" (non-final) bind the writer; the reader's list has no
+    such rule, so profile "bolt" accepts the payload and profile "lnd" refuses it as lnd's
+    ValidateParsedPayloadTypes does (htlcswitch/hop/payload.go: "The exit hop and all blinded
+    hops should omit the next hop id", "Intermediate nodes should never receive MPP
+    fields")."""
+    assert rtype in decode_payload(data, role).present_types()
+    with pytest.raises(InvalidOnionPayload) as info:
+        decode_payload(data, role, profile="lnd")
+    assert (info.value.tlv_type, info.value.offset, info.value.reason) == (
+        rtype, 0, "record_included")

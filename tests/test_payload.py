@@ -109,20 +109,6 @@ def test_lnd_intermediate_hop_with_mpp_or_amp_fails_as_included(record: bytes, r
         2, 4, 6, rtype}
 
 
-@pytest.mark.parametrize(("data", "role", "rtype"), [
-    (h("02 00 | 04 00 | 06 08 0100000000000000"), Role.FINAL, 6),
-    (LND_INTERMEDIATE + LND_MPP, Role.INTERMEDIATE, 8),
-])
-def test_writer_must_nots_are_refused_by_lnd_only(data: bytes, role: Role, rtype: int) -> None:
-    """BOLT 4 › `payload` format › Requirements: "MUST NOT include short_channel_id" (final)
-    and "MUST NOT include payment_data" (non-final) bind the writer; the reader's list has no
-    such rule, so profile "bolt" accepts the payload and profile "lnd" refuses it as lnd's
-    ValidateParsedPayloadTypes does (htlcswitch/hop/payload.go)."""
-    assert rtype in decode_payload(data, role).present_types()
-    err = violation(data, role, profile="lnd")
-    assert (err.tlv_type, err.reason) == (rtype, "record_included")
-
-
 def test_lnd_custom_range_even_record_is_kept() -> None:
     """lnd keeps unknown even types of the custom range for the application
     (htlcswitch/hop/payload.go, getMinRequiredViolation skips t >= CustomTypeStart)."""
