@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._errors import (
     FinalIncorrectCltvExpiry,
@@ -24,13 +24,11 @@ from ._errors import (
 # BOLT 11 › Tagged Fields: without a `c` field the recipient's min_final_cltv_expiry_delta is
 # 18 blocks.
 DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA = 18
-_LIMITS = {"incoming_amount_msat": 64, "incoming_cltv_expiry": 32, "current_block_height": 32,
-           "min_final_cltv_expiry_delta": 32}
 
 
-@dataclass(frozen=True, slots=True)
-class HtlcContext:
-    """What `update_add_htlc` and the node's own state say about one incoming HTLC."""
+class HtlcContext(NamedTuple):
+    """What `update_add_htlc` and the node's own state say about one incoming HTLC (a tuple:
+    built on every hop, it costs the hot path next to nothing)."""
 
     amount_msat: int | None = None
     cltv_expiry: int | None = None
@@ -49,10 +47,7 @@ class HtlcContext:
 NO_CONTEXT = HtlcContext()
 
 
-def _checked(name: str, value: object) -> int | None:
-    if value is None:
-        return None
-    bits = _LIMITS[name]
+def _checked(name: str, value: object, bits: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << bits:
         raise InvalidArgument(f"{name} must be a u{bits}, got {value!r}", field=name,
                               reason="out_of_range")
@@ -79,16 +74,18 @@ def htlc_context(*, amount_msat: object, incoming_cltv_expiry: object, cltv_expi
     if expected_path_id is not None and not isinstance(expected_path_id, bytes | bytearray):
         raise InvalidArgument("expected_path_id must be bytes", field="expected_path_id",
                               reason="not_bytes")
-    features = frozenset(known_features)
-    if not all(isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in features):
+    features = frozenset(known_features) if known_features else frozenset()
+    if features and not all(isinstance(b, int) and not isinstance(b, bool) and b >= 0
+                            for b in features):
         raise InvalidArgument("known_features must be feature bit numbers",
                               field="known_features", reason="not_a_feature_bit")
-    delta = _checked("min_final_cltv_expiry_delta", min_final_cltv_expiry_delta)
     return HtlcContext(
-        _checked("incoming_amount_msat", amount_msat),
-        _checked("incoming_cltv_expiry", incoming_cltv_expiry),
-        _checked("current_block_height", current_block_height),
-        DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA if delta is None else delta,
+        None if amount_msat is None else _checked("incoming_amount_msat", amount_msat, 64),
+        None if incoming_cltv_expiry is None
+        else _checked("incoming_cltv_expiry", incoming_cltv_expiry, 32),
+        None if current_block_height is None
+        else _checked("current_block_height", current_block_height, 32),
+        _checked("min_final_cltv_expiry_delta", min_final_cltv_expiry_delta, 32),
         None if expected_path_id is None else bytes(expected_path_id), features)
 
 
