@@ -180,3 +180,23 @@ def test_encrypted_data_shorter_than_its_tag_is_not_valid(
                            "blinded-intermediate", "--path-key", PATH_KEY)
     assert status == 1 and obj["failure_code"] == 0xC018
     assert obj["cause"]["tlv_type"] == 10 and obj["cause"]["reason"] == "length_below_fixed_size"
+
+
+@pytest.mark.parametrize(("payload", "role", "tlv_type"), [
+    # payment_data (8) at a forwarding hop
+    ("020203e8 040190 0608 0000000000000001 0821" + "ab" * 32 + "07", "intermediate", 8),
+    # short_channel_id (6) at the final hop
+    ("020203e8 040190 0608 0000000000000001", "final", 6),
+])
+def test_payload_decode_leaves_writer_rules_to_lnd(capsys: pytest.CaptureFixture[str],
+                                                   payload: str, role: str,
+                                                   tlv_type: int) -> None:
+    """BOLT 4's reader (› `payload` format › Requirements) has no rule for these writer MUST
+    NOTs: profile bolt accepts; lnd refuses (htlcswitch/hop/payload.go,
+    ValidateParsedPayloadTypes)."""
+    raw = payload.replace(" ", "")
+    status, obj = run_json(capsys, "payload", "decode", raw, "--role", role)
+    assert status == 0 and obj["role"] == role
+    status, obj = run_json(capsys, "payload", "decode", raw, "--role", role, "--profile", "lnd")
+    assert status == 1 and (obj["tlv_type"], obj["reason"]) == (tlv_type, "record_included")
+
