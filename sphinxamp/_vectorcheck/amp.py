@@ -7,8 +7,8 @@ Each handler takes one case of a `sphinxamp-vectors/1` document and returns (pas
 - `amp-set`: the shards of a set (share, child_index, payment_hash) → the root and one
   preimage per shard, or `hash_mismatch` when a re-derived hash differs from its HTLC's.
 - `amp-record`: one record's fields ↔ its TLV bytes, both directions.
-- `amp-payload`: a whole hop payload read in a role → its AMP/MPP/keysend records, or the
-  error reason, TLV type and offset.
+- `amp-payload`: a whole hop payload read in a role (under `profile`, default bolt) → its
+  AMP/MPP/keysend records, or the error reason, TLV type and offset.
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ def _json(value: object) -> object:
 def amp_payload(case: Case) -> tuple[bool, str]:
     expect = case["expect"]
     try:
-        payload = decode_payload(bytes.fromhex(case["payload"]), case["role"])
+        payload = decode_payload(bytes.fromhex(case["payload"]), case["role"],
+                                 profile=case.get("profile", "bolt"))
     except InvalidOnionPayload as exc:
         got_err = {"error": exc.reason, "tlv_type": exc.tlv_type, "offset": exc.offset}
         if expect.get("valid", True):

@@ -192,6 +192,15 @@ def refused(name: str, before: bytes, bad: bytes, after: bytes, role: str, tlv_t
                        "offset": len(before)}}
 
 
+def lnd_only(case: Case) -> Case:
+    """A refusal of lnd's reader (htlcswitch/hop/payload.go, ValidateParsedPayloadTypes:
+    "Intermediate nodes should never receive MPP fields" / "... AMP fields"), which reports
+    offset 0; BOLT 4's reader has no such rule, so the case is read under profile lnd."""
+    case["profile"] = "lnd"
+    case["expect"]["offset"] = 0
+    return case
+
+
 def payload_cases() -> list[Case]:
     amp9 = {"root_share": "12" * 32, "set_id": "13" * 32, "child_index": 9}
     mpp8 = {"payment_secret": "11" * 32, "total_msat": 8}
@@ -208,10 +217,10 @@ def payload_cases() -> list[Case]:
                  {"amp": amp9, "payment_data": mpp8, "payment_metadata": b"meta".hex()}),
         accepted("keysend preimage", HEAD + keysend, "final",
                  {"keysend_preimage": preimage.hex()}),
-        refused("AMP on an intermediate hop", HEAD + SCID, LND_AMP, b"", "intermediate", 14,
-                "record_included"),
-        refused("MPP on an intermediate hop", HEAD + SCID, LND_MPP, b"", "intermediate", 8,
-                "record_included"),
+        lnd_only(refused("AMP on an intermediate hop", HEAD + SCID, LND_AMP, b"",
+                         "intermediate", 14, "record_included")),
+        lnd_only(refused("MPP on an intermediate hop", HEAD + SCID, LND_MPP, b"",
+                         "intermediate", 8, "record_included")),
         refused("AMP record of 63 bytes", HEAD, tlv(14, b"\x12" * 63), b"", "final", 14,
                 "length_below_fixed_size"),
         refused("AMP record of 69 bytes", HEAD, tlv(14, amp_value(b"\x01" * 5)), b"", "final",
@@ -236,6 +245,12 @@ def payload_cases() -> list[Case]:
         accepted("keysend preimage of 33 bytes at a forwarding hop: ignored",
                  HEAD + SCID + KEYSEND_TYPE_BYTES + b"\x21" + preimage + b"\x00", "intermediate",
                  {"keysend_preimage": (preimage + b"\x00").hex()}),
+        # BOLT 4 › `payload` format › Requirements: "MUST NOT include payment_data" binds the
+        # writer; the reader has no such rule (nor any for lnd's AMP record).
+        accepted("AMP on an intermediate hop: no rule of BOLT 4's reader", HEAD + SCID + LND_AMP,
+                 "intermediate", {"amp": amp9}),
+        accepted("MPP on an intermediate hop: a writer's MUST NOT only", HEAD + SCID + LND_MPP,
+                 "intermediate", {"payment_data": mpp8}),
     ]
     for i, case in enumerate(cases, 1):
         case.update(id=f"payload-{i:02d}", kind="amp-payload")
