@@ -1,4 +1,5 @@
-"""Invoices past their expiry, and set totals on any-amount invoices, over both stores.
+"""Invoices past their expiry, set totals on any-amount invoices, and the invoice lookup,
+over both stores.
 
 lnd facts (lnd 90ea05d5):
 - invoices/invoice_expiry_watcher.go, `makeTimestampExpiry` and `cancelNextExpiredInvoice`:
@@ -7,7 +8,10 @@ lnd facts (lnd 90ea05d5):
 - invoices/update.go, `updateMpp`: an HTLC to an invoice that is not open fails with
   ResultInvoiceNotOpen (on the wire incorrect_or_unknown_payment_details);
 - invoices/update.go, `updateMpp`: an HTLC whose MPP total differs from that of any accepted
-  HTLC of its set fails with ResultHtlcSetTotalMismatch, whichever of the two is larger.
+  HTLC of its set fails with ResultHtlcSetTotalMismatch, whichever of the two is larger;
+- invoices/update.go, `invoiceUpdateCtx.invoiceRef`: AMP and MPP look up by payment_addr, MPP
+  alone by hash and payment_addr, anything else by hash; channeldb/invoices.go,
+  `fetchInvoiceNumByRef`: a payment_addr with a hash that matches no invoice is not found.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from test_receiver import HEIGHT, Payment, assert_settles, keysend_htlc, make_pa
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._payload import PaymentData
 from sphinxamp._receiver import Accepted, Fail, Receiver, ResolutionResult, Settle
-from sphinxamp._receiver_store import InvoiceState
+from sphinxamp._receiver_store import InvoiceState, Store
 
 R = ResolutionResult
 
@@ -100,3 +104,25 @@ def test_a_smaller_total_on_an_any_amount_invoice_is_a_mismatch(rx: Receiver,
     assert rx.receive(second.htlc(1, payload=smaller), now=2.0, height=HEIGHT) == Fail(
         (1,), PERM15, R.TOTAL_MISMATCH)
     assert_settles(rx.receive(second.htlc(2), now=3.0, height=HEIGHT), payment, [0, 2])
+
+
+def test_amp_without_mpp_is_looked_up_by_hash_when_amp_is_off(store: Store,
+                                                              rng: random.Random) -> None:
+    """Without accept_amp no invoice is made for it: the lookup by hash finds nothing."""
+    rx = Receiver(store)
+    payment = make_payment(rng, [1000])
+    _invoice(rx, payment, expiry=3600.0)
+    shard = payment.shards[0]
+    htlc = shard.htlc(0, payload=replace(shard.payload, payment_data=None))
+    assert rx.receive(htlc, now=1.0, height=HEIGHT) == Fail((0,), PERM15, R.INVOICE_NOT_FOUND)
+
+
+def test_mpp_without_amp_does_not_find_the_amp_invoice(rx: Receiver,
+                                                       rng: random.Random) -> None:
+    """The MPP record names an AMP invoice's payment_addr, but the HTLC's hash is no
+    invoice's: lnd's lookup by hash and address finds none."""
+    payment = make_payment(rng, [1000])
+    _invoice(rx, payment, expiry=3600.0)
+    shard = payment.shards[0]
+    htlc = shard.htlc(0, payload=replace(shard.payload, amp=None))
+    assert rx.receive(htlc, now=1.0, height=HEIGHT) == Fail((0,), PERM15, R.INVOICE_NOT_FOUND)
