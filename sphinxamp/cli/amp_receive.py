@@ -18,7 +18,7 @@ from .._errors import SphinxampError
 from .._payload import PROFILES
 from .._receiver import DEFAULT_HOLD_SECONDS, Accepted, Decision, Receiver, Settle
 from .._receiver_store import MemoryStore, SqliteStore, Store
-from ._common import add_json_flag, error_object, read_hex
+from ._common import add_json_flag, add_secret_option, error_object, read_key
 from ._receive_lines import LineReader, RefusedHtlc, TickLine, id_of
 
 LINE_FORMAT = """\
@@ -63,8 +63,8 @@ def register_receive(amp_subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", required=True, metavar="FILE",
                         help="SQLite database (created if missing); ':memory:' keeps nothing")
-    parser.add_argument("--node-key", metavar="HEX",
-                        help="this node's private key, to peel lines carrying an onion")
+    add_secret_option(parser, "--node-key", "this node's private key, to peel lines carrying "
+                      "an onion")
     parser.add_argument("--profile", choices=PROFILES, default="bolt",
                         help="bolt: BOLT 4 to the letter; lnd: answer as lnd (default: bolt)")
     parser.add_argument("--accept-amp", action="store_true",
@@ -88,7 +88,7 @@ def open_store(path: str, synchronous: str) -> Store:
 
 
 def run_receive(args: argparse.Namespace) -> int:
-    node_key = None if args.node_key is None else read_hex(args.node_key, "node_key")
+    node_key = None if args.node_key is None else read_key(args.node_key, "node_key")
     store = open_store(args.db, args.synchronous)
     try:
         receiver = Receiver(store, profile=args.profile, accept_amp=args.accept_amp,

@@ -21,6 +21,7 @@ from .._sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion
 from . import render
 from ._common import (
     add_json_flag,
+    add_secret_option,
     emit_json,
     error_object,
     parse_hop,
@@ -92,9 +93,8 @@ def register(subparsers: Any) -> None:
         "an annotated dump; --json prints {\"onion\": HEX, \"shared_secrets\": [HEX, ...]}, "
         "plus \"session_key\" when none was given and one was drawn at random.",
     )
-    build.add_argument("--session-key", metavar="HEX",
-                       help="32-byte session private key (- reads stdin); drawn at random and "
-                       "printed when not given")
+    add_secret_option(build, "--session-key", "32-byte session private key, drawn at random "
+                      "and printed when not given")
     build.add_argument("--assoc-data", required=True, metavar="HEX",
                        help="associated data, the payment hash for payments")
     build.add_argument("--hop", required=True, action="append", metavar="PUBKEY=PAYLOADHEX",
@@ -116,8 +116,8 @@ def _register_peel(sub: Any) -> None:
         epilog=PEEL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     peel.add_argument("onion", metavar="ONION_HEX", help="the packet (- reads stdin)")
-    peel.add_argument("--node-key", required=True, metavar="HEX",
-                      help="the peeling node's 32-byte private key")
+    add_secret_option(peel, "--node-key", "the peeling node's 32-byte private key",
+                      required=True)
     peel.add_argument("--assoc-data", required=True, metavar="HEX",
                       help="associated data the onion was built with (the payment hash)")
     peel.add_argument("--payload-area", type=_payload_area, default=PAYMENT_PAYLOAD_AREA,
