@@ -100,6 +100,7 @@ def test_the_kit_through_the_built_adapter() -> None:
         [sys.executable, "-m", "sphinxamp", "conformance", "run", "--adapter", str(_binary()),
          "--deviations", str(DEVIATIONS), "--json"],
         capture_output=True, text=True, timeout=600, check=False)
+    assert proc.stdout.startswith("{"), proc.stderr[-2000:]
     report = json.loads(proc.stdout)
     assert report["hello"]["implementation"] == "lightning-onion"
     counts = report["counts"]
