@@ -6,11 +6,11 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .._errors import DecodeError, InvalidArgument, SphinxampError
+from .._sphinx import MAX_PAYLOAD_AREA
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
@@ -95,21 +95,80 @@ def utf8_argument(value: str, field: str) -> bytes:
                               reason="not_utf8") from None
 
 
-def int_in(low: int, high: int) -> Callable[[str], int]:
-    """An argparse type: a decimal integer from `low` to `high` (else argparse's usage error,
-    exit status 2). State the bound in the argument's help."""
+class BoundedInt:
+    """An argparse type: an integer from `low` to `high` (else argparse's usage error, exit
+    status 2). `low` and `high` stay readable so a test can hold every numeric option to a
+    bound stated in its help; `base` 0 also takes 0x.. hex."""
 
-    def parse(text: str) -> int:
+    __name__ = "int"  # argparse names the type so in its own messages
+
+    def __init__(self, low: int, high: int, base: int = 10, message: str = "") -> None:
+        self.low, self.high, self.base, self.message = low, high, base, message
+
+    def __call__(self, text: str) -> int:
         try:
-            value = int(text)
+            value = int(text, self.base)
         except ValueError:
             raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is not from {low} to {high}")
+        if not self.low <= value <= self.high:
+            raise argparse.ArgumentTypeError(self.message or
+                f"{value if len(text) <= 40 else text[:40] + '...'} is not from "
+                f"{bound_text(self.low)} to {bound_text(self.high)}")
         return value
 
-    parse.__name__ = "int"
-    return parse
+
+class BoundedFloat:
+    """An argparse type: a finite number of seconds from `low` (above it when `open_low`) to
+    `high`."""
+
+    __name__ = "float"
+
+    def __init__(self, low: float, high: float, *, open_low: bool = False) -> None:
+        self.low, self.high, self.open_low = low, high, open_low
+
+    def __call__(self, text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+        above = value > self.low if self.open_low else value >= self.low
+        if not (above and value <= self.high):  # NaN fails both comparisons
+            low = "above" if self.open_low else "from"
+            raise argparse.ArgumentTypeError(
+                f"must be {low} {self.low:.0f} and at most {self.high:.0f} seconds")
+        return value
+
+
+def bound_text(value: int) -> str:
+    """A bound as --help states it: 2^64-1 rather than 18446744073709551615."""
+    for bits in (32, 64):
+        if value == (1 << bits) - 1:
+            return f"2^{bits}-1"
+    return str(value)
+
+
+def int_in(low: int, high: int, base: int = 10) -> BoundedInt:
+    """An argparse type: a decimal integer from `low` to `high`. State the bound in the
+    argument's help."""
+    return BoundedInt(low, high, base)
+
+
+def uint(bits: int) -> BoundedInt:
+    """An argparse type for a wire integer (0 to 2^bits-1; decimal or 0x hex): an HTLC amount
+    is a u64, an expiry or a height a u32."""
+    return BoundedInt(0, (1 << bits) - 1, base=0,
+                      message=f"must be 0 to 2^{bits}-1 (a u{bits})")
+
+
+def payload_area() -> BoundedInt:
+    """An argparse type for a routing area size: onion_message carries its packet behind a u16
+    length, so no area is over 65535 - 66 bytes."""
+    return BoundedInt(0, MAX_PAYLOAD_AREA, base=0, message=f"payload area must be 0 to "
+                      f"{MAX_PAYLOAD_AREA} bytes (a packet fits a u16 length)")
+
+
+U64 = "0 to 2^64-1"
+U32 = "0 to 2^32-1"
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from .._errors import InvalidArgument
 from .._htlc import DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA
-from ._common import read_hex
+from ._common import read_hex, uint
 
 # process_hop's keyword → the flag that gives it, so a missing value is named as the user
 # types it.
@@ -17,19 +17,6 @@ FLAGS = {"incoming_amount_msat": "--amount-msat", "incoming_cltv_expiry": "--clt
          "current_block_height": "--current-height", "expected_path_id": "--path-id",
          "known_features": "--known-feature",
          "min_final_cltv_expiry_delta": "--min-final-cltv-expiry-delta"}
-
-
-def uint(bits: int) -> Any:
-    """An argparse type for a wire integer: an HTLC amount is a u64, an expiry a u32."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text, 0)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if not 0 <= value < 1 << bits:
-            raise argparse.ArgumentTypeError(f"must be 0 to 2^{bits}-1 (a u{bits})")
-        return value
-    return parse
 
 
 def add_htlc_flags(parser: argparse.ArgumentParser) -> None:

@@ -21,7 +21,7 @@ from .._errors import DecodeError
 from .._payload import parse_custom_records
 from .._route import RouteHop
 from .._tlv import ShortChannelId
-from ._common import add_json_flag, emit_json, int_in, read_hex
+from ._common import U32, U64, add_json_flag, emit_json, int_in, read_hex, uint
 from .amp_invoice import register_invoice
 from .amp_receive import register_receive
 
@@ -59,7 +59,8 @@ def register(subparsers: Any) -> None:
                             "hash = SHA256(preimage) (lnd amp/child.go)")
     derive.add_argument("--root", required=True, metavar="HEX", help="32-byte root")
     derive.add_argument("--share", required=True, metavar="HEX", help="32-byte share")
-    derive.add_argument("--index", required=True, type=int, metavar="N", help="child_index")
+    derive.add_argument("--index", required=True, type=uint(32), metavar="N",
+                        help=f"child_index, {U32} (a be32)")
     add_json_flag(derive)
     derive.set_defaults(handler=run_derive)
 
@@ -83,7 +84,8 @@ def register(subparsers: Any) -> None:
 
 def _pay_arguments(pay: argparse.ArgumentParser) -> None:
     pay.add_argument("--dest", required=True, metavar="PUBKEY", help="destination node id")
-    pay.add_argument("--amount-msat", required=True, type=int, metavar="N", help="total")
+    pay.add_argument("--amount-msat", required=True, type=uint(64), metavar="N",
+                     help=f"total, {U64}")
     pay.add_argument("--parts", required=True, type=int_in(1, MAX_PARTS), metavar="N",
                      help=f"number of shards, 1 to {MAX_PARTS}")
     pay.add_argument("--route", action="append", default=[], metavar="ROUTE",
@@ -98,14 +100,21 @@ def route_arguments(pay: argparse.ArgumentParser, final_cltv_delta: int) -> None
     cltv deltas of the forwarding hops."""
     pay.add_argument("--data", action="append", default=[], metavar="TYPE=HEX[,...]",
                      help="custom records (type >= 65536), as lncli --data")
-    pay.add_argument("--height", type=int, default=0, metavar="N",
-                     help="current block height (default: %(default)s)")
-    pay.add_argument("--final-cltv-delta", type=int, default=final_cltv_delta,
-                     metavar="N", help="receiver's final cltv delta (default: %(default)s)")
-    pay.add_argument("--hop-fee-base-msat", type=int, default=0, metavar="N")
-    pay.add_argument("--hop-fee-ppm", type=int, default=0, metavar="N")
-    pay.add_argument("--hop-cltv-delta", type=int, default=40, metavar="N",
-                     help="each forwarding node's cltv_expiry_delta (default: %(default)s)")
+    pay.add_argument("--height", type=uint(32), default=0, metavar="N",
+                     help=f"current block height, {U32} (default: %(default)s)")
+    pay.add_argument("--final-cltv-delta", type=uint(16), default=final_cltv_delta,
+                     metavar="N", help="receiver's final cltv delta, 0 to 65535 (default: "
+                     "%(default)s)")
+    # BOLT 7 channel_update: fee_base_msat and fee_proportional_millionths are u32s,
+    # cltv_expiry_delta a u16.
+    pay.add_argument("--hop-fee-base-msat", type=uint(32), default=0, metavar="N",
+                     help=f"each forwarding node's fee_base_msat, {U32} (default 0)")
+    pay.add_argument("--hop-fee-ppm", type=uint(32), default=0, metavar="N",
+                     help=f"each forwarding node's fee_proportional_millionths, {U32} "
+                     "(default 0)")
+    pay.add_argument("--hop-cltv-delta", type=uint(16), default=40, metavar="N",
+                     help="each forwarding node's cltv_expiry_delta, 0 to 65535 (default: "
+                     "%(default)s)")
     pay.add_argument("--seed", "--session-seed", dest="seed", metavar="HEX",
                      help="reproducible randomness (tests and demos only)")
 

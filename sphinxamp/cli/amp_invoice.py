@@ -14,7 +14,10 @@ from .._receiver import (
     Receiver,
 )
 from .._receiver_store import Invoice, InvoiceKind, SqliteStore
-from ._common import add_json_flag, emit_json, read_hex
+from ._common import U64, BoundedFloat, add_json_flag, emit_json, read_hex, uint
+
+# A creation time is a Unix time the clock can give: a u32 reaches the year 2106.
+MAX_UNIX_TIME = 2**32 - 1
 
 
 def register_invoice(amp_subparsers: Any) -> None:
@@ -24,17 +27,19 @@ def register_invoice(amp_subparsers: Any) -> None:
                          description="Add an AMP invoice (lnd: addinvoice --amp). Each set "
                          "paid to its payment_addr settles on its own; the amounts add up.")
     _db(add)
-    add.add_argument("--amount-msat", type=int, default=0, metavar="N",
-                     help="value; each set must total at least this (default 0: any)")
-    add.add_argument("--expiry", type=float, default=DEFAULT_AMP_INVOICE_EXPIRY,
+    add.add_argument("--amount-msat", type=uint(64), default=0, metavar="N",
+                     help=f"value, {U64}; each set must total at least this (default 0: any)")
+    add.add_argument("--expiry", type=BoundedFloat(0, MAX_INVOICE_EXPIRY, open_low=True),
+                     default=DEFAULT_AMP_INVOICE_EXPIRY,
                      metavar="SECONDS", help="lifetime, above 0 and at most "
                      f"{MAX_INVOICE_EXPIRY:.0f} (ten years; default: 30 days, lnd's for AMP)")
-    add.add_argument("--min-final-cltv", type=int, default=DEFAULT_MIN_FINAL_CLTV_DELTA,
-                     metavar="N", help="least blocks an HTLC must have left (default: "
-                     "%(default)s)")
+    add.add_argument("--min-final-cltv", type=uint(16), default=DEFAULT_MIN_FINAL_CLTV_DELTA,
+                     metavar="N", help="least blocks an HTLC must have left, 0 to 65535 "
+                     "(default: %(default)s)")
     add.add_argument("--payment-addr", metavar="HEX", help="default: 32 random bytes")
-    add.add_argument("--now", type=float, metavar="SECONDS", help="creation time "
-                     "(default: the clock)")
+    add.add_argument("--now", type=BoundedFloat(0, MAX_UNIX_TIME), metavar="SECONDS",
+                     help=f"creation time, 0 to {MAX_UNIX_TIME} seconds since 1970 (default: "
+                     "the clock)")
     add_json_flag(add)
     add.set_defaults(handler=run_add)
     listing = sub.add_parser("list", help="every invoice with its state and amount paid")

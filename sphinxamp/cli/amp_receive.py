@@ -18,8 +18,11 @@ from .._errors import SphinxampError
 from .._payload import PROFILES
 from .._receiver import DEFAULT_HOLD_SECONDS, Accepted, Decision, Receiver, Settle
 from .._receiver_store import MemoryStore, SqliteStore, Store
-from ._common import add_json_flag, add_secret_option, error_object, read_key
+from ._common import BoundedFloat, add_json_flag, add_secret_option, error_object, read_key
 from ._receive_lines import LineReader, RefusedHtlc, TickLine, id_of
+
+# A partial set is held for seconds to minutes (lnd: 120 s); a day is past any use of it.
+MAX_HOLD_SECONDS = 86400
 
 LINE_FORMAT = """\
 input, one JSON object a line (blank lines are skipped):
@@ -72,8 +75,10 @@ def register_receive(amp_subparsers: Any) -> None:
                         "accept-amp; off by default")
     parser.add_argument("--accept-keysend", action="store_true",
                         help="accept keysend, as lnd's accept-keysend; off by default")
-    parser.add_argument("--hold", type=float, default=DEFAULT_HOLD_SECONDS, metavar="SECONDS",
-                        help="how long a partial set's HTLC is held (default: %(default)s)")
+    parser.add_argument("--hold", type=BoundedFloat(0, MAX_HOLD_SECONDS, open_low=True),
+                        default=DEFAULT_HOLD_SECONDS, metavar="SECONDS",
+                        help="how long a partial set's HTLC is held, above 0 and at most "
+                        f"{MAX_HOLD_SECONDS} (one day; default: %(default)s)")
     parser.add_argument("--synchronous", choices=("full", "normal"), default="full",
                         help="full: every decision fsynced (survives power loss); normal: "
                         "survives a crash of this process, not of the machine, and is faster")

@@ -17,7 +17,7 @@ from ._common import (
     read_key,
     read_secret_list,
 )
-from .failure import attribution_json, hold_time_units
+from .failure import HOLD_HELP, attribution_json, hold_time_units
 
 
 def register(subparsers: Any) -> None:
@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
     add_secret_option(create, "--shared-secret", "this node's shared secret with the origin",
                       required=True)
     create.add_argument("--hold-time-ms", required=True, type=hold_time_units, metavar="N",
-                        help="hold time (carried in units of 100 ms, rounded down)")
+                        help=f"hold time, {HOLD_HELP}")
     add_json_flag(create)
     create.set_defaults(handler=run_create)
 
@@ -41,7 +41,8 @@ def register(subparsers: Any) -> None:
     wrap.add_argument("data", metavar="DATA_HEX")
     add_secret_option(wrap, "--shared-secret", "this node's shared secret with the origin",
                       required=True)
-    wrap.add_argument("--hold-time-ms", required=True, type=hold_time_units, metavar="N")
+    wrap.add_argument("--hold-time-ms", required=True, type=hold_time_units, metavar="N",
+                      help=f"this node's hold time, {HOLD_HELP}")
     add_json_flag(wrap)
     wrap.set_defaults(handler=run_wrap)
 

@@ -9,11 +9,13 @@ import sys
 from typing import Any
 
 from .._explain import KIND_NAMES, explain
+from .._sphinx import MAX_PAYLOAD_AREA
 from . import render
 from ._common import (
     add_json_flag,
     add_secret_option,
     emit_json,
+    payload_area,
     read_hex,
     read_key,
     read_secret_list,
@@ -56,8 +58,9 @@ def register(subparsers: Any) -> None:
                         help="path_key of a blinded route (from update_add_htlc)")
     add_secret_option(parser, "--shared-secrets", "the route's shared secrets in route order "
                       "(failure packets), separated by commas or white space", metavar="HEX,...")
-    parser.add_argument("--payload-area", type=int, metavar="N",
-                        help="require this routing area size (default: from the length)")
+    parser.add_argument("--payload-area", type=payload_area(), metavar="N",
+                        help=f"require this routing area size, 0 to {MAX_PAYLOAD_AREA} "
+                        "(default: from the length)")
     add_color_flag(parser)
     add_json_flag(parser)
     parser.set_defaults(handler=run)

@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from .._attribution import HOLD_TIME_UNIT_MS, HopAttribution
+from .._attribution import HOLD_TIME_UNIT_MS, U32_MAX, HopAttribution
 from .._codes import FAILURE_CODES
 from .._errors import DecodeError, InvalidArgument
 from .._failure import (
@@ -21,10 +21,12 @@ from .._failure import (
     wrap_failure,
 )
 from ._common import (
+    BoundedInt,
     add_json_flag,
     add_secret_option,
     emit_json,
     error_object,
+    int_in,
     read_hex,
     read_key,
     read_secret_list,
@@ -42,23 +44,35 @@ or its upstream neighbour.
 """
 
 
-def hold_time_units(text: str) -> int:
-    """--hold-time-ms: milliseconds, carried in units of 100 ms (rounded down)."""
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of milliseconds: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("a hold time cannot be negative")
-    return value // HOLD_TIME_UNIT_MS
+class _HoldTime(BoundedInt):
+    """--hold-time-ms: milliseconds, carried as a u32 of 100 ms units (rounded down)."""
+
+    def __init__(self) -> None:
+        super().__init__(0, U32_MAX * HOLD_TIME_UNIT_MS + HOLD_TIME_UNIT_MS - 1, base=0)
+
+    def __call__(self, text: str) -> int:
+        return super().__call__(text) // HOLD_TIME_UNIT_MS
 
 
-def code_arg(text: str) -> int:
-    try:
-        return resolve_code(int(text, 0) if text[:1].isdigit() else text)
-    except (ValueError, InvalidArgument):
-        raise argparse.ArgumentTypeError(f"not a failure code number or name: {text!r}") \
-            from None
+class _Code(BoundedInt):
+    """--code: a failure code by spec name or number (a u16)."""
+
+    def __init__(self) -> None:
+        super().__init__(0, 0xFFFF, base=0)
+
+    def __call__(self, text: str) -> int:
+        try:
+            return resolve_code(int(text, 0) if text[:1].isdigit() else text)
+        except (ValueError, InvalidArgument):
+            raise argparse.ArgumentTypeError(f"not a failure code number (0 to 65535) or name: "
+                                             f"{text[:40]!r}") from None
+
+
+hold_time_units = _HoldTime()
+code_arg = _Code()
+HOLD_HELP = "0 to 429496729599, carried in units of 100 ms (a u32), rounded down"
+# failure_len and pad_len are u16s; a larger total could not be written.
+MAX_PAD_TO = 0xFFFF
 
 
 def attribution_json(hops: tuple[HopAttribution, ...] | None) -> list[dict[str, Any]] | None:
@@ -80,15 +94,16 @@ def register(subparsers: Any) -> None:
     add_secret_option(create, "--shared-secret", "the failing node's shared secret with the "
                       "origin", required=True)
     create.add_argument("--code", required=True, type=code_arg, metavar="NAME|N",
-                        help="failure code: spec name or number (0x400f, 16399)")
+                        help="failure code: spec name or number, 0 to 65535 (0x400f, 16399)")
     create.add_argument("--data", default="", metavar="HEX",
                         help="the bytes after the code: the code's fields, then any TLV stream")
-    create.add_argument("--pad-to", type=int, default=PAD_TO, metavar="N",
-                        help="failure_len + pad_len (default 256; at least 256)")
+    create.add_argument("--pad-to", type=int_in(PAD_TO, MAX_PAD_TO), default=PAD_TO,
+                        metavar="N", help=f"failure_len + pad_len, {PAD_TO} to {MAX_PAD_TO} "
+                        "(default 256)")
     create.add_argument("--attribution", action="store_true",
                         help="also create the 920-byte attribution data")
     create.add_argument("--hold-time-ms", type=hold_time_units, default=0, metavar="N",
-                        help="hold time reported in the attribution data (unit 100 ms)")
+                        help=f"hold time reported in the attribution data, {HOLD_HELP}")
     add_json_flag(create)
     create.set_defaults(handler=run_create)
     _register_return_path(sub)
@@ -106,7 +121,8 @@ def _register_return_path(sub: Any) -> None:
     add_secret_option(wrap, "--shared-secret", "this node's shared secret with the origin",
                       required=True)
     wrap.add_argument("--attribution-data", metavar="HEX")
-    wrap.add_argument("--hold-time-ms", type=hold_time_units, metavar="N")
+    wrap.add_argument("--hold-time-ms", type=hold_time_units, metavar="N",
+                      help=f"this node's hold time, {HOLD_HELP}")
     add_json_flag(wrap)
     wrap.set_defaults(handler=run_wrap)
 
@@ -117,7 +133,9 @@ def _register_return_path(sub: Any) -> None:
     add_secret_option(malformed, "--shared-secret", "this node's shared secret with the "
                       "origin", required=True)
     malformed.add_argument("--sha256-of-onion", required=True, metavar="HEX")
-    malformed.add_argument("--code", required=True, type=code_arg, metavar="N")
+    malformed.add_argument("--code", required=True, type=code_arg, metavar="N",
+                           help="the code of update_fail_malformed_htlc, 0 to 65535 (a "
+                           "BADONION code)")
     add_json_flag(malformed)
     malformed.set_defaults(handler=run_from_malformed)
 

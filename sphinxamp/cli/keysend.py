@@ -9,7 +9,7 @@ from typing import Any
 from .._keysend import build_keysend_payment
 from .._payload import parse_custom_records
 from .._route import RouteHop
-from ._common import add_json_flag, emit_json, read_hex, utf8_argument
+from ._common import U64, add_json_flag, emit_json, read_hex, uint, utf8_argument
 from .amp import _rand, parse_data, parse_route, route_arguments
 
 KEYSEND_MESSAGE_TYPE = 7629168  # tip note / keysend message (satoshis.stream registry)
@@ -36,7 +36,8 @@ def register(subparsers: Any) -> None:
                          description=DESCRIPTION,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     pay.add_argument("--dest", required=True, metavar="PUBKEY", help="destination node id")
-    pay.add_argument("--amount-msat", required=True, type=int, metavar="N")
+    pay.add_argument("--amount-msat", required=True, type=uint(64), metavar="N",
+                     help=f"amount, {U64}")
     pay.add_argument("--route", default="direct", metavar="ROUTE",
                      help="PUBKEY[@SCID][,...] or `direct` (default)")
     pay.add_argument("--message", metavar="TEXT", help="a message (record 7629168, UTF-8)")

@@ -16,7 +16,7 @@ from .._onion_message import (
     decode_blinded_path,
     process_onion_message,
 )
-from .._sphinx import build_onion
+from .._sphinx import MAX_PAYLOAD_AREA, build_onion
 from . import render
 from ._common import (
     add_json_flag,
@@ -24,6 +24,7 @@ from ._common import (
     emit_json,
     error_object,
     parse_hop,
+    payload_area,
     read_hex,
     read_key,
 )
@@ -42,7 +43,9 @@ def register(subparsers: Any) -> None:
     build.add_argument("--hop", required=True, action="append", metavar="PUBKEY=PAYLOADHEX",
                        help="one hop: the (blinded) node id the layer is encrypted to and its "
                        "onionmsg_tlv, without length prefix (repeat for each hop)")
-    build.add_argument("--payload-area", type=int, metavar="N", help="hop_payloads size")
+    build.add_argument("--payload-area", type=payload_area(), metavar="N",
+                       help=f"hop_payloads size, 0 to {MAX_PAYLOAD_AREA} (default: the "
+                       "smallest of 1300 and 32768 that fits)")
     build.add_argument("--path-key", metavar="HEX",
                        help="the first path key: also print the whole onion_message")
     add_json_flag(build)

@@ -17,7 +17,7 @@ from .._errors import InvalidArgument, ReplayedOnion, SphinxampError, TlvError
 from .._hop import ProcessedHop, carries_path_key, process_hop
 from .._payload import HOP_PAYLOAD_SCHEMA, PROFILES, HopPayload, Role, decode_payload, derive_role
 from .._replay import SqliteReplayLog
-from .._sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion
+from .._sphinx import HMAC_SIZE, MAX_PAYLOAD_AREA, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion
 from . import render
 from ._common import (
     add_json_flag,
@@ -25,11 +25,13 @@ from ._common import (
     emit_json,
     error_object,
     parse_hop,
+    payload_area,
     read_hex,
     read_key,
+    uint,
     utf8_argument,
 )
-from ._htlc_flags import add_htlc_flags, htlc_kwargs, named_by_flag, uint
+from ._htlc_flags import add_htlc_flags, htlc_kwargs, named_by_flag
 from .blinded import blinding_json, blinding_text
 
 PEEL_EPILOG = textwrap.dedent("""\
@@ -64,23 +66,17 @@ PEEL_EPILOG = textwrap.dedent("""\
     """)
 
 
-# onion_message carries its packet behind a u16 length: no onion is longer than 65535 bytes.
-MAX_PAYLOAD_AREA = 0xFFFF - 66
+class _AreaOrAuto:
+    """--payload-area of peel: a size (bounded as build's) or `auto`, taken from the packet."""
 
+    __name__ = "int"
 
-def _area_size(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
-    if not 0 <= value <= MAX_PAYLOAD_AREA:
-        raise argparse.ArgumentTypeError(
-            f"payload area must be 0 to {MAX_PAYLOAD_AREA} bytes (a packet fits a u16 length)")
-    return value
+    def __init__(self) -> None:
+        self.sizes = payload_area()
+        self.low, self.high = self.sizes.low, self.sizes.high
 
-
-def _payload_area(text: str) -> int | None:
-    return None if text == "auto" else _area_size(text)
+    def __call__(self, text: str) -> int | None:
+        return None if text == "auto" else self.sizes(text)
 
 
 def register(subparsers: Any) -> None:
@@ -100,10 +96,10 @@ def register(subparsers: Any) -> None:
     build.add_argument("--hop", required=True, action="append", metavar="PUBKEY=PAYLOADHEX",
                        help="one hop in route order: its node id and its TLV payload without "
                        "the length prefix (repeat for each hop)")
-    build.add_argument("--payload-area", type=_area_size, default=PAYMENT_PAYLOAD_AREA,
+    build.add_argument("--payload-area", type=payload_area(), default=PAYMENT_PAYLOAD_AREA,
                        metavar="N",
-                       help="hop_payloads size in bytes (default 1300: the 1366-byte payment "
-                       "onion; onion messages may use 32768)")
+                       help=f"hop_payloads size in bytes, 0 to {MAX_PAYLOAD_AREA} (default "
+                       "1300: the 1366-byte payment onion; onion messages may use 32768)")
     add_json_flag(build)
     build.set_defaults(handler=run_build)
     _register_peel(sub)
@@ -120,9 +116,9 @@ def _register_peel(sub: Any) -> None:
                       required=True)
     peel.add_argument("--assoc-data", required=True, metavar="HEX",
                       help="associated data the onion was built with (the payment hash)")
-    peel.add_argument("--payload-area", type=_payload_area, default=PAYMENT_PAYLOAD_AREA,
-                      metavar="N", help="hop_payloads size (default 1300); 'auto' takes it "
-                      "from the packet length")
+    peel.add_argument("--payload-area", type=_AreaOrAuto(), default=PAYMENT_PAYLOAD_AREA,
+                      metavar="N", help=f"hop_payloads size, 0 to {MAX_PAYLOAD_AREA} (default "
+                      "1300); 'auto' takes it from the packet length")
     peel.add_argument("--path-key", metavar="HEX",
                       help="path_key from update_add_htlc: the node is inside a blinded route")
     peel.add_argument("--strict", action="store_true",
@@ -132,7 +128,8 @@ def _register_peel(sub: Any) -> None:
                       "holds, else record it (BOLT 4 › Onion Decryption: a node MUST detect a "
                       "reused onion)")
     peel.add_argument("--cltv", type=uint(32), metavar="N",
-                      help="deprecated name of --cltv-expiry (the same HTLC field)")
+                      help="deprecated name of --cltv-expiry (the same HTLC field, 0 to "
+                      "2^32-1)")
     peel.add_argument("--batch-id", metavar="ID",
                       help="record the onion as the batch ID (any text, e.g. channel and "
                       "commitment number); peeling it again under the same ID repeats the "

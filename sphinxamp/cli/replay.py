@@ -9,7 +9,7 @@ from typing import Any
 
 from .._errors import InvalidArgument
 from .._replay import SqliteReplayLog
-from ._common import add_json_flag, emit_json
+from ._common import U32, add_json_flag, emit_json, uint
 
 
 def register(subparsers: Any) -> None:
@@ -24,8 +24,8 @@ def register(subparsers: Any) -> None:
         "Prints how many entries went and how many are left; --json prints "
         "{\"removed\", \"remaining\", \"height\"}.")
     gc.add_argument("--db", required=True, metavar="FILE", help="the SQLite replay log")
-    gc.add_argument("--height", required=True, type=int, metavar="N",
-                    help="the current block height")
+    gc.add_argument("--height", required=True, type=uint(32), metavar="N",
+                    help=f"the current block height, {U32}")
     add_json_flag(gc)
     gc.set_defaults(handler=run_gc)
 

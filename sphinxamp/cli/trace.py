@@ -10,7 +10,7 @@ from typing import Any
 from .._codes import failure_name
 from .._trace import HopStory, Trace, parse_failure_code, trace_route
 from . import render
-from ._common import add_json_flag, emit_json, error_object, read_text
+from ._common import add_json_flag, emit_json, error_object, int_in, read_text
 from ._route_file import FORMAT, parse_route
 
 DESCRIPTION = f"""\
@@ -36,8 +36,9 @@ def register(subparsers: Any) -> None:
                                    description=DESCRIPTION,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("route", metavar="ROUTE.json", help="route description (- stdin)")
-    parser.add_argument("--fail-at", type=int, metavar="K",
-                        help="hop K (0 = first) fails the HTLC instead of passing it on")
+    parser.add_argument("--fail-at", type=int_in(0, 65535), metavar="K",
+                        help="hop K (0 = first; 0 to 65535, and below the route's number of "
+                        "hops) fails the HTLC instead of passing it on")
     parser.add_argument("--code", default="temporary_node_failure", metavar="NAME",
                         help="the failure code, by spec name or number (default "
                         "temporary_node_failure)")
