@@ -11,12 +11,12 @@ from typing import Any
 from .._errors import InvalidArgument
 from .._payload import PROFILES
 from ..conformance import deviations as deviation_files
-from ..conformance.adapter import AdapterProcess
+from ..conformance.adapter import AdapterProcess, parse_command
 from ..conformance.export import export
 from ..conformance.reference import serve
-from ..conformance.run import render, run_cases
-from ..conformance.suites import SUITES, load_suites
-from ._common import add_json_flag, emit_json
+from ..conformance.run import render, run_cases, skip_text
+from ..conformance.suites import SUITES, Selection, select_suites
+from ._common import add_json_flag, emit_json, output_dir
 
 RUN_DESCRIPTION = """\
 Send every case of the suites to the adapter (a command reading one JSON request per line on
@@ -28,7 +28,13 @@ note; the summary counts each grade. For a disagreement both answers are shown w
 rule involved. Exit 0 when no MUST-graded disagreement and no adapter error remain (known
 deviations, SHOULD disagreements and notes do not fail a run), 1 otherwise. Suites: bolt (the
 official lightning/bolts bolt04/*.json files, read from --bolt-dir), recorded (the vectors
-installed with sphinxamp), valid and malformed (generated from --seed). Default: every suite.
+installed with sphinxamp), valid and malformed (generated from --seed). Default: every suite,
+bolt only when --bolt-dir is given. A run fails (exit 1, the reason on stderr) when no answer
+was compared; the summary says how many cases ran and what was skipped, and why. A suite named
+with --suite that gives no case is an error, and --suite bolt needs --bolt-dir (exit 2); an
+official file missing from --bolt-dir is skipped and listed. An adapter that cannot start
+(not found, exits or hangs before answering hello, or answers it with garbage) stops the run
+with one message (exit 1).
 """
 
 
@@ -45,7 +51,7 @@ def register(subparsers: Any) -> None:
     run = sub.add_parser("run", help="run the suites through an adapter and compare",
                          description=RUN_DESCRIPTION,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("--adapter", required=True, metavar="CMD",
+    run.add_argument("--adapter", required=True, metavar="CMD", type=adapter_command,
                      help="the adapter command line (split like a shell would)")
     _suite_options(run)
     run.add_argument("--profile", choices=PROFILES, default="bolt",
@@ -55,12 +61,34 @@ def register(subparsers: Any) -> None:
     run.add_argument("--deviations", type=Path, action="append", default=[], metavar="FILE",
                      help="known deviations (sphinxamp-deviations/1); repeatable")
     add_json_flag(run)
-    run.set_defaults(handler=run_run)
+    run.set_defaults(handler=run_run, usage_error=run.error)
     out = sub.add_parser("export", help="write the suites as JSON files (BOLT vector style)")
-    out.add_argument("--out", type=Path, required=True, metavar="DIR")
+    out.add_argument("--out", type=Path, required=True, metavar="DIR",
+                     help="folder to write into: made when absent; an existing file (/dev/null "
+                     "too) is refused, and so is a folder holding files unless --force")
+    out.add_argument("--force", action="store_true",
+                     help="write into a folder that already holds files, replacing files of "
+                     "the same name")
     _suite_options(out)
     add_json_flag(out)
-    out.set_defaults(handler=run_export)
+    out.set_defaults(handler=run_export, usage_error=out.error)
+
+
+def adapter_command(text: str) -> str:
+    """An argparse type: a command line that splits (quotes closed) and names a program."""
+    try:
+        parse_command(text)
+    except InvalidArgument as exc:
+        raise argparse.ArgumentTypeError(exc.message.removeprefix("--adapter: ")) from None
+    return text
+
+
+def selection(args: argparse.Namespace) -> Selection:
+    """The suites asked for; --suite bolt without --bolt-dir is a usage error (exit 2)."""
+    if args.suite and "bolt" in args.suite and args.bolt_dir is None:
+        args.usage_error("--suite bolt needs --bolt-dir DIR, the folder of the official "
+                         "lightning/bolts bolt04/*.json files")
+    return select_suites(args.suite, seed=args.seed, bolt_dir=args.bolt_dir)
 
 
 def _suite_options(parser: argparse.ArgumentParser) -> None:
@@ -81,16 +109,18 @@ def run_run(args: argparse.Namespace) -> int:
         raise InvalidArgument("--timeout must be a positive number of seconds", field="timeout",
                               reason="range")
     known = deviation_files.load(args.deviations)
-    cases, notes = load_suites(args.suite or list(SUITES), seed=args.seed,
-                               bolt_dir=args.bolt_dir)
+    chosen = selection(args)
     with AdapterProcess(args.adapter, timeout=args.timeout) as adapter:
-        report = run_cases(cases, adapter, profile=args.profile, deviations=known,
+        report = run_cases(chosen.cases, adapter, profile=args.profile, deviations=known,
                            command=args.adapter)
-    report.notes[:0] = notes
+    report.notes[:0] = chosen.notes
+    report.skipped[:0] = chosen.skipped
     if args.json:
         emit_json({**report.to_json(), "versions": versions(report.hello)})
     else:
         sys.stdout.write(render(report))
+    if not report.ok:
+        sys.stderr.write(f"sphinxamp: conformance run failed: {'; '.join(report.failures())}\n")
     return 0 if report.ok else 1
 
 
@@ -107,14 +137,17 @@ def versions(hello: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    cases, notes = load_suites(args.suite or list(SUITES), seed=args.seed,
-                               bolt_dir=args.bolt_dir)
-    written = export(cases, args.out, args.seed)
+    chosen = selection(args)
+    cases, notes = chosen.cases, chosen.notes
+    written = export(cases, output_dir(args.out, "--out", force=args.force), args.seed)
     if args.json:
-        emit_json({"files": [str(p) for p in written], "cases": len(cases), "notes": notes})
+        emit_json({"files": [str(p) for p in written], "cases": len(cases), "notes": notes,
+                   "skipped": chosen.skipped})
     else:
         for note in notes:
             sys.stderr.write(f"note: {note}\n")
+        for skip in chosen.skipped:
+            sys.stderr.write(f"skipped: {skip_text(skip)}\n")
         sys.stdout.write("".join(f"{p}\n" for p in written))
         sys.stdout.write(f"{len(cases)} cases in {len(written)} files\n")
     return 0

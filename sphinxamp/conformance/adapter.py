@@ -7,6 +7,11 @@ Answers are read in bounded chunks: a line longer than `max_line` bytes is garba
 reader stops there, so an adapter flooding its output cannot grow the runner's memory. An
 answer repeating an id already answered is set aside as that id's duplicate (`duplicates`),
 so the request waiting for its own answer is not blamed for it.
+
+A command line that does not parse, or names no program, is refused before anything starts
+(`parse_command`); an adapter that cannot start at all is for the caller to stop on
+(`AdapterStartError`, raised by `handshake`), so a typo gives one message rather than an
+adapter error per case.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+from .._errors import InvalidArgument, SphinxampError
+
 TIMEOUT = "timeout"
 CRASHED = "crashed"
 GARBAGE = "garbage"
@@ -31,6 +38,27 @@ GAVE_UP = "gave_up"
 MAX_LINE = 4 << 20  # bytes: a 32834-byte onion message in hex is 65 KB
 _CHUNK = 1 << 16
 _OVERLONG = b"<overlong>"  # queued (by identity) when a line passes the bound
+
+
+class AdapterStartError(SphinxampError):
+    """The adapter did not get as far as a usable answer to `hello`: it could not be spawned,
+    it exited, hung, or answered something that is not that answer."""
+
+
+def parse_command(command: str | Sequence[str], field: str = "--adapter") -> list[str]:
+    """The adapter's argv, split like a shell would; `InvalidArgument` for a line that does not
+    split (an unterminated quote) or that names no program."""
+    if isinstance(command, str):
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise InvalidArgument(f"{field}: the command line does not parse ({exc})",
+                                  field=field, reason="unparsable") from None
+    else:
+        argv = list(command)
+    if not argv or not argv[0]:
+        raise InvalidArgument(f"{field}: no command given", field=field, reason="empty")
+    return argv
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +110,7 @@ class AdapterProcess:
     def __init__(self, command: str | Sequence[str], *, timeout: float = 10.0,
                  max_failures: int = 5, env: Mapping[str, str] | None = None,
                  max_line: int = MAX_LINE) -> None:
-        self.argv = shlex.split(command) if isinstance(command, str) else list(command)
+        self.argv = parse_command(command)
         self.timeout, self.max_failures, self.max_line = timeout, max_failures, max_line
         self.duplicates: list[tuple[object, str]] = []
         self._answered: set[str] = set()
@@ -155,6 +183,19 @@ class AdapterProcess:
         tail = self.stderr_tail().strip().splitlines()
         last = f"; stderr: {tail[-1][:200]}" if tail else ""
         return Reply(None, CRASHED, f"adapter exited (status {code}){last}")
+
+    def handshake(self) -> Reply:
+        """The reply to `hello`, or `AdapterStartError` when the adapter cannot start, exits,
+        hangs or answers garbage: every case after it would fail the same way."""
+        reply = self.request({"id": "hello", "op": "hello"})
+        if reply.answer is None:
+            tail = self.stderr_tail().strip().splitlines()
+            where = f" (stderr: {tail[-1][:200]})" if tail and "stderr:" not in reply.detail \
+                else ""
+            raise AdapterStartError(f"adapter {shlex.join(self.argv)!r} is not usable: "
+                                    f"{reply.problem} at hello: {reply.detail}{where}",
+                                    field="adapter", reason=f"hello_{reply.problem}")
+        return reply
 
     def close(self) -> None:
         proc, self._proc = self._proc, None

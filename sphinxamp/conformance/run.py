@@ -63,6 +63,10 @@ class Report:
     hello: dict[str, Any] | None
     outcomes: list[Outcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What was left out, each with its `reason` (a suite, an official file, an op the
+    # adapter's hello does not list), and how many cases went to the adapter.
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    ran: int = 0
 
     def counts(self) -> dict[str, int]:
         found = Counter(o.status for o in self.outcomes)
@@ -76,22 +80,35 @@ class Report:
                 out[o.grade][o.status] += 1
         return out
 
+    def failures(self) -> list[str]:
+        """Why the run fails, empty when it passes. A run in which no answer was compared
+        fails too: it checked nothing."""
+        counts, out = self.counts(), []
+        if counts[ADAPTER_ERROR]:
+            out.append(f"{counts[ADAPTER_ERROR]} adapter error(s)")
+        if self.grades()[MUST][DISAGREE]:
+            out.append(f"{self.grades()[MUST][DISAGREE]} MUST-graded disagreement(s)")
+        if not sum(counts[s] for s in (AGREE, DISAGREE, DEVIATION, NOTE)):
+            out.append(f"no answer was compared ({self.ran} case(s) sent, "
+                       f"{counts[UNSUPPORTED]} unsupported)")
+        return out
+
     @property
     def ok(self) -> bool:
-        return not self.counts()[ADAPTER_ERROR] and not self.grades()[MUST][DISAGREE]
+        return not self.failures()
 
     def to_json(self) -> dict[str, Any]:
         return {"protocol": PROTOCOL, "adapter": self.adapter, "hello": self.hello,
                 "counts": self.counts(), "grades": self.grades(), "ok": self.ok,
+                "failures": self.failures(), "ran": self.ran, "skipped": self.skipped,
                 "notes": self.notes, "cases": [o.to_json() for o in self.outcomes]}
 
 
 def _hello(adapter: AdapterProcess, notes: list[str]
            ) -> tuple[dict[str, Any] | None, set[str] | None]:
-    reply = adapter.request({"id": "hello", "op": "hello"})
+    reply = adapter.handshake()
     if reply.answer is None or not isinstance(reply.answer.get("ops"), list):
-        shown = reply.detail if reply.answer is None else "no `ops` list"
-        notes.append(f"hello: {reply.problem or 'unexpected answer'}: {shown}; every op is tried")
+        notes.append("hello: unexpected answer: no `ops` list; every op is tried")
         return reply.answer, None
     if reply.answer.get("protocol") not in PROTOCOLS:
         notes.append(f"hello: protocol {reply.answer.get('protocol')!r}, expected {PROTOCOL!r}")
@@ -142,16 +159,22 @@ def run_cases(cases: Sequence[Case], adapter: AdapterProcess, *, profile: str = 
     report.hello, ops = _hello(adapter, report.notes)
     understood = understanding(report.hello)
     at: dict[object, int] = {}
+    unlisted: Counter[tuple[str, str]] = Counter()
     for number, case in enumerate(cases):
         if ops is not None and case.op not in ops:
             report.outcomes.append(Outcome(case, UNSUPPORTED, {}, None,
                                            detail="not in the adapter's hello"))
+            unlisted[case.suite, case.op] += 1
             continue
+        report.ran += 1
         at[number] = len(report.outcomes)
         report.outcomes.append(run_case(case, number, adapter, profile=profile,
                                         deviations=deviations, notes=report.notes,
                                         understood=understood))
         _blame_duplicates(report, adapter, at)
+    report.skipped += [{"suite": suite, "op": op, "cases": n,
+                        "reason": "op not in the adapter's hello"}
+                       for (suite, op), n in sorted(unlisted.items())]
     return report
 
 
@@ -170,6 +193,12 @@ def _blame_duplicates(report: Report, adapter: AdapterProcess, at: dict[object, 
 def _short(value: Any) -> str:
     text = str(value)
     return text if len(text) <= 160 else f"{text[:100]}…({len(text)} chars)…{text[-40:]}"
+
+
+def skip_text(skip: dict[str, Any]) -> str:
+    what = " ".join(str(skip[k]) for k in ("suite", "file", "op") if k in skip)
+    count = f" ({skip['cases']} case(s))" if "cases" in skip else ""
+    return f"{what}{count}: {skip['reason']}"
 
 
 def render(report: Report) -> str:
@@ -193,6 +222,9 @@ def render(report: Report) -> str:
                 shown = ans if key is None or ans is None else ans.get(key)
                 lines.append(f"  {who}: {_short(shown)}")
     counts = report.counts()
+    lines.append(f"ran {report.ran} of {len(report.outcomes)} case(s); "
+                 f"{len(report.skipped)} part(s) skipped")
+    lines += [f"skipped: {skip_text(s)}" for s in report.skipped]
     lines.append(", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items()))
     lines.append("findings by grade: " + "; ".join(
         f"{g} {sum(n.values())} ({n[DISAGREE]} disagree, {n[DEVIATION]} known, {n[NOTE]} note)"

@@ -4,12 +4,14 @@ malformed cases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from .._errors import InvalidArgument
 from .._json import load_json
 from .cases import Case
 from .generate import valid_cases
@@ -34,21 +36,28 @@ def recorded_dir() -> Traversable:
 
 
 def bolt_cases(folder: Path) -> tuple[list[Case], list[str]]:
+    cases, skipped = _bolt_files(folder)
+    return cases, [f"bolt: {s['reason']}" for s in skipped]
+
+
+def _bolt_files(folder: Path) -> tuple[list[Case], list[dict[str, Any]]]:
+    """The official files' cases, and each file that gave none with the reason."""
     # The official files' reader lives with the vector runner, which imports this package.
     from .._vectorcheck.bolt import load_official
 
     cases: list[Case] = []
-    notes = []
+    skipped: list[dict[str, Any]] = []
     for name in BOLT_FILES:
         path = folder / name
         if not path.is_file():
-            notes.append(f"bolt: {path} not found")
+            skipped.append({"suite": "bolt", "file": name, "reason": f"{path} not found"})
             continue
         found = load_official(path)
         if not found:
-            notes.append(f"bolt: {name}: its ops are not supported by this build")
+            skipped.append({"suite": "bolt", "file": name,
+                            "reason": f"{name}: its ops are not supported by this build"})
         cases += found
-    return cases, notes
+    return cases, skipped
 
 
 def _bigsize(file: str, case: Mapping[str, Any]) -> Iterator[Case]:
@@ -132,3 +141,58 @@ def load_suites(names: list[str], *, seed: int = 1, bolt_dir: Path | None = None
         else:
             raise ValueError(f"unknown suite {name!r}; one of {', '.join(SUITES)}")
     return cases, notes
+
+
+@dataclass
+class Selection:
+    """The cases of a run, and what was left out (`skipped`: one entry per suite or file, each
+    with its `reason`)."""
+
+    cases: list[Case] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+
+NO_BOLT_DIR = ("no --bolt-dir given (the folder of the official lightning/bolts "
+               "bolt04/*.json files)")
+
+
+def select_suites(names: Sequence[str] | None, *, seed: int = 1, bolt_dir: Path | None = None
+                  ) -> Selection:
+    """The cases of the suites named (None: every suite, the bolt suite only when `bolt_dir`
+    is given). A suite that was named and yields no case is an `InvalidArgument`, so a run
+    never passes having checked nothing; official files missing from `bolt_dir` are skipped
+    with the reason, unless none is there."""
+    chosen = list(names) if names else list(SUITES)
+    out = Selection()
+    for name in dict.fromkeys(chosen):
+        if name == "bolt" and bolt_dir is None:
+            if names:
+                raise InvalidArgument("--suite bolt needs --bolt-dir DIR, the folder of the "
+                                      "official lightning/bolts bolt04/*.json files",
+                                      field="bolt_dir", reason="missing")
+            out.skipped.append({"suite": "bolt", "reason": NO_BOLT_DIR})
+            continue
+        if name == "bolt":
+            assert bolt_dir is not None
+            out.cases += _official(bolt_dir, out.skipped)
+            continue
+        found, notes = load_suites([name], seed=seed)
+        out.notes += notes
+        if not found:
+            raise InvalidArgument(f"suite {name} has no case", field="suite", reason="empty")
+        out.cases += found
+    return out
+
+
+def _official(folder: Path, skipped: list[dict[str, Any]]) -> list[Case]:
+    if not folder.is_dir():
+        raise InvalidArgument(f"--bolt-dir: {folder} is not a folder", field="bolt_dir",
+                              reason="not_a_folder")
+    found, missed = _bolt_files(folder)
+    if not found:
+        raise InvalidArgument(f"--bolt-dir: no case in {folder}: "
+                              + "; ".join(m["reason"].replace(f"{folder}/", "") for m in missed),
+                              field="bolt_dir", reason="empty")
+    skipped += missed
+    return found
