@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ._blinded_hop import build_blinded_payment_onion
@@ -61,7 +61,13 @@ class RouteSpec:
 
 @dataclass(frozen=True, slots=True)
 class HopStory:
-    """What hop `index` saw: the packet it got, its processing (or refusal), what it sends."""
+    """What hop `index` (0 = first) saw: the packet it got, its processing (or refusal), what
+    it sends.
+
+    A trace keeps one onion, not one per hop (an area of 65,469 bytes over 20 hops would be
+    1.3 MB): `processed` is the hop's ProcessedHop without its `next_packet` (so read its
+    `role`, not `is_final`), and what it passed on is told by `forwards` and
+    `next_onion_sha256`."""
 
     index: int
     node_id: bytes
@@ -69,6 +75,8 @@ class HopStory:
     path_key: bytes | None
     processed: ProcessedHop | None
     refusal: SphinxampError | None
+    forwards: bool = False
+    next_onion_sha256: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +139,11 @@ def _walk(spec: RouteSpec, onion: bytes) -> list[HopStory]:
             stories.append(HopStory(i, node_id, hashlib.sha256(packet).digest(), path_key,
                                     None, exc))
             break
-        stories.append(HopStory(i, node_id, hashlib.sha256(packet).digest(), path_key, done,
-                                None))
+        digest = hashlib.sha256(packet).digest()
         packet = None if done.next_packet is None else done.next_packet.to_bytes()
+        stories.append(HopStory(i, node_id, digest, path_key, replace(done, next_packet=None),
+                                None, packet is not None,
+                                None if packet is None else hashlib.sha256(packet).digest()))
         path_key = done.next_path_key
         amount = done.amt_to_forward if done.amt_to_forward is not None \
             else done.payload.amt_to_forward

@@ -65,7 +65,7 @@ def hop_json(story: HopStory) -> dict[str, Any]:
             done.encrypted_data.to_json(),
             "amt_to_forward": done.amt_to_forward, "outgoing_cltv_value":
             done.outgoing_cltv_value, "next_path_key": _hex(done.next_path_key),
-            "forwards": done.next_packet is not None, "refusal": None}
+            "forwards": story.forwards, "refusal": None}
 
 
 def trace_json(trace: Trace, session_key: bytes, drawn: bool) -> dict[str, Any]:
@@ -137,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(out)
         return 0
-    lines = [f"onion: {len(trace.onion)} bytes over {len(out['hops'])} hops"
+    # The onion is built over the whole route; "hops" stops at the hop that fails or refuses.
+    lines = [f"onion: {len(trace.onion)} bytes over {len(trace.shared_secrets)} hops"
              + (f", session key drawn at random: {out['session_key']}" if drawn else "")]
     for h in out["hops"]:
         lines += _hop_lines(h)
