@@ -308,7 +308,7 @@ def blinding_steps(session_key: bytes, node_ids: Sequence[bytes]) -> list[Blindi
     for i, node_id in enumerate(node_ids):
         point = crypto.parse_point(node_id)
         if point is None:
-            raise InvalidArgument(f"hop {i}: node id is not a valid point",
+            raise InvalidArgument(f"hops[{i}].node_id is not a valid point",
                                   field=f"hops[{i}].node_id", reason="invalid_point")
         path_key = crypto.public_key(secret)
         ss = crypto.ecdh(secret, point)

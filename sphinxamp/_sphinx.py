@@ -187,10 +187,10 @@ def _check_route(
     for i, (pubkey, payload) in enumerate(hops):
         key = crypto.parse_point(pubkey)
         if key is None:
-            raise EncodeError(f"hop {i}: public key is not a valid point",
+            raise EncodeError(f"hops[{i}].pubkey is not a valid point",
                               field=f"hops[{i}].pubkey", reason="invalid_point")
         if len(payload) < min_payload_length:
-            raise EncodeError(f"hop {i}: payload of {len(payload)} bytes is below the minimum "
+            raise EncodeError(f"hops[{i}].payload of {len(payload)} bytes is below the minimum "
                               f"{min_payload_length}", field=f"hops[{i}].payload",
                               reason="payload_too_short")
         pubkeys.append(key)

@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sphinxamp",
         description="Build, peel and explain Lightning Network onion packets (BOLT 1, BOLT 4, "
-        "AMP, keysend).",
+        "AMP, keysend). Hops count from 0 (hop 0 is the first after the sender, as hops[0] in "
+        "JSON and in BOLT 4's vectors) in every command, output and error message.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -219,7 +219,8 @@ def parse_hop(text: str, index: int, value: str = "payload") -> tuple[bytes, byt
     `hops[i].pubkey` and `hops[i].<value>` in errors."""
     pubkey, sep, data = text.partition("=")
     if not sep:
-        raise DecodeError(f"--hop {index + 1}: expected PUBKEY={value.upper()}HEX, got {text!r}",
+        raise DecodeError(f"hops[{index}]: expected --hop PUBKEY={value.upper()}HEX, got "
+                          f"{text!r}",
                           field=f"hops[{index}]", reason="hop_syntax")
     return (read_key(pubkey, f"hops[{index}].pubkey", 33),
             read_hex(data, f"hops[{index}].{value}"))

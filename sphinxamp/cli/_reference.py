@@ -22,6 +22,11 @@ takes the hex inline (with or without `0x`, spaces or newlines), `@path` for a f
 it, or `-` for stdin (one argument per command at most). With `--json` a command prints one
 JSON object; a refusal prints the error object (`docs/schemas/error.schema.json`) and exits 1.
 JSON schemas of the outputs: `docs/schemas/`.
+
+Hops count from 0 in every command, output and error message: hop 0 is the first node after
+the sender, the first `--hop` given and `hops[0]` of a route file; `hop_index` and `index` in
+JSON count the same way. BOLT 4's test vectors number hops so too (`onion-error-test.json`:
+"A simple error returned by node hops[4]", the last of five).
 """
 
 

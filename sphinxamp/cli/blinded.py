@@ -49,7 +49,7 @@ def run_create(args: argparse.Namespace) -> int:
     lines = [f"first_node_id  {path.first_node_id.hex()}",
              f"first_path_key {path.first_path_key.hex()}"]
     for i, hop in enumerate(path.hops):
-        lines += [f"hop {i + 1}  blinded_node_id {hop.blinded_node_id.hex()}",
+        lines += [f"hop {i}  blinded_node_id {hop.blinded_node_id.hex()}",
                   f"       encrypted_recipient_data ({len(hop.encrypted_recipient_data)} bytes) "
                   f"{hop.encrypted_recipient_data.hex()}"]
     sys.stdout.write("\n".join(lines) + "\n")

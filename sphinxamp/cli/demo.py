@@ -96,11 +96,13 @@ def payment_section() -> list[str]:
         "== A payment onion over 5 hops (BOLT 4) ==",
         f"session key {short(SESSION_KEY)}   payment hash (associated data) "
         f"{short(PAYMENT_HASH)}",
-        f"The sender offers hop 1 an HTLC of {route.htlc_amount_msat} msat expiring at block "
+        f"The sender offers hop 0 an HTLC of {route.htlc_amount_msat} msat expiring at block "
         f"{route.htlc_cltv_expiry} (height now {BLOCK_HEIGHT}),",
         f"with a {len(onion)}-byte onion, sha256 {crypto.sha256(onion).hex()}.",
         "Each node checks the onion's HMAC, decrypts its own payload and passes on a packet of "
         "the same size.",
+        "Hops count from 0, the first after the sender (hops[0], as BOLT 4's vectors number "
+        "them).",
     ]
     amount_in, cltv_in = route.htlc_amount_msat, route.htlc_cltv_expiry
     for i, (node_key, sent) in enumerate(zip(NODE_KEYS, route.payloads, strict=True)):
@@ -108,7 +110,7 @@ def payment_section() -> list[str]:
         hop = process_hop(packet, node_key, PAYMENT_HASH, incoming_amount_msat=amount_in,
                           incoming_cltv_expiry=cltv_in, current_block_height=BLOCK_HEIGHT)
         payload = hop.payload
-        lines += ["", f"hop {i + 1}  node {NODE_IDS[i].hex()}  (private key {node_key[0]:02x}×32)",
+        lines += ["", f"hop {i}  node {NODE_IDS[i].hex()}  (private key {node_key[0]:02x}×32)",
                   f"  peeled: {len(hop.raw_payload)}-byte {hop.role.value} payload, shared secret "
                   f"{short(hop.shared_secret)}, "
                   f"{'as the sender wrote it' if payload == sent else 'DIFFERS from the sender'}"]

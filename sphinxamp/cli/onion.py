@@ -163,7 +163,7 @@ def run_build(args: argparse.Namespace) -> int:
     lines += render.dump(render.packet_spans(built.packet), max_lines=3)
     lines.append("")
     for i, (ss, (pubkey, payload)) in enumerate(zip(built.shared_secrets, hops, strict=True)):
-        lines.append(f"hop {i + 1}  node {pubkey.hex()}  payload {len(payload)} bytes")
+        lines.append(f"hop {i}  node {pubkey.hex()}  payload {len(payload)} bytes")
         lines.append(f"       shared_secret {ss.hex()}")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
