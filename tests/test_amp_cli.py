@@ -42,7 +42,7 @@ def lines(out: str) -> list[dict[str, Any]]:
 def test_readme_walkthrough_runs_as_a_shell_pipeline(tmp_path: Path) -> None:
     """The README's `amp invoice add` → `amp pay` → `amp receive` block, run by bash with the
     installed entry point first on PATH: the set settles and the invoice shows it paid."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "receiver.md").read_text(encoding="utf-8")
     (block,) = [b for b in re.findall(r"```sh\n(.*?)```", text, re.S)
                 if "amp invoice add" in b and "| sphinxamp amp receive" in b]
     assert shutil.which("bash") is not None

@@ -23,7 +23,7 @@ BLINDED_IDS = ["036861b366f284f0a11738ffbf7eda46241a8977592878fe3175ae1d1e4754ec
 
 
 def section() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "blinding.md").read_text(encoding="utf-8")
     start = text.index(f"\n## {HEADING}\n")
     end = text.find("\n## ", start + 1)
     return text[start:end]

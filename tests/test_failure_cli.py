@@ -144,7 +144,7 @@ def test_refusals(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def readme_section() -> str:
-    return section((ROOT / "README.md").read_text(encoding="utf-8"),
+    return section((ROOT / "docs" / "failures.md").read_text(encoding="utf-8"),
                    "Failure onions and attribution")
 
 
