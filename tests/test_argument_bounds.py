@@ -5,12 +5,12 @@ are refused with `InvalidArgument` before anything is allocated or computed."""
 from __future__ import annotations
 
 import pytest
-from strategies import pubkey_of
 
 from sphinxamp import InvalidArgument, process_hop
 from sphinxamp._blinding import EncryptedData, create_blinded_path
 from sphinxamp._onion_message import OnionMessage, build_onion_message
 from sphinxamp._sphinx import MAX_PAYLOAD_AREA, build_onion
+from tests.strategies import pubkey_of
 
 SESSION = bytes([0x41]) * 32
 NODE = bytes([0x42]) * 32

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import pubkey_of, ref_bigsize, seal_packet
 
 from sphinxamp import SphinxampError
 from sphinxamp._explain import KIND_NAMES, Explanation, Field, explain
+from tests.strategies import pubkey_of, ref_bigsize, seal_packet
 
 NODE_KEY = bytes([0x41]) * 32
 ASSOC = bytes([0x42]) * 32

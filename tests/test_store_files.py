@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from strategies import pubkey_of
 from test_receiver import HEIGHT, make_payment
 
 import sphinxamp
@@ -30,6 +29,7 @@ from sphinxamp import (
 from sphinxamp._receiver import MAX_INVOICE_EXPIRY, Receiver
 from sphinxamp._receiver_store import MemoryStore
 from sphinxamp._sqlite import RECEIVER_STORE_ID, REPLAY_LOG_ID
+from tests.strategies import pubkey_of
 
 NODE = bytes([0x42]) * 32
 
