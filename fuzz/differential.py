@@ -48,6 +48,7 @@ with atheris.instrument_imports(include=["sphinxamp"]) if _FUZZING else contextl
     import _common
 
     from sphinxamp import _crypto as crypto
+    from sphinxamp._errors import InvalidArgument, SphinxampError
     from sphinxamp.conformance import deviations as deviation_files
     from sphinxamp.conformance.adapter import AdapterProcess
     from sphinxamp.conformance.classes import Classes, Entry, FindingClass, classify, table
@@ -187,10 +188,18 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 
 def main(argv: list[str]) -> int:
     args, rest = parse_args(argv)
+    try:
+        return _main(args, rest)
+    except SphinxampError as exc:  # a bad argument or an adapter that cannot start: one line
+        print(f"fuzz/differential.py: error: {exc.message}", file=sys.stderr)
+        return 2 if isinstance(exc, InvalidArgument) else 1
+
+
+def _main(args: argparse.Namespace, rest: list[str]) -> int:
     findings = args.findings or FUZZ / "out" / "differential" / args.target
     known = deviation_files.load(args.deviations)
     with AdapterProcess(args.adapter, timeout=args.timeout) as adapter:
-        hello = adapter.request({"id": "hello", "op": "hello"}).answer
+        hello = adapter.handshake().answer
         check = Differential(adapter, args.target, known, findings, understanding(hello))
         if args.replay:
             for data in inputs(rest):
@@ -206,17 +215,32 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def preflight(args: argparse.Namespace) -> int:
+    """Before any worker starts: the deviations files read, and the adapter answers hello.
+    A worker that died on either would leave its reason in a log nobody reads. Returns the
+    exit status to stop with (2 for a bad argument, 1 for an adapter that cannot start), or
+    0 to go on."""
+    try:
+        deviation_files.load([Path(d) for d in args.deviations])
+        with AdapterProcess(args.adapter, timeout=10.0) as adapter:
+            adapter.handshake()
+    except SphinxampError as exc:
+        print(f"fuzz/run: error: {exc.message}", file=sys.stderr)
+        return 2 if isinstance(exc, InvalidArgument) else 1
+    return 0
+
+
 def run_campaign(args: argparse.Namespace) -> int:
     """`fuzz/run --adapter CMD [TARGET…]`: each differential target under libFuzzer for its
-    budget, one process (the adapter is one process too), then the findings per target."""
-    import subprocess
-
+    budget, one process (the adapter is one process too), then the findings per target. A
+    worker that died, ended early or executed nothing fails the campaign, with its log.
+    `preflight` has checked the deviations files and the adapter before."""
     wanted = [t for t in args.targets if t in TARGETS]
     if not wanted:
         print(f"no differential target among those named; one of {', '.join(TARGETS)}",
               file=sys.stderr)
         return 2
-    total, rows = 0, []
+    total, rows, problems = 0, [], []
     for target in wanted:
         findings = FUZZ / "out" / "differential" / target
         work = findings / "corpus"
@@ -233,8 +257,8 @@ def run_campaign(args: argparse.Namespace) -> int:
         seeds = FUZZ / "corpus" / target
         if seeds.is_dir():
             cmd.append(str(seeds))
-        with (findings / "fuzz.log").open("w") as log:
-            subprocess.run(cmd, check=False, stdout=log, stderr=log)
+        problems += [f"{target}: {p}" for p in _run_worker(cmd, findings / "fuzz.log",
+                                                            args.seconds)]
         found = _class_rows(findings)
         new = len({r["class"] for r in found} - before)
         total += new
@@ -242,7 +266,29 @@ def run_campaign(args: argparse.Namespace) -> int:
         print(f"[{target}] {new} new finding class(es) in {findings}")
     if rows:
         print(table(rows), end="")
-    return 1 if total else 0
+    for problem in problems:
+        print(f"fuzz/run: error: {problem}", file=sys.stderr)
+    return 1 if total or problems else 0
+
+
+def _run_worker(cmd: list[str], log_path: Path, budget: int) -> list[str]:
+    """Run one differential worker to its end; why it cannot count as having fuzzed."""
+    import subprocess
+    import time
+
+    from _runlog import Ending, JobLog, worker_problems
+
+    start = time.monotonic()
+    with log_path.open("w") as log:
+        # Findings never stop the worker, so past the budget and a grace period it is hung.
+        try:
+            status = subprocess.run(cmd, check=False, stdout=log, stderr=log,
+                                    timeout=budget + 60).returncode
+            killed = False
+        except subprocess.TimeoutExpired:
+            status, killed = -1, True
+    ending = Ending(status, killed, time.monotonic() - start, budget, False)
+    return worker_problems(ending, [JobLog(log_path)])
 
 
 def _class_rows(findings: Path) -> list[dict[str, Any]]:

@@ -3,7 +3,9 @@
 Each target runs for its budget in one libFuzzer process per core (-jobs/-workers); new inputs go to
 fuzz/out/<target>/corpus (the committed seeds stay untouched unless --merge), crashers to
 fuzz/crashes/<target>/. Afterwards the corpus is replayed under coverage.py and the crashers
-are replayed to group them by signature.
+are replayed to group them by signature. A target whose process died, ended before its budget,
+had to be stopped, or executed no input fails the run (exit 1) with the reason and its log:
+a campaign that fuzzed nothing must not read as one that found nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -19,6 +21,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from _runlog import MAX_JOBS, MAX_SECONDS, Ending, JobLog, bounded, worker_problems
 
 FUZZ = Path(__file__).resolve().parent
 REPO = FUZZ.parent
@@ -35,9 +39,6 @@ MAX_LEN = {"bigsize": 32, "onion_packet": 4096, "peel_raw": 4096, "peel_reseal":
            "explain": ONION_MESSAGE_MAX}
 MODULE = {"bigsize": "_bigsize.py", "tlv_stream": "_tlv.py", "tlv_typed": "_tlv.py",
           "onion_packet": "_sphinx.py", "peel_raw": "_sphinx.py", "peel_reseal": "_sphinx.py"}
-_STAT = re.compile(r"^#(\d+)\b")
-_FIELDS = {"cov": re.compile(r"\bcov: (\d+)"), "ft": re.compile(r"\bft: (\d+)"),
-           "corp": re.compile(r"\bcorp: (\d+)"), "rate": re.compile(r"exec/s:? (\d+)")}
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Result:
     signatures: list[str] = field(default_factory=list)
     module_cov: float | None = None
     package_cov: float | None = None
+    problems: list[str] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -95,33 +97,6 @@ def fuzz_command(args: argparse.Namespace, target: str) -> list[str]:
         # per core for the whole budget, sharing finds through the corpus directory (-reload).
         cmd += [f"-jobs={args.jobs}", f"-workers={args.jobs}"]
     return [*cmd, str(work), str(FUZZ / "corpus" / target)]
-
-
-@dataclass
-class JobLog:
-    """One libFuzzer process's log, read incrementally, with its latest status line."""
-
-    path: Path
-    offset: int = 0
-    execs: int = 0
-    cov: int = 0
-    corp: int = 0
-    rate: int = 0
-
-    def poll(self) -> None:
-        with self.path.open("rb") as fh:
-            fh.seek(self.offset)
-            chunk = fh.read()
-        complete = chunk[: chunk.rfind(b"\n") + 1]
-        self.offset += len(complete)
-        for line in complete.decode(errors="replace").splitlines():
-            match = _STAT.match(line)
-            if match:
-                self.execs = max(self.execs, int(match.group(1)))
-                found = {k: int(m.group(1)) for k, rx in _FIELDS.items() if (m := rx.search(line))}
-                self.cov = found.get("cov", self.cov)
-                self.corp = found.get("corp", self.corp)
-                self.rate = found.get("rate", self.rate)
 
 
 class Progress:
@@ -173,7 +148,7 @@ def run_target(args: argparse.Namespace, target: str) -> Result:
     # With -jobs libFuzzer writes each worker's output to fuzz-<i>.log in its cwd; a single
     # process gets the same file name so both cases are read alike.
     sink_name = "parent.log" if args.jobs > 1 else "fuzz-0.log"
-    start = time.monotonic()
+    start, killed = time.monotonic(), False
     with (logdir / sink_name).open("w") as sink, subprocess.Popen(
             fuzz_command(args, target), stdout=subprocess.DEVNULL, stderr=sink, env=env,
             cwd=logdir, start_new_session=True) as proc:
@@ -181,12 +156,17 @@ def run_target(args: argparse.Namespace, target: str) -> Result:
         while proc.poll() is None:
             time.sleep(1)
             progress.poll()
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline and not killed:
                 os.killpg(proc.pid, signal.SIGTERM)
+                killed = True
     result.seconds = time.monotonic() - start
     progress.poll(final=True)
     result.findings = sorted(set(_findings(target)) - before)
     result.corpus = _count(OUT / target / "corpus") + _count(FUZZ / "corpus" / target)
+    logs = list(progress.jobs.values())
+    result.problems = worker_problems(
+        Ending(proc.returncode, killed, result.seconds, args.seconds, bool(result.findings)),
+        logs or [JobLog(logdir / sink_name)])
     return result
 
 
@@ -270,9 +250,11 @@ def table(results: list[Result]) -> str:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="fuzz/run", description=__doc__.split("\n\n")[0])
     parser.add_argument("targets", nargs="*", help=f"default: all ({', '.join(targets())})")
-    parser.add_argument("--seconds", type=int, help="budget per target (default 60, smoke 10)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="parallel fuzzing processes per target (libFuzzer -jobs)")
+    parser.add_argument("--seconds", type=bounded(1, MAX_SECONDS),
+                        help=f"budget per target, 1 to {MAX_SECONDS} (default 60, smoke 10)")
+    parser.add_argument("--jobs", type=bounded(1, MAX_JOBS), default=os.cpu_count() or 1,
+                        help=f"parallel fuzzing processes per target, 1 to {MAX_JOBS} "
+                        "(libFuzzer -jobs; default: one per core)")
     parser.add_argument("--smoke", action="store_true",
                         help="short CI run (10 s per target unless --seconds), no coverage")
     parser.add_argument("--coverage", action=argparse.BooleanOptionalAction, default=None,
@@ -286,6 +268,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--deviations", action="append", default=[], metavar="FILE",
                         help="with --adapter: known deviations (sphinxamp-deviations/1)")
     args = parser.parse_args(argv)
+    if args.adapter is not None:
+        problem = _adapter_problem(args.adapter)
+        if problem:
+            parser.error(f"argument --adapter: {problem}")
+    elif args.deviations:
+        parser.error("--deviations applies only with --adapter")
     unknown = set(args.targets) - set(targets())
     if unknown:
         parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
@@ -295,6 +283,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def _adapter_problem(command: str) -> str | None:
+    """What is wrong with an adapter command line before anything runs: it must split like a
+    shell line and name a program."""
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        return f"the command line does not parse ({exc})"
+    return None if argv and argv[0] else "no command given"
+
+
 def _default_python() -> str:
     venv = REPO / ".venv" / "bin" / "python"
     return str(venv) if venv.is_file() else (shutil.which("python3") or sys.executable)
@@ -302,6 +300,14 @@ def _default_python() -> str:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.adapter:
+        # The deviations files and the adapter are checked first: a worker that died on
+        # either would leave its reason only in its log.
+        from differential import preflight
+
+        stop = preflight(args)
+        if stop:
+            return stop
     check = subprocess.run([args.python, "-c", "import atheris"], capture_output=True,
                            check=False)
     if check.returncode:
@@ -327,7 +333,9 @@ def main(argv: list[str]) -> int:
     for res in results:
         for sig in res.signatures:
             print(f"FINDING {res.target}: {sig}  (files in {CRASHES / res.target})")
-    return 1 if any(r.findings for r in results) else 0
+        for problem in res.problems:
+            print(f"fuzz/run: error: {res.target}: {problem}", file=sys.stderr)
+    return 1 if any(r.findings or r.problems for r in results) else 0
 
 
 if __name__ == "__main__":

@@ -120,7 +120,8 @@ def run_run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render(report))
     if not report.ok:
-        sys.stderr.write(f"sphinxamp: conformance run failed: {'; '.join(report.failures())}\n")
+        why = "; ".join(report.failures())
+        sys.stderr.write(f"sphinxamp: error: conformance run failed: {why}\n")
     return 0 if report.ok else 1
 
 
