@@ -76,6 +76,7 @@ from ._errors import (
     StoreConflict,
     StoreError,
     TlvError,
+    WireError,
 )
 from ._explain import ExplainError, Explanation, explain
 from ._failure import (
@@ -120,6 +121,16 @@ from ._route import RouteHop, build_route_onion
 from ._sphinx import BuiltOnion, OnionPacket, PeeledHop, build_onion, peel_onion
 from ._tlv import ShortChannelId, TlvRecord, TlvSchema, decode_stream, encode_stream
 from ._trace import RouteSpec, Trace, TraceHop, trace_route
+from ._wire import (
+    UpdateAddHtlc,
+    UpdateFailHtlc,
+    UpdateFailMalformedHtlc,
+    UpdateFulfillHtlc,
+    WireMessage,
+    WireOnionMessage,
+    decode_message,
+    encode_message,
+)
 
 __version__ = "0.1.0"
 
@@ -211,6 +222,13 @@ __all__ = [
     "UnblindedData",
     "UndecryptableData",
     "UnknownAllowedFeature",
+    "UpdateAddHtlc",
+    "UpdateFailHtlc",
+    "UpdateFailMalformedHtlc",
+    "UpdateFulfillHtlc",
+    "WireError",
+    "WireMessage",
+    "WireOnionMessage",
     "aggregate_relay",
     "build_amp_payment",
     "build_blinded_payment_onion",
@@ -224,6 +242,7 @@ __all__ = [
     "create_failure_packet",
     "decode_bigsize",
     "decode_blinded_path",
+    "decode_message",
     "decode_payload",
     "decode_stream",
     "decode_tu",
@@ -231,6 +250,7 @@ __all__ = [
     "derive_child",
     "encode_bigsize",
     "encode_failure_message",
+    "encode_message",
     "encode_stream",
     "encode_tu",
     "explain",

@@ -81,6 +81,11 @@ class TlvError(DecodeError):
     """A TLV stream that breaks BOLT 1 › Type-Length-Value Format › Requirements."""
 
 
+class WireError(DecodeError):
+    """A whole Lightning message (BOLT 1 › Lightning Message Format) that does not parse or
+    breaks a rule its reader MUST enforce; `field` and `offset` say where in the message."""
+
+
 class BadOnionError(DecodeError):
     """An onion the node cannot process at all: answered with update_fail_malformed_htlc."""
 
