@@ -168,6 +168,9 @@ class Differential:
 def inputs(paths: list[str]) -> Iterator[bytes]:
     for name in paths:
         path = Path(name)
+        if not path.exists():
+            raise InvalidArgument(f"--replay: {name} does not exist", field="replay",
+                                  reason="missing")
         files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
         for file in files:
             yield file.read_bytes()
@@ -204,6 +207,11 @@ def _main(args: argparse.Namespace, rest: list[str]) -> int:
         if args.replay:
             for data in inputs(rest):
                 check(data)
+            if not check.counts["inputs"]:
+                # A mistyped path must not read as "no finding".
+                print("fuzz/differential.py: error: --replay found no input in "
+                      f"{' '.join(rest) or '(no path given)'}", file=sys.stderr)
+                return 1
             rows = check.classes.rows()
             if rows:
                 sys.stderr.write(table(rows))

@@ -167,6 +167,9 @@ def run_target(args: argparse.Namespace, target: str) -> Result:
     result.problems = worker_problems(
         Ending(proc.returncode, killed, result.seconds, args.seconds, bool(result.findings)),
         logs or [JobLog(logdir / sink_name)])
+    if 1 < len(logs) < args.jobs and not result.findings:
+        result.problems.append(f"only {len(logs)} of {args.jobs} workers wrote a log; "
+                               f"log {logdir / sink_name}")
     return result
 
 

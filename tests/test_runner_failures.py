@@ -68,13 +68,14 @@ def test_an_adapter_line_that_does_not_split_is_a_usage_error(command: str,
      "garbage at hello: not JSON"),
     ("wrong_id", "sys.stdin.readline(); print(json.dumps({'id': 7}), flush=True)\n"
      "sys.stdin.read()\n", "garbage at hello"),
+    ("hangs", "import time\ntime.sleep(60)\n", "timeout at hello: no answer within 1 s"),
 ])
 def test_an_adapter_that_cannot_start_stops_the_run_with_one_message(
         tmp_path: Path, name: str, body: str | None, reason: str) -> None:
     command = str(tmp_path / "no" / "adapter") if body is None else adapter(tmp_path, name,
                                                                              body)
     run = sphinxamp("conformance", "run", "--adapter", command, "--suite", "valid",
-                    "malformed")
+                    "malformed", "--timeout", "1")
     assert run.returncode == 1, run.stdout[-500:]
     assert reason in error_line(run) and "is not usable" in run.stderr
     assert len(run.stderr.splitlines()) == 1 and "ADAPTER_ERROR" not in run.stdout
@@ -183,6 +184,19 @@ def test_fuzz_run_checks_the_deviations_file_before_any_worker(tmp_path: Path,
                  "bigsize", timeout=60)
     assert run.returncode == 2 and str(known) in error_line(run)
     assert "new finding" not in run.stdout
+
+
+@pytest.mark.parametrize("where", ["missing", "empty"])
+def test_a_differential_replay_of_nothing_fails(tmp_path: Path, where: str) -> None:
+    folder = tmp_path / where
+    if where == "empty":
+        folder.mkdir()
+    run = subprocess.run([sys.executable, str(ROOT / "fuzz" / "differential.py"), "--adapter",
+                          REFERENCE, "--target", "bigsize", "--replay", str(folder)],
+                         capture_output=True, text=True, timeout=120, check=False)
+    line = error_line(run)
+    assert run.returncode == (2 if where == "missing" else 1) and str(folder) in line
+    assert run.stdout == ""
 
 
 def fake_python(tmp_path: Path, body: str) -> str:
