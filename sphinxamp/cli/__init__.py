@@ -19,7 +19,7 @@ from ._common import emit_error, reset_inputs
 # Command groups, in the order `--help` lists them.
 COMMAND_MODULES = ("onion", "payload", "tlv", "amp", "keysend", "vectors", "demo", "bench",
                    "blinded", "message", "failure", "attribution",
-                   "conformance", "fuzz", "explain", "trace", "replay")
+                   "conformance", "fuzz", "explain", "trace", "replay", "wire")
 
 
 def build_parser() -> argparse.ArgumentParser:
