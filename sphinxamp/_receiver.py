@@ -33,9 +33,11 @@ The rules are lnd's (_invoices.py walks through them in lnd's order):
   HTLC's amount and accept height; the detailed `ResolutionResult` stays with the receiver.
 - An HTLC id seen before is answered from the store, not decided again: a held HTLC is
   reported accepted, a settled one with its set's settle (same preimages), one failed after
-  it reached an invoice with incorrect_or_unknown_payment_details (lnd ResultReplayToCanceled),
-  one refused before with the same refusal. After a crash the caller resends every HTLC it
-  has not settled or failed yet and gets the decisions it lost.
+  it reached an invoice with incorrect_or_unknown_payment_details (lnd ResultReplayToCanceled).
+  One refused because no invoice was found (invoice_not_found) is decided again, as lnd
+  (which kept nothing of it) does: the same HTLC meets the same refusal, unless an invoice was
+  added or accept_keysend / accept_amp turned on since. After a crash the caller resends
+  every HTLC it has not settled or failed yet and gets the decisions it lost.
 
 Profiles: "bolt" (default) checks BOLT 4's "expiry unreasonably near" with the other final-hop
 checks, before the payment details; "lnd" checks it where lnd does. Every decision is written
@@ -46,6 +48,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from ._errors import InvalidArgument
 from ._invoices import MAX_FINAL_CLTV_DELTA, Policy, decide, fail_of
@@ -58,6 +61,7 @@ from ._receiver_store import (
     InvoiceKind,
     InvoiceState,
     Store,
+    refused_for_want_of_invoice,
 )
 from ._resolution import (
     FINAL_INCORRECT_CLTV_EXPIRY,
@@ -143,9 +147,18 @@ class Receiver:
 
     def _receive(self, htlc: IncomingHtlc, now: float, height: int) -> Decision:
         known = self.store.htlc(htlc.htlc_id)
-        if known is not None:
+        if known is not None and not refused_for_want_of_invoice(known):
             return self._replay(known)
         decision, change = decide(self.store, self.policy, htlc, now, height)
+        if known is not None:
+            # A resend of an HTLC refused for want of an invoice is decided again, as lnd
+            # does (it stored nothing): under the policy and invoices of now, so a refusal
+            # under accept_keysend or accept_amp off does not outlive the flag. Refused so
+            # again, the stored refusal stands for it.
+            if change == Change(new_htlc=change.new_htlc) and change.new_htlc is not None \
+                    and refused_for_want_of_invoice(change.new_htlc):
+                return decision
+            change = replace(change, replaces_refusal=True)
         self.store.apply(change)
         return decision
 

@@ -197,6 +197,10 @@ class SqliteStore:
                                  (s.set_id, s.payment_addr, _to_i64(s.total_msat),
                                   s.state.value))
             if change.new_htlc is not None:
+                if change.replaces_refusal:
+                    self._db.execute("DELETE FROM htlc WHERE htlc_id = ? AND state = 'failed' "
+                                     "AND invoice IS NULL AND reason = 'invoice_not_found'",
+                                     (change.new_htlc.htlc_id,))
                 self._insert(change.new_htlc)
         except sqlite3.IntegrityError as exc:
             raise StoreConflict(str(exc)) from None

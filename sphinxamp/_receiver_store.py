@@ -152,7 +152,9 @@ class Change:
     """Everything one decision writes. `settle` moves held HTLCs to settled with their
     preimages, `fail` moves held HTLCs to failed with `failure_code`/`reason`; `new_htlc` is
     stored in whatever state it was decided into; `new_invoice` is added, and the invoice
-    `invoice_key` moves to `invoice_state`."""
+    `invoice_key` moves to `invoice_state`. With `replaces_refusal`, `new_htlc` takes the
+    place of a stored HTLC of the same id that was refused because no invoice was found (a
+    resend decided again); any other stored HTLC of that id is still a conflict."""
 
     new_htlc: HtlcRecord | None = None
     new_set: SetRecord | None = None
@@ -165,6 +167,18 @@ class Change:
     new_invoice: Invoice | None = None
     invoice_key: InvoiceKey | None = None
     invoice_state: InvoiceState | None = None
+    replaces_refusal: bool = False
+
+
+_INVOICE_NOT_FOUND = "invoice_not_found"  # ResolutionResult.INVOICE_NOT_FOUND, as stored
+
+
+def refused_for_want_of_invoice(record: HtlcRecord) -> bool:
+    """Refused because no invoice was found or made for it (invoice_not_found): an invoice
+    added since, or accept_keysend / accept_amp turned on since, would take it, so a resend
+    is decided again. lnd keeps nothing of such an HTLC either."""
+    return (record.state is HtlcState.FAILED and record.invoice is None
+            and record.reason == _INVOICE_NOT_FOUND)
 
 
 class Store(Protocol):
@@ -297,7 +311,9 @@ class MemoryStore:
     def apply(self, change: Change) -> None:
         check_change_shape(change)
         new = change.new_htlc
-        if new is not None and new.htlc_id in self._htlcs:
+        old = None if new is None else self._htlcs.get(new.htlc_id)
+        if new is not None and old is not None and not (
+                change.replaces_refusal and refused_for_want_of_invoice(old)):
             raise StoreConflict(f"htlc {new.htlc_id!r} is already stored")
         if change.new_set is not None and change.new_set.set_id in self._sets:
             raise StoreConflict("set already stored")
