@@ -30,6 +30,11 @@ _EXTRA = {
     "peel_raw": {**_POINTS, "ad_len_32": "20", "flags_message": "01", "flags_blinded": "02"},
     "peel_reseal": {"flags_message": "01", "flags_blinded": "02", "hmac_nonzero": "5a" * 32},
     "amp_records": {"mpp_len_40": "28", "amp_len_68": "44", "keysend_len": "20"},
+    # BOLT 2 / BOLT 4 message types, bLIP 4's accountable record, attribution_data's length.
+    "wire": {**_POINTS, "msg_update_add_htlc": "0080", "msg_update_fulfill_htlc": "0082",
+             "msg_update_fail_htlc": "0083", "msg_update_fail_malformed_htlc": "0087",
+             "msg_onion_message": "0201", "type_accountable": "fe0001a147",
+             "len_attribution_data": "fd0398", "badonion": "8000"},
 }
 
 

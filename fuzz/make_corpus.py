@@ -28,6 +28,7 @@ import _common  # noqa: E402  (puts the checkout on sys.path)
 import _failure_seeds  # noqa: E402
 import _peel  # noqa: E402
 import _seeds  # noqa: E402
+import _wire_seeds  # noqa: E402
 import fuzz_explain  # noqa: E402
 import fuzz_tlv_typed  # noqa: E402
 from _dicts import write_dicts  # noqa: E402
@@ -42,7 +43,7 @@ OWNED = ("vec-", "gen-", "edge-")
 TARGETS = ("bigsize", "tlv_stream", "tlv_typed", "payload_intermediate", "payload_final",
            "payload_blinded_intermediate", "payload_blinded_final", "onion_packet",
            "peel_raw", "peel_reseal", *_blinding_seeds.TARGETS, *_failure_seeds.TARGETS,
-           "explain")
+           "explain", *_wire_seeds.TARGETS)
 PAYLOAD_TARGETS = TARGETS[3:7]
 
 
@@ -207,6 +208,8 @@ def collect(found: Found) -> dict[str, dict[str, bytes]]:
     for target, entries in _blinding_seeds.seeds().items():
         seeds[target].update(entries)
     for target, entries in _failure_seeds.seeds().items():
+        seeds[target].update(entries)
+    for target, entries in _wire_seeds.seeds().items():
         seeds[target].update(entries)
     seeds["explain"].update(fuzz_explain.seeds(
         {"packet": found.packets, "payload": payloads, "stream": found.streams,
