@@ -16,7 +16,7 @@ from ..conformance.export import export
 from ..conformance.reference import serve
 from ..conformance.run import render, run_cases, skip_text
 from ..conformance.suites import SUITES, Selection, select_suites
-from ._common import add_json_flag, emit_json, output_dir
+from ._common import BoundedFloat, add_json_flag, emit_json, int_in, output_dir
 
 RUN_DESCRIPTION = """\
 Send every case of the suites to the adapter (a command reading one JSON request per line on
@@ -56,8 +56,9 @@ def register(subparsers: Any) -> None:
     _suite_options(run)
     run.add_argument("--profile", choices=PROFILES, default="bolt",
                      help="payload rules the expectations follow (default bolt)")
-    run.add_argument("--timeout", type=float, default=10.0, metavar="S",
-                     help="seconds per request (default 10)")
+    run.add_argument("--timeout", type=BoundedFloat(0, 3600, open_low=True), default=10.0,
+                     metavar="S", help="seconds per request, above 0 and at most 3600 "
+                     "(default 10)")
     run.add_argument("--deviations", type=Path, action="append", default=[], metavar="FILE",
                      help="known deviations (sphinxamp-deviations/1); repeatable")
     add_json_flag(run)
@@ -95,7 +96,8 @@ def _suite_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--suite", action="extend", nargs="+", choices=SUITES, metavar="NAME",
                         help=f"of {', '.join(SUITES)}; several may follow, or the option "
                         "repeat (default: all)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the generated suites")
+    parser.add_argument("--seed", type=int_in(0, 2**64 - 1), default=1,
+                        help="seed of the generated suites, 0 to 2^64-1 (default 1)")
     parser.add_argument("--bolt-dir", type=Path, default=None, metavar="DIR",
                         help="folder holding the official bolt04/*.json vector files")
 
