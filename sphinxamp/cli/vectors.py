@@ -9,7 +9,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from .._errors import SphinxampError
+from .._errors import InvalidArgument, SphinxampError
 from .._json import load_json
 from .._vectorcheck import CaseResult, run_document
 from .._vectorcheck.bolt import check_file as check_bolt_file
@@ -82,6 +82,10 @@ def run_file(name: str, entry: Traversable) -> list[CaseResult]:
 def run_check(args: argparse.Namespace) -> int:
     root: Traversable = args.dir if args.dir is not None else default_dir()
     if args.bolt:
+        for path in args.bolt:  # a typo is the user's, not a failed vector: say so once
+            if not path.is_file():
+                raise InvalidArgument(f"--bolt: {path} is not a file", field="bolt",
+                                      reason="not_a_file")
         files: list[tuple[str, Traversable]] = [(p.name, p) for p in args.bolt]
         results = [r for path in args.bolt for r in check_bolt_file(path)]
         root = Path(", ".join(str(p) for p in args.bolt))
