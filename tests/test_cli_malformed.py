@@ -291,3 +291,39 @@ def test_as_a_process(tmp: Path, args: list[str], stdin: bytes) -> None:
     err = proc.stderr.decode("utf-8", "replace")
     assert "Traceback" not in err and proc.returncode in (1, 2), (proc.returncode, err)
     assert len([line for line in err.splitlines() if "error" in line]) == 1, err
+
+
+LONG = "9" * 5000  # past int()'s 4,300-digit limit
+COMPOSITE = {
+    "scid huge": ["--route", f"{NODE}@99999999999999999999x1x1"],
+    "scid long": ["--route", f"{NODE}@{LONG}x1x1"],
+    "scid superscript": ["--route", f"{NODE}@1x1x\u00b2"],
+    "data type past u64": ["--data", f"{2**64}=00"],
+    "data type long": ["--data", f"{LONG}=00"],
+    "data type superscript": ["--data", "\u00b2=00"],
+}
+
+
+@pytest.mark.parametrize("extra", COMPOSITE.values(), ids=COMPOSITE.keys())
+def test_numbers_inside_composite_arguments_are_bounded(
+        extra: list[str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["keysend", "pay", "--dest", NODE, "--amount-msat", "1", *extra]
+    assert_clean_refusal(*run_in_process(argv, "", monkeypatch, capsys), as_json=False)
+
+
+ROUTE_FIELDS = {"amount_msat": (2**64, ""), "height": (2**32, ""),
+                "cltv_expiry": (2**32, ""), "hold_time_ms": (100 << 32, "hops[0].")}
+
+
+@pytest.mark.parametrize("key", ROUTE_FIELDS)
+def test_route_file_numbers_are_bounded(key: str, tmp: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    doc = json.loads((ROOT / "examples" / "route-bolt04.json").read_text())
+    value, where = ROUTE_FIELDS[key]
+    (doc["hops"][0] if where else doc)[key] = value
+    route = tmp / f"route-{key}.json"
+    route.write_text(json.dumps(doc))
+    status, out, err = run_in_process(["trace", str(route)], "", monkeypatch, capsys)
+    assert_clean_refusal(status, out, err, as_json=False)
+    assert f"{where}{key}: an integer from 0 to" in err

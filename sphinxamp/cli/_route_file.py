@@ -31,11 +31,16 @@ def _hex(obj: dict[str, Any], key: str, where: str, size: int | None = None) -> 
     return data
 
 
-def _int(obj: dict[str, Any], key: str, where: str, default: int | None = None) -> int | None:
+U64_MAX, U32_MAX = (1 << 64) - 1, (1 << 32) - 1
+
+
+def _int(obj: dict[str, Any], key: str, where: str, default: int | None = None,
+         high: int = U64_MAX) -> int | None:
+    """An amount is a u64 on the wire, an expiry or a height a u32 (the caller says)."""
     value = obj.get(key, default)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                              or value < 0):
-        raise _refuse(f"{where}{key}", "a non-negative integer is required")
+                              or not 0 <= value <= high):
+        raise _refuse(f"{where}{key}", f"an integer from 0 to {high} is required")
     return value
 
 
@@ -48,7 +53,8 @@ def _payload(value: Any, where: str) -> bytes:
     fields: dict[str, Any] = {}
     for key, item in value.items():
         if key in ("amt_to_forward", "outgoing_cltv_value", "total_amount_msat"):
-            fields[key] = _int(value, key, where + ".")
+            fields[key] = _int(value, key, where + ".",
+                               high=U32_MAX if key == "outgoing_cltv_value" else U64_MAX)
         elif key == "short_channel_id":
             try:
                 fields[key] = ShortChannelId(*(int(p) for p in str(item).split("x")))
@@ -69,7 +75,8 @@ def _payload(value: Any, where: str) -> bytes:
 def _hop(obj: Any, where: str, blinded: bool) -> TraceHop:
     if not isinstance(obj, dict):
         raise _refuse(where, "an object is required")
-    hold = (_int(obj, "hold_time_ms", where + ".", 0) or 0) // 100
+    # Carried as a u32 of 100 ms units.
+    hold = (_int(obj, "hold_time_ms", where + ".", 0, U32_MAX * 100 + 99) or 0) // 100
     key = _hex(obj, "node_key", where + ".", 32)
     if blinded:
         try:
@@ -102,8 +109,8 @@ def parse_route(text: str) -> tuple[RouteSpec, bool]:
         tuple(_hop(h, f"hops[{i}]", False) for i, h in enumerate(hops)),
         tuple(_hop(h, f"blinded.hops[{i}]", True) for i, h in enumerate(bhops)),
         _hex(blinded, "session_key", "blinded.", 32) if bhops else None,
-        _int(obj, "amount_msat", ""), _int(obj, "cltv_expiry", ""),
+        _int(obj, "amount_msat", ""), _int(obj, "cltv_expiry", "", high=U32_MAX),
         _int(blinded, "amount_msat", "blinded.") if bhops else None,
-        _int(blinded, "cltv_expiry", "blinded.") if bhops else None,
-        _int(obj, "height", "", 0) or 0, _int(obj, "payload_area", "", 1300) or 0)
+        _int(blinded, "cltv_expiry", "blinded.", high=U32_MAX) if bhops else None,
+        _int(obj, "height", "", 0, U32_MAX) or 0, _int(obj, "payload_area", "", 1300) or 0)
     return spec, drawn

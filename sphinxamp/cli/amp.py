@@ -145,11 +145,23 @@ def _bad(value: str, field: str, why: str) -> DecodeError:
     return DecodeError(f"{field} {value!r}: {why}", field=field, reason=f"bad_{field}")
 
 
+def _decimal(text: str) -> int | None:
+    """ASCII decimal digits as an int, else None. `str.isdigit` also takes digits int() does
+    not (superscripts), and a number past 20 digits is out of every range here (and int()
+    refuses over 4,300 digits), so both are checked before int() sees the text."""
+    if not text or len(text) > 20 or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
+
 def parse_scid(text: str) -> ShortChannelId:
     parts = text.lower().split("x")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise _bad(text, "short_channel_id", "expected BLOCKxTXxOUTPUT")
-    block, tx, out = (int(p) for p in parts)
+    numbers = [_decimal(p) for p in parts]
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
+        raise _bad(text[:80], "short_channel_id", "expected BLOCKxTXxOUTPUT")
+    if any(n is None for n in numbers):
+        raise _bad(text[:80], "short_channel_id", "a field is out of range")
+    block, tx, out = (n or 0 for n in numbers)
     if block >= 1 << 24 or tx >= 1 << 24 or out >= 1 << 16:
         raise _bad(text, "short_channel_id", "a field is out of range")
     return ShortChannelId(block, tx, out)
@@ -170,9 +182,12 @@ def parse_data(items: list[str]) -> list[tuple[int, bytes]]:
     out = []
     for item in (part for text in items for part in text.split(",") if part.strip()):
         rtype, eq, value = item.partition("=")
-        if not eq or not rtype.strip().isdigit():
-            raise _bad(item, "data", "expected TYPE=HEX")
-        out.append((int(rtype), read_hex(value, "data")))
+        number = _decimal(rtype.strip())
+        if not eq or not (rtype.strip().isascii() and rtype.strip().isdigit()):
+            raise _bad(item[:80], "data", "expected TYPE=HEX")
+        if number is None or number >= 1 << 64:
+            raise _bad(item[:80], "data", "the type is not a u64 (0 to 2^64-1)")
+        out.append((number, read_hex(value, "data")))
     return out
 
 
