@@ -84,6 +84,7 @@ def _malformed(tmp: Path) -> dict[str, str]:
     """Every value stays inside `tmp`: a command that creates what it is given a path to
     (a database, an output folder) must not write elsewhere."""
     return {"empty": "", "odd hex": "abc", "not hex": "zz", "huge": str(10**30),
+            "long": "9" * 5000,  # past int()'s 4,300-digit limit
             "negative": "-1", "missing file": f"@{tmp}/absent/x", "folder": f"@{tmp}",
             "garbage": f"@{tmp}/garbage.bin", "quoting": "python 'unterminated",
             "deep json": f"@{tmp}/deep.json", "deep json path": f"{tmp}/deep.json",
@@ -95,7 +96,7 @@ PATHS = ("--db", "--replay-db", "--out", "--dir", "--bolt-dir", "--bolt", "--dev
          "route", "file")
 PATH_KINDS = ("empty", "deep json path", "garbage path", "missing path", "path under a file",
               "folder path")
-NUMBER_KINDS = ("empty", "not hex", "huge", "negative")
+NUMBER_KINDS = ("empty", "not hex", "huge", "negative", "long")
 TEXT_KINDS = ("empty", "odd hex", "not hex", "huge", "negative", "missing file", "folder",
               "garbage", "deep json")
 
@@ -191,6 +192,7 @@ def assert_clean_refusal(status: int, out: str, err: str, *, as_json: bool) -> N
         return
     errors = [line for line in err.splitlines() if "error" in line]
     assert len(errors) == 1, err
+    assert len(errors[0]) < 500, errors[0][:500]  # an echoed argument is cut short
     if status == 1:
         assert err.count("\n") == 1, err
 

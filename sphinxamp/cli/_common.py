@@ -109,10 +109,10 @@ class BoundedInt:
         try:
             value = int(text, self.base)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+            raise argparse.ArgumentTypeError(f"invalid int value: {_shown(text)}") from None
         if not self.low <= value <= self.high:
             raise argparse.ArgumentTypeError(self.message or
-                f"{value if len(text) <= 40 else text[:40] + '...'} is not from "
+                f"{value if len(text) <= 40 else _shown(text)} is not from "
                 f"{bound_text(self.low)} to {bound_text(self.high)}")
         return value
 
@@ -130,13 +130,18 @@ class BoundedFloat:
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+            raise argparse.ArgumentTypeError(f"invalid number: {_shown(text)}") from None
         above = value > self.low if self.open_low else value >= self.low
         if not (above and value <= self.high):  # NaN fails both comparisons
             low = "above" if self.open_low else "from"
             raise argparse.ArgumentTypeError(
                 f"must be {low} {self.low:.0f} and at most {self.high:.0f} seconds")
         return value
+
+
+def _shown(text: str) -> str:
+    """An argument quoted in an error, cut short: the error stays one readable line."""
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + "..."
 
 
 def bound_text(value: int) -> str:
@@ -148,8 +153,8 @@ def bound_text(value: int) -> str:
 
 
 def int_in(low: int, high: int, base: int = 10) -> BoundedInt:
-    """An argparse type: a decimal integer from `low` to `high`. State the bound in the
-    argument's help."""
+    """An argparse type: an integer from `low` to `high` (decimal; base 0 also takes 0x hex).
+    State the bound in the argument's help."""
     return BoundedInt(low, high, base)
 
 
