@@ -111,3 +111,10 @@ def test_blinded_path_create_lists_hops_from_0(capsys: pytest.CaptureFixture[str
     status, out, _ = run(["blinded-path", "create", "--session-key", "41" * 32, "--hop",
                           f"{NODE}=", "--hop", f"{OTHER}="], capsys)
     assert status == 0 and hop_numbers(out) == [0, 1], out
+
+
+def test_blinded_path_create_errors_name_the_hop_from_0(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(["blinded-path", "create", "--session-key", "41" * 32, "--hop",
+                          f"{NODE}=", "--hop", f"{OTHER}=0000"], capsys)
+    assert status == 1 and "error: hops[1].encrypted_data_tlv: unknown even type 0" in err, err

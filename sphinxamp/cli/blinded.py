@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from .._blinding import EncryptedData, create_blinded_path
+from .._errors import SphinxampError
 from .._hop import ProcessedHop
 from ._common import add_json_flag, add_secret_option, emit_json, parse_hop, read_key
 
@@ -34,7 +35,13 @@ def register(subparsers: Any) -> None:
 def _hop(text: str, index: int) -> tuple[bytes, bytes]:
     node, raw = parse_hop(text, index, "encrypted_data_tlv")
     # Decoding checks the stream is one a reader accepts; the bytes are kept as given.
-    EncryptedData.decode(raw)
+    try:
+        EncryptedData.decode(raw)
+    except SphinxampError as exc:  # name the hop, as every other --hop error does
+        exc.message = f"hops[{index}].{exc.message}"
+        exc.args = (exc.message,)
+        exc.field = f"hops[{index}].encrypted_data_tlv"
+        raise
     return node, raw
 
 
