@@ -332,3 +332,28 @@ def test_writer_rules_are_refused_by_lnd_only(hops: list[bytes], index: int,
         process_hop(packets[-1], KEYS[index], AD, profile="lnd", **context)  # type: ignore[arg-type]
     assert (info.value.tlv_type, info.value.reason) == (tlv_type, "record_included")
     assert info.value.failure_message == "update_fail_htlc"
+
+
+def test_a_replay_log_without_the_htlc_expiry_is_the_callers_error() -> None:
+    """The log forgets entries by the HTLC's expiry (BOLT 4 › Onion Decryption: a reused onion
+    MUST be detected for as long as the HTLC can be claimed): without it nothing can be kept."""
+    onion = build_onion(SESSION, [(PUBS[0], CLEAR + SCID), (PUBS[1], CLEAR)], AD).to_bytes()
+    log = MemoryReplayLog()
+    with pytest.raises(InvalidArgument) as info:
+        process_hop(onion, KEYS[0], AD, replay_log=log)
+    assert info.value.field == "incoming_cltv_expiry"
+    # Nothing was recorded: the corrected call is the onion's first sight, not a replay.
+    assert process_hop(onion, KEYS[0], AD, replay_log=log, incoming_cltv_expiry=600).role \
+        is Role.INTERMEDIATE
+
+
+def test_a_forwarding_payload_that_does_not_split_is_no_introduction_node() -> None:
+    """A stream that does not even split shows no current_path_key, so the node cannot know it
+    was an introduction node (lnd, htlcswitch/link.go) and answers invalid_onion_payload in
+    update_fail_htlc, not invalid_onion_blinding."""
+    broken = CLEAR + b"\x0c\xfd"  # type 12's length is a BigSize cut short
+    onion = build_onion(SESSION, [(PUBS[0], broken), (PUBS[1], CLEAR)], AD).to_bytes()
+    with pytest.raises(SphinxampError) as info:
+        process_hop(onion, KEYS[0], AD)
+    assert info.value.failure_code == 0x4016
+    assert info.value.failure_message == "update_fail_htlc"
