@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ from pyln_compat import require_pyln
 
 from sphinxamp._receiver import Receiver
 from sphinxamp._receiver_store import MemoryStore, SqliteStore, Store
+from sphinxamp._replay import MemoryReplayLog, ReplayLog, SqliteReplayLog
 
 _DATABASE = DirectoryBasedExampleDatabase(
     str(Path(__file__).resolve().parent.parent / ".hypothesis" / "examples")
@@ -77,6 +78,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 def rx(store: Store) -> Receiver:
     """Spontaneous AMP and keysend on (lnd's accept-amp / accept-keysend)."""
     return Receiver(store, accept_amp=True, accept_keysend=True)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def replay_log(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], ReplayLog]:
+    """A replay log of either kind; calling it again gives the same log (memory) or reopens
+    the same file (SQLite), as a restarted node would."""
+    if request.param == "memory":
+        log = MemoryReplayLog()
+        return lambda: log
+    return lambda: SqliteReplayLog(tmp_path / "r.db")
 
 
 @pytest.fixture

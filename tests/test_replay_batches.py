@@ -12,8 +12,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from sphinxamp import MemoryReplayLog, SqliteReplayLog, build_onion, process_hop
 from sphinxamp._replay import ReplayLog
 
@@ -21,21 +19,14 @@ WORKER = Path(__file__).with_name("replay_batch_worker.py")
 SECRETS = [hashlib.sha256(bytes([i])).digest() for i in range(6)]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def make(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], ReplayLog]:
-    if request.param == "memory":
-        log = MemoryReplayLog()
-        return lambda: log
-    return lambda: SqliteReplayLog(tmp_path / "r.db")
-
 
 def test_a_batch_id_committed_again_repeats_its_first_answer(
-        make: Callable[[], ReplayLog]) -> None:
-    log = make()
+        replay_log: Callable[[], ReplayLog]) -> None:
+    log = replay_log()
     first = log.check_and_insert([(SECRETS[0], 9), (SECRETS[1], 9), (SECRETS[0], 9)],
                                  batch_id=b"b1")
     assert first == {2}
-    log = make()  # a restart, for the SQLite log
+    log = replay_log()  # a restart, for the SQLite log
     again = log.check_and_insert([(SECRETS[0], 9), (SECRETS[1], 9), (SECRETS[0], 9)],
                                  batch_id=b"b1")
     assert again == {2}
@@ -43,14 +34,14 @@ def test_a_batch_id_committed_again_repeats_its_first_answer(
     assert log.check_and_insert([(SECRETS[0], 9), (SECRETS[1], 9)]) == {0, 1}
 
 
-def test_another_batch_id_is_checked_against_the_log(make: Callable[[], ReplayLog]) -> None:
-    log = make()
+def test_another_batch_id_is_checked_against_the_log(replay_log: Callable[[], ReplayLog]) -> None:
+    log = replay_log()
     log.check_and_insert([(SECRETS[2], 9)], batch_id=b"b1")
     assert log.check_and_insert([(SECRETS[2], 9), (SECRETS[3], 9)], batch_id=b"b2") == {0}
 
 
-def test_gc_forgets_a_batch_once_its_htlcs_expired(make: Callable[[], ReplayLog]) -> None:
-    log = make()
+def test_gc_forgets_a_batch_once_its_htlcs_expired(replay_log: Callable[[], ReplayLog]) -> None:
+    log = replay_log()
     log.check_and_insert([(SECRETS[4], 50)], batch_id=b"old")
     log.gc(51)
     # The id is forgotten with its entries: the batch is judged anew (and is no replay).
