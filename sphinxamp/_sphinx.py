@@ -283,6 +283,26 @@ def _payload_error(message: str, offset: int, reason: str) -> InvalidOnionPayloa
     return InvalidOnionPayload(message, field="hop_payloads", offset=offset, reason=reason)
 
 
+def _hop_frame(plain: bytes, min_payload_length: int) -> tuple[int, int]:
+    """Where this hop's payload starts and where its frame (payload ‖ next HMAC) ends in the
+    decrypted routing area, checked against the area's size."""
+    try:
+        length, start = decode_bigsize(plain, 0, "payload length")
+    except BigSizeError as exc:
+        raise _payload_error(exc.message, 0, exc.reason or "bigsize") from None
+    if length < min_payload_length:
+        raise _payload_error(f"payload length {length} is below {min_payload_length}", 0,
+                             "payload_too_short")
+    end = start + length + HMAC_SIZE
+    if end > len(plain):
+        # BOLT 4 › Onion Decryption step 7: the frame must fit in the original hop_payloads;
+        # reading into the zero-padded tail would accept bytes no sender encrypted.
+        raise _payload_error(f"payload of {length} bytes and its HMAC end at {end}, past the "
+                             f"{len(plain)}-byte routing area", start,
+                             "payload_past_routing_area")
+    return start, end
+
+
 def peel_onion(
     packet: bytes | OnionPacket,
     node_key: bytes | NodeKey,
@@ -311,22 +331,9 @@ def peel_onion(
                                reason="hmac_mismatch")
     stream = crypto.chacha20_encryptor(crypto.derive_key(crypto.KEY_RHO, ss))
     plain = stream.update(hop_payloads)
-    size = len(plain)
-    try:
-        length, start = decode_bigsize(plain, 0, "payload length")
-    except BigSizeError as exc:
-        raise _payload_error(exc.message, 0, exc.reason or "bigsize") from None
-    if length < min_payload_length:
-        raise _payload_error(f"payload length {length} is below {min_payload_length}", 0,
-                             "payload_too_short")
-    end = start + length + HMAC_SIZE
-    if end > size:
-        # BOLT 4 › Onion Decryption step 7: the frame must fit in the original hop_payloads;
-        # reading into the zero-padded tail would accept bytes no sender encrypted.
-        raise _payload_error(f"payload of {length} bytes and its HMAC end at {end}, past the "
-                             f"{size}-byte routing area", start, "payload_past_routing_area")
-    payload = plain[start : start + length]
-    next_hmac = plain[start + length : end]
+    start, end = _hop_frame(plain, min_payload_length)
+    payload = plain[start : end - HMAC_SIZE]
+    next_hmac = plain[end - HMAC_SIZE : end]
     if next_hmac == _ZERO_HMAC:
         return PeeledHop(payload, ss, None, start, blinding_ss)
     # The tail of the next hop_payloads is the rho stream over the zeros appended past `size`.
