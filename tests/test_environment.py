@@ -96,3 +96,16 @@ def test_relock_explains_itself_without_the_network() -> None:
                           text=True, check=False, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "--write" in done.stdout and "--no-holds" in done.stdout
+
+
+def test_each_test_helper_is_imported_one_way() -> None:
+    """A helper module imported both as `tests.x` and as `x` is two modules to mypy (one run
+    over tests/ then fails) and two copies at run time (their state diverges)."""
+    helpers = {p.stem for p in (ROOT / "tests").glob("*.py")
+               if not p.name.startswith("test_") and p.stem != "conftest"}
+    styles: dict[str, set[str]] = {}
+    for path in (ROOT / "tests").glob("*.py"):
+        for match in re.finditer(r"^(?:from|import) (tests\.)?(\w+)", path.read_text(), re.M):
+            if match[2] in helpers:
+                styles.setdefault(match[2], set()).add("tests." if match[1] else "plain")
+    assert {name: s for name, s in styles.items() if len(s) > 1} == {}

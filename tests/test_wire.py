@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import U64_MAX, private_keys, pubkey_of, ref_bigsize
 from wire_reference import (
     FIRST_PATH_KEY,
     LAYOUTS,
@@ -36,6 +35,7 @@ from sphinxamp import (
     encode_message,
 )
 from sphinxamp._wire_json import message_from_json, message_to_json
+from tests.strategies import U64_MAX, private_keys, pubkey_of, ref_bigsize
 
 ONION, PAYMENT_HASH = bolt04_onion()
 REASON, FAIL_ATTRIBUTION, FULFILL_ATTRIBUTION = attribution_case()

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from strategies import ref_stream
+from tests.strategies import ref_stream
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 
