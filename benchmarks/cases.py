@@ -16,11 +16,11 @@ from coincurve.context import GLOBAL_CONTEXT
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 from benchmarks import core, hops, peers
-from sphinxamp import _secp256k1
-from sphinxamp._crypto import public_key, sha256
+from sphinxamp._onion.sphinx import build_onion, peel_onion
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, decode_hop_payload
-from sphinxamp._sphinx import build_onion, peel_onion
-from sphinxamp._tlv import ShortChannelId, TlvRecord, decode_stream, encode_stream
+from sphinxamp.primitives import _secp256k1
+from sphinxamp.primitives._crypto import public_key, sha256
+from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, decode_stream, encode_stream
 
 _CTX = GLOBAL_CONTEXT.ctx
 SESSION_KEY = bytes([0x41]) * 32

@@ -29,10 +29,10 @@ GOALS = {"tlv_stream": 50_000, "tlv_typed": 50_000, "payload_intermediate": 50_0
          "payload_blinded_final": 50_000, "peel_raw": 10_000, "peel_reseal": 10_000}
 # The library call each target is about, for the `library` column.
 LIBRARY = {
-    "tlv_stream": "from sphinxamp._tlv import decode_stream as f\ncall = lambda d: f(d)",
+    "tlv_stream": "from sphinxamp.wire._tlv import decode_stream as f\ncall = lambda d: f(d)",
     "tlv_typed": "import fuzz_tlv_typed as h\n"
                  "call = lambda d: h.SCHEMAS[d[0] % len(h.SCHEMAS)].decode(d[1:]) if d else 0",
-    "peel_raw": "import _peel\nfrom sphinxamp._sphinx import peel_onion\n"
+    "peel_raw": "import _peel\nfrom sphinxamp._onion.sphinx import peel_onion\n"
                 "def call(d):\n"
                 "    i = _peel.split_input(d)\n"
                 "    if i is not None and _peel.valid_secret(i.node_key):\n"
@@ -45,7 +45,7 @@ REPLAY = r'''
 import glob, sys, time
 sys.path.insert(0, {fuzz!r})
 import _common
-from sphinxamp._errors import DecodeError
+from sphinxamp.errors import DecodeError
 mode, target = sys.argv[1], sys.argv[2]
 files = [open(f, "rb").read() for f in sorted(glob.glob({fuzz!r} + "/corpus/" + target + "/*"))]
 if mode == "library":

@@ -22,12 +22,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.cases import ASSOCIATED_DATA, SESSION_KEY, VECTOR_KEYS, long_route, vector_route
-from sphinxamp import _crypto as crypto
-from sphinxamp._bigsize import decode_bigsize, encode_bigsize
 from sphinxamp._hop import ProcessedHop, process_hop
-from sphinxamp._nodekey import shared_secret
-from sphinxamp._payload import decode_hop_payload
-from sphinxamp._sphinx import (
+from sphinxamp._onion.sphinx import (
     OnionPacket,
     PeeledHop,
     _check_route,
@@ -37,6 +33,10 @@ from sphinxamp._sphinx import (
     build_onion,
     peel_onion,
 )
+from sphinxamp._payload import decode_hop_payload
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.primitives._nodekey import shared_secret
+from sphinxamp.wire._bigsize import decode_bigsize, encode_bigsize
 
 Clock = Callable[[str], None]
 

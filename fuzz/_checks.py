@@ -11,8 +11,8 @@ from typing import Any
 import _common
 from _common import Outcome
 
-from sphinxamp._errors import InvalidOnionPayload
 from sphinxamp._payload import Role, decode_payload, validate_role
+from sphinxamp.errors import InvalidOnionPayload
 
 U64_MAX = (1 << 64) - 1
 

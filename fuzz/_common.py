@@ -50,22 +50,24 @@ def _import_library() -> None:
     would run the CLI) are not imported."""
     import sphinxamp
 
-    for info in pkgutil.iter_modules(sphinxamp.__path__):
-        if info.name not in ("cli", "_vectorcheck", "conformance", "__main__"):
-            importlib.import_module(f"sphinxamp.{info.name}")
+    skipped = ("sphinxamp.cli", "sphinxamp._vectorcheck", "sphinxamp.conformance",
+               "sphinxamp.__main__")
+    for info in pkgutil.walk_packages(sphinxamp.__path__, "sphinxamp."):
+        if not info.name.startswith(skipped):
+            importlib.import_module(info.name)
 
 
 _INSTRUMENTED: set[int] = set()
 
 
 def _instrument_generated() -> None:
-    """The TLV fast paths are generated at import (`sphinxamp._tlv_fast`), so the import hook
+    """The TLV fast paths are generated at import (`sphinxamp.wire._tlv_fast`), so the import hook
     never saw their code: instrument each decoder itself (in place, once), or valid inputs
     would run code the fuzzer gets no coverage from. Run again from `main`, when the harness
     has made its own schemas (tlv_typed's n1, n2)."""
     if not _fuzzing():
         return
-    from sphinxamp import _tlv
+    from sphinxamp.wire import _tlv
 
     decoders = [_tlv._STREAM]
     for module in list(sys.modules.values()):
@@ -82,9 +84,9 @@ def _instrument_generated() -> None:
 with instrumented():
     _import_library()
     _instrument_generated()
-    from sphinxamp._bigsize import encode_bigsize
-    from sphinxamp._errors import DecodeError
     from sphinxamp.cli._common import error_object
+    from sphinxamp.errors import DecodeError
+    from sphinxamp.wire._bigsize import encode_bigsize
 
 # Per-input ceilings for tracemalloc: decoders build a few Python objects per input byte
 # (records, tuples, ints), so the slope is generous; what it catches is an allocation sized by

@@ -9,10 +9,10 @@ from typing import Any
 import _peel
 import coincurve
 
-from sphinxamp._bigsize import encode_bigsize
+from sphinxamp._onion.sphinx import build_onion, peel_onion
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData
-from sphinxamp._sphinx import build_onion, peel_onion
-from sphinxamp._tlv import ShortChannelId, TlvRecord
+from sphinxamp.wire._bigsize import encode_bigsize
+from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
 
 BUILT_KEYS = tuple(bytes([b] * 32) for b in (0x41, 0x42, 0x43, 0x44))
 SESSION_KEY = bytes([0x03] * 32)

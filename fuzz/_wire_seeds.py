@@ -9,14 +9,14 @@ from typing import Any
 
 import _common
 
-from sphinxamp._tlv import TlvRecord
-from sphinxamp._wire import (
+from sphinxamp.wire._messages import (
     UpdateAddHtlc,
     UpdateFailHtlc,
     UpdateFailMalformedHtlc,
     UpdateFulfillHtlc,
     encode_message,
 )
+from sphinxamp.wire._tlv import TlvRecord
 
 TARGETS = ("wire",)
 _CHANNEL_ID = bytes(range(32))

@@ -47,8 +47,6 @@ _FUZZING = atheris is not None and __name__ == "__main__" and "--replay" not in 
 with atheris.instrument_imports(include=["sphinxamp"]) if _FUZZING else contextlib.nullcontext():
     import _common
 
-    from sphinxamp import _crypto as crypto
-    from sphinxamp._errors import InvalidArgument, SphinxampError
     from sphinxamp.conformance import deviations as deviation_files
     from sphinxamp.conformance.adapter import AdapterProcess
     from sphinxamp.conformance.classes import Classes, Entry, FindingClass, classify, table
@@ -57,6 +55,8 @@ with atheris.instrument_imports(include=["sphinxamp"]) if _FUZZING else contextl
     from sphinxamp.conformance.malformed import seal
     from sphinxamp.conformance.ops import OPS, answer, traits
     from sphinxamp.conformance.protocol import MAY
+    from sphinxamp.errors import InvalidArgument, SphinxampError
+    from sphinxamp.primitives import _crypto as crypto
 
 FUZZ = Path(__file__).resolve().parent
 NODE_KEY = bytes([0x41] * 32)

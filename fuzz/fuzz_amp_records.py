@@ -18,13 +18,13 @@ import json
 
 import _common
 
-from sphinxamp._bigsize import encode_bigsize
-from sphinxamp._crypto import public_key
-from sphinxamp._errors import EncodeError, InvalidOnionPayload, PaymentError
-from sphinxamp._keysend import verify_keysend
 from sphinxamp._payload import KEYSEND_TYPE, HopPayload, decode_payload
-from sphinxamp._route import build_route_onion
+from sphinxamp._payments.keysend import verify_keysend
+from sphinxamp._payments.route import build_route_onion
 from sphinxamp.cli import custom_records
+from sphinxamp.errors import EncodeError, InvalidOnionPayload, PaymentError
+from sphinxamp.primitives._crypto import public_key
+from sphinxamp.wire._bigsize import encode_bigsize
 
 DEST = public_key(b"\x07" * 32)
 SESSION_KEY = b"\x41" * 32

@@ -13,13 +13,13 @@ each of the first 20 hops with exactly those hold times; deterministic; memory O
 
 import _common
 
-from sphinxamp._attribution import (
+from sphinxamp._failures.attribution import (
     MAX_HOPS,
     create_attribution,
     verify_attribution,
     wrap_attribution,
 )
-from sphinxamp._errors import DecodeError
+from sphinxamp.errors import DecodeError
 
 SECRETS = [bytes([i + 1]) * 32 for i in range(27)]
 

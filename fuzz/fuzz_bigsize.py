@@ -11,8 +11,8 @@ re-encodes to the bytes it was read from (so non-minimal forms cannot be accepte
 import _common
 from _checks import ref_bigsize
 
-from sphinxamp._bigsize import decode_bigsize, decode_tu, encode_bigsize, encode_tu
-from sphinxamp._errors import BigSizeError
+from sphinxamp.errors import BigSizeError
+from sphinxamp.wire._bigsize import decode_bigsize, decode_tu, encode_bigsize, encode_tu
 
 _WIDTHS = (2, 4, 8)
 

@@ -16,10 +16,10 @@ hop a dummy hop, peeled in place: here the next layer is another node's, so it i
 import _blinding_checks as ref
 import _common
 
-from sphinxamp._blinded_hop import build_blinded_payment_onion
-from sphinxamp._blinding import EncryptedData, create_blinded_path
-from sphinxamp._errors import DecodeError, InvalidOnionBlinding
+from sphinxamp._blinding.path import EncryptedData, create_blinded_path
+from sphinxamp._blinding.unblind import build_blinded_payment_onion
 from sphinxamp._hop import process_hop
+from sphinxamp.errors import DecodeError, InvalidOnionBlinding
 
 
 def _expect_ok(plaintext: bytes, amount: int, cltv: int) -> bool:

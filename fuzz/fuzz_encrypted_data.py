@@ -12,9 +12,9 @@ deterministic; memory O(len).
 import _blinding_checks as ref
 import _common
 
-from sphinxamp._blinded_hop import check_data
-from sphinxamp._blinding import EncryptedData, EncryptedDataError, MalformedEncryptedData
-from sphinxamp._tlv import decode_stream
+from sphinxamp._blinding.path import EncryptedData, EncryptedDataError, MalformedEncryptedData
+from sphinxamp._blinding.unblind import check_data
+from sphinxamp.wire._tlv import decode_stream
 
 
 def test_one_input(data: bytes) -> None:

@@ -15,9 +15,9 @@ import _common
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from sphinxamp import _crypto as crypto
-from sphinxamp._blinded_hop import unblind
-from sphinxamp._blinding import EncryptedData, UndecryptableData
+from sphinxamp._blinding.path import EncryptedData, UndecryptableData
+from sphinxamp._blinding.unblind import unblind
+from sphinxamp.primitives import _crypto as crypto
 
 KEY = ref.NODE_KEYS[0]
 

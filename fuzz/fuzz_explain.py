@@ -23,14 +23,14 @@ from typing import Any
 
 import _common
 
-from sphinxamp import _crypto as crypto
-from sphinxamp._blinding import encrypt_data
-from sphinxamp._errors import SphinxampError
+from sphinxamp._blinding.onion_message import ONION_MESSAGE_TYPE
+from sphinxamp._blinding.path import encrypt_data
 from sphinxamp._explain import KIND_NAMES, Explanation, Field, explain
-from sphinxamp._failure import create_failure_packet
-from sphinxamp._nodekey import PrivateNodeKey, shared_secret
-from sphinxamp._onion_message import ONION_MESSAGE_TYPE
-from sphinxamp._sphinx import _blinded_point
+from sphinxamp._failures.packet import create_failure_packet
+from sphinxamp._onion.sphinx import _blinded_point
+from sphinxamp.errors import SphinxampError
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.primitives._nodekey import PrivateNodeKey, shared_secret
 
 NODE_KEY = bytes([0x41]) * 32
 ASSOC = bytes([0x42]) * 32

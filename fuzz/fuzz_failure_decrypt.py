@@ -15,14 +15,14 @@ verifies, and damage at hop k is blamed on hop k or its neighbour; deterministic
 
 import _common
 
-from sphinxamp._errors import DecodeError
-from sphinxamp._failure import (
+from sphinxamp._failures.packet import (
     DecryptedFailure,
     FailureMessage,
     create_failure,
     decrypt_failure_packet,
     wrap_failure,
 )
+from sphinxamp.errors import DecodeError
 
 SECRETS = [bytes.fromhex(s) for s in (
     "53eb63ea8a3fec3b3cd433b85cd62a4b145e1dda09391b348c4e1cd36a03ea66",

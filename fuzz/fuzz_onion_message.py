@@ -19,10 +19,7 @@ import _blinding_checks as ref
 import _checks
 import _common
 
-from sphinxamp._bigsize import encode_bigsize
-from sphinxamp._blinding import create_blinded_path
-from sphinxamp._errors import DecodeError, EncodeError
-from sphinxamp._onion_message import (
+from sphinxamp._blinding.onion_message import (
     Dropped,
     OnionMessage,
     ProcessedMessage,
@@ -30,7 +27,10 @@ from sphinxamp._onion_message import (
     decode_blinded_path,
     process_onion_message,
 )
-from sphinxamp._sphinx import build_onion
+from sphinxamp._blinding.path import create_blinded_path
+from sphinxamp._onion.sphinx import build_onion
+from sphinxamp.errors import DecodeError, EncodeError
+from sphinxamp.wire._bigsize import encode_bigsize
 
 
 def _check_accepted(got: ProcessedMessage) -> None:

@@ -12,8 +12,8 @@ deterministic; memory O(len).
 import _common
 import coincurve
 
-from sphinxamp import _errors as errors
-from sphinxamp._sphinx import OnionPacket
+from sphinxamp import errors as errors
+from sphinxamp._onion.sphinx import OnionPacket
 
 _FIXED = 1 + 33 + 32
 

@@ -10,14 +10,14 @@ O(len).
 
 import _common
 
-from sphinxamp._onion_message import (
+from sphinxamp._blinding.onion_message import (
     ONIONMSG_SCHEMA,
     MalformedBlindedPath,
     MalformedOnionMessagePayload,
     OnionMessagePayload,
     decode_blinded_path,
 )
-from sphinxamp._tlv import decode_stream
+from sphinxamp.wire._tlv import decode_stream
 
 
 def test_one_input(data: bytes) -> None:

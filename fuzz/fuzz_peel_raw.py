@@ -13,7 +13,7 @@ MAC covers (or in the key); deterministic; memory bounded by a constant plus O(l
 import _common
 import _peel
 
-from sphinxamp import _errors as errors
+from sphinxamp import errors as errors
 
 
 def test_one_input(data: bytes) -> None:

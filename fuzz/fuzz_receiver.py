@@ -24,11 +24,11 @@ import hashlib
 
 import _common
 
-from sphinxamp._errors import DecodeError, InvalidArgument
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
-from sphinxamp._receiver import Accepted, Fail, IncomingHtlc, Receiver, Settle
-from sphinxamp._receiver import ResolutionResult as R
-from sphinxamp._receiver_store import HtlcId, MemoryStore
+from sphinxamp._receiver.machine import Accepted, Fail, IncomingHtlc, Receiver, Settle
+from sphinxamp._receiver.machine import ResolutionResult as R
+from sphinxamp._receiver.store import HtlcId, MemoryStore
+from sphinxamp.errors import DecodeError, InvalidArgument
 
 HOLD = 120.0
 WIRE_CODES = {18, 19, 23, 0x4000 | 15}

@@ -12,9 +12,9 @@ import itertools
 import _common
 from _checks import ref_stream
 
-from sphinxamp._bigsize import encode_bigsize
-from sphinxamp._errors import TlvError
-from sphinxamp._tlv import decode_stream, encode_stream
+from sphinxamp.errors import TlvError
+from sphinxamp.wire._bigsize import encode_bigsize
+from sphinxamp.wire._tlv import decode_stream, encode_stream
 
 
 def test_one_input(data: bytes) -> None:

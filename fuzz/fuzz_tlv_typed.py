@@ -17,9 +17,9 @@ import _common
 import coincurve
 from _checks import STRUCTURAL_REASONS
 
-from sphinxamp import _tlv as tlv
-from sphinxamp._errors import TlvError
-from sphinxamp._tlv import POINT, SCID, TU32, TU64, U16, U64, RecordSpec, Struct, TlvSchema
+from sphinxamp.errors import TlvError
+from sphinxamp.wire import _tlv as tlv
+from sphinxamp.wire._tlv import POINT, SCID, TU32, TU64, U16, U64, RecordSpec, Struct, TlvSchema
 
 
 class Tlv3(NamedTuple):

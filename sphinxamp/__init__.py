@@ -4,37 +4,16 @@ The curated surface; the modules behind it are one concept each (BOLT 1 codecs, 
 hop payloads, routes, AMP, keysend, the receiver and its store, replay protection, batches).
 """
 
-from ._amp import (
-    AmpPayment,
-    BuiltShard,
-    ShardRoute,
-    ShardTracker,
-    Sharer,
-    build_amp_payment,
-    derive_child,
-    reconstruct_children,
-    reconstruct_root,
-    split_root,
+from sphinxamp._blinding.onion_message import (
+    Dropped,
+    OnionMessage,
+    OnionMessagePayload,
+    ProcessedMessage,
+    build_onion_message,
+    decode_blinded_path,
+    process_onion_message,
 )
-from ._attribution import (
-    AttributionData,
-    HopAttribution,
-    create_attribution,
-    verify_attribution,
-    wrap_attribution,
-)
-from ._batch import PeelPool, peel_many
-from ._bigsize import decode_bigsize, decode_tu, encode_bigsize, encode_tu
-from ._blinded_hop import (
-    BlindedPayInfo,
-    UnblindedData,
-    aggregate_relay,
-    build_blinded_payment_onion,
-    forward_amount,
-    forward_cltv,
-    unblind,
-)
-from ._blinding import (
+from sphinxamp._blinding.path import (
     AmountBelowMinimum,
     BlindedHop,
     BlindedPath,
@@ -55,8 +34,74 @@ from ._blinding import (
     UnknownAllowedFeature,
     create_blinded_path,
 )
-from ._crypto import public_key
-from ._errors import (
+from sphinxamp._blinding.unblind import (
+    BlindedPayInfo,
+    UnblindedData,
+    aggregate_relay,
+    build_blinded_payment_onion,
+    forward_amount,
+    forward_cltv,
+    unblind,
+)
+from sphinxamp._explain import ExplainError, Explanation, explain
+from sphinxamp._explain.trace import RouteSpec, Trace, TraceHop, trace_route
+from sphinxamp._failures.attribution import (
+    AttributionData,
+    HopAttribution,
+    create_attribution,
+    verify_attribution,
+    wrap_attribution,
+)
+from sphinxamp._failures.packet import (
+    DecryptedFailure,
+    FailureMessage,
+    FailureReply,
+    create_failure,
+    create_failure_packet,
+    decrypt_failure_packet,
+    encode_failure_message,
+    failure_from_error,
+    failure_from_malformed,
+    failure_message_from_error,
+    wrap_failure,
+    wrap_failure_packet,
+)
+from sphinxamp._hop import ProcessedHop, process_hop
+from sphinxamp._onion.batch import PeelPool, peel_many
+from sphinxamp._onion.replay import MemoryReplayLog, SqliteReplayLog
+from sphinxamp._onion.sphinx import BuiltOnion, OnionPacket, PeeledHop, build_onion, peel_onion
+from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
+from sphinxamp._payments.amp import (
+    AmpPayment,
+    BuiltShard,
+    ShardRoute,
+    ShardTracker,
+    Sharer,
+    build_amp_payment,
+    derive_child,
+    reconstruct_children,
+    reconstruct_root,
+    split_root,
+)
+from sphinxamp._payments.keysend import build_keysend_payment, verify_keysend
+from sphinxamp._payments.route import RouteHop, build_route_onion
+from sphinxamp._receiver.machine import (
+    Accepted,
+    Fail,
+    FailedHtlc,
+    IncomingHtlc,
+    Receiver,
+    ResolutionResult,
+    Settle,
+)
+from sphinxamp._receiver.store import (
+    Invoice,
+    InvoiceKind,
+    InvoiceState,
+    MemoryStore,
+    SqliteStore,
+)
+from sphinxamp.errors import (
     BadOnionError,
     DecodeError,
     EncodeError,
@@ -78,50 +123,10 @@ from ._errors import (
     TlvError,
     WireError,
 )
-from ._explain import ExplainError, Explanation, explain
-from ._failure import (
-    DecryptedFailure,
-    FailureMessage,
-    FailureReply,
-    create_failure,
-    create_failure_packet,
-    decrypt_failure_packet,
-    encode_failure_message,
-    failure_from_error,
-    failure_from_malformed,
-    failure_message_from_error,
-    wrap_failure,
-    wrap_failure_packet,
-)
-from ._hop import ProcessedHop, process_hop
-from ._keysend import build_keysend_payment, verify_keysend
-from ._nodekey import NodeKey, PrivateNodeKey
-from ._onion_message import (
-    Dropped,
-    OnionMessage,
-    OnionMessagePayload,
-    ProcessedMessage,
-    build_onion_message,
-    decode_blinded_path,
-    process_onion_message,
-)
-from ._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
-from ._receiver import (
-    Accepted,
-    Fail,
-    FailedHtlc,
-    IncomingHtlc,
-    Receiver,
-    ResolutionResult,
-    Settle,
-)
-from ._receiver_store import Invoice, InvoiceKind, InvoiceState, MemoryStore, SqliteStore
-from ._replay import MemoryReplayLog, SqliteReplayLog
-from ._route import RouteHop, build_route_onion
-from ._sphinx import BuiltOnion, OnionPacket, PeeledHop, build_onion, peel_onion
-from ._tlv import ShortChannelId, TlvRecord, TlvSchema, decode_stream, encode_stream
-from ._trace import RouteSpec, Trace, TraceHop, trace_route
-from ._wire import (
+from sphinxamp.primitives._crypto import public_key
+from sphinxamp.primitives._nodekey import NodeKey, PrivateNodeKey
+from sphinxamp.wire._bigsize import decode_bigsize, decode_tu, encode_bigsize, encode_tu
+from sphinxamp.wire._messages import (
     UpdateAddHtlc,
     UpdateFailHtlc,
     UpdateFailMalformedHtlc,
@@ -131,6 +136,7 @@ from ._wire import (
     decode_message,
     encode_message,
 )
+from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, TlvSchema, decode_stream, encode_stream
 
 __version__ = "0.1.0"
 

@@ -17,11 +17,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from . import _crypto as crypto
-from ._blinded_hop import blinded_payment_hop
-from ._blinding import EncryptedData
-from ._codes import BADONION, INVALID_ONION_BLINDING
-from ._errors import (
+from sphinxamp._blinding.path import EncryptedData
+from sphinxamp._blinding.unblind import blinded_payment_hop
+from sphinxamp._codes import BADONION, INVALID_ONION_BLINDING
+from sphinxamp._htlc import (
+    DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA,
+    HtlcContext,
+    check_final_htlc,
+    htlc_context,
+    require,
+)
+from sphinxamp._onion.replay import ReplayLog, check_and_record
+from sphinxamp._onion.sphinx import PAYMENT_PAYLOAD_AREA, OnionPacket, PeeledHop, peel_onion
+from sphinxamp._payload import CURRENT_PATH_KEY, HopPayload, Role, check_profile, decode_hop_payload
+from sphinxamp.errors import (
     UPDATE_FAIL_HTLC,
     UPDATE_FAIL_MALFORMED_HTLC,
     DecodeError,
@@ -30,18 +39,9 @@ from ._errors import (
     PaymentError,
     SphinxampError,
 )
-from ._htlc import (
-    DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA,
-    HtlcContext,
-    check_final_htlc,
-    htlc_context,
-    require,
-)
-from ._nodekey import NodeKey
-from ._payload import CURRENT_PATH_KEY, HopPayload, Role, check_profile, decode_hop_payload
-from ._replay import ReplayLog, check_and_record
-from ._sphinx import PAYMENT_PAYLOAD_AREA, OnionPacket, PeeledHop, peel_onion
-from ._tlv import iter_records
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.primitives._nodekey import NodeKey
+from sphinxamp.wire._tlv import iter_records
 
 # What a hop refuses on the wire: bytes or rules (DecodeError), or a final-hop HTLC that does
 # not match its payload (PaymentError).

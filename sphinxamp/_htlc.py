@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from ._errors import (
+from sphinxamp.errors import (
     FinalIncorrectCltvExpiry,
     FinalIncorrectHtlcAmount,
     InvalidArgument,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._errors import InvalidArgument
+from sphinxamp.errors import InvalidArgument
 
 
 def load_json(text: str | bytes, what: str = "input") -> Any:

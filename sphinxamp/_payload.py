@@ -11,8 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import DecodeError, EncodeError, InvalidArgument, InvalidOnionPayload
-from ._records import (
+from sphinxamp._payload_records import (
     _LND_SCHEMA,
     _RULES,
     AMP,
@@ -30,7 +29,8 @@ from ._records import (
     Role,
     record_name,
 )
-from ._tlv import ShortChannelId, TlvRecord
+from sphinxamp.errors import DecodeError, EncodeError, InvalidArgument, InvalidOnionPayload
+from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
 
 _ATTR_TYPE = {spec.name: spec.type for spec in HOP_PAYLOAD_RECORDS}
 ENCRYPTED_RECIPIENT_DATA = _ATTR_TYPE["encrypted_recipient_data"]

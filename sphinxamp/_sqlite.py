@@ -28,7 +28,7 @@ import sqlite3
 import stat
 from collections.abc import Iterator
 
-from ._errors import InvalidArgument, StoreBusy
+from sphinxamp.errors import InvalidArgument, StoreBusy
 
 SYNCHRONOUS = ("FULL", "NORMAL")
 # The application ids: "SXRS" (receiver store) and "SXRL" (replay log) in ASCII.

@@ -25,9 +25,9 @@ from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from pyln_compat import require_pyln
 
-from sphinxamp._receiver import Receiver
-from sphinxamp._receiver_store import MemoryStore, SqliteStore, Store
-from sphinxamp._replay import MemoryReplayLog, ReplayLog, SqliteReplayLog
+from sphinxamp._onion.replay import MemoryReplayLog, ReplayLog, SqliteReplayLog
+from sphinxamp._receiver.machine import Receiver
+from sphinxamp._receiver.store import MemoryStore, SqliteStore, Store
 
 _DATABASE = DirectoryBasedExampleDatabase(
     str(Path(__file__).resolve().parent.parent / ".hypothesis" / "examples")

@@ -18,10 +18,12 @@ from types import ModuleType
 
 import pytest
 
-from sphinxamp import _amp as amp
-from sphinxamp import _route as route
 from sphinxamp import cli
-from sphinxamp._amp import (
+from sphinxamp._onion.sphinx import OnionPacket, peel_onion
+from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, decode_payload
+from sphinxamp._payments import amp as amp
+from sphinxamp._payments import route as route
+from sphinxamp._payments.amp import (
     SeededRand,
     ShardRoute,
     ShardTracker,
@@ -32,13 +34,11 @@ from sphinxamp._amp import (
     reconstruct_root,
     split_root,
 )
-from sphinxamp._crypto import public_key
-from sphinxamp._errors import EncodeError, InvalidOnionHmac
-from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, decode_payload
-from sphinxamp._route import RouteHop
-from sphinxamp._sphinx import OnionPacket, peel_onion
-from sphinxamp._tlv import ShortChannelId, TlvRecord, decode_stream
+from sphinxamp._payments.route import RouteHop
 from sphinxamp._vectorcheck import run_document
+from sphinxamp.errors import EncodeError, InvalidOnionHmac
+from sphinxamp.primitives._crypto import public_key
+from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, decode_stream
 
 
 def sha(data: bytes) -> bytes:

@@ -25,8 +25,8 @@ from sphinxamp import (
     wrap_attribution,
     wrap_failure,
 )
-from sphinxamp._attribution import ATTRIBUTION_DATA_SIZE, HMAC_COUNT, slot
-from sphinxamp._failure import FailureMessage
+from sphinxamp._failures.attribution import ATTRIBUTION_DATA_SIZE, HMAC_COUNT, slot
+from sphinxamp._failures.packet import FailureMessage
 from tests.official import SHARED
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"

@@ -28,7 +28,7 @@ from sphinxamp import (
     wrap_attribution,
     wrap_failure,
 )
-from sphinxamp._attribution import MAX_HOPS
+from sphinxamp._failures.attribution import MAX_HOPS
 
 MESSAGE = FailureMessage.create("temporary_node_failure")
 

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
-import sphinxamp._errors as errors_module
-from sphinxamp._batch import PeelPool, peel_many
-from sphinxamp._errors import (
+import sphinxamp.errors as errors_module
+from sphinxamp._onion.batch import PeelPool, peel_many
+from sphinxamp._onion.sphinx import OnionPacket, PeeledHop
+from sphinxamp.cli._common import error_object
+from sphinxamp.errors import (
     DecodeError,
     InvalidOnionHmac,
     InvalidOnionKey,
@@ -22,8 +24,6 @@ from sphinxamp._errors import (
     ReplayedOnion,
     SphinxampError,
 )
-from sphinxamp._sphinx import OnionPacket, PeeledHop
-from sphinxamp.cli._common import error_object
 
 VECTOR = json.loads((Path(__file__).resolve().parent.parent / "vectors" / "bolt04-onion.json")
                     .read_text())["cases"][0]
@@ -140,7 +140,7 @@ def test_results_survive_the_trip_between_processes() -> None:
     """What a helper process sends back rebuilds the same results as peeling in place."""
     import multiprocessing
 
-    from sphinxamp import _batch as batch
+    from sphinxamp._onion import batch as batch
 
     packets, _ = _mixed_batch()
     n = len(packets)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from sphinxamp._bigsize import (
+from sphinxamp.errors import BigSizeError, DecodeError, EncodeError
+from sphinxamp.wire._bigsize import (
     bigsize_len,
     decode_bigsize,
     decode_tu,
     encode_bigsize,
     encode_tu,
 )
-from sphinxamp._errors import BigSizeError, DecodeError, EncodeError
 
 # (value, canonical encoding): the edges of each prefix class of BOLT 1 › Appendix A.
 CANONICAL = [

@@ -14,18 +14,7 @@ from typing import Any
 
 import pytest
 
-from sphinxamp import _crypto as crypto
-from sphinxamp._blinded_hop import (
-    aggregate_relay,
-    blinded_payment_hop,
-    build_blinded_payment_onion,
-    check_constraints,
-    check_data,
-    forward_amount,
-    forward_cltv,
-    unblind,
-)
-from sphinxamp._blinding import (
+from sphinxamp._blinding.path import (
     AmountBelowMinimum,
     BlindedHop,
     BlindedPath,
@@ -49,10 +38,21 @@ from sphinxamp._blinding import (
     feature_field,
     pad_equal,
 )
-from sphinxamp._errors import DecodeError, InvalidArgument, InvalidOnionBlinding
+from sphinxamp._blinding.unblind import (
+    aggregate_relay,
+    blinded_payment_hop,
+    build_blinded_payment_onion,
+    check_constraints,
+    check_data,
+    forward_amount,
+    forward_cltv,
+    unblind,
+)
 from sphinxamp._hop import process_hop
 from sphinxamp._payload import HopPayload
-from sphinxamp._tlv import ShortChannelId, TlvRecord
+from sphinxamp.errors import DecodeError, InvalidArgument, InvalidOnionBlinding
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
 from tests.blinded_route import AD, BlindedHopSpec, blinded_route_onion, intermediate_data
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"

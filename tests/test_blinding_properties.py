@@ -15,9 +15,7 @@ from fractions import Fraction
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sphinxamp import _crypto as crypto
-from sphinxamp._blinded_hop import build_blinded_payment_onion, forward_amount, unblind
-from sphinxamp._blinding import (
+from sphinxamp._blinding.path import (
     EncryptedData,
     PaymentConstraints,
     PaymentRelay,
@@ -25,8 +23,10 @@ from sphinxamp._blinding import (
     create_blinded_path,
     pad_equal,
 )
+from sphinxamp._blinding.unblind import build_blinded_payment_onion, forward_amount, unblind
 from sphinxamp._hop import process_hop
-from sphinxamp._tlv import ShortChannelId, TlvRecord
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
 
 ORDER = crypto.CURVE_ORDER
 secrets = st.integers(1, ORDER - 1).map(lambda n: n.to_bytes(32, "big"))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sphinxamp._explain import explain
-from sphinxamp._trace import trace_route
+from sphinxamp._explain.trace import trace_route
 from sphinxamp.cli._reference import render_reference
 from sphinxamp.cli._route_file import parse_route
 from sphinxamp.cli.trace import trace_json

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from sphinxamp._codes import INVALID_ONION_BLINDING, INVALID_ONION_PAYLOAD
-from sphinxamp._records import KEYSEND_TYPE
+from sphinxamp._payload_records import KEYSEND_TYPE
 from sphinxamp.conformance import OPS, AdapterProcess, load_suites, run_cases
 from sphinxamp.conformance.generate import valid_cases
 from sphinxamp.conformance.judge import (

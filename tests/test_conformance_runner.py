@@ -23,7 +23,7 @@ HELLO = ('    if req.get("op") == "hello":\n'
          ' "ops": ["bigsize_decode"]}), flush=True); continue\n')
 LOOP = "for line in sys.stdin:\n    req = json.loads(line)\n" + HELLO
 # A correct bigsize_decode answer, by the reference's own reader.
-ANSWER = ("    from sphinxamp._bigsize import decode_bigsize\n"
+ANSWER = ("    from sphinxamp.wire._bigsize import decode_bigsize\n"
           "    value, end = decode_bigsize(bytes.fromhex(req['bytes']), 0)\n"
           "    out = json.dumps({'id': req['id'], 'value': value, 'length': end})\n")
 

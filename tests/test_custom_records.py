@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from sphinxamp._errors import EncodeError
 from sphinxamp._payload import decode_payload, parse_custom_records
-from sphinxamp._tlv import TlvRecord
 from sphinxamp.cli import custom_records as cr
+from sphinxamp.errors import EncodeError
+from sphinxamp.wire._tlv import TlvRecord
 
 # Registry facts: bLIP 3 (keysend), bLIP 10 (podcasting), satoshis.stream TLV registry.
 KNOWN = {

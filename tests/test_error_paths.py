@@ -9,14 +9,14 @@ import json
 import coincurve
 import pytest
 
-from sphinxamp import _crypto as crypto
-from sphinxamp._amp import ShardTracker
-from sphinxamp._errors import EncodeError, InvalidSecret, PaymentError
-from sphinxamp._keysend import verify_keysend
 from sphinxamp._payload import HopPayload
-from sphinxamp._route import RouteHop, build_route_onion
-from sphinxamp._tlv import U16, ShortChannelId
+from sphinxamp._payments.amp import ShardTracker
+from sphinxamp._payments.keysend import verify_keysend
+from sphinxamp._payments.route import RouteHop, build_route_onion
 from sphinxamp.cli import main
+from sphinxamp.errors import EncodeError, InvalidSecret, PaymentError
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._tlv import U16, ShortChannelId
 from tests.strategies import pubkey_of, seal_packet
 
 DEST_KEY = bytes([0x5A]) * 32

@@ -11,7 +11,7 @@ import pytest
 
 from sphinxamp import InvalidArgument, peel_onion
 from sphinxamp._explain import Field, explain
-from sphinxamp._failure import FailureMessage
+from sphinxamp._failures.packet import FailureMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 # bolt04/onion-test.json: node i's private key is the byte 0x41+i repeated, the associated
@@ -134,7 +134,7 @@ def test_bolt1_tlv_vectors(case: dict[str, Any]) -> None:
 
 
 def test_payload_names_come_from_the_registry() -> None:
-    from sphinxamp._records import HOP_PAYLOAD_SCHEMA
+    from sphinxamp._payload_records import HOP_PAYLOAD_SCHEMA
 
     payload = bytes.fromhex("02023a98040205dc06080000000000000001")
     ex = explain(payload)

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinxamp._blinding import ENCRYPTED_DATA_SCHEMA
+from sphinxamp._blinding.onion_message import ONIONMSG_SCHEMA
+from sphinxamp._blinding.path import ENCRYPTED_DATA_SCHEMA
 from sphinxamp._explain import Field, explain
-from sphinxamp._failure import FailureMessage
-from sphinxamp._onion_message import ONIONMSG_SCHEMA
-from sphinxamp._tlv import TlvRecord
+from sphinxamp._failures.packet import FailureMessage
+from sphinxamp.wire._tlv import TlvRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -147,7 +147,7 @@ def test_random_bytes_never_raise(data: bytes) -> None:
 def test_truncated_stream_error_at_a_record_start(records: list[tuple[int, bytes]],
                                                   cut: int) -> None:
     """Cutting a valid stream anywhere gives an error (if any) at the start of a record."""
-    from sphinxamp._tlv import encode_stream
+    from sphinxamp.wire._tlv import encode_stream
 
     unique = sorted({t: v for t, v in records}.items())
     stream = encode_stream([TlvRecord(t, v) for t, v in unique])

@@ -32,9 +32,9 @@ from sphinxamp import (
     public_key,
     wrap_failure_packet,
 )
-from sphinxamp import _crypto as crypto
 from sphinxamp._codes import FAILURE_CODES
-from sphinxamp._failure import ORIGIN_ITERATIONS, build_return_packet
+from sphinxamp._failures.packet import ORIGIN_ITERATIONS, build_return_packet
+from sphinxamp.primitives import _crypto as crypto
 from tests.official import SHARED
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"

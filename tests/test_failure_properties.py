@@ -28,8 +28,8 @@ from sphinxamp import (
     wrap_attribution,
     wrap_failure,
 )
-from sphinxamp._attribution import MAX_HOPS
 from sphinxamp._codes import FAILURE_CODES
+from sphinxamp._failures.attribution import MAX_HOPS
 
 U32 = 2**32 - 1
 WIRE_VALUES: dict[str, st.SearchStrategy[Any]] = {

@@ -27,7 +27,7 @@ from sphinxamp import (
     build_onion,
     process_hop,
 )
-from sphinxamp._errors import SphinxampError
+from sphinxamp.errors import SphinxampError
 from tests.blinded_route import (
     BlindedHopSpec,
     blinded_route_onion,

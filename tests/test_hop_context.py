@@ -24,7 +24,7 @@ from sphinxamp import (
     build_onion,
     process_hop,
 )
-from sphinxamp._errors import SphinxampError
+from sphinxamp.errors import SphinxampError
 from tests.blinded_route import BlindedHopSpec, blinded_route_onion, blinded_tlv
 
 AD = bytes([0x42]) * 32

@@ -6,14 +6,14 @@ import hashlib
 
 import pytest
 
-from sphinxamp._amp import SeededRand
-from sphinxamp._crypto import public_key
-from sphinxamp._errors import EncodeError, PaymentError
-from sphinxamp._keysend import build_keysend_payment, keysend_payload, verify_keysend
+from sphinxamp._onion.sphinx import peel_onion
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, decode_payload
-from sphinxamp._route import RouteHop
-from sphinxamp._sphinx import peel_onion
-from sphinxamp._tlv import ShortChannelId, TlvRecord
+from sphinxamp._payments.amp import SeededRand
+from sphinxamp._payments.keysend import build_keysend_payment, keysend_payload, verify_keysend
+from sphinxamp._payments.route import RouteHop
+from sphinxamp.errors import EncodeError, PaymentError
+from sphinxamp.primitives._crypto import public_key
+from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
 
 DEST_KEY, HOP_KEY = b"\x07" * 32, b"\x08" * 32
 DEST, HOP = public_key(DEST_KEY), public_key(HOP_KEY)

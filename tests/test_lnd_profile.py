@@ -15,10 +15,17 @@ import pytest
 from test_receiver import CLTV, HEIGHT, keysend_htlc, make_payment, sha256
 
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
-from sphinxamp._errors import InvalidOnionPayload
 from sphinxamp._payload import HopPayload, PaymentData, Role, decode_payload
-from sphinxamp._receiver import Accepted, Fail, IncomingHtlc, Receiver, ResolutionResult, Settle
-from sphinxamp._receiver_store import InvoiceKind, InvoiceState, Store
+from sphinxamp._receiver.machine import (
+    Accepted,
+    Fail,
+    IncomingHtlc,
+    Receiver,
+    ResolutionResult,
+    Settle,
+)
+from sphinxamp._receiver.store import InvoiceKind, InvoiceState, Store
+from sphinxamp.errors import InvalidOnionPayload
 
 R = ResolutionResult
 NOW = 1000.0

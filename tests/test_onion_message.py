@@ -13,10 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinxamp import _crypto as crypto
-from sphinxamp._blinding import BlindedHop, BlindedPath, EncryptedData, create_blinded_path
-from sphinxamp._errors import EncodeError, InvalidArgument
-from sphinxamp._onion_message import (
+from sphinxamp._blinding.onion_message import (
     Dropped,
     MalformedBlindedPath,
     OnionMessage,
@@ -27,8 +24,11 @@ from sphinxamp._onion_message import (
     decode_blinded_path,
     process_onion_message,
 )
-from sphinxamp._sphinx import build_onion
-from sphinxamp._tlv import ShortChannelId, TlvRecord, encode_stream
+from sphinxamp._blinding.path import BlindedHop, BlindedPath, EncryptedData, create_blinded_path
+from sphinxamp._onion.sphinx import build_onion
+from sphinxamp.errors import EncodeError, InvalidArgument
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, encode_stream
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 KEYS = [bytes([b]) * 32 for b in range(0x51, 0x5B)]

@@ -21,15 +21,7 @@ from typing import Any
 
 import pytest
 
-from sphinxamp import _crypto as crypto
-from sphinxamp._blinded_hop import check_data
-from sphinxamp._blinding import (
-    ConflictingNextHop,
-    EncryptedData,
-    PaymentRelay,
-    create_blinded_path,
-)
-from sphinxamp._onion_message import (
+from sphinxamp._blinding.onion_message import (
     Dropped,
     OnionMessage,
     OnionMessagePayload,
@@ -37,7 +29,15 @@ from sphinxamp._onion_message import (
     build_onion_message,
     process_onion_message,
 )
-from sphinxamp._tlv import ShortChannelId, TlvRecord, encode_stream
+from sphinxamp._blinding.path import (
+    ConflictingNextHop,
+    EncryptedData,
+    PaymentRelay,
+    create_blinded_path,
+)
+from sphinxamp._blinding.unblind import check_data
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, encode_stream
 
 KEYS = [bytes([b]) * 32 for b in range(0x61, 0x65)]
 IDS = [crypto.public_key(k) for k in KEYS]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from sphinxamp._errors import EncodeError, InvalidOnionPayload
 from sphinxamp._payload import (
     KEYSEND_TYPE,
     AmpRecord,
@@ -20,7 +19,8 @@ from sphinxamp._payload import (
     parse_role,
     validate_role,
 )
-from sphinxamp._tlv import ShortChannelId, TlvRecord
+from sphinxamp.errors import EncodeError, InvalidOnionPayload
+from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
 from tests.strategies import pubkey_of
 
 POINT = pubkey_of(bytes([0x33]) * 32).hex()
@@ -366,7 +366,7 @@ def test_roles_by_their_string_values() -> None:
 
 
 def test_parse_role_refuses_unknown_names() -> None:
-    from sphinxamp._errors import InvalidArgument
+    from sphinxamp.errors import InvalidArgument
 
     with pytest.raises(InvalidArgument) as info:
         parse_role("relay")
@@ -375,7 +375,7 @@ def test_parse_role_refuses_unknown_names() -> None:
 
 @pytest.mark.parametrize("role", ["relay", "FINAL", ""])
 def test_decode_payload_refuses_unknown_role_names_with_a_typed_error(role: str) -> None:
-    from sphinxamp._errors import InvalidArgument
+    from sphinxamp.errors import InvalidArgument
 
     with pytest.raises(InvalidArgument) as info:
         decode_payload(h("02 00 | 04 00"), role)

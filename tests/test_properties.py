@@ -15,17 +15,7 @@ import pytest
 from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
-from sphinxamp._bigsize import decode_bigsize, decode_tu
-from sphinxamp._crypto import chacha20_encryptor, chacha20_reposition
-from sphinxamp._errors import (
-    BadOnionError,
-    DecodeError,
-    EncodeError,
-    InvalidOnionHmac,
-    InvalidOnionKey,
-    InvalidOnionPayload,
-    InvalidOnionVersion,
-)
+from sphinxamp._onion.sphinx import OnionPacket, build_onion, peel_onion
 from sphinxamp._payload import (
     CUSTOM_RECORD_START,
     HOP_PAYLOAD_SCHEMA,
@@ -36,8 +26,18 @@ from sphinxamp._payload import (
     Role,
     decode_payload,
 )
-from sphinxamp._sphinx import OnionPacket, build_onion, peel_onion
-from sphinxamp._tlv import ShortChannelId, TlvRecord, decode_stream, encode_stream
+from sphinxamp.errors import (
+    BadOnionError,
+    DecodeError,
+    EncodeError,
+    InvalidOnionHmac,
+    InvalidOnionKey,
+    InvalidOnionPayload,
+    InvalidOnionVersion,
+)
+from sphinxamp.primitives._crypto import chacha20_encryptor, chacha20_reposition
+from sphinxamp.wire._bigsize import decode_bigsize, decode_tu
+from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, decode_stream, encode_stream
 from tests.strategies import (
     U64_MAX,
     bigsize_values,

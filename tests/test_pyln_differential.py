@@ -63,9 +63,9 @@ from reference_peeler import (
     write_bigsize,
 )
 
-from sphinxamp._errors import DecodeError, InvalidOnionHmac
-from sphinxamp._sphinx import build_onion, peel_onion
-from sphinxamp._tlv import decode_stream
+from sphinxamp._onion.sphinx import build_onion, peel_onion
+from sphinxamp.errors import DecodeError, InvalidOnionHmac
+from sphinxamp.wire._tlv import decode_stream
 
 pytestmark = pytest.mark.pyln  # every test here runs pyln-proto (see pyln_compat.py)
 TEXT_TYPE = 34349334  # pyln's `noise_message_body`, decoded as UTF-8 text

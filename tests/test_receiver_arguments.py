@@ -14,15 +14,15 @@ import random
 import pytest
 from test_receiver import HEIGHT, keysend_htlc, make_payment
 
-from sphinxamp._errors import InvalidArgument
-from sphinxamp._receiver import (
+from sphinxamp._receiver.machine import (
     MAX_FINAL_CLTV_DELTA,
     MAX_INVOICE_EXPIRY,
     Fail,
     Receiver,
     ResolutionResult,
 )
-from sphinxamp._receiver_store import InvoiceKind
+from sphinxamp._receiver.store import InvoiceKind
+from sphinxamp.errors import InvalidArgument
 
 R = ResolutionResult
 _FIELD = {"amount_msat": "value_msat"}  # add_invoice's argument -> the Invoice field

@@ -11,10 +11,16 @@ import pytest
 from test_receiver import HEIGHT, feed, keysend_htlc, make_payment, sha256
 
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
-from sphinxamp._errors import InvalidArgument
 from sphinxamp._payload import HopPayload
-from sphinxamp._receiver import Accepted, Fail, IncomingHtlc, Receiver, ResolutionResult, Settle
-from sphinxamp._receiver_store import (
+from sphinxamp._receiver.machine import (
+    Accepted,
+    Fail,
+    IncomingHtlc,
+    Receiver,
+    ResolutionResult,
+    Settle,
+)
+from sphinxamp._receiver.store import (
     Change,
     HtlcRecord,
     HtlcState,
@@ -24,6 +30,7 @@ from sphinxamp._receiver_store import (
     Store,
     StoreConflict,
 )
+from sphinxamp.errors import InvalidArgument
 
 R = ResolutionResult
 HELD, SETTLED, FAILED = HtlcState.HELD, HtlcState.SETTLED, HtlcState.FAILED

@@ -22,13 +22,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sphinxamp._errors import ReplayedOnion, SphinxampError
-from sphinxamp._replay import (
+from sphinxamp._onion.replay import (
     MemoryReplayLog,
     ReplayLog,
     SqliteReplayLog,
     check_and_record,
 )
+from sphinxamp.errors import ReplayedOnion, SphinxampError
 
 WORKER = Path(__file__).with_name("replay_worker.py")
 REPO = Path(__file__).resolve().parent.parent

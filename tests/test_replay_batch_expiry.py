@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import pytest
 
-from sphinxamp._errors import InvalidArgument
-from sphinxamp._replay import ReplayLog
+from sphinxamp._onion.replay import ReplayLog
+from sphinxamp.errors import InvalidArgument
 
 A, B, C = (hashlib.sha256(b"batch expiry %d" % i).digest() for i in range(3))
 MIXED = [(A, 50), (B, 100), (C, 75)]  # the largest CLTV is not the last entry's

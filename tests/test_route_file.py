@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from sphinxamp._errors import InvalidArgument
 from sphinxamp.cli._route_file import parse_route
+from sphinxamp.errors import InvalidArgument
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[1] / "examples" / "route-blinded.json")
                      .read_text())

@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sphinxamp import InvalidSecret
-from sphinxamp import _secp256k1 as secp
+from sphinxamp.primitives import _secp256k1 as secp
 from tests.strategies import CURVE_ORDER
 
 BINDING = secp._binding()
@@ -105,7 +105,7 @@ def test_the_public_path_passes_every_recorded_vector() -> None:
                           env={**os.environ, "SPHINXAMP_SECP256K1": "public"})
     assert done.returncode == 0, done.stderr
     assert " 0 failed" in done.stdout.splitlines()[-1]
-    chosen = _run("import sphinxamp._secp256k1 as s; print(s.BACKEND)",
+    chosen = _run("import sphinxamp.primitives._secp256k1 as s; print(s.BACKEND)",
                   SPHINXAMP_SECP256K1="public")
     assert chosen.stdout.strip() == "public"
 
@@ -121,7 +121,7 @@ def test_a_missing_or_different_binding_falls_back(sabotage: str) -> None:
     done = _run(f"""
         import sys
         {sabotage}
-        import sphinxamp._secp256k1 as s
+        import sphinxamp.primitives._secp256k1 as s
         from sphinxamp import process_hop
         print(s.BACKEND)
     """)

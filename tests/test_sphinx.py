@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 from coincurve import PublicKey
 
-import sphinxamp._crypto
-import sphinxamp._sphinx
-from sphinxamp._errors import (
+import sphinxamp._onion.sphinx
+import sphinxamp.primitives._crypto
+from sphinxamp._onion.sphinx import OnionPacket, build_onion, peel_onion
+from sphinxamp._payload import Role, decode_payload
+from sphinxamp.errors import (
     BadOnionError,
     DecodeError,
     EncodeError,
@@ -28,8 +30,6 @@ from sphinxamp._errors import (
     InvalidSecret,
     SphinxampError,
 )
-from sphinxamp._payload import Role, decode_payload
-from sphinxamp._sphinx import OnionPacket, build_onion, peel_onion
 from tests.strategies import (
     CURVE_ORDER,
     FIELD_P,
@@ -221,13 +221,13 @@ def test_bad_hmac(tamper: str) -> None:
 
 def test_hmac_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real: Callable[[bytes, bytes], bool] = sphinxamp._sphinx._hmac.compare_digest  # type: ignore[attr-defined]
+    real: Callable[[bytes, bytes], bool] = sphinxamp._onion.sphinx._hmac.compare_digest  # type: ignore[attr-defined]
 
     def spy(a: bytes, b: bytes) -> bool:
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(sphinxamp._sphinx._hmac, "compare_digest", spy)  # type: ignore[attr-defined]
+    monkeypatch.setattr(sphinxamp._onion.sphinx._hmac, "compare_digest", spy)  # type: ignore[attr-defined]
     raw = two_hop_packet()
     peel_onion(raw, NODE_KEYS[0], AD)
     assert [b for _, b in calls] == [raw[HMAC_OFFSET:]]
@@ -497,7 +497,7 @@ def test_final_hop_never_computes_a_next_key(monkeypatch: pytest.MonkeyPatch) ->
     def boom(*args: object) -> object:
         raise AssertionError("next ephemeral key computed")
 
-    monkeypatch.setattr(sphinxamp._crypto, "point_mul", boom)
+    monkeypatch.setattr(sphinxamp.primitives._crypto, "point_mul", boom)
     last = peel_onion(first.next_packet, NODE_KEYS[1], AD)
     assert last.is_final
     assert last.payload == MIN_FINAL
@@ -541,8 +541,8 @@ class CountingStream:
 
 def count_keystream(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     log: list[int] = []
-    real = sphinxamp._crypto.chacha20_encryptor
-    monkeypatch.setattr(sphinxamp._crypto, "chacha20_encryptor",
+    real = sphinxamp.primitives._crypto.chacha20_encryptor
+    monkeypatch.setattr(sphinxamp.primitives._crypto, "chacha20_encryptor",
                         lambda key: CountingStream(real(key), log))
     return log
 

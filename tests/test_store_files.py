@@ -26,8 +26,8 @@ from sphinxamp import (
     build_onion,
     process_hop,
 )
-from sphinxamp._receiver import MAX_INVOICE_EXPIRY, Receiver
-from sphinxamp._receiver_store import MemoryStore
+from sphinxamp._receiver.machine import MAX_INVOICE_EXPIRY, Receiver
+from sphinxamp._receiver.store import MemoryStore
 from sphinxamp._sqlite import RECEIVER_STORE_ID, REPLAY_LOG_ID
 from tests.strategies import pubkey_of
 

@@ -10,9 +10,9 @@ from typing import NamedTuple
 
 import pytest
 
-from sphinxamp._errors import DecodeError, EncodeError, TlvError
 from sphinxamp._payload import HOP_PAYLOAD_SCHEMA
-from sphinxamp._tlv import (
+from sphinxamp.errors import DecodeError, EncodeError, TlvError
+from sphinxamp.wire._tlv import (
     POINT,
     SCID,
     TU64,

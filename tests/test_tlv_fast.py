@@ -16,8 +16,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinxamp._errors import DecodeError
-from sphinxamp._tlv import (
+from sphinxamp.errors import DecodeError
+from sphinxamp.wire._tlv import (
     BYTES,
     POINT,
     SCID,
@@ -46,10 +46,10 @@ class Loose:  # not slotted: built through its constructor
 
 
 SCHEMAS = [
-    __import__("sphinxamp._records", fromlist=["x"]).HOP_PAYLOAD_SCHEMA,
-    __import__("sphinxamp._records", fromlist=["x"])._LND_SCHEMA,
-    __import__("sphinxamp._blinding", fromlist=["x"]).ENCRYPTED_DATA_SCHEMA,
-    __import__("sphinxamp._onion_message", fromlist=["x"]).ONIONMSG_SCHEMA,
+    __import__("sphinxamp._payload_records", fromlist=["x"]).HOP_PAYLOAD_SCHEMA,
+    __import__("sphinxamp._payload_records", fromlist=["x"])._LND_SCHEMA,
+    __import__("sphinxamp._blinding.path", fromlist=["x"]).ENCRYPTED_DATA_SCHEMA,
+    __import__("sphinxamp._blinding.onion_message", fromlist=["x"]).ONIONMSG_SCHEMA,
     TlvSchema("synthetic", [
         RecordSpec(1, "u32", U32), RecordSpec(2, "tu16", TU16), RecordSpec(4, "scid", SCID),
         RecordSpec(6, "pair", Struct([("point", POINT), ("amount", TU64)], Pair)),
@@ -130,7 +130,7 @@ def test_struct_values_are_the_dataclasses() -> None:
 
 
 def _stream_checked(raw: bytes, base: int) -> tuple[Any, ...]:
-    from sphinxamp._tlv import TlvRecord, iter_records
+    from sphinxamp.wire._tlv import TlvRecord, iter_records
 
     try:
         return ("ok", tuple(TlvRecord(t, raw[a:b]) for t, _, a, b in iter_records(raw, base)))
@@ -141,7 +141,7 @@ def _stream_checked(raw: bytes, base: int) -> tuple[Any, ...]:
 @settings(max_examples=400, deadline=None)
 @given(data=st.data(), base=st.integers(0, 100))
 def test_schema_less_fast_path_is_the_checked_split(data: st.DataObject, base: int) -> None:
-    from sphinxamp._tlv import _STREAM, decode_stream
+    from sphinxamp.wire._tlv import _STREAM, decode_stream
 
     raw = data.draw(streams(SCHEMAS[-1]) | st.binary(max_size=40))
     try:
@@ -158,7 +158,7 @@ def test_role_masks_agree_with_the_role_rules(data: st.DataObject) -> None:
     """`_role_ok` (masks, the fast judgement) passes a payload exactly when `_check_role`
     (the rules as BOLT 4 states them) finds no violation, for every role and path key."""
     from sphinxamp._payload import _check_role, _role_ok
-    from sphinxamp._records import HOP_PAYLOAD_SCHEMA, Role
+    from sphinxamp._payload_records import HOP_PAYLOAD_SCHEMA, Role
 
     # Valid values for every record, so any combination of records decodes and only the
     # role rules decide; plus an unknown odd type and a custom one.

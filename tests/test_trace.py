@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from sphinxamp import InvalidArgument
-from sphinxamp._trace import trace_route
+from sphinxamp._explain.trace import trace_route
 from sphinxamp.cli._route_file import parse_route
 
 ROOT = Path(__file__).resolve().parent.parent

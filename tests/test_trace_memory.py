@@ -7,10 +7,10 @@ from __future__ import annotations
 import hashlib
 import tracemalloc
 
+from sphinxamp._explain.trace import RouteSpec, TraceHop, trace_route
+from sphinxamp._onion.sphinx import MAX_PAYLOAD_AREA
 from sphinxamp._payload import HopPayload
-from sphinxamp._sphinx import MAX_PAYLOAD_AREA
-from sphinxamp._tlv import ShortChannelId
-from sphinxamp._trace import RouteSpec, TraceHop, trace_route
+from sphinxamp.wire._tlv import ShortChannelId
 
 HOPS = 20
 ONION = MAX_PAYLOAD_AREA + 66

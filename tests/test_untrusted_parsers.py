@@ -17,9 +17,9 @@ from sphinxamp import (
     decrypt_failure_packet,
     process_onion_message,
 )
-from sphinxamp._attribution import verify_attribution
-from sphinxamp._errors import DecodeError
-from sphinxamp._onion_message import OnionMessage, decode_blinded_path
+from sphinxamp._blinding.onion_message import OnionMessage, decode_blinded_path
+from sphinxamp._failures.attribution import verify_attribution
+from sphinxamp.errors import DecodeError
 
 SECRETS = [bytes([i + 1]) * 32 for i in range(5)]
 NODE_KEY = bytes([0x41]) * 32

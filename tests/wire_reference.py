@@ -1,4 +1,4 @@
-"""Messages written and cut up straight from the BOLT text, never through `sphinxamp._wire`,
+"""Messages written and cut up straight from the BOLT text, never through the codecs,
 and the vector values the wire tests wrap in messages.
 
 Layouts: BOLT 2 › Adding an HTLC (`update_add_htlc`), › Removing an HTLC (the three answers),

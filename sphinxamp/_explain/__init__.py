@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .._errors import InvalidArgument
-from .._nodekey import NodeKey
-from ._failure import explain_attribution, explain_failure
-from ._guess import guess_kind
-from ._kinds import (
+from sphinxamp._explain._failure import explain_attribution, explain_failure
+from sphinxamp._explain._guess import guess_kind
+from sphinxamp._explain._kinds import (
     Keys,
     explain_amp,
     explain_bigsize,
@@ -22,8 +20,10 @@ from ._kinds import (
     explain_payload,
     explain_tlv,
 )
-from ._onion import explain_message, explain_onion
-from ._tree import ExplainError, Explanation, Field
+from sphinxamp._explain._onion import explain_message, explain_onion
+from sphinxamp._explain._tree import ExplainError, Explanation, Field
+from sphinxamp.errors import InvalidArgument
+from sphinxamp.primitives._nodekey import NodeKey
 
 Explainer = Callable[[bytes, Keys, Explanation], None]
 

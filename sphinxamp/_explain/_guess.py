@@ -6,24 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .. import _crypto as crypto
-from .._attribution import ATTRIBUTION_DATA_SIZE
-from .._bigsize import decode_bigsize
-from .._blinded_hop import decrypt_data
-from .._blinding import ENCRYPTED_DATA_SCHEMA, TAG_SIZE
-from .._codes import FAILURE_CODES
-from .._errors import SphinxampError
-from .._nodekey import shared_secret
-from .._onion_message import ONION_MESSAGE_TYPE
-from .._records import HOP_PAYLOAD_SCHEMA
-from .._sphinx import (
+from sphinxamp._blinding.onion_message import ONION_MESSAGE_TYPE
+from sphinxamp._blinding.path import ENCRYPTED_DATA_SCHEMA, TAG_SIZE
+from sphinxamp._blinding.unblind import decrypt_data
+from sphinxamp._codes import FAILURE_CODES
+from sphinxamp._explain._failure import MIN_PACKET, looks_like_message
+from sphinxamp._explain._kinds import Keys, length_prefix
+from sphinxamp._failures.attribution import ATTRIBUTION_DATA_SIZE
+from sphinxamp._onion.sphinx import (
     ONION_MESSAGE_PAYLOAD_AREA,
     PACKET_OVERHEAD,
     PAYMENT_PAYLOAD_AREA,
 )
-from .._tlv import TlvSchema, iter_records
-from ._failure import MIN_PACKET, looks_like_message
-from ._kinds import Keys, length_prefix
+from sphinxamp._payload_records import HOP_PAYLOAD_SCHEMA
+from sphinxamp.errors import SphinxampError
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.primitives._nodekey import shared_secret
+from sphinxamp.wire._bigsize import decode_bigsize
+from sphinxamp.wire._tlv import TlvSchema, iter_records
 
 Test = Callable[[bytes, Keys], str | None]
 

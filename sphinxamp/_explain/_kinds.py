@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import _crypto as crypto
-from .._bigsize import decode_bigsize
-from .._blinded_hop import decrypt_data
-from .._blinding import ENCRYPTED_DATA_SCHEMA, TAG_SIZE
-from .._errors import DecodeError, SphinxampError
-from .._nodekey import NodeKey, shared_secret
-from .._payload import decode_hop_payload
-from .._records import HOP_PAYLOAD_SCHEMA
-from .._tlv import check_length
-from ._tlv import _codec_value, bigsize_field, tlv_fields
-from ._tree import Explanation, Field, error_from
+from sphinxamp._blinding.path import ENCRYPTED_DATA_SCHEMA, TAG_SIZE
+from sphinxamp._blinding.unblind import decrypt_data
+from sphinxamp._explain._tlv import _codec_value, bigsize_field, tlv_fields
+from sphinxamp._explain._tree import Explanation, Field, error_from
+from sphinxamp._payload import decode_hop_payload
+from sphinxamp._payload_records import HOP_PAYLOAD_SCHEMA
+from sphinxamp.errors import DecodeError, SphinxampError
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.primitives._nodekey import NodeKey, shared_secret
+from sphinxamp.wire._bigsize import decode_bigsize
+from sphinxamp.wire._tlv import check_length
 
 _PAYLOAD = "BOLT 4 › Packet Structure › `payload` format › Requirements"
 _BLINDING = "BOLT 4 › Route Blinding › Requirements"

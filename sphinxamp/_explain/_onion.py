@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import hmac
 
-from .. import _crypto as crypto
-from .._errors import DecodeError, SphinxampError
-from .._nodekey import shared_secret
-from .._onion_message import ONION_MESSAGE_TYPE, ONIONMSG_SCHEMA
-from .._sphinx import HMAC_SIZE, PACKET_OVERHEAD, _blinded_point
-from ._kinds import Keys, decrypt_into, payload_fields
-from ._tlv import bigsize_field, tlv_fields
-from ._tree import Explanation, Field, error_from
+from sphinxamp._blinding.onion_message import ONION_MESSAGE_TYPE, ONIONMSG_SCHEMA
+from sphinxamp._explain._kinds import Keys, decrypt_into, payload_fields
+from sphinxamp._explain._tlv import bigsize_field, tlv_fields
+from sphinxamp._explain._tree import Explanation, Field, error_from
+from sphinxamp._onion.sphinx import HMAC_SIZE, PACKET_OVERHEAD, _blinded_point
+from sphinxamp.errors import DecodeError, SphinxampError
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.primitives._nodekey import shared_secret
 
 _PACKET = "BOLT 4 › Packet Structure"
 _DECRYPT = "BOLT 4 › Onion Decryption"

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._bigsize import decode_bigsize
-from .._crypto import is_valid_point
-from .._errors import DecodeError, SphinxampError
-from .._records import HOP_PAYLOAD_SCHEMA, HOP_RECORDS_BY_TYPE
-from .._tlv import ShortChannelId, TlvSchema, iter_records
-from .._tlv_codecs import (
+from sphinxamp._explain._tree import Explanation, Field, error_from
+from sphinxamp._payload_records import HOP_PAYLOAD_SCHEMA, HOP_RECORDS_BY_TYPE
+from sphinxamp.errors import DecodeError, SphinxampError
+from sphinxamp.primitives._crypto import is_valid_point
+from sphinxamp.wire._bigsize import decode_bigsize
+from sphinxamp.wire._tlv import ShortChannelId, TlvSchema, iter_records
+from sphinxamp.wire._tlv_codecs import (
     FixedBytes,
     RawBytes,
     ShortChannelIdCodec,
@@ -22,7 +23,6 @@ from .._tlv_codecs import (
     TruncatedUInt,
     UInt,
 )
-from ._tree import Explanation, Field, error_from
 
 
 def bigsize_field(name: str, data: bytes, pos: int, base: int) -> tuple[Field, int]:

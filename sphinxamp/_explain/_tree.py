@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._errors import SphinxampError
+from sphinxamp.errors import SphinxampError
 
 _TLV = "BOLT 1 › Type-Length-Value Format › Requirements"
 _BIGSIZE = "BOLT 1 › Appendix A: BigSize Test Vectors"

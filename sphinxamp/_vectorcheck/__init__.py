@@ -14,10 +14,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._bigsize import decode_bigsize, encode_bigsize
-from .._errors import BigSizeError, DecodeError, SphinxampError, TlvError
-from .._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, peel_onion
-from .._tlv import (
+from sphinxamp._onion.sphinx import PAYMENT_PAYLOAD_AREA, build_onion, peel_onion
+from sphinxamp._vectorcheck.amp import AMP_KIND_HANDLERS
+from sphinxamp._vectorcheck.blinding import BLINDING_KIND_HANDLERS
+from sphinxamp._vectorcheck.failure import FAILURE_KIND_HANDLERS
+from sphinxamp.errors import BigSizeError, DecodeError, SphinxampError, TlvError
+from sphinxamp.wire._bigsize import decode_bigsize, encode_bigsize
+from sphinxamp.wire._tlv import (
     POINT,
     SCID,
     SHA256,
@@ -33,9 +36,6 @@ from .._tlv import (
     Struct,
     TlvSchema,
 )
-from .amp import AMP_KIND_HANDLERS
-from .blinding import BLINDING_KIND_HANDLERS
-from .failure import FAILURE_KIND_HANDLERS
 
 SCHEMA = "sphinxamp-vectors/1"
 

@@ -17,9 +17,15 @@ import hmac
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .._amp import derive_child, reconstruct_children, reconstruct_root
-from .._errors import InvalidOnionPayload
-from .._payload import HOP_PAYLOAD_SCHEMA, AmpRecord, HopPayload, PaymentData, decode_payload
+from sphinxamp._payload import (
+    HOP_PAYLOAD_SCHEMA,
+    AmpRecord,
+    HopPayload,
+    PaymentData,
+    decode_payload,
+)
+from sphinxamp._payments.amp import derive_child, reconstruct_children, reconstruct_root
+from sphinxamp.errors import InvalidOnionPayload
 
 Case = Mapping[str, Any]
 

@@ -19,9 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from .. import _crypto as crypto
-from .._blinded_hop import aggregate_relay, build_blinded_payment_onion, unblind
-from .._blinding import (
+from sphinxamp._blinding.onion_message import (
+    Dropped,
+    OnionMessagePayload,
+    build_onion_message,
+    process_onion_message,
+)
+from sphinxamp._blinding.path import (
     BlindedHop,
     BlindedPath,
     EncryptedData,
@@ -29,15 +33,11 @@ from .._blinding import (
     blinding_steps,
     create_blinded_path,
 )
-from .._errors import SphinxampError
-from .._hop import process_hop
-from .._onion_message import (
-    Dropped,
-    OnionMessagePayload,
-    build_onion_message,
-    process_onion_message,
-)
-from .._tlv import TlvRecord
+from sphinxamp._blinding.unblind import aggregate_relay, build_blinded_payment_onion, unblind
+from sphinxamp._hop import process_hop
+from sphinxamp.errors import SphinxampError
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._tlv import TlvRecord
 
 Case = Mapping[str, Any]
 

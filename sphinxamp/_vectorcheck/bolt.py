@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .._bigsize import decode_bigsize
-from .._json import load_json
-from ..conformance.cases import Case, expectation_problems
-from ..conformance.ops import OPS, answer
-from ..conformance.ops_failure import onion_error_cases
-from . import CaseResult
+from sphinxamp._json import load_json
+from sphinxamp._vectorcheck import CaseResult
+from sphinxamp.conformance.cases import Case, expectation_problems
+from sphinxamp.conformance.ops import OPS, answer
+from sphinxamp.conformance.ops_failure import onion_error_cases
+from sphinxamp.wire._bigsize import decode_bigsize
 
 Doc = Mapping[str, Any]
 SUITE = "bolt"

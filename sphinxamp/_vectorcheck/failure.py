@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .. import _crypto as crypto
-from .._attribution import create_attribution, verify_attribution, wrap_attribution
-from .._failure import (
+from sphinxamp._failures.attribution import create_attribution, verify_attribution, wrap_attribution
+from sphinxamp._failures.packet import (
     FailureMessage,
     build_return_packet,
     create_failure,
     decrypt_failure_packet,
     wrap_failure,
 )
-from .._tlv import TlvRecord
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._tlv import TlvRecord
 
 Case = Mapping[str, Any]
 

@@ -12,9 +12,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
-from .._errors import SphinxampError
-from ._common import emit_error, reset_inputs
+from sphinxamp import __version__
+from sphinxamp.cli._common import emit_error, reset_inputs
+from sphinxamp.errors import SphinxampError
 
 # Command groups, in the order `--help` lists them.
 COMMAND_MODULES = ("onion", "payload", "tlv", "amp", "keysend", "vectors", "demo", "bench",

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .._errors import DecodeError, InvalidArgument, SphinxampError
-from .._sphinx import MAX_PAYLOAD_AREA
+from sphinxamp._onion.sphinx import MAX_PAYLOAD_AREA
+from sphinxamp.errors import DecodeError, InvalidArgument, SphinxampError
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .._errors import InvalidArgument
-from .._htlc import DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA
-from ._common import read_hex, uint
+from sphinxamp._htlc import DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA
+from sphinxamp.cli._common import read_hex, uint
+from sphinxamp.errors import InvalidArgument
 
 # process_hop's keyword → the flag that gives it, so a missing value is named as the user
 # types it.

@@ -7,13 +7,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .._codes import CODES_BY_NAME
-from .._errors import DecodeError, SphinxampError
-from .._hop import process_hop
-from .._json import load_json
-from .._payload import HopPayload, Role, decode_payload
-from .._receiver_store import check_htlc_id
-from .._resolution import IncomingHtlc
+from sphinxamp._codes import CODES_BY_NAME
+from sphinxamp._hop import process_hop
+from sphinxamp._json import load_json
+from sphinxamp._payload import HopPayload, Role, decode_payload
+from sphinxamp._receiver.resolution import IncomingHtlc
+from sphinxamp._receiver.store import check_htlc_id
+from sphinxamp.errors import DecodeError, SphinxampError
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import build_parser
+from sphinxamp.cli import build_parser
 
 WIDTH = "100"  # help is wrapped at a fixed width, whatever the terminal
 HEADER = """\

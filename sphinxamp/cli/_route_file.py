@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .._blinding import EncryptedData
-from .._errors import InvalidArgument, SphinxampError
-from .._json import load_json
-from .._payload import HopPayload, PaymentData
-from .._tlv import ShortChannelId
-from .._trace import RouteSpec, TraceHop
-from ._common import parse_hex
+from sphinxamp._blinding.path import EncryptedData
+from sphinxamp._explain.trace import RouteSpec, TraceHop
+from sphinxamp._json import load_json
+from sphinxamp._payload import HopPayload, PaymentData
+from sphinxamp.cli._common import parse_hex
+from sphinxamp.errors import InvalidArgument, SphinxampError
+from sphinxamp.wire._tlv import ShortChannelId
 
 FORMAT = "sphinxamp-route/1"
 

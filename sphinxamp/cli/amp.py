@@ -7,7 +7,8 @@ import os
 import sys
 from typing import Any
 
-from .._amp import (
+from sphinxamp._payload import parse_custom_records
+from sphinxamp._payments.amp import (
     AmpPayment,
     Rand,
     SeededRand,
@@ -17,13 +18,12 @@ from .._amp import (
     split_amount,
     split_root,
 )
-from .._errors import DecodeError
-from .._payload import parse_custom_records
-from .._route import RouteHop
-from .._tlv import ShortChannelId
-from ._common import U32, U64, add_json_flag, emit_json, int_in, read_hex, uint
-from .amp_invoice import register_invoice
-from .amp_receive import register_receive
+from sphinxamp._payments.route import RouteHop
+from sphinxamp.cli._common import U32, U64, add_json_flag, emit_json, int_in, read_hex, uint
+from sphinxamp.cli.amp_invoice import register_invoice
+from sphinxamp.cli.amp_receive import register_receive
+from sphinxamp.errors import DecodeError
+from sphinxamp.wire._tlv import ShortChannelId
 
 BOLT11_DEFAULT_FINAL_CLTV_DELTA = 18  # BOLT 11: `c` when the invoice has none
 

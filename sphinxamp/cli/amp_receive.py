@@ -14,12 +14,24 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .._errors import SphinxampError
-from .._payload import PROFILES
-from .._receiver import DEFAULT_HOLD_SECONDS, Accepted, Decision, Receiver, Settle
-from .._receiver_store import MemoryStore, SqliteStore, Store
-from ._common import BoundedFloat, add_json_flag, add_secret_option, error_object, read_key
-from ._receive_lines import LineReader, RefusedHtlc, TickLine, id_of
+from sphinxamp._payload import PROFILES
+from sphinxamp._receiver.machine import (
+    DEFAULT_HOLD_SECONDS,
+    Accepted,
+    Decision,
+    Receiver,
+    Settle,
+)
+from sphinxamp._receiver.store import MemoryStore, SqliteStore, Store
+from sphinxamp.cli._common import (
+    BoundedFloat,
+    add_json_flag,
+    add_secret_option,
+    error_object,
+    read_key,
+)
+from sphinxamp.cli._receive_lines import LineReader, RefusedHtlc, TickLine, id_of
+from sphinxamp.errors import SphinxampError
 
 # A partial set is held for seconds to minutes (lnd: 120 s); a day is past any use of it.
 MAX_HOLD_SECONDS = 86400

@@ -8,8 +8,8 @@ import argparse
 import sys
 from typing import Any
 
-from .._attribution import create_attribution, verify_attribution, wrap_attribution
-from ._common import (
+from sphinxamp._failures.attribution import create_attribution, verify_attribution, wrap_attribution
+from sphinxamp.cli._common import (
     add_json_flag,
     add_secret_option,
     emit_json,
@@ -17,7 +17,7 @@ from ._common import (
     read_key,
     read_secret_list,
 )
-from .failure import HOLD_HELP, attribution_json, hold_time_units
+from sphinxamp.cli.failure import HOLD_HELP, attribution_json, hold_time_units
 
 
 def register(subparsers: Any) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .._errors import SphinxampError
-from ._common import add_json_flag, emit_json
+from sphinxamp.cli._common import add_json_flag, emit_json
+from sphinxamp.errors import SphinxampError
 
 
 def register(subparsers: Any) -> None:

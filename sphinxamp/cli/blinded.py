@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from .._blinding import EncryptedData, create_blinded_path
-from .._errors import SphinxampError
-from .._hop import ProcessedHop
-from ._common import add_json_flag, add_secret_option, emit_json, parse_hop, read_key
+from sphinxamp._blinding.path import EncryptedData, create_blinded_path
+from sphinxamp._hop import ProcessedHop
+from sphinxamp.cli._common import add_json_flag, add_secret_option, emit_json, parse_hop, read_key
+from sphinxamp.errors import SphinxampError
 
 
 def register(subparsers: Any) -> None:

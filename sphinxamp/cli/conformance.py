@@ -8,15 +8,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .._errors import InvalidArgument
-from .._payload import PROFILES
-from ..conformance import deviations as deviation_files
-from ..conformance.adapter import AdapterProcess, parse_command
-from ..conformance.export import export
-from ..conformance.reference import serve
-from ..conformance.run import render, run_cases, skip_text
-from ..conformance.suites import SUITES, Selection, select_suites
-from ._common import BoundedFloat, add_json_flag, emit_json, int_in, output_dir
+from sphinxamp._payload import PROFILES
+from sphinxamp.cli._common import BoundedFloat, add_json_flag, emit_json, int_in, output_dir
+from sphinxamp.conformance import deviations as deviation_files
+from sphinxamp.conformance.adapter import AdapterProcess, parse_command
+from sphinxamp.conformance.export import export
+from sphinxamp.conformance.reference import serve
+from sphinxamp.conformance.run import render, run_cases, skip_text
+from sphinxamp.conformance.suites import SUITES, Selection, select_suites
+from sphinxamp.errors import InvalidArgument
 
 RUN_DESCRIPTION = """\
 Send every case of the suites to the adapter (a command reading one JSON request per line on

@@ -15,16 +15,16 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .. import _crypto as crypto
-from .._hop import process_hop
-from .._payload import HopPayload, PaymentData
-from .._route import RouteHop, RouteOnion, build_route_onion
-from .._sphinx import OnionPacket
-from .._tlv import ShortChannelId
-from . import render
-from ._common import add_json_flag, emit_json
-from .demo_amp import amp_json, amp_section
-from .demo_more import blinded_section, failure_section, stories_json
+from sphinxamp._hop import process_hop
+from sphinxamp._onion.sphinx import OnionPacket
+from sphinxamp._payload import HopPayload, PaymentData
+from sphinxamp._payments.route import RouteHop, RouteOnion, build_route_onion
+from sphinxamp.cli import render
+from sphinxamp.cli._common import add_json_flag, emit_json
+from sphinxamp.cli.demo_amp import amp_json, amp_section
+from sphinxamp.cli.demo_more import blinded_section, failure_section, stories_json
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._tlv import ShortChannelId
 
 NODE_KEYS = tuple(bytes([0x41 + i]) * 32 for i in range(5))
 NODE_IDS = tuple(crypto.public_key(k) for k in NODE_KEYS)

@@ -14,17 +14,30 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from .. import _crypto as crypto
-from .._amp import AmpPayment, BuiltShard, SeededRand, ShardRoute, build_amp_payment
-from .._hop import process_hop
-from .._payload import HopPayload
-from .._receiver import Accepted, Decision, Fail, IncomingHtlc, Receiver, Settle
-from .._receiver_store import SqliteStore
-from .._route import RouteHop
-from .._sphinx import OnionPacket
-from .._tlv import ShortChannelId
-from .amp import payment_json
-from .amp_receive import decision_json
+from sphinxamp._hop import process_hop
+from sphinxamp._onion.sphinx import OnionPacket
+from sphinxamp._payload import HopPayload
+from sphinxamp._payments.amp import (
+    AmpPayment,
+    BuiltShard,
+    SeededRand,
+    ShardRoute,
+    build_amp_payment,
+)
+from sphinxamp._payments.route import RouteHop
+from sphinxamp._receiver.machine import (
+    Accepted,
+    Decision,
+    Fail,
+    IncomingHtlc,
+    Receiver,
+    Settle,
+)
+from sphinxamp._receiver.store import SqliteStore
+from sphinxamp.cli.amp import payment_json
+from sphinxamp.cli.amp_receive import decision_json
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._tlv import ShortChannelId
 
 NAMES = ("Bob", "Carol", "Dave", "Erin", "Zed")
 KEYS = {name: hashlib.sha256(f"sphinxamp demo node {name}".encode()).digest() for name in NAMES}

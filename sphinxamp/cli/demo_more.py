@@ -7,14 +7,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _crypto as crypto
-from .._blinded_hop import build_blinded_payment_onion
-from .._blinding import EncryptedData, PaymentConstraints, PaymentRelay, create_blinded_path
-from .._failure import FailureMessage, create_failure, decrypt_failure_packet, wrap_failure
-from .._hop import ProcessedHop, process_hop
-from .._payload import HopPayload
-from .._sphinx import build_onion
-from .._tlv import ShortChannelId
+from sphinxamp._blinding.path import (
+    EncryptedData,
+    PaymentConstraints,
+    PaymentRelay,
+    create_blinded_path,
+)
+from sphinxamp._blinding.unblind import build_blinded_payment_onion
+from sphinxamp._failures.packet import (
+    FailureMessage,
+    create_failure,
+    decrypt_failure_packet,
+    wrap_failure,
+)
+from sphinxamp._hop import ProcessedHop, process_hop
+from sphinxamp._onion.sphinx import build_onion
+from sphinxamp._payload import HopPayload
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._tlv import ShortChannelId
 
 ALICE, BOB, CAROL = (bytes([b]) * 32 for b in (0x41, 0x42, 0x43))
 PAYMENT_HASH = bytes([0x42]) * 32

@@ -8,10 +8,10 @@ import argparse
 import sys
 from typing import Any
 
-from .._explain import KIND_NAMES, explain
-from .._sphinx import MAX_PAYLOAD_AREA
-from . import render
-from ._common import (
+from sphinxamp._explain import KIND_NAMES, explain
+from sphinxamp._onion.sphinx import MAX_PAYLOAD_AREA
+from sphinxamp.cli import render
+from sphinxamp.cli._common import (
     add_json_flag,
     add_secret_option,
     emit_json,

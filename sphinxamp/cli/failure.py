@@ -7,10 +7,9 @@ import argparse
 import sys
 from typing import Any
 
-from .._attribution import HOLD_TIME_UNIT_MS, U32_MAX, HopAttribution
-from .._codes import FAILURE_CODES
-from .._errors import DecodeError, InvalidArgument
-from .._failure import (
+from sphinxamp._codes import FAILURE_CODES
+from sphinxamp._failures.attribution import HOLD_TIME_UNIT_MS, U32_MAX, HopAttribution
+from sphinxamp._failures.packet import (
     PAD_TO,
     DecryptedFailure,
     FailureMessage,
@@ -20,7 +19,7 @@ from .._failure import (
     resolve_code,
     wrap_failure,
 )
-from ._common import (
+from sphinxamp.cli._common import (
     BoundedInt,
     add_json_flag,
     add_secret_option,
@@ -31,6 +30,7 @@ from ._common import (
     read_key,
     read_secret_list,
 )
+from sphinxamp.errors import DecodeError, InvalidArgument
 
 DECRYPT_EPILOG = """\
 JSON: {"hop_index": N|null, "failure_code", "failure_name", "flags", "fields": {...},

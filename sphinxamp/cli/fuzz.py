@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..conformance.corpus import FORMATS, corpus_inputs, write_corpus
-from ._common import (
+from sphinxamp.cli._common import (
     add_json_flag,
     add_secret_option,
     emit_json,
@@ -17,6 +16,7 @@ from ._common import (
     read_hex,
     read_key,
 )
+from sphinxamp.conformance.corpus import FORMATS, corpus_inputs, write_corpus
 
 DESCRIPTION = """\
 Write COUNT onions (1366 bytes each) whose HMAC verifies for the node holding --node-key

@@ -6,9 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from .. import _crypto as crypto
-from .._errors import DecodeError, TlvError
-from .._onion_message import (
+from sphinxamp._blinding.onion_message import (
     ONIONMSG_SCHEMA,
     Dropped,
     OnionMessage,
@@ -16,9 +14,9 @@ from .._onion_message import (
     decode_blinded_path,
     process_onion_message,
 )
-from .._sphinx import MAX_PAYLOAD_AREA, build_onion
-from . import render
-from ._common import (
+from sphinxamp._onion.sphinx import MAX_PAYLOAD_AREA, build_onion
+from sphinxamp.cli import render
+from sphinxamp.cli._common import (
     add_json_flag,
     add_secret_option,
     emit_json,
@@ -28,6 +26,8 @@ from ._common import (
     read_hex,
     read_key,
 )
+from sphinxamp.errors import DecodeError, TlvError
+from sphinxamp.primitives import _crypto as crypto
 
 
 def register(subparsers: Any) -> None:

@@ -11,15 +11,25 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _crypto as crypto
-from .._bigsize import encode_bigsize
-from .._errors import InvalidArgument, ReplayedOnion, SphinxampError, TlvError
-from .._hop import ProcessedHop, carries_path_key, process_hop
-from .._payload import HOP_PAYLOAD_SCHEMA, PROFILES, HopPayload, Role, decode_payload, derive_role
-from .._replay import SqliteReplayLog
-from .._sphinx import HMAC_SIZE, MAX_PAYLOAD_AREA, PAYMENT_PAYLOAD_AREA, PeeledHop, build_onion
-from . import render
-from ._common import (
+from sphinxamp._hop import ProcessedHop, carries_path_key, process_hop
+from sphinxamp._onion.replay import SqliteReplayLog
+from sphinxamp._onion.sphinx import (
+    HMAC_SIZE,
+    MAX_PAYLOAD_AREA,
+    PAYMENT_PAYLOAD_AREA,
+    PeeledHop,
+    build_onion,
+)
+from sphinxamp._payload import (
+    HOP_PAYLOAD_SCHEMA,
+    PROFILES,
+    HopPayload,
+    Role,
+    decode_payload,
+    derive_role,
+)
+from sphinxamp.cli import render
+from sphinxamp.cli._common import (
     add_json_flag,
     add_secret_option,
     emit_json,
@@ -31,8 +41,11 @@ from ._common import (
     uint,
     utf8_argument,
 )
-from ._htlc_flags import add_htlc_flags, htlc_kwargs, named_by_flag
-from .blinded import blinding_json, blinding_text
+from sphinxamp.cli._htlc_flags import add_htlc_flags, htlc_kwargs, named_by_flag
+from sphinxamp.cli.blinded import blinding_json, blinding_text
+from sphinxamp.errors import InvalidArgument, ReplayedOnion, SphinxampError, TlvError
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._bigsize import encode_bigsize
 
 PEEL_EPILOG = textwrap.dedent("""\
     A peel succeeds once the version, the public key and the HMAC check out and the hop's

@@ -6,9 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from .._errors import SphinxampError
-from .._hop import answer_error, carries_path_key
-from .._payload import (
+from sphinxamp._hop import answer_error, carries_path_key
+from sphinxamp._payload import (
     HOP_PAYLOAD_SCHEMA,
     PROFILES,
     HopPayload,
@@ -16,8 +15,9 @@ from .._payload import (
     decode_hop_payload,
     decode_payload,
 )
-from . import render
-from ._common import add_json_flag, emit_json, read_hex, read_key
+from sphinxamp.cli import render
+from sphinxamp.cli._common import add_json_flag, emit_json, read_hex, read_key
+from sphinxamp.errors import SphinxampError
 
 DESCRIPTION = """\
 Decode a hop payload (the TLV stream without its BigSize length) and check it against the

@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from . import render
-from ._common import add_json_flag, emit_json, read_hex
+from sphinxamp.cli import render
+from sphinxamp.cli._common import add_json_flag, emit_json, read_hex
 
 DESCRIPTION = """\
 Split a TLV stream into its records without a schema (BOLT 1 › Type-Length-Value Format):

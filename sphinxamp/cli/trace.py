@@ -7,11 +7,11 @@ import argparse
 import sys
 from typing import Any
 
-from .._codes import failure_name
-from .._trace import HopStory, Trace, parse_failure_code, trace_route
-from . import render
-from ._common import add_json_flag, emit_json, error_object, int_in, read_text
-from ._route_file import FORMAT, parse_route
+from sphinxamp._codes import failure_name
+from sphinxamp._explain.trace import HopStory, Trace, parse_failure_code, trace_route
+from sphinxamp.cli import render
+from sphinxamp.cli._common import add_json_flag, emit_json, error_object, int_in, read_text
+from sphinxamp.cli._route_file import FORMAT, parse_route
 
 DESCRIPTION = f"""\
 Tell a route's story from a route description (JSON, format {FORMAT}; see

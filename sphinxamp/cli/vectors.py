@@ -9,11 +9,11 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from .._errors import InvalidArgument, SphinxampError
-from .._json import load_json
-from .._vectorcheck import CaseResult, run_document
-from .._vectorcheck.bolt import check_file as check_bolt_file
-from ._common import add_json_flag, emit_json
+from sphinxamp._json import load_json
+from sphinxamp._vectorcheck import CaseResult, run_document
+from sphinxamp._vectorcheck.bolt import check_file as check_bolt_file
+from sphinxamp.cli._common import add_json_flag, emit_json
+from sphinxamp.errors import InvalidArgument, SphinxampError
 
 DESCRIPTION = """\
 Run every vector file (*.json, in sub-folders too, except tools/) through the library and

@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from .._json import load_json
-from .._wire import LAYOUTS, decode_message, encode_message
-from .._wire_json import message_from_json, message_to_json
-from ._common import add_json_flag, emit_json, read_hex, read_text
+from sphinxamp._json import load_json
+from sphinxamp.cli._common import add_json_flag, emit_json, read_hex, read_text
+from sphinxamp.wire._messages import LAYOUTS, decode_message, encode_message
+from sphinxamp.wire._messages_json import message_from_json, message_to_json
 
 MESSAGES = """\
 Messages: update_add_htlc (128), update_fulfill_htlc (130), update_fail_htlc (131),

@@ -14,13 +14,13 @@ the JSON-lines protocol of `protocol.py`), compared with sphinxamp case by case.
 
 from __future__ import annotations
 
-from .adapter import AdapterProcess, Reply
-from .cases import Case
-from .deviations import Deviation
-from .ops import OPS, answer, supported
-from .protocol import PROTOCOL, load_schema
-from .run import Report, run_cases
-from .suites import SUITES, load_suites
+from sphinxamp.conformance.adapter import AdapterProcess, Reply
+from sphinxamp.conformance.cases import Case
+from sphinxamp.conformance.deviations import Deviation
+from sphinxamp.conformance.ops import OPS, answer, supported
+from sphinxamp.conformance.protocol import PROTOCOL, load_schema
+from sphinxamp.conformance.run import Report, run_cases
+from sphinxamp.conformance.suites import SUITES, load_suites
 
 __all__ = [
     "OPS",

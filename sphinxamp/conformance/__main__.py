@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from .reference import serve
+from sphinxamp.conformance.reference import serve
 
 if __name__ == "__main__":
     profile = sys.argv[2] if sys.argv[1:2] == ["--profile"] and len(sys.argv) > 2 else "bolt"

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from .._errors import InvalidArgument, SphinxampError
+from sphinxamp.errors import InvalidArgument, SphinxampError
 
 TIMEOUT = "timeout"
 CRASHED = "crashed"

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .protocol import Difference
+from sphinxamp.conformance.protocol import Difference
 
 
 @dataclass(frozen=True, order=True, slots=True)

@@ -13,12 +13,12 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import _crypto as crypto
-from .._bigsize import encode_bigsize
-from .._records import Role
-from .._sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, build_onion
-from .generate import payload_records, secret, tlv_bytes
-from .malformed import malformed_cases, seal
+from sphinxamp._onion.sphinx import HMAC_SIZE, PAYMENT_PAYLOAD_AREA, build_onion
+from sphinxamp._payload_records import Role
+from sphinxamp.conformance.generate import payload_records, secret, tlv_bytes
+from sphinxamp.conformance.malformed import malformed_cases, seal
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._bigsize import encode_bigsize
 
 FORMATS = ("raw", "go")
 Maker = Callable[[random.Random], tuple[str, bytes, bool]]  # (kind, payload, framed already)

@@ -24,9 +24,9 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from .._errors import InvalidArgument
-from .._json import load_json
-from .protocol import DIFFERENCE_KINDS, Difference
+from sphinxamp._json import load_json
+from sphinxamp.conformance.protocol import DIFFERENCE_KINDS, Difference
+from sphinxamp.errors import InvalidArgument
 
 FORMAT = "sphinxamp-deviations/1"
 _KEYS = {"id", "op", "kinds", "traits", "reference_reasons", "adapter", "cases", "rule",

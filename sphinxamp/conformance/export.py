@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from .cases import Case
-from .ops import OPS, answer
-from .protocol import PROTOCOL
+from sphinxamp import __version__
+from sphinxamp.conformance.cases import Case
+from sphinxamp.conformance.ops import OPS, answer
+from sphinxamp.conformance.protocol import PROTOCOL
 
 
 def export_document(suite: str, op: str, cases: Sequence[Case], seed: int) -> dict[str, Any]:

@@ -8,17 +8,22 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from .. import _crypto as crypto
-from .._bigsize import encode_bigsize, encode_tu
-from .._blinded_hop import build_blinded_payment_onion
-from .._blinding import EncryptedData, PaymentRelay, blinding_steps, create_blinded_path
-from .._onion_message import OnionMessagePayload, build_onion_message
-from .._records import KEYSEND_TYPE, Role
-from .._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size
-from .._tlv import ShortChannelId, TlvRecord, encode_stream
-from .cases import Case
-from .ops import OPS, answer
-from .ops_failure import failure_chain
+from sphinxamp._blinding.onion_message import OnionMessagePayload, build_onion_message
+from sphinxamp._blinding.path import (
+    EncryptedData,
+    PaymentRelay,
+    blinding_steps,
+    create_blinded_path,
+)
+from sphinxamp._blinding.unblind import build_blinded_payment_onion
+from sphinxamp._onion.sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size
+from sphinxamp._payload_records import KEYSEND_TYPE, Role
+from sphinxamp.conformance.cases import Case
+from sphinxamp.conformance.ops import OPS, answer
+from sphinxamp.conformance.ops_failure import failure_chain
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._bigsize import encode_bigsize, encode_tu
+from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, encode_stream
 
 SUITE = "valid"
 CUSTOM_ODD = 65537

@@ -16,11 +16,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._codes import INVALID_ONION_BLINDING, INVALID_ONION_PAYLOAD
-from .._errors import DecodeError
-from .._records import KEYSEND_TYPE
-from .._tlv import decode_stream, encode_stream
-from .protocol import ACCEPT_REFUSE, GRADES, SHOULD, Answer, Difference, Op, Request, compare
+from sphinxamp._codes import INVALID_ONION_BLINDING, INVALID_ONION_PAYLOAD
+from sphinxamp._payload_records import KEYSEND_TYPE
+from sphinxamp.conformance.protocol import (
+    ACCEPT_REFUSE,
+    GRADES,
+    SHOULD,
+    Answer,
+    Difference,
+    Op,
+    Request,
+    compare,
+)
+from sphinxamp.errors import DecodeError
+from sphinxamp.wire._tlv import decode_stream, encode_stream
 
 AMP_TYPE = 14
 CURRENT_PATH_KEY = 12

@@ -10,28 +10,28 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from .. import _crypto as crypto
-from .._bigsize import encode_bigsize
-from .._blinding import EncryptedData, PaymentRelay, create_blinded_path
-from .._codes import (
-    INVALID_ONION_BLINDING,
-    INVALID_ONION_HMAC,
-    INVALID_ONION_KEY,
-    INVALID_ONION_PAYLOAD,
-)
-from .._codes import INVALID_ONION_VERSION as VERSION
-from .._onion_message import (
+from sphinxamp._blinding.onion_message import (
     Dropped,
     OnionMessagePayload,
     build_onion_message,
     process_onion_message,
 )
-from .._records import _RULES, Role
-from .._sphinx import PAYMENT_PAYLOAD_AREA, build_onion
-from .._tlv import ShortChannelId
-from .cases import Case
-from .generate import CUSTOM_ODD, payload_records, secret, tlv_bytes
-from .ops import OPS
+from sphinxamp._blinding.path import EncryptedData, PaymentRelay, create_blinded_path
+from sphinxamp._codes import (
+    INVALID_ONION_BLINDING,
+    INVALID_ONION_HMAC,
+    INVALID_ONION_KEY,
+    INVALID_ONION_PAYLOAD,
+)
+from sphinxamp._codes import INVALID_ONION_VERSION as VERSION
+from sphinxamp._onion.sphinx import PAYMENT_PAYLOAD_AREA, build_onion
+from sphinxamp._payload_records import _RULES, Role
+from sphinxamp.conformance.cases import Case
+from sphinxamp.conformance.generate import CUSTOM_ODD, payload_records, secret, tlv_bytes
+from sphinxamp.conformance.ops import OPS
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._bigsize import encode_bigsize
+from sphinxamp.wire._tlv import ShortChannelId
 
 SUITE = "malformed"
 B1_BIGSIZE = "BOLT 1 › Appendix A: BigSize (minimal encoding, enough bytes)"

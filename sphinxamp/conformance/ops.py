@@ -9,17 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _crypto as crypto
-from .._amp import derive_child
-from .._bigsize import decode_bigsize, encode_bigsize
-from .._codes import INVALID_ONION_BLINDING
-from .._errors import DecodeError, SphinxampError
-from .._payload import CURRENT_PATH_KEY, decode_hop_payload
-from .._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size, peel_onion
-from .._tlv import RawBytes, RecordSpec, TlvSchema, decode_stream
-from .ops_blinding import BLINDING_OPS
-from .ops_failure import FAILURE_OPS
-from .protocol import Answer, Op, Request, bad_request, error_answer, hexin, hexopt
+from sphinxamp._codes import INVALID_ONION_BLINDING
+from sphinxamp._onion.sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size, peel_onion
+from sphinxamp._payload import CURRENT_PATH_KEY, decode_hop_payload
+from sphinxamp._payments.amp import derive_child
+from sphinxamp.conformance.ops_blinding import BLINDING_OPS
+from sphinxamp.conformance.ops_failure import FAILURE_OPS
+from sphinxamp.conformance.protocol import (
+    Answer,
+    Op,
+    Request,
+    bad_request,
+    error_answer,
+    hexin,
+    hexopt,
+)
+from sphinxamp.errors import DecodeError, SphinxampError
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire._bigsize import decode_bigsize, encode_bigsize
+from sphinxamp.wire._tlv import RawBytes, RecordSpec, TlvSchema, decode_stream
 
 
 def records_json(records: Any) -> list[dict[str, Any]]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .._blinded_hop import check_data, unblind
-from .._blinding import create_blinded_path
-from .._errors import SphinxampError
-from .._onion_message import Dropped, process_onion_message
-from .protocol import Answer, Op, Request, error_answer, hexin
+from sphinxamp._blinding.onion_message import Dropped, process_onion_message
+from sphinxamp._blinding.path import create_blinded_path
+from sphinxamp._blinding.unblind import check_data, unblind
+from sphinxamp.conformance.protocol import Answer, Op, Request, error_answer, hexin
+from sphinxamp.errors import SphinxampError
 
 
 def _blinded_path_create(req: Request, profile: str) -> Answer:

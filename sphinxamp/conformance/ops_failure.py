@@ -6,10 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .._errors import SphinxampError
-from .._failure import PAD_TO, create_failure_packet, decrypt_failure_packet, wrap_failure_packet
-from .cases import Case
-from .protocol import Answer, Op, Request, hexin
+from sphinxamp._failures.packet import (
+    PAD_TO,
+    create_failure_packet,
+    decrypt_failure_packet,
+    wrap_failure_packet,
+)
+from sphinxamp.conformance.cases import Case
+from sphinxamp.conformance.protocol import Answer, Op, Request, hexin
+from sphinxamp.errors import SphinxampError
 
 _RULE = "BOLT 4 › Returning Errors"
 
@@ -49,7 +54,7 @@ def failure_chain(make: Any, key: str, secrets: list[str], erring: int, message:
     """The cases of one failure's way back: created at hop `erring`, wrapped by every hop
     before it, decrypted by the origin. `make(key, op, request, expect)` builds a case; the
     expectation of the last step is the origin naming `erring` and its message."""
-    from .ops import answer
+    from sphinxamp.conformance.ops import answer
 
     req: dict[str, Any] = {"shared_secret": secrets[erring], "failure_message": message}
     cases = [make(f"{key}:create", "failure_create", req, {})]

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from .._codes import INVALID_ONION_BLINDING, INVALID_ONION_PAYLOAD
-from .._errors import SphinxampError
+from sphinxamp._codes import INVALID_ONION_BLINDING, INVALID_ONION_PAYLOAD
+from sphinxamp.errors import SphinxampError
 
 PROTOCOL = "sphinxamp-conformance/2"
 # Version 1 is version 2 without the hello's declarations (`optional_records`, `features`).

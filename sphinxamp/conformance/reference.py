@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from .. import __version__
-from .._json import load_json
-from .judge import OPTIONAL_RECORDS
-from .ops import answer, supported
-from .protocol import PROTOCOL, bad_request
+from sphinxamp import __version__
+from sphinxamp._json import load_json
+from sphinxamp.conformance.judge import OPTIONAL_RECORDS
+from sphinxamp.conformance.ops import answer, supported
+from sphinxamp.conformance.protocol import PROTOCOL, bad_request
 
 
 def hello() -> dict[str, Any]:

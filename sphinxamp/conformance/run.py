@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .adapter import AdapterProcess
-from .cases import Case, expectation_problems
-from .deviations import Deviation, explain
-from .judge import EVERYTHING, Understanding, judge, understanding
-from .ops import OPS, answer, traits
-from .protocol import GRADES, MAY, MUST, PROTOCOL, PROTOCOLS, Difference
-from .schema import answer_problems
+from sphinxamp.conformance.adapter import AdapterProcess
+from sphinxamp.conformance.cases import Case, expectation_problems
+from sphinxamp.conformance.deviations import Deviation, explain
+from sphinxamp.conformance.judge import EVERYTHING, Understanding, judge, understanding
+from sphinxamp.conformance.ops import OPS, answer, traits
+from sphinxamp.conformance.protocol import GRADES, MAY, MUST, PROTOCOL, PROTOCOLS, Difference
+from sphinxamp.conformance.schema import answer_problems
 
 AGREE, DISAGREE, DEVIATION = "agree", "disagree", "known_deviation"
 UNSUPPORTED, ADAPTER_ERROR, NOTE = "unsupported", "adapter_error", "note"

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .protocol import load_schema
+from sphinxamp.conformance.protocol import load_schema
 
 _TYPES: dict[str, Any] = {"object": dict, "array": list, "string": str, "boolean": bool,
                           "null": type(None)}

@@ -11,12 +11,12 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from .._errors import InvalidArgument
-from .._json import load_json
-from .cases import Case
-from .generate import valid_cases
-from .malformed import malformed_cases
-from .ops import OPS
+from sphinxamp._json import load_json
+from sphinxamp.conformance.cases import Case
+from sphinxamp.conformance.generate import valid_cases
+from sphinxamp.conformance.malformed import malformed_cases
+from sphinxamp.conformance.ops import OPS
+from sphinxamp.errors import InvalidArgument
 
 SUITES = ("bolt", "recorded", "valid", "malformed")
 BOLT_FILES = ("onion-test.json", "onion-error-test.json", "route-blinding-test.json",
@@ -43,7 +43,7 @@ def bolt_cases(folder: Path) -> tuple[list[Case], list[str]]:
 def _bolt_files(folder: Path) -> tuple[list[Case], list[dict[str, Any]]]:
     """The official files' cases, and each file that gave none with the reason."""
     # The official files' reader lives with the vector runner, which imports this package.
-    from .._vectorcheck.bolt import load_official
+    from sphinxamp._vectorcheck.bolt import load_official
 
     cases: list[Case] = []
     skipped: list[dict[str, Any]] = []

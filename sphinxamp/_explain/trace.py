@@ -1,0 +1,234 @@
+"""A route's whole story (`trace`): build the onion, process it at every hop with
+`process_hop`, optionally fail at hop K and carry the failure back (each hop's ammag layer and
+attribution data), and read it at the origin (the erring hop, the message, hold times).
+
+The route is a description (`RouteSpec`): every hop's private key and payload, optionally a
+blinded suffix the recipient made. Nothing here prints or reads files: the CLI does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sphinxamp._blinding.path import EncryptedData, create_blinded_path
+from sphinxamp._blinding.unblind import build_blinded_payment_onion
+from sphinxamp._codes import BADONION, FAILURE_CODES
+from sphinxamp._failures.packet import (
+    DecryptedFailure,
+    FailureMessage,
+    FailureReply,
+    create_failure,
+    decrypt_failure_packet,
+    failure_from_malformed,
+    resolve_code,
+    wrap_failure,
+)
+from sphinxamp._hop import ProcessedHop, process_hop
+from sphinxamp._onion.sphinx import PAYMENT_PAYLOAD_AREA, build_onion
+from sphinxamp._payload import HopPayload
+from sphinxamp.errors import InvalidArgument, SphinxampError
+from sphinxamp.primitives._crypto import public_key
+
+
+@dataclass(frozen=True, slots=True)
+class TraceHop:
+    """One hop of the route: its private key, its payload (None inside the blinded suffix,
+    where the sender writes it from the path) and the hold time it reports (100 ms units)."""
+
+    node_key: bytes
+    payload: bytes | None = None
+    encrypted_data: EncryptedData | None = None
+    hold_time: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSpec:
+    session_key: bytes
+    associated_data: bytes
+    hops: tuple[TraceHop, ...]
+    blinded: tuple[TraceHop, ...] = ()
+    blinding_session_key: bytes | None = None
+    amount_msat: int | None = None  # the HTLC the first hop receives
+    cltv_expiry: int | None = None
+    final_amount_msat: int | None = None  # what the blinded path's final hop is told
+    final_cltv_expiry: int | None = None
+    height: int = 0  # the block height a final node reports in its failure
+    payload_area: int = PAYMENT_PAYLOAD_AREA
+
+
+@dataclass(frozen=True, slots=True)
+class HopStory:
+    """What hop `index` (0 = first) saw: the packet it got, its processing (or refusal), what
+    it sends.
+
+    A trace keeps one onion, not one per hop (an area of 65,469 bytes over 20 hops would be
+    1.3 MB): `processed` is the hop's ProcessedHop without its `next_packet` (so read its
+    `role`, not `is_final`), and what it passed on is told by `forwards` and
+    `next_onion_sha256`."""
+
+    index: int
+    node_id: bytes
+    onion_sha256: bytes
+    path_key: bytes | None
+    processed: ProcessedHop | None
+    refusal: SphinxampError | None
+    forwards: bool = False
+    next_onion_sha256: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FailureStep:
+    """One step of the way back: `action` is create, malformed (update_fail_malformed_htlc,
+    turned into a packet by the hop upstream) or wrap."""
+
+    hop_index: int
+    action: str
+    packet: bytes
+    attribution_data: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    onion: bytes
+    shared_secrets: tuple[bytes, ...]
+    hops: tuple[HopStory, ...]
+    failure_code: int | None = None
+    steps: tuple[FailureStep, ...] = ()
+    origin: DecryptedFailure | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _built(spec: RouteSpec) -> tuple[bytes, tuple[bytes, ...]]:
+    prefix = [(public_key(h.node_key, f"hops[{i}].node_key"), h.payload or b"")
+              for i, h in enumerate(spec.hops)]
+    if not spec.blinded:
+        built = build_onion(spec.session_key, prefix, spec.associated_data, spec.payload_area)
+        return built.to_bytes(), built.shared_secrets
+    if spec.blinding_session_key is None or spec.final_amount_msat is None \
+            or spec.final_cltv_expiry is None:
+        raise InvalidArgument("a blinded suffix needs its session_key, amount_msat and "
+                              "cltv_expiry", field="blinded", reason="missing_field")
+    path = create_blinded_path(spec.blinding_session_key, [
+        (public_key(h.node_key, f"blinded.hops[{i}].node_key"), h.encrypted_data or b"")
+        for i, h in enumerate(spec.blinded)])
+    built = build_blinded_payment_onion(
+        spec.session_key, spec.associated_data, path, amount_msat=spec.final_amount_msat,
+        cltv_expiry=spec.final_cltv_expiry, prefix=prefix, payload_area=spec.payload_area)
+    return built.to_bytes(), built.shared_secrets
+
+
+def _walk(spec: RouteSpec, onion: bytes) -> list[HopStory]:
+    """Every hop processes what the previous one forwarded, until one refuses or the last
+    accepts."""
+    stories: list[HopStory] = []
+    packet: bytes | None = onion
+    path_key: bytes | None = None
+    amount, cltv = spec.amount_msat, spec.cltv_expiry
+    for i, hop in enumerate((*spec.hops, *spec.blinded)):
+        if packet is None:
+            break
+        node_id = public_key(hop.node_key)
+        try:
+            done = process_hop(packet, hop.node_key, spec.associated_data, path_key=path_key,
+                               payload_area=spec.payload_area, incoming_amount_msat=amount,
+                               incoming_cltv_expiry=cltv, current_block_height=spec.height)
+        except SphinxampError as exc:
+            stories.append(HopStory(i, node_id, hashlib.sha256(packet).digest(), path_key,
+                                    None, exc))
+            break
+        digest = hashlib.sha256(packet).digest()
+        packet = None if done.next_packet is None else done.next_packet.to_bytes()
+        stories.append(HopStory(i, node_id, digest, path_key, replace(done, next_packet=None),
+                                None, packet is not None,
+                                None if packet is None else hashlib.sha256(packet).digest()))
+        path_key = done.next_path_key
+        amount = done.amt_to_forward if done.amt_to_forward is not None \
+            else done.payload.amt_to_forward
+        cltv = done.outgoing_cltv_value if done.outgoing_cltv_value is not None \
+            else done.payload.outgoing_cltv_value
+    return stories
+
+
+def failure_fields(code: int, story: HopStory, height: int) -> dict[str, Any]:
+    """The fixed fields of `code` as hop `story` fills them (the table says which)."""
+    spec = FAILURE_CODES.get(code)
+    payload: HopPayload | None = None if story.processed is None else story.processed.payload
+    amount = (payload.amt_to_forward if payload is not None else None) or 0
+    cltv = (payload.outgoing_cltv_value if payload is not None else None) or 0
+    known = {"htlc_msat": amount, "height": height, "cltv_expiry": cltv,
+             "incoming_htlc_amt": amount, "sha256_of_onion": story.onion_sha256,
+             "type": 0, "offset": 0}
+    names = [] if spec is None else [n for n, _ in spec.fields]
+    return {n: known[n] for n in names if n in known}
+
+
+def _fail(spec: RouteSpec, secrets: Sequence[bytes], stories: Sequence[HopStory], at: int,
+          code: int) -> list[FailureStep]:
+    """The erring hop's answer, then every hop's wrap on the way back to the origin."""
+    holds = [h.hold_time for h in (*spec.hops, *spec.blinded)]
+    story = stories[at]
+    steps: list[FailureStep] = []
+    if code & BADONION:
+        if at == 0:
+            raise InvalidArgument("a BADONION failure at the first hop goes to the origin in "
+                                  "update_fail_malformed_htlc: nothing to trace back",
+                                  field="fail_at", reason="range")
+        steps.append(FailureStep(at, "malformed", story.onion_sha256, None))
+        at -= 1
+        # BOLT 2 › Removing an HTLC: the upstream node makes the failure packet itself; no
+        # attribution data starts here (the erring node sent none).
+        reply = FailureReply(failure_from_malformed(secrets[at], story.onion_sha256, code))
+        steps.append(FailureStep(at, "create", reply.packet, None))
+    else:
+        message = FailureMessage.create(code, failure_fields(code, story, spec.height))
+        reply = create_failure(secrets[at], message, hold_time=holds[at])
+        steps.append(FailureStep(at, "create", reply.packet, reply.attribution_data))
+    for j in range(at - 1, -1, -1):
+        reply = wrap_failure(secrets[j], reply.packet, reply.attribution_data,
+                             hold_time=holds[j])
+        steps.append(FailureStep(j, "wrap", reply.packet, reply.attribution_data))
+    return steps
+
+
+def trace_route(spec: RouteSpec, *, fail_at: int | None = None,
+                code: int | str | None = None) -> Trace:
+    """The story of `spec`. With `fail_at` (0 = first hop) and `code`, that hop fails the
+    HTLC instead of passing it on and the failure travels back to the origin."""
+    onion, secrets = _built(spec)
+    stories = _walk(spec, onion)
+    notes: list[str] = []
+    total = len(spec.hops) + len(spec.blinded)
+    if fail_at is None:
+        return Trace(onion, secrets, tuple(stories))
+    if not 0 <= fail_at < total:
+        raise InvalidArgument(f"fail_at must be 0 to {total - 1}", field="fail_at",
+                              reason="range")
+    if fail_at >= len(stories):
+        raise InvalidArgument(f"hop {fail_at} never receives the HTLC: hop {len(stories) - 1} "
+                              "refused it", field="fail_at", reason="unreached")
+    number = resolve_code(code if code is not None else "temporary_node_failure")
+    stories = stories[: fail_at + 1]
+    steps = _fail(spec, secrets, stories, fail_at, number)
+    last = steps[-1]
+    origin = decrypt_failure_packet(last.packet, secrets, last.attribution_data)
+    if fail_at >= len(spec.hops) and spec.blinded:
+        notes.append("inside a blinded route a real node answers invalid_onion_blinding "
+                     "whatever went wrong (BOLT 4 › Route Blinding)")
+    return Trace(onion, secrets, tuple(stories), number, tuple(steps), origin, tuple(notes))
+
+
+def parse_failure_code(value: str | int) -> int:
+    """A code given by name or number (decimal or 0x hex)."""
+    if isinstance(value, str) and not value.isidentifier():
+        try:
+            return resolve_code(int(value, 0))
+        except ValueError:
+            pass
+    return resolve_code(value)
+
+
+__all__ = ["FailureStep", "HopStory", "RouteSpec", "Trace", "TraceHop", "failure_fields",
+           "parse_failure_code", "trace_route"]

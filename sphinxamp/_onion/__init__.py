@@ -1,0 +1,1 @@
+"""Sphinx onion packets: framing, build and peel, the replay log, batch peeling (BOLT 4)."""

@@ -1,0 +1,1 @@
+"""BOLT 4 primitives: ECDH behind a node key, key derivation, ChaCha20, AEAD, HMAC."""
