@@ -9,7 +9,7 @@ median µs per packet and the speedup over peeling the batch on one core:
   the back half itself, then waits for the helper's results.
 - `futures-chunks`: the caller and one helper take fixed chunks: the helper's are submitted
   up front, the caller peels the rest, then collects.
-- `peelpool`: `PeelPool(workers=2)` (sphinxamp/_onion/batch.py): helpers get the whole batch once
+- `peelpool`: `PeelPool(workers=2)` (sphinxamp/onion/_batch.py): helpers get the whole batch once
   and claim packets from a shared cursor, the caller from the other end; results stream back.
 """
 
@@ -28,8 +28,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.cases import ASSOCIATED_DATA, SESSION_KEY, VECTOR_KEYS, vector_route
-from sphinxamp._onion.batch import PeelPool, _flatten, _from_flat, _peel_one
-from sphinxamp._onion.sphinx import build_onion
+from sphinxamp.onion._batch import PeelPool, _flatten, _from_flat, _peel_one
+from sphinxamp.onion._sphinx import build_onion
 
 KEY = VECTOR_KEYS[0]
 OPTIONS = (1300, 2)

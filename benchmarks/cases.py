@@ -16,8 +16,8 @@ from coincurve.context import GLOBAL_CONTEXT
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 from benchmarks import core, hops, peers
-from sphinxamp._onion.sphinx import build_onion, peel_onion
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, decode_hop_payload
+from sphinxamp.onion._sphinx import build_onion, peel_onion
 from sphinxamp.primitives import _secp256k1
 from sphinxamp.primitives._crypto import public_key, sha256
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, decode_stream, encode_stream

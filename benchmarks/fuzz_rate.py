@@ -32,7 +32,7 @@ LIBRARY = {
     "tlv_stream": "from sphinxamp.wire._tlv import decode_stream as f\ncall = lambda d: f(d)",
     "tlv_typed": "import fuzz_tlv_typed as h\n"
                  "call = lambda d: h.SCHEMAS[d[0] % len(h.SCHEMAS)].decode(d[1:]) if d else 0",
-    "peel_raw": "import _peel\nfrom sphinxamp._onion.sphinx import peel_onion\n"
+    "peel_raw": "import _peel\nfrom sphinxamp.onion._sphinx import peel_onion\n"
                 "def call(d):\n"
                 "    i = _peel.split_input(d)\n"
                 "    if i is not None and _peel.valid_secret(i.node_key):\n"

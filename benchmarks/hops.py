@@ -13,10 +13,10 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from sphinxamp._hop import process_hop
-from sphinxamp._onion.batch import PeelPool
-from sphinxamp._onion.replay import MemoryReplayLog, SqliteReplayLog
-from sphinxamp._onion.sphinx import ONION_MESSAGE_PAYLOAD_AREA, build_onion, peel_onion
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData
+from sphinxamp.onion._batch import PeelPool
+from sphinxamp.onion._replay import MemoryReplayLog, SqliteReplayLog
+from sphinxamp.onion._sphinx import ONION_MESSAGE_PAYLOAD_AREA, build_onion, peel_onion
 from sphinxamp.primitives._crypto import public_key, sha256
 
 AD = bytes([0x42]) * 32
@@ -103,8 +103,8 @@ BATCH_SHARDS = 32
 
 def amp_shards(start: int, sets: int) -> list[Any]:
     """`sets` AMP payments of SHARDS_PER_SET shards each, every shard a valid final HTLC."""
-    from sphinxamp._payments.amp import derive_child, split_root
-    from sphinxamp._receiver.machine import IncomingHtlc
+    from sphinxamp.payments._amp import derive_child, split_root
+    from sphinxamp.receiver._machine import IncomingHtlc
 
     out = []
     addr = sha256(b"bench payment_addr")
@@ -130,8 +130,8 @@ def amp_receiver(tmpdir: str, notes: list[str], closers: list[Callable[[], objec
     """Shards through `Receiver` on a `SqliteStore` (synchronous=FULL: decisions are fsynced
     before the call returns): one per `receive`, and BATCH_SHARDS per `receive_many` (one
     transaction, one fsync, for all of them). Every fourth shard settles its set."""
-    from sphinxamp._receiver.machine import Receiver, Settle
-    from sphinxamp._receiver.store import SqliteStore
+    from sphinxamp.receiver._machine import Receiver, Settle
+    from sphinxamp.receiver._store import SqliteStore
 
     store = SqliteStore(os.path.join(tmpdir, "receiver.db"))
     closers.append(store.close)

@@ -23,7 +23,8 @@ if __package__ in (None, ""):
 
 from benchmarks.cases import ASSOCIATED_DATA, SESSION_KEY, VECTOR_KEYS, long_route, vector_route
 from sphinxamp._hop import ProcessedHop, process_hop
-from sphinxamp._onion.sphinx import (
+from sphinxamp._payload import decode_hop_payload
+from sphinxamp.onion._sphinx import (
     OnionPacket,
     PeeledHop,
     _check_route,
@@ -33,7 +34,6 @@ from sphinxamp._onion.sphinx import (
     build_onion,
     peel_onion,
 )
-from sphinxamp._payload import decode_hop_payload
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import shared_secret
 from sphinxamp.wire._bigsize import decode_bigsize, encode_bigsize

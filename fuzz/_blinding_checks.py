@@ -13,7 +13,7 @@ from typing import Any
 
 import _common  # noqa: F401  (instruments the package before it is imported below)
 
-from sphinxamp._blinding.path import EncryptedData, create_blinded_path
+from sphinxamp.blinding._path import EncryptedData, create_blinded_path
 from sphinxamp.primitives import _crypto as crypto
 
 NODE_KEYS = tuple(bytes([b]) * 32 for b in range(0x41, 0x46))

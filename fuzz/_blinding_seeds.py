@@ -10,7 +10,7 @@ from typing import Any
 import _blinding_checks as ref
 import _common
 
-from sphinxamp._blinding.path import EncryptedData, create_blinded_path
+from sphinxamp.blinding._path import EncryptedData, create_blinded_path
 from sphinxamp.wire._bigsize import encode_bigsize
 
 TARGETS = ("encrypted_data", "encrypted_data_aead", "onionmsg_tlv", "blinded_hop",

@@ -14,7 +14,7 @@ from typing import Any
 import _common
 
 from sphinxamp import errors as errors
-from sphinxamp._onion.sphinx import OnionPacket, peel_onion
+from sphinxamp.onion._sphinx import OnionPacket, peel_onion
 
 CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 MESSAGE, BLINDED = 1, 2

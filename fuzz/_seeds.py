@@ -9,8 +9,8 @@ from typing import Any
 import _peel
 import coincurve
 
-from sphinxamp._onion.sphinx import build_onion, peel_onion
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData
+from sphinxamp.onion._sphinx import build_onion, peel_onion
 from sphinxamp.wire._bigsize import encode_bigsize
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
 

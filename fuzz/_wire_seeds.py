@@ -9,7 +9,7 @@ from typing import Any
 
 import _common
 
-from sphinxamp.wire._messages import (
+from sphinxamp._messages.codec import (
     UpdateAddHtlc,
     UpdateFailHtlc,
     UpdateFailMalformedHtlc,

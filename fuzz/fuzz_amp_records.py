@@ -19,10 +19,10 @@ import json
 import _common
 
 from sphinxamp._payload import KEYSEND_TYPE, HopPayload, decode_payload
-from sphinxamp._payments.keysend import verify_keysend
-from sphinxamp._payments.route import build_route_onion
 from sphinxamp.cli import custom_records
 from sphinxamp.errors import EncodeError, InvalidOnionPayload, PaymentError
+from sphinxamp.payments._keysend import verify_keysend
+from sphinxamp.payments._route import build_route_onion
 from sphinxamp.primitives._crypto import public_key
 from sphinxamp.wire._bigsize import encode_bigsize
 

@@ -13,13 +13,13 @@ each of the first 20 hops with exactly those hold times; deterministic; memory O
 
 import _common
 
-from sphinxamp._failures.attribution import (
+from sphinxamp.errors import DecodeError
+from sphinxamp.failures._attribution import (
     MAX_HOPS,
     create_attribution,
     verify_attribution,
     wrap_attribution,
 )
-from sphinxamp.errors import DecodeError
 
 SECRETS = [bytes([i + 1]) * 32 for i in range(27)]
 

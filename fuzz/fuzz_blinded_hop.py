@@ -16,9 +16,9 @@ hop a dummy hop, peeled in place: here the next layer is another node's, so it i
 import _blinding_checks as ref
 import _common
 
-from sphinxamp._blinding.path import EncryptedData, create_blinded_path
-from sphinxamp._blinding.unblind import build_blinded_payment_onion
 from sphinxamp._hop import process_hop
+from sphinxamp.blinding._path import EncryptedData, create_blinded_path
+from sphinxamp.blinding._unblind import build_blinded_payment_onion
 from sphinxamp.errors import DecodeError, InvalidOnionBlinding
 
 

@@ -12,8 +12,8 @@ deterministic; memory O(len).
 import _blinding_checks as ref
 import _common
 
-from sphinxamp._blinding.path import EncryptedData, EncryptedDataError, MalformedEncryptedData
-from sphinxamp._blinding.unblind import check_data
+from sphinxamp.blinding._path import EncryptedData, EncryptedDataError, MalformedEncryptedData
+from sphinxamp.blinding._unblind import check_data
 from sphinxamp.wire._tlv import decode_stream
 
 

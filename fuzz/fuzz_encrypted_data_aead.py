@@ -15,8 +15,8 @@ import _common
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from sphinxamp._blinding.path import EncryptedData, UndecryptableData
-from sphinxamp._blinding.unblind import unblind
+from sphinxamp.blinding._path import EncryptedData, UndecryptableData
+from sphinxamp.blinding._unblind import unblind
 from sphinxamp.primitives import _crypto as crypto
 
 KEY = ref.NODE_KEYS[0]

@@ -23,12 +23,12 @@ from typing import Any
 
 import _common
 
-from sphinxamp._blinding.onion_message import ONION_MESSAGE_TYPE
-from sphinxamp._blinding.path import encrypt_data
 from sphinxamp._explain import KIND_NAMES, Explanation, Field, explain
-from sphinxamp._failures.packet import create_failure_packet
-from sphinxamp._onion.sphinx import _blinded_point
+from sphinxamp.blinding._onion_message import ONION_MESSAGE_TYPE
+from sphinxamp.blinding._path import encrypt_data
 from sphinxamp.errors import SphinxampError
+from sphinxamp.failures._packet import create_failure_packet
+from sphinxamp.onion._sphinx import _blinded_point
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import PrivateNodeKey, shared_secret
 

@@ -15,14 +15,14 @@ verifies, and damage at hop k is blamed on hop k or its neighbour; deterministic
 
 import _common
 
-from sphinxamp._failures.packet import (
+from sphinxamp.errors import DecodeError
+from sphinxamp.failures._packet import (
     DecryptedFailure,
     FailureMessage,
     create_failure,
-    decrypt_failure_packet,
+    decrypt_failure,
     wrap_failure,
 )
-from sphinxamp.errors import DecodeError
 
 SECRETS = [bytes.fromhex(s) for s in (
     "53eb63ea8a3fec3b3cd433b85cd62a4b145e1dda09391b348c4e1cd36a03ea66",
@@ -66,7 +66,7 @@ def _relay(erring: int, damaged: int, message: bytes) -> None:
             packet = bytearray(reply.packet)
             packet[len(message) % len(packet)] ^= 0x20
             reply = type(reply)(bytes(packet), reply.attribution_data)
-    result = decrypt_failure_packet(reply.packet, SECRETS, reply.attribution_data)
+    result = decrypt_failure(reply.packet, SECRETS, reply.attribution_data)
     _check_result(result)
     verdicts = [(a.hop_index, a.hold_time, a.hmac_ok) for a in result.attribution or ()]
     if damaged > erring:
@@ -91,10 +91,10 @@ def test_one_input(data: bytes) -> None:
     attribution = rest[:920] if mode == 2 else None
     if attribution is not None:
         rest = rest[920:]
-    got = _common.bounded(len(data), decrypt_failure_packet, rest, SECRETS, attribution,
+    got = _common.bounded(len(data), decrypt_failure, rest, SECRETS, attribution,
                           base=256 * 1024)
     assert got.error is None, f"decryption raised {got.error!r}"
-    again = decrypt_failure_packet(rest, SECRETS, attribution)
+    again = decrypt_failure(rest, SECRETS, attribution)
     assert _summary(again) == _summary(got.value), "decryption is not deterministic"
     _check_result(got.value)
     if attribution is not None and len(attribution) != 920:

@@ -19,7 +19,7 @@ import _blinding_checks as ref
 import _checks
 import _common
 
-from sphinxamp._blinding.onion_message import (
+from sphinxamp.blinding._onion_message import (
     Dropped,
     OnionMessage,
     ProcessedMessage,
@@ -27,9 +27,9 @@ from sphinxamp._blinding.onion_message import (
     decode_blinded_path,
     process_onion_message,
 )
-from sphinxamp._blinding.path import create_blinded_path
-from sphinxamp._onion.sphinx import build_onion
+from sphinxamp.blinding._path import create_blinded_path
 from sphinxamp.errors import DecodeError, EncodeError
+from sphinxamp.onion._sphinx import build_onion
 from sphinxamp.wire._bigsize import encode_bigsize
 
 

@@ -13,7 +13,7 @@ import _common
 import coincurve
 
 from sphinxamp import errors as errors
-from sphinxamp._onion.sphinx import OnionPacket
+from sphinxamp.onion._sphinx import OnionPacket
 
 _FIXED = 1 + 33 + 32
 

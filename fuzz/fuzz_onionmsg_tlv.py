@@ -10,7 +10,7 @@ O(len).
 
 import _common
 
-from sphinxamp._blinding.onion_message import (
+from sphinxamp.blinding._onion_message import (
     ONIONMSG_SCHEMA,
     MalformedBlindedPath,
     MalformedOnionMessagePayload,

@@ -24,9 +24,9 @@ import fuzz_tlv_stream
 from _checks import check_payload, ref_bigsize
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms
 
-from sphinxamp._onion.sphinx import PeeledHop
 from sphinxamp._payload import Role
 from sphinxamp.errors import InvalidOnionPayload
+from sphinxamp.onion._sphinx import PeeledHop
 
 NODE_KEY = bytes([0x41] * 32)
 SESSION_KEY = bytes([0x03] * 32)

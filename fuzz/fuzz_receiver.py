@@ -25,10 +25,10 @@ import hashlib
 import _common
 
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
-from sphinxamp._receiver.machine import Accepted, Fail, IncomingHtlc, Receiver, Settle
-from sphinxamp._receiver.machine import ResolutionResult as R
-from sphinxamp._receiver.store import HtlcId, MemoryStore
 from sphinxamp.errors import DecodeError, InvalidArgument
+from sphinxamp.receiver._machine import Accepted, Fail, IncomingHtlc, Receiver, Settle
+from sphinxamp.receiver._machine import ResolutionResult as R
+from sphinxamp.receiver._store import HtlcId, MemoryStore
 
 HOLD = 120.0
 WIRE_CODES = {18, 19, 23, 0x4000 | 15}

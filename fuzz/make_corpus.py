@@ -33,7 +33,7 @@ import fuzz_explain  # noqa: E402
 import fuzz_tlv_typed  # noqa: E402
 from _dicts import write_dicts  # noqa: E402
 
-from sphinxamp._onion.sphinx import PeeledHop, peel_onion  # noqa: E402
+from sphinxamp.onion._sphinx import PeeledHop, peel_onion  # noqa: E402
 from sphinxamp.primitives import _crypto as crypto  # noqa: E402
 from sphinxamp.wire._bigsize import decode_bigsize  # noqa: E402
 

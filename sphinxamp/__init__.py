@@ -1,132 +1,23 @@
-"""sphinxamp: build, peel and explain Lightning Network onion packets.
+"""sphinxamp: build, peel, check and explain Lightning Network onion packets.
 
-The curated surface; the modules behind it are one concept each (BOLT 1 codecs, BOLT 4 Sphinx,
-hop payloads, routes, AMP, keysend, the receiver and its store, replay protection, batches).
+The tasks, one function each, and the types they take and return. The layers under them are
+public submodules: `sphinxamp.wire` (BOLT 1 codecs), `sphinxamp.primitives` (BOLT 4 crypto),
+`sphinxamp.onion` (the Sphinx layer, replay log, batches), `sphinxamp.blinding`,
+`sphinxamp.failures`, `sphinxamp.payments`, `sphinxamp.receiver`; `sphinxamp.errors` holds
+every exception. docs/architecture.md draws the layers.
 """
 
-from sphinxamp._blinding.onion_message import (
-    Dropped,
-    OnionMessage,
-    OnionMessagePayload,
-    ProcessedMessage,
-    build_onion_message,
-    decode_blinded_path,
-    process_onion_message,
-)
-from sphinxamp._blinding.path import (
-    AmountBelowMinimum,
-    BlindedHop,
-    BlindedPath,
-    ConflictingNextHop,
-    EncryptedData,
-    EncryptedDataError,
-    ExpiryAboveMaximum,
-    FinalValuesMismatch,
-    MalformedEncryptedData,
-    MissingEncryptedData,
-    MissingNextHop,
-    MissingPaymentRelay,
-    PathIdMismatch,
-    PaymentConstraints,
-    PaymentConstraintsViolated,
-    PaymentRelay,
-    UndecryptableData,
-    UnknownAllowedFeature,
-    create_blinded_path,
-)
-from sphinxamp._blinding.unblind import (
-    BlindedPayInfo,
-    UnblindedData,
-    aggregate_relay,
-    build_blinded_payment_onion,
-    forward_amount,
-    forward_cltv,
-    unblind,
-)
-from sphinxamp._explain import ExplainError, Explanation, explain
-from sphinxamp._explain.trace import RouteSpec, Trace, TraceHop, trace_route
-from sphinxamp._failures.attribution import (
-    AttributionData,
-    HopAttribution,
-    create_attribution,
-    verify_attribution,
-    wrap_attribution,
-)
-from sphinxamp._failures.packet import (
-    DecryptedFailure,
-    FailureMessage,
-    FailureReply,
-    create_failure,
-    create_failure_packet,
-    decrypt_failure_packet,
-    encode_failure_message,
-    failure_from_error,
-    failure_from_malformed,
-    failure_message_from_error,
-    wrap_failure,
-    wrap_failure_packet,
-)
+from __future__ import annotations
+
+import importlib
+import warnings
+from typing import Any
+
+from sphinxamp._deprecated import MOVED
+from sphinxamp._explain import ExplainError, Explanation, Field, explain
+from sphinxamp._explain.trace import FailureStep, HopStory, RouteSpec, Trace, TraceHop, trace_route
 from sphinxamp._hop import ProcessedHop, process_hop
-from sphinxamp._onion.batch import PeelPool, peel_many
-from sphinxamp._onion.replay import MemoryReplayLog, SqliteReplayLog
-from sphinxamp._onion.sphinx import BuiltOnion, OnionPacket, PeeledHop, build_onion, peel_onion
-from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
-from sphinxamp._payments.amp import (
-    AmpPayment,
-    BuiltShard,
-    ShardRoute,
-    ShardTracker,
-    Sharer,
-    build_amp_payment,
-    derive_child,
-    reconstruct_children,
-    reconstruct_root,
-    split_root,
-)
-from sphinxamp._payments.keysend import build_keysend_payment, verify_keysend
-from sphinxamp._payments.route import RouteHop, build_route_onion
-from sphinxamp._receiver.machine import (
-    Accepted,
-    Fail,
-    FailedHtlc,
-    IncomingHtlc,
-    Receiver,
-    ResolutionResult,
-    Settle,
-)
-from sphinxamp._receiver.store import (
-    Invoice,
-    InvoiceKind,
-    InvoiceState,
-    MemoryStore,
-    SqliteStore,
-)
-from sphinxamp.errors import (
-    BadOnionError,
-    DecodeError,
-    EncodeError,
-    FinalIncorrectCltvExpiry,
-    FinalIncorrectHtlcAmount,
-    InvalidArgument,
-    InvalidOnionBlinding,
-    InvalidOnionHmac,
-    InvalidOnionKey,
-    InvalidOnionPayload,
-    InvalidOnionVersion,
-    InvalidSecret,
-    PaymentError,
-    ReplayedOnion,
-    SphinxampError,
-    StoreBusy,
-    StoreConflict,
-    StoreError,
-    TlvError,
-    WireError,
-)
-from sphinxamp.primitives._crypto import public_key
-from sphinxamp.primitives._nodekey import NodeKey, PrivateNodeKey
-from sphinxamp.wire._bigsize import decode_bigsize, decode_tu, encode_bigsize, encode_tu
-from sphinxamp.wire._messages import (
+from sphinxamp._messages.codec import (
     UpdateAddHtlc,
     UpdateFailHtlc,
     UpdateFailMalformedHtlc,
@@ -136,148 +27,110 @@ from sphinxamp.wire._messages import (
     decode_message,
     encode_message,
 )
-from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, TlvSchema, decode_stream, encode_stream
+from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
+from sphinxamp.blinding._onion_message import (
+    Dropped,
+    OnionMessagePayload,
+    ProcessedMessage,
+    build_onion_message,
+    process_onion_message,
+)
+from sphinxamp.blinding._path import (
+    BlindedPath,
+    EncryptedData,
+    PaymentConstraints,
+    PaymentRelay,
+    create_blinded_path,
+)
+from sphinxamp.blinding._unblind import build_blinded_payment_onion
+from sphinxamp.failures._packet import (
+    DecryptedFailure,
+    FailureMessage,
+    create_failure,
+    decrypt_failure,
+    wrap_failure,
+)
+from sphinxamp.onion._sphinx import BuiltOnion, OnionPacket, build_onion
+from sphinxamp.payments._amp import AmpPayment, ShardRoute, build_amp_payment
+from sphinxamp.payments._keysend import KeysendPayment, build_keysend_payment
+from sphinxamp.payments._route import RouteHop, RouteOnion, build_route_onion
+from sphinxamp.primitives._crypto import public_key
+from sphinxamp.receiver._machine import Accepted, Fail, IncomingHtlc, Receiver, Settle
+from sphinxamp.wire._tlv import ShortChannelId
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Accepted",
-    "AmountBelowMinimum",
     "AmpPayment",
     "AmpRecord",
-    "AttributionData",
-    "BadOnionError",
-    "BlindedHop",
     "BlindedPath",
-    "BlindedPayInfo",
     "BuiltOnion",
-    "BuiltShard",
-    "ConflictingNextHop",
-    "DecodeError",
     "DecryptedFailure",
     "Dropped",
-    "EncodeError",
     "EncryptedData",
-    "EncryptedDataError",
-    "ExpiryAboveMaximum",
     "ExplainError",
     "Explanation",
     "Fail",
-    "FailedHtlc",
     "FailureMessage",
-    "FailureReply",
-    "FinalIncorrectCltvExpiry",
-    "FinalIncorrectHtlcAmount",
-    "FinalValuesMismatch",
-    "HopAttribution",
+    "FailureStep",
+    "Field",
     "HopPayload",
+    "HopStory",
     "IncomingHtlc",
-    "InvalidArgument",
-    "InvalidOnionBlinding",
-    "InvalidOnionHmac",
-    "InvalidOnionKey",
-    "InvalidOnionPayload",
-    "InvalidOnionVersion",
-    "InvalidSecret",
-    "Invoice",
-    "InvoiceKind",
-    "InvoiceState",
-    "MalformedEncryptedData",
-    "MemoryReplayLog",
-    "MemoryStore",
-    "MissingEncryptedData",
-    "MissingNextHop",
-    "MissingPaymentRelay",
-    "NodeKey",
-    "OnionMessage",
+    "KeysendPayment",
     "OnionMessagePayload",
     "OnionPacket",
-    "PathIdMismatch",
     "PaymentConstraints",
-    "PaymentConstraintsViolated",
     "PaymentData",
-    "PaymentError",
     "PaymentRelay",
-    "PeelPool",
-    "PeeledHop",
-    "PrivateNodeKey",
     "ProcessedHop",
     "ProcessedMessage",
     "Receiver",
-    "ReplayedOnion",
-    "ResolutionResult",
     "Role",
     "RouteHop",
+    "RouteOnion",
     "RouteSpec",
     "Settle",
     "ShardRoute",
-    "ShardTracker",
-    "Sharer",
     "ShortChannelId",
-    "SphinxampError",
-    "SqliteReplayLog",
-    "SqliteStore",
-    "StoreBusy",
-    "StoreConflict",
-    "StoreError",
-    "TlvError",
-    "TlvRecord",
-    "TlvSchema",
     "Trace",
     "TraceHop",
-    "UnblindedData",
-    "UndecryptableData",
-    "UnknownAllowedFeature",
     "UpdateAddHtlc",
     "UpdateFailHtlc",
     "UpdateFailMalformedHtlc",
     "UpdateFulfillHtlc",
-    "WireError",
     "WireMessage",
     "WireOnionMessage",
-    "aggregate_relay",
     "build_amp_payment",
     "build_blinded_payment_onion",
     "build_keysend_payment",
     "build_onion",
     "build_onion_message",
     "build_route_onion",
-    "create_attribution",
     "create_blinded_path",
     "create_failure",
-    "create_failure_packet",
-    "decode_bigsize",
-    "decode_blinded_path",
     "decode_message",
     "decode_payload",
-    "decode_stream",
-    "decode_tu",
-    "decrypt_failure_packet",
-    "derive_child",
-    "encode_bigsize",
-    "encode_failure_message",
+    "decrypt_failure",
     "encode_message",
-    "encode_stream",
-    "encode_tu",
     "explain",
-    "failure_from_error",
-    "failure_from_malformed",
-    "failure_message_from_error",
-    "forward_amount",
-    "forward_cltv",
-    "peel_many",
-    "peel_onion",
     "process_hop",
     "process_onion_message",
     "public_key",
-    "reconstruct_children",
-    "reconstruct_root",
-    "split_root",
     "trace_route",
-    "unblind",
-    "verify_attribution",
-    "verify_keysend",
-    "wrap_attribution",
     "wrap_failure",
-    "wrap_failure_packet",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The names this package exported before its surface was layered still resolve, for one
+    release, with a DeprecationWarning naming their new home."""
+    target = MOVED.get(name)
+    if target is None:
+        raise AttributeError(f"module 'sphinxamp' has no attribute {name!r}")
+    location, replacement = target
+    module, _, attribute = location.partition(":")
+    warnings.warn(f"sphinxamp.{name} is deprecated: use {replacement}", DeprecationWarning,
+                  stacklevel=2)
+    return getattr(importlib.import_module(module), attribute)

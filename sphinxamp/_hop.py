@@ -17,8 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sphinxamp._blinding.path import EncryptedData
-from sphinxamp._blinding.unblind import blinded_payment_hop
 from sphinxamp._codes import BADONION, INVALID_ONION_BLINDING
 from sphinxamp._htlc import (
     DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA,
@@ -27,9 +25,9 @@ from sphinxamp._htlc import (
     htlc_context,
     require,
 )
-from sphinxamp._onion.replay import ReplayLog, check_and_record
-from sphinxamp._onion.sphinx import PAYMENT_PAYLOAD_AREA, OnionPacket, PeeledHop, peel_onion
 from sphinxamp._payload import CURRENT_PATH_KEY, HopPayload, Role, check_profile, decode_hop_payload
+from sphinxamp.blinding._path import EncryptedData
+from sphinxamp.blinding._unblind import blinded_payment_hop
 from sphinxamp.errors import (
     UPDATE_FAIL_HTLC,
     UPDATE_FAIL_MALFORMED_HTLC,
@@ -39,6 +37,8 @@ from sphinxamp.errors import (
     PaymentError,
     SphinxampError,
 )
+from sphinxamp.onion._replay import ReplayLog, check_and_record
+from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, OnionPacket, PeeledHop, peel_onion
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import NodeKey
 from sphinxamp.wire._tlv import iter_records

@@ -25,9 +25,9 @@ from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from pyln_compat import require_pyln
 
-from sphinxamp._onion.replay import MemoryReplayLog, ReplayLog, SqliteReplayLog
-from sphinxamp._receiver.machine import Receiver
-from sphinxamp._receiver.store import MemoryStore, SqliteStore, Store
+from sphinxamp.onion._replay import MemoryReplayLog, ReplayLog, SqliteReplayLog
+from sphinxamp.receiver._machine import Receiver
+from sphinxamp.receiver._store import MemoryStore, SqliteStore, Store
 
 _DATABASE = DirectoryBasedExampleDatabase(
     str(Path(__file__).resolve().parent.parent / ".hypothesis" / "examples")

@@ -15,7 +15,7 @@ import os
 import sys
 import time
 
-from sphinxamp._onion.replay import SqliteReplayLog
+from sphinxamp.onion._replay import SqliteReplayLog
 
 
 def main() -> int:

@@ -19,11 +19,13 @@ from types import ModuleType
 import pytest
 
 from sphinxamp import cli
-from sphinxamp._onion.sphinx import OnionPacket, peel_onion
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, decode_payload
-from sphinxamp._payments import amp as amp
-from sphinxamp._payments import route as route
-from sphinxamp._payments.amp import (
+from sphinxamp._vectorcheck import run_document
+from sphinxamp.errors import EncodeError, InvalidOnionHmac
+from sphinxamp.onion._sphinx import OnionPacket, peel_onion
+from sphinxamp.payments import _amp as amp
+from sphinxamp.payments import _route as route
+from sphinxamp.payments._amp import (
     SeededRand,
     ShardRoute,
     ShardTracker,
@@ -34,9 +36,7 @@ from sphinxamp._payments.amp import (
     reconstruct_root,
     split_root,
 )
-from sphinxamp._payments.route import RouteHop
-from sphinxamp._vectorcheck import run_document
-from sphinxamp.errors import EncodeError, InvalidOnionHmac
+from sphinxamp.payments._route import RouteHop
 from sphinxamp.primitives._crypto import public_key
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, decode_stream
 

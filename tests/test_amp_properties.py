@@ -12,9 +12,9 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinxamp._onion.sphinx import peel_onion
 from sphinxamp._payload import decode_payload
-from sphinxamp._payments.amp import (
+from sphinxamp.onion._sphinx import peel_onion
+from sphinxamp.payments._amp import (
     SeededRand,
     ShardTracker,
     build_amp_payment,
@@ -22,9 +22,9 @@ from sphinxamp._payments.amp import (
     reconstruct_root,
     split_root,
 )
-from sphinxamp._receiver.machine import Accepted, IncomingHtlc, Receiver, Settle
-from sphinxamp._receiver.store import MemoryStore
 from sphinxamp.primitives._crypto import public_key
+from sphinxamp.receiver._machine import Accepted, IncomingHtlc, Receiver, Settle
+from sphinxamp.receiver._store import MemoryStore
 
 roots = st.binary(min_size=32, max_size=32)
 u32 = st.integers(0, 0xFFFFFFFF)

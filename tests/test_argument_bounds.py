@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from sphinxamp import InvalidArgument, process_hop
-from sphinxamp._blinding.onion_message import OnionMessage, build_onion_message
-from sphinxamp._blinding.path import EncryptedData, create_blinded_path
-from sphinxamp._onion.sphinx import MAX_PAYLOAD_AREA, build_onion
+from sphinxamp.blinding._onion_message import OnionMessage, build_onion_message
+from sphinxamp.blinding._path import EncryptedData, create_blinded_path
+from sphinxamp.onion._sphinx import MAX_PAYLOAD_AREA, build_onion
 from tests.strategies import pubkey_of
 
 SESSION = bytes([0x41]) * 32

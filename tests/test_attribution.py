@@ -20,13 +20,13 @@ from sphinxamp import (
     InvalidArgument,
     create_attribution,
     create_failure,
-    decrypt_failure_packet,
+    decrypt_failure,
     verify_attribution,
     wrap_attribution,
     wrap_failure,
 )
-from sphinxamp._failures.attribution import ATTRIBUTION_DATA_SIZE, HMAC_COUNT, slot
-from sphinxamp._failures.packet import FailureMessage
+from sphinxamp.failures._attribution import ATTRIBUTION_DATA_SIZE, HMAC_COUNT, slot
+from sphinxamp.failures._packet import FailureMessage
 from tests.official import SHARED
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
@@ -128,7 +128,7 @@ def test_failure_direction_builds_every_hops_bytes() -> None:
 
 def test_failure_direction_at_the_origin() -> None:
     last = FORWARDING[-1]
-    result = decrypt_failure_packet(bytes.fromhex(last["error_packet"]), ROUTE,
+    result = decrypt_failure(bytes.fromhex(last["error_packet"]), ROUTE,
                                     bytes.fromhex(last["attribution_data"]))
     assert result.hop_index == 4 and result.failure_code == 0x400F
     assert result.attribution is not None

@@ -23,12 +23,12 @@ from sphinxamp import (
     FailureReply,
     create_attribution,
     create_failure,
-    decrypt_failure_packet,
+    decrypt_failure,
     verify_attribution,
     wrap_attribution,
     wrap_failure,
 )
-from sphinxamp._failures.attribution import MAX_HOPS
+from sphinxamp.failures._attribution import MAX_HOPS
 
 MESSAGE = FailureMessage.create("temporary_node_failure")
 
@@ -63,7 +63,7 @@ def send_back(route: list[bytes], erring: int, damaged: int | None = None,
 def test_origin_verifies_the_first_twenty_hops_of_a_long_route(n: int, erring: int) -> None:
     route = secrets(n)
     reply = send_back(route, erring)
-    result = decrypt_failure_packet(reply.packet, route, reply.attribution_data)
+    result = decrypt_failure(reply.packet, route, reply.attribution_data)
     assert result.hop_index == erring and result.message == MESSAGE
     assert result.attribution_error is None and result.attribution is not None
     covered = min(erring + 1, MAX_HOPS)
@@ -75,7 +75,7 @@ def test_origin_verifies_the_first_twenty_hops_of_a_long_route(n: int, erring: i
 def test_damage_within_the_first_twenty_is_blamed_on_a_long_route(n: int, damaged: int) -> None:
     route = secrets(n)
     reply = send_back(route, n - 1, damaged)
-    result = decrypt_failure_packet(reply.packet, route, reply.attribution_data)
+    result = decrypt_failure(reply.packet, route, reply.attribution_data)
     assert result.hop_index == n - 1
     assert result.attribution is not None
     assert [a.hmac_ok for a in result.attribution] == [True] * damaged + [False]
@@ -86,7 +86,7 @@ def test_damage_past_the_twentieth_hop_is_beyond_attribution() -> None:
     received it, so every one of the 20 verifies."""
     route = secrets(27)
     reply = send_back(route, 26, damaged=23)
-    result = decrypt_failure_packet(reply.packet, route, reply.attribution_data)
+    result = decrypt_failure(reply.packet, route, reply.attribution_data)
     assert result.attribution is not None
     assert [a.hmac_ok for a in result.attribution] == [True] * MAX_HOPS
 
@@ -101,7 +101,7 @@ def test_unattributable_packet_on_a_long_route(damaged: int, verdicts: list[bool
     (BOLT 4 › Origin node: SHOULD use `attribution_data` to identify the failure source)."""
     route = secrets(27)
     reply = send_back(route, 26, damaged, "packet")
-    result = decrypt_failure_packet(reply.packet, route, reply.attribution_data)
+    result = decrypt_failure(reply.packet, route, reply.attribution_data)
     assert result.hop_index is None
     assert result.attribution is not None
     assert [a.hmac_ok for a in result.attribution] == verdicts
@@ -124,6 +124,6 @@ def test_random_attribution_bytes_on_a_long_route_do_not_raise() -> None:
     reply = send_back(route, 26)
     noise = hashlib.sha256(b"noise").digest() * 29  # 928 bytes
     for data in (noise[:920], noise[:919], b""):
-        result = decrypt_failure_packet(reply.packet, route, data)
+        result = decrypt_failure(reply.packet, route, data)
         assert result.hop_index == 26
         assert (result.attribution is None) == (len(data) != 920)

@@ -12,8 +12,6 @@ from typing import Any
 import pytest
 
 import sphinxamp.errors as errors_module
-from sphinxamp._onion.batch import PeelPool, peel_many
-from sphinxamp._onion.sphinx import OnionPacket, PeeledHop
 from sphinxamp.cli._common import error_object
 from sphinxamp.errors import (
     DecodeError,
@@ -24,6 +22,8 @@ from sphinxamp.errors import (
     ReplayedOnion,
     SphinxampError,
 )
+from sphinxamp.onion._batch import PeelPool, peel_many
+from sphinxamp.onion._sphinx import OnionPacket, PeeledHop
 
 VECTOR = json.loads((Path(__file__).resolve().parent.parent / "vectors" / "bolt04-onion.json")
                     .read_text())["cases"][0]
@@ -140,7 +140,7 @@ def test_results_survive_the_trip_between_processes() -> None:
     """What a helper process sends back rebuilds the same results as peeling in place."""
     import multiprocessing
 
-    from sphinxamp._onion import batch as batch
+    from sphinxamp.onion import _batch as batch
 
     packets, _ = _mixed_batch()
     n = len(packets)

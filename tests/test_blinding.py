@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from sphinxamp._blinding.path import (
+from sphinxamp._hop import process_hop
+from sphinxamp._payload import HopPayload
+from sphinxamp.blinding._path import (
     AmountBelowMinimum,
     BlindedHop,
     BlindedPath,
@@ -38,7 +40,7 @@ from sphinxamp._blinding.path import (
     feature_field,
     pad_equal,
 )
-from sphinxamp._blinding.unblind import (
+from sphinxamp.blinding._unblind import (
     aggregate_relay,
     blinded_payment_hop,
     build_blinded_payment_onion,
@@ -48,8 +50,6 @@ from sphinxamp._blinding.unblind import (
     forward_cltv,
     unblind,
 )
-from sphinxamp._hop import process_hop
-from sphinxamp._payload import HopPayload
 from sphinxamp.errors import DecodeError, InvalidArgument, InvalidOnionBlinding
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord

@@ -15,7 +15,8 @@ from fractions import Fraction
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sphinxamp._blinding.path import (
+from sphinxamp._hop import process_hop
+from sphinxamp.blinding._path import (
     EncryptedData,
     PaymentConstraints,
     PaymentRelay,
@@ -23,8 +24,7 @@ from sphinxamp._blinding.path import (
     create_blinded_path,
     pad_equal,
 )
-from sphinxamp._blinding.unblind import build_blinded_payment_onion, forward_amount, unblind
-from sphinxamp._hop import process_hop
+from sphinxamp.blinding._unblind import build_blinded_payment_onion, forward_amount, unblind
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
 

@@ -189,8 +189,8 @@ def test_reference_answers_bad_requests_without_dying() -> None:
 def test_seal_reaches_the_payload_reader() -> None:
     """A sealed packet's HMAC verifies (so peel gets to the frame): checked with the
     official first hop's key and a frame whose length is below 2."""
-    from sphinxamp._onion.sphinx import peel_onion
     from sphinxamp.errors import InvalidOnionPayload
+    from sphinxamp.onion._sphinx import peel_onion
     from sphinxamp.primitives._crypto import public_key
 
     key, ad = bytes([0x41]) * 32, bytes([0x42]) * 32

@@ -22,7 +22,7 @@ SPHINXAMP = [sys.executable, "-m", "sphinxamp"]
 FAKE_ONION = '''
 import sys
 from sphinxamp.errors import DecodeError
-from sphinxamp._onion.sphinx import build_onion, peel_onion
+from sphinxamp.onion._sphinx import build_onion, peel_onion
 args = sys.argv[1:]
 ad = bytes.fromhex(args[args.index("--assoc-data") + 1])
 if "decode" in args:

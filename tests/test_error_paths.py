@@ -10,11 +10,11 @@ import coincurve
 import pytest
 
 from sphinxamp._payload import HopPayload
-from sphinxamp._payments.amp import ShardTracker
-from sphinxamp._payments.keysend import verify_keysend
-from sphinxamp._payments.route import RouteHop, build_route_onion
 from sphinxamp.cli import main
 from sphinxamp.errors import EncodeError, InvalidSecret, PaymentError
+from sphinxamp.payments._amp import ShardTracker
+from sphinxamp.payments._keysend import verify_keysend
+from sphinxamp.payments._route import RouteHop, build_route_onion
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._tlv import U16, ShortChannelId
 from tests.strategies import pubkey_of, seal_packet

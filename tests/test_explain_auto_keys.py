@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from sphinxamp import explain
-from sphinxamp._blinding.onion_message import ONIONMSG_RECORDS
-from sphinxamp._blinding.path import ENCRYPTED_DATA_RECORDS
+from sphinxamp.blinding._onion_message import ONIONMSG_RECORDS
+from sphinxamp.blinding._path import ENCRYPTED_DATA_RECORDS
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 OTHER_KEY = bytes([0x43] * 32)

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinxamp._blinding.onion_message import ONIONMSG_SCHEMA
-from sphinxamp._blinding.path import ENCRYPTED_DATA_SCHEMA
 from sphinxamp._explain import Field, explain
-from sphinxamp._failures.packet import FailureMessage
+from sphinxamp.blinding._onion_message import ONIONMSG_SCHEMA
+from sphinxamp.blinding._path import ENCRYPTED_DATA_SCHEMA
+from sphinxamp.failures._packet import FailureMessage
 from sphinxamp.wire._tlv import TlvRecord
 
 ROOT = Path(__file__).resolve().parent.parent

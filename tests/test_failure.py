@@ -23,7 +23,7 @@ from sphinxamp import (
     TlvRecord,
     build_onion,
     create_failure_packet,
-    decrypt_failure_packet,
+    decrypt_failure,
     encode_failure_message,
     failure_from_error,
     failure_from_malformed,
@@ -33,7 +33,7 @@ from sphinxamp import (
     wrap_failure_packet,
 )
 from sphinxamp._codes import FAILURE_CODES
-from sphinxamp._failures.packet import ORIGIN_ITERATIONS, build_return_packet
+from sphinxamp.failures._packet import ORIGIN_ITERATIONS, build_return_packet
 from sphinxamp.primitives import _crypto as crypto
 from tests.official import SHARED
 
@@ -170,7 +170,7 @@ def test_official_legacy_packet_layer_by_layer() -> None:
         assert crypto.derive_key(crypto.KEY_AMMAG, SECRETS[i]).hex() == hops[i]["ammag_key"]
         packet = wrap_failure_packet(SECRETS[i], packet)
     assert packet.hex() == official["errorpacket"]
-    result = decrypt_failure_packet(bytes.fromhex(official["errorpacket"]), SECRETS)
+    result = decrypt_failure(bytes.fromhex(official["errorpacket"]), SECRETS)
     assert result.hop_index == 4 and result.message is not None
     assert result.message.name == "temporary_node_failure"
 
@@ -182,7 +182,7 @@ def test_packet_sizes() -> None:
     assert len(long) > 256
     packet = create_failure_packet(SECRETS[0], long, pad_to=1024)
     assert len(packet) == 32 + 2 + 1024 + 2
-    result = decrypt_failure_packet(packet, SECRETS[:1])
+    result = decrypt_failure(packet, SECRETS[:1])
     assert result.hop_index == 0 and result.failure_message == long
     unpadded = create_failure_packet(SECRETS[0], long)  # longer than 256: no padding
     assert len(unpadded) == 32 + 2 + len(long) + 2
@@ -192,7 +192,7 @@ def test_packet_sizes() -> None:
 
 @pytest.mark.parametrize("size", [0, 1, 31, 32, 33, 35, 292, 2000])
 def test_garbage_is_unattributable_not_raised(size: int) -> None:
-    result = decrypt_failure_packet(bytes([0x5A]) * size, SECRETS)
+    result = decrypt_failure(bytes([0x5A]) * size, SECRETS)
     assert result.hop_index is None and result.message is None and not result.attributable
 
 
@@ -203,7 +203,7 @@ def test_verified_packet_with_a_bad_length_names_the_hop_and_the_error() -> None
     um = crypto.derive_key(crypto.KEY_UM, SECRETS[1])
     raw = hmac.digest(um, body, "sha256") + body
     packet = wrap_failure_packet(SECRETS[0], wrap_failure_packet(SECRETS[1], raw))
-    result = decrypt_failure_packet(packet, SECRETS)
+    result = decrypt_failure(packet, SECRETS)
     assert result.hop_index == 1 and result.message is None
     assert result.error is not None and result.error.reason == "truncated"
 
@@ -220,7 +220,7 @@ def test_origin_does_27_iterations_whatever_the_route(monkeypatch: pytest.Monkey
         packet = create_failure_packet(SECRETS[0], b"\x20\x02")
         monkeypatch.setattr(crypto, "hmac_sha256", counting)
         calls.clear()
-        decrypt_failure_packet(packet, (SECRETS * 4)[:hops])
+        decrypt_failure(packet, (SECRETS * 4)[:hops])
         monkeypatch.setattr(crypto, "hmac_sha256", real)
         assert len(calls) == 27 == ORIGIN_ITERATIONS
 
@@ -232,7 +232,7 @@ def test_from_malformed_is_the_upstream_nodes_failure() -> None:
     sha = hashlib.sha256(b"onion").digest()
     packet = failure_from_malformed(SECRETS[2], sha, 0xC005)
     relayed = wrap_failure_packet(SECRETS[0], wrap_failure_packet(SECRETS[1], packet))
-    result = decrypt_failure_packet(relayed, SECRETS)
+    result = decrypt_failure(relayed, SECRETS)
     assert result.hop_index == 2 and result.message is not None
     assert result.failure_message == b"\xc0\x05" + sha
     with pytest.raises(InvalidArgument):
@@ -261,7 +261,7 @@ def test_failure_from_a_payload_error_carries_type_and_offset() -> None:
         process_hop(first.next_packet, NODE_KEYS[1], ASSOC)
     exc = info.value
     packet = failure_from_error(exc, secrets[1])
-    result = decrypt_failure_packet(wrap_failure_packet(secrets[0], packet), secrets)
+    result = decrypt_failure(wrap_failure_packet(secrets[0], packet), secrets)
     assert result.hop_index == 1 and result.message is not None
     assert result.message.code == 0x4016
     assert dict(result.message.fields) == {"type": exc.tlv_type, "offset": exc.offset}

@@ -23,13 +23,13 @@ from sphinxamp import (
     TlvRecord,
     create_attribution,
     create_failure,
-    decrypt_failure_packet,
+    decrypt_failure,
     verify_attribution,
     wrap_attribution,
     wrap_failure,
 )
 from sphinxamp._codes import FAILURE_CODES
-from sphinxamp._failures.attribution import MAX_HOPS
+from sphinxamp.failures._attribution import MAX_HOPS
 
 U32 = 2**32 - 1
 WIRE_VALUES: dict[str, st.SearchStrategy[Any]] = {
@@ -82,7 +82,7 @@ def test_origin_names_the_erring_hop_and_verifies_every_hop(
         route: tuple[list[bytes], int, list[int]], message: FailureMessage) -> None:
     secrets, erring, holds = route
     reply = _send_back(secrets, erring, holds, message)
-    result = decrypt_failure_packet(reply.packet, secrets, reply.attribution_data)
+    result = decrypt_failure(reply.packet, secrets, reply.attribution_data)
     assert result.hop_index == erring
     assert result.message == message
     assert result.attribution is not None
@@ -103,7 +103,7 @@ def test_damaged_packet_is_blamed_on_the_hop_or_its_neighbour(
     hop = data.draw(st.integers(0, erring))
     position = data.draw(st.integers(0, 10_000))
     reply = _send_back(secrets, erring, holds, message, (hop, "packet", position))
-    result = decrypt_failure_packet(reply.packet, secrets, reply.attribution_data)
+    result = decrypt_failure(reply.packet, secrets, reply.attribution_data)
     assert result.hop_index is None  # the erring node's HMAC no longer verifies
     assert _first_bad(result) in ((hop - 1, hop) if hop < MAX_HOPS else (None,))
 
@@ -118,7 +118,7 @@ def test_damaged_attribution_is_blamed_on_the_hop_or_its_neighbour(
     own_hold_time = data.draw(st.booleans())
     position = data.draw(st.integers(0, 3) if own_hold_time else st.integers(0, 919))
     reply = _send_back(secrets, erring, holds, message, (hop, "attribution", position))
-    result = decrypt_failure_packet(reply.packet, secrets, reply.attribution_data)
+    result = decrypt_failure(reply.packet, secrets, reply.attribution_data)
     assert result.hop_index == erring and result.message == message
     bad = _first_bad(result)
     if hop >= MAX_HOPS:

@@ -6,12 +6,12 @@ import hashlib
 
 import pytest
 
-from sphinxamp._onion.sphinx import peel_onion
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, decode_payload
-from sphinxamp._payments.amp import SeededRand
-from sphinxamp._payments.keysend import build_keysend_payment, keysend_payload, verify_keysend
-from sphinxamp._payments.route import RouteHop
 from sphinxamp.errors import EncodeError, PaymentError
+from sphinxamp.onion._sphinx import peel_onion
+from sphinxamp.payments._amp import SeededRand
+from sphinxamp.payments._keysend import build_keysend_payment, keysend_payload, verify_keysend
+from sphinxamp.payments._route import RouteHop
 from sphinxamp.primitives._crypto import public_key
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
 

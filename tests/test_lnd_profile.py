@@ -16,7 +16,8 @@ from test_receiver import CLTV, HEIGHT, keysend_htlc, make_payment, sha256
 
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._payload import HopPayload, PaymentData, Role, decode_payload
-from sphinxamp._receiver.machine import (
+from sphinxamp.errors import InvalidOnionPayload
+from sphinxamp.receiver._machine import (
     Accepted,
     Fail,
     IncomingHtlc,
@@ -24,8 +25,7 @@ from sphinxamp._receiver.machine import (
     ResolutionResult,
     Settle,
 )
-from sphinxamp._receiver.store import InvoiceKind, InvoiceState, Store
-from sphinxamp.errors import InvalidOnionPayload
+from sphinxamp.receiver._store import InvoiceKind, InvoiceState, Store
 
 R = ResolutionResult
 NOW = 1000.0

@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 import pytest
 
-from sphinxamp._onion.sphinx import peel_onion
 from sphinxamp._payload import HOP_PAYLOAD_SCHEMA, Role, decode_payload
 from sphinxamp.errors import DecodeError, InvalidOnionPayload, TlvError
+from sphinxamp.onion._sphinx import peel_onion
 from sphinxamp.wire._tlv import decode_stream
 from tests.strategies import pubkey_of, seal_packet
 
@@ -87,7 +87,7 @@ def test_peel_of_a_32k_onion_message_allocates_at_most_four_times_its_size() -> 
     """Peeling an onion message with the large payload area (BOLT 4 › Onion Messages: 32768
     bytes) must not hold many copies of the packet at once: its peak of Python allocations
     stays at most 4x the packet's size (the next packet alone is one size)."""
-    from sphinxamp._onion.sphinx import ONION_MESSAGE_PAYLOAD_AREA, build_onion
+    from sphinxamp.onion._sphinx import ONION_MESSAGE_PAYLOAD_AREA, build_onion
 
     hops = [(pubkey_of(NODE), bytes(200)), (pubkey_of(SESSION), bytes(300))]
     packet = build_onion(SESSION, hops, AD, ONION_MESSAGE_PAYLOAD_AREA,

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinxamp._blinding.onion_message import (
+from sphinxamp.blinding._onion_message import (
     Dropped,
     MalformedBlindedPath,
     OnionMessage,
@@ -24,9 +24,9 @@ from sphinxamp._blinding.onion_message import (
     decode_blinded_path,
     process_onion_message,
 )
-from sphinxamp._blinding.path import BlindedHop, BlindedPath, EncryptedData, create_blinded_path
-from sphinxamp._onion.sphinx import build_onion
+from sphinxamp.blinding._path import BlindedHop, BlindedPath, EncryptedData, create_blinded_path
 from sphinxamp.errors import EncodeError, InvalidArgument
+from sphinxamp.onion._sphinx import build_onion
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, encode_stream
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from sphinxamp._blinding.onion_message import (
+from sphinxamp.blinding._onion_message import (
     Dropped,
     OnionMessage,
     OnionMessagePayload,
@@ -29,13 +29,13 @@ from sphinxamp._blinding.onion_message import (
     build_onion_message,
     process_onion_message,
 )
-from sphinxamp._blinding.path import (
+from sphinxamp.blinding._path import (
     ConflictingNextHop,
     EncryptedData,
     PaymentRelay,
     create_blinded_path,
 )
-from sphinxamp._blinding.unblind import check_data
+from sphinxamp.blinding._unblind import check_data
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, encode_stream
 

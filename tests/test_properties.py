@@ -15,7 +15,6 @@ import pytest
 from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
-from sphinxamp._onion.sphinx import OnionPacket, build_onion, peel_onion
 from sphinxamp._payload import (
     CUSTOM_RECORD_START,
     HOP_PAYLOAD_SCHEMA,
@@ -35,6 +34,7 @@ from sphinxamp.errors import (
     InvalidOnionPayload,
     InvalidOnionVersion,
 )
+from sphinxamp.onion._sphinx import OnionPacket, build_onion, peel_onion
 from sphinxamp.primitives._crypto import chacha20_encryptor, chacha20_reposition
 from sphinxamp.wire._bigsize import decode_bigsize, decode_tu
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, decode_stream, encode_stream

@@ -63,8 +63,8 @@ from reference_peeler import (
     write_bigsize,
 )
 
-from sphinxamp._onion.sphinx import build_onion, peel_onion
 from sphinxamp.errors import DecodeError, InvalidOnionHmac
+from sphinxamp.onion._sphinx import build_onion, peel_onion
 from sphinxamp.wire._tlv import decode_stream
 
 pytestmark = pytest.mark.pyln  # every test here runs pyln-proto (see pyln_compat.py)

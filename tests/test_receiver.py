@@ -15,7 +15,7 @@ import pytest
 
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData
-from sphinxamp._receiver.machine import (
+from sphinxamp.receiver._machine import (
     Accepted,
     Fail,
     IncomingHtlc,
@@ -23,7 +23,7 @@ from sphinxamp._receiver.machine import (
     ResolutionResult,
     Settle,
 )
-from sphinxamp._receiver.store import Store
+from sphinxamp.receiver._store import Store
 
 R = ResolutionResult
 CLTV = 800_100  # every HTLC here expires at this height; payloads ask for 800_000

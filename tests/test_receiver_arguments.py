@@ -14,15 +14,15 @@ import random
 import pytest
 from test_receiver import HEIGHT, keysend_htlc, make_payment
 
-from sphinxamp._receiver.machine import (
+from sphinxamp.errors import InvalidArgument
+from sphinxamp.receiver._machine import (
     MAX_FINAL_CLTV_DELTA,
     MAX_INVOICE_EXPIRY,
     Fail,
     Receiver,
     ResolutionResult,
 )
-from sphinxamp._receiver.store import InvoiceKind
-from sphinxamp.errors import InvalidArgument
+from sphinxamp.receiver._store import InvoiceKind
 
 R = ResolutionResult
 _FIELD = {"amount_msat": "value_msat"}  # add_invoice's argument -> the Invoice field

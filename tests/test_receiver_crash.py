@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData
-from sphinxamp._receiver.store import (
+from sphinxamp.receiver._store import (
     HtlcState,
     InvoiceKind,
     InvoiceState,

@@ -23,8 +23,8 @@ from test_receiver import HEIGHT, Payment, assert_settles, keysend_htlc, make_pa
 
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._payload import PaymentData
-from sphinxamp._receiver.machine import Accepted, Fail, Receiver, ResolutionResult, Settle
-from sphinxamp._receiver.store import InvoiceState, Store
+from sphinxamp.receiver._machine import Accepted, Fail, Receiver, ResolutionResult, Settle
+from sphinxamp.receiver._store import InvoiceState, Store
 
 R = ResolutionResult
 

@@ -20,9 +20,9 @@ from test_receiver_crash import CLTV, _line, sha256
 
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._payload import HopPayload
-from sphinxamp._receiver.machine import Accepted, Fail, Receiver, ResolutionResult, Settle
-from sphinxamp._receiver.store import HtlcState, Store
 from sphinxamp.cli import main
+from sphinxamp.receiver._machine import Accepted, Fail, Receiver, ResolutionResult, Settle
+from sphinxamp.receiver._store import HtlcState, Store
 
 R = ResolutionResult
 PREIMAGE = b"\x07" * 32

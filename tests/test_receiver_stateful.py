@@ -23,7 +23,7 @@ from test_receiver import HEIGHT, Payment, keysend_htlc, make_payment, sha256, x
 
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._payload import AmpRecord, PaymentData
-from sphinxamp._receiver.machine import (
+from sphinxamp.receiver._machine import (
     Accepted,
     Decision,
     Fail,
@@ -32,7 +32,7 @@ from sphinxamp._receiver.machine import (
     ResolutionResult,
     Settle,
 )
-from sphinxamp._receiver.store import HtlcId, HtlcState, MemoryStore, SqliteStore, Store
+from sphinxamp.receiver._store import HtlcId, HtlcState, MemoryStore, SqliteStore, Store
 
 R = ResolutionResult
 HOLD = 120.0

@@ -12,7 +12,8 @@ from test_receiver import HEIGHT, feed, keysend_htlc, make_payment, sha256
 
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._payload import HopPayload
-from sphinxamp._receiver.machine import (
+from sphinxamp.errors import InvalidArgument
+from sphinxamp.receiver._machine import (
     Accepted,
     Fail,
     IncomingHtlc,
@@ -20,7 +21,7 @@ from sphinxamp._receiver.machine import (
     ResolutionResult,
     Settle,
 )
-from sphinxamp._receiver.store import (
+from sphinxamp.receiver._store import (
     Change,
     HtlcRecord,
     HtlcState,
@@ -30,7 +31,6 @@ from sphinxamp._receiver.store import (
     Store,
     StoreConflict,
 )
-from sphinxamp.errors import InvalidArgument
 
 R = ResolutionResult
 HELD, SETTLED, FAILED = HtlcState.HELD, HtlcState.SETTLED, HtlcState.FAILED

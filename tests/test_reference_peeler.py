@@ -35,8 +35,8 @@ from reference_peeler import (
     write_bigsize,
 )
 
-from sphinxamp._onion.sphinx import build_onion, peel_onion
 from sphinxamp.errors import DecodeError
+from sphinxamp.onion._sphinx import build_onion, peel_onion
 from tests.official import SHARED
 
 SHARED_VECTOR = SHARED / "onion-test.json"

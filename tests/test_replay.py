@@ -22,13 +22,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sphinxamp._onion.replay import (
+from sphinxamp.errors import ReplayedOnion, SphinxampError
+from sphinxamp.onion._replay import (
     MemoryReplayLog,
     ReplayLog,
     SqliteReplayLog,
     check_and_record,
 )
-from sphinxamp.errors import ReplayedOnion, SphinxampError
 
 WORKER = Path(__file__).with_name("replay_worker.py")
 REPO = Path(__file__).resolve().parent.parent

@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import pytest
 
-from sphinxamp._onion.replay import ReplayLog
 from sphinxamp.errors import InvalidArgument
+from sphinxamp.onion._replay import ReplayLog
 
 A, B, C = (hashlib.sha256(b"batch expiry %d" % i).digest() for i in range(3))
 MIXED = [(A, 50), (B, 100), (C, 75)]  # the largest CLTV is not the last entry's

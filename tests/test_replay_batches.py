@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sphinxamp import MemoryReplayLog, SqliteReplayLog, build_onion, process_hop
-from sphinxamp._onion.replay import ReplayLog
+from sphinxamp.onion._replay import ReplayLog
 
 WORKER = Path(__file__).with_name("replay_batch_worker.py")
 SECRETS = [hashlib.sha256(bytes([i])).digest() for i in range(6)]

@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 from coincurve import PublicKey
 
-import sphinxamp._onion.sphinx
+import sphinxamp.onion._sphinx
 import sphinxamp.primitives._crypto
-from sphinxamp._onion.sphinx import OnionPacket, build_onion, peel_onion
 from sphinxamp._payload import Role, decode_payload
 from sphinxamp.errors import (
     BadOnionError,
@@ -30,6 +29,7 @@ from sphinxamp.errors import (
     InvalidSecret,
     SphinxampError,
 )
+from sphinxamp.onion._sphinx import OnionPacket, build_onion, peel_onion
 from tests.strategies import (
     CURVE_ORDER,
     FIELD_P,
@@ -221,13 +221,13 @@ def test_bad_hmac(tamper: str) -> None:
 
 def test_hmac_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real: Callable[[bytes, bytes], bool] = sphinxamp._onion.sphinx._hmac.compare_digest  # type: ignore[attr-defined]
+    real: Callable[[bytes, bytes], bool] = sphinxamp.onion._sphinx._hmac.compare_digest  # type: ignore[attr-defined]
 
     def spy(a: bytes, b: bytes) -> bool:
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(sphinxamp._onion.sphinx._hmac, "compare_digest", spy)  # type: ignore[attr-defined]
+    monkeypatch.setattr(sphinxamp.onion._sphinx._hmac, "compare_digest", spy)  # type: ignore[attr-defined]
     raw = two_hop_packet()
     peel_onion(raw, NODE_KEYS[0], AD)
     assert [b for _, b in calls] == [raw[HMAC_OFFSET:]]

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from test_receiver import HEIGHT, make_payment
 
-import sphinxamp
 from sphinxamp import (
     InvalidArgument,
     SqliteReplayLog,
@@ -24,11 +23,12 @@ from sphinxamp import (
     StoreBusy,
     StoreError,
     build_onion,
+    errors,
     process_hop,
 )
-from sphinxamp._receiver.machine import MAX_INVOICE_EXPIRY, Receiver
-from sphinxamp._receiver.store import MemoryStore
 from sphinxamp._sqlite import RECEIVER_STORE_ID, REPLAY_LOG_ID
+from sphinxamp.receiver._machine import MAX_INVOICE_EXPIRY, Receiver
+from sphinxamp.receiver._store import MemoryStore
 from tests.strategies import pubkey_of
 
 NODE = bytes([0x42]) * 32
@@ -59,9 +59,9 @@ def _application_id(path: Path) -> int:
 
 
 def test_errors_are_exported_and_in_the_store_branch() -> None:
-    assert issubclass(StoreBusy, StoreError) and issubclass(StoreError, sphinxamp.SphinxampError)
-    assert issubclass(sphinxamp.StoreConflict, StoreError)
-    assert {"StoreBusy", "StoreError"} <= set(sphinxamp.__all__)
+    assert issubclass(StoreBusy, StoreError) and issubclass(StoreError, errors.SphinxampError)
+    assert issubclass(errors.StoreConflict, StoreError)
+    assert errors.StoreBusy is StoreBusy and errors.StoreError is StoreError
 
 
 @pytest.mark.parametrize("opener", [SqliteStore, SqliteReplayLog])

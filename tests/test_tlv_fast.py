@@ -48,8 +48,8 @@ class Loose:  # not slotted: built through its constructor
 SCHEMAS = [
     __import__("sphinxamp._payload_records", fromlist=["x"]).HOP_PAYLOAD_SCHEMA,
     __import__("sphinxamp._payload_records", fromlist=["x"])._LND_SCHEMA,
-    __import__("sphinxamp._blinding.path", fromlist=["x"]).ENCRYPTED_DATA_SCHEMA,
-    __import__("sphinxamp._blinding.onion_message", fromlist=["x"]).ONIONMSG_SCHEMA,
+    __import__("sphinxamp.blinding._path", fromlist=["x"]).ENCRYPTED_DATA_SCHEMA,
+    __import__("sphinxamp.blinding._onion_message", fromlist=["x"]).ONIONMSG_SCHEMA,
     TlvSchema("synthetic", [
         RecordSpec(1, "u32", U32), RecordSpec(2, "tu16", TU16), RecordSpec(4, "scid", SCID),
         RecordSpec(6, "pair", Struct([("point", POINT), ("amount", TU64)], Pair)),

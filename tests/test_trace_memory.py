@@ -8,8 +8,8 @@ import hashlib
 import tracemalloc
 
 from sphinxamp._explain.trace import RouteSpec, TraceHop, trace_route
-from sphinxamp._onion.sphinx import MAX_PAYLOAD_AREA
 from sphinxamp._payload import HopPayload
+from sphinxamp.onion._sphinx import MAX_PAYLOAD_AREA
 from sphinxamp.wire._tlv import ShortChannelId
 
 HOPS = 20

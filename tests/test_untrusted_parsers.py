@@ -14,12 +14,12 @@ from sphinxamp import (
     EncryptedData,
     FailureMessage,
     OnionMessagePayload,
-    decrypt_failure_packet,
+    decrypt_failure,
     process_onion_message,
 )
-from sphinxamp._blinding.onion_message import OnionMessage, decode_blinded_path
-from sphinxamp._failures.attribution import verify_attribution
+from sphinxamp.blinding._onion_message import OnionMessage, decode_blinded_path
 from sphinxamp.errors import DecodeError
+from sphinxamp.failures._attribution import verify_attribution
 
 SECRETS = [bytes([i + 1]) * 32 for i in range(5)]
 NODE_KEY = bytes([0x41]) * 32
@@ -69,7 +69,7 @@ def test_onion_message_processing_never_raises(data: bytes) -> None:
 
 @given(st.binary(max_size=1200), st.one_of(st.none(), st.binary(max_size=1000)))
 def test_failure_decryption_never_raises(packet: bytes, attribution: bytes | None) -> None:
-    result = decrypt_failure_packet(packet, SECRETS, attribution)
+    result = decrypt_failure(packet, SECRETS, attribution)
     assert result.hop_index is None or 0 <= result.hop_index < len(SECRETS)
 
 

@@ -1,6 +1,6 @@
 """A small mutation runner: which injected bugs in one module do the given tests catch?
 
-    python tools/mutation.py sphinxamp/_onion/replay.py --tests tests/test_replay.py \
+    python tools/mutation.py sphinxamp/onion/_replay.py --tests tests/test_replay.py \
         [--max 40] [--seed 0] [--pytest-arg ARG]... [--only N]... [--list] [--json]
 
 Each mutant changes one operator of the module: `<`/`<=`, `>`/`>=`, `==`/`!=`, `is`/`is not`,

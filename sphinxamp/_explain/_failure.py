@@ -9,9 +9,9 @@ from sphinxamp._codes import FAILURE_CODES, FLAG_NAMES, failure_name
 from sphinxamp._explain._kinds import Keys
 from sphinxamp._explain._tlv import bigsize_field, tlv_fields
 from sphinxamp._explain._tree import Explanation, Field, error_from
-from sphinxamp._failures.attribution import ATTRIBUTION_DATA_SIZE, HOLD_TIMES_SIZE, MAX_HOPS
-from sphinxamp._failures.packet import PAD_TO, _strip_all
 from sphinxamp.errors import DecodeError
+from sphinxamp.failures._attribution import ATTRIBUTION_DATA_SIZE, HOLD_TIMES_SIZE, MAX_HOPS
+from sphinxamp.failures._packet import PAD_TO, _strip_all
 
 _MESSAGES = "BOLT 4 › Failure Messages"
 _RETURN = "BOLT 4 › Returning Errors"

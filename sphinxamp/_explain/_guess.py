@@ -6,20 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sphinxamp._blinding.onion_message import ONION_MESSAGE_TYPE
-from sphinxamp._blinding.path import ENCRYPTED_DATA_SCHEMA, TAG_SIZE
-from sphinxamp._blinding.unblind import decrypt_data
 from sphinxamp._codes import FAILURE_CODES
 from sphinxamp._explain._failure import MIN_PACKET, looks_like_message
 from sphinxamp._explain._kinds import Keys, length_prefix
-from sphinxamp._failures.attribution import ATTRIBUTION_DATA_SIZE
-from sphinxamp._onion.sphinx import (
+from sphinxamp._payload_records import HOP_PAYLOAD_SCHEMA
+from sphinxamp.blinding._onion_message import ONION_MESSAGE_TYPE
+from sphinxamp.blinding._path import ENCRYPTED_DATA_SCHEMA, TAG_SIZE
+from sphinxamp.blinding._unblind import decrypt_data
+from sphinxamp.errors import SphinxampError
+from sphinxamp.failures._attribution import ATTRIBUTION_DATA_SIZE
+from sphinxamp.onion._sphinx import (
     ONION_MESSAGE_PAYLOAD_AREA,
     PACKET_OVERHEAD,
     PAYMENT_PAYLOAD_AREA,
 )
-from sphinxamp._payload_records import HOP_PAYLOAD_SCHEMA
-from sphinxamp.errors import SphinxampError
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import shared_secret
 from sphinxamp.wire._bigsize import decode_bigsize

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import hmac
 
-from sphinxamp._blinding.onion_message import ONION_MESSAGE_TYPE, ONIONMSG_SCHEMA
 from sphinxamp._explain._kinds import Keys, decrypt_into, payload_fields
 from sphinxamp._explain._tlv import bigsize_field, tlv_fields
 from sphinxamp._explain._tree import Explanation, Field, error_from
-from sphinxamp._onion.sphinx import HMAC_SIZE, PACKET_OVERHEAD, _blinded_point
+from sphinxamp.blinding._onion_message import ONION_MESSAGE_TYPE, ONIONMSG_SCHEMA
 from sphinxamp.errors import DecodeError, SphinxampError
+from sphinxamp.onion._sphinx import HMAC_SIZE, PACKET_OVERHEAD, _blinded_point
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import shared_secret
 

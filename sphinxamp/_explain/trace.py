@@ -13,23 +13,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sphinxamp._blinding.path import EncryptedData, create_blinded_path
-from sphinxamp._blinding.unblind import build_blinded_payment_onion
 from sphinxamp._codes import BADONION, FAILURE_CODES
-from sphinxamp._failures.packet import (
+from sphinxamp._hop import ProcessedHop, process_hop
+from sphinxamp._payload import HopPayload
+from sphinxamp.blinding._path import EncryptedData, create_blinded_path
+from sphinxamp.blinding._unblind import build_blinded_payment_onion
+from sphinxamp.errors import InvalidArgument, SphinxampError
+from sphinxamp.failures._packet import (
     DecryptedFailure,
     FailureMessage,
     FailureReply,
     create_failure,
-    decrypt_failure_packet,
+    decrypt_failure,
     failure_from_malformed,
     resolve_code,
     wrap_failure,
 )
-from sphinxamp._hop import ProcessedHop, process_hop
-from sphinxamp._onion.sphinx import PAYMENT_PAYLOAD_AREA, build_onion
-from sphinxamp._payload import HopPayload
-from sphinxamp.errors import InvalidArgument, SphinxampError
+from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, build_onion
 from sphinxamp.primitives._crypto import public_key
 
 
@@ -213,7 +213,7 @@ def trace_route(spec: RouteSpec, *, fail_at: int | None = None,
     stories = stories[: fail_at + 1]
     steps = _fail(spec, secrets, stories, fail_at, number)
     last = steps[-1]
-    origin = decrypt_failure_packet(last.packet, secrets, last.attribution_data)
+    origin = decrypt_failure(last.packet, secrets, last.attribution_data)
     if fail_at >= len(spec.hops) and spec.blinded:
         notes.append("inside a blinded route a real node answers invalid_onion_blinding "
                      "whatever went wrong (BOLT 4 › Route Blinding)")

@@ -24,8 +24,8 @@ from sphinxamp._payload import (
     PaymentData,
     decode_payload,
 )
-from sphinxamp._payments.amp import derive_child, reconstruct_children, reconstruct_root
 from sphinxamp.errors import InvalidOnionPayload
+from sphinxamp.payments._amp import derive_child, reconstruct_children, reconstruct_root
 
 Case = Mapping[str, Any]
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from sphinxamp._blinding.onion_message import (
+from sphinxamp._hop import process_hop
+from sphinxamp.blinding._onion_message import (
     Dropped,
     OnionMessagePayload,
     build_onion_message,
     process_onion_message,
 )
-from sphinxamp._blinding.path import (
+from sphinxamp.blinding._path import (
     BlindedHop,
     BlindedPath,
     EncryptedData,
@@ -33,8 +34,7 @@ from sphinxamp._blinding.path import (
     blinding_steps,
     create_blinded_path,
 )
-from sphinxamp._blinding.unblind import aggregate_relay, build_blinded_payment_onion, unblind
-from sphinxamp._hop import process_hop
+from sphinxamp.blinding._unblind import aggregate_relay, build_blinded_payment_onion, unblind
 from sphinxamp.errors import SphinxampError
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._tlv import TlvRecord

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sphinxamp._failures.attribution import create_attribution, verify_attribution, wrap_attribution
-from sphinxamp._failures.packet import (
+from sphinxamp.failures._attribution import create_attribution, verify_attribution, wrap_attribution
+from sphinxamp.failures._packet import (
     FailureMessage,
     build_return_packet,
     create_failure,
-    decrypt_failure_packet,
+    decrypt_failure,
     wrap_failure,
 )
 from sphinxamp.primitives import _crypto as crypto
@@ -104,7 +104,7 @@ def _backward(case: Case) -> Iterator[str]:
     """The origin's decryption of the packet (and attribution data) it received."""
     last = case["expect"]["hops"][-1]
     data = last.get("attribution_data")
-    result = decrypt_failure_packet(bytes.fromhex(last["reason"]),
+    result = decrypt_failure(bytes.fromhex(last["reason"]),
                                     [bytes.fromhex(s) for s in case["shared_secrets"]],
                                     None if data is None else bytes.fromhex(data))
     want = case["expect"]["decrypted"]

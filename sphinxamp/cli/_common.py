@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sphinxamp._onion.sphinx import MAX_PAYLOAD_AREA
 from sphinxamp.errors import DecodeError, InvalidArgument, SphinxampError
+from sphinxamp.onion._sphinx import MAX_PAYLOAD_AREA
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 

@@ -11,9 +11,9 @@ from sphinxamp._codes import CODES_BY_NAME
 from sphinxamp._hop import process_hop
 from sphinxamp._json import load_json
 from sphinxamp._payload import HopPayload, Role, decode_payload
-from sphinxamp._receiver.resolution import IncomingHtlc
-from sphinxamp._receiver.store import check_htlc_id
 from sphinxamp.errors import DecodeError, SphinxampError
+from sphinxamp.receiver._resolution import IncomingHtlc
+from sphinxamp.receiver._store import check_htlc_id
 
 
 @dataclass(frozen=True, slots=True)

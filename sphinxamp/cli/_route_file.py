@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sphinxamp._blinding.path import EncryptedData
 from sphinxamp._explain.trace import RouteSpec, TraceHop
 from sphinxamp._json import load_json
 from sphinxamp._payload import HopPayload, PaymentData
+from sphinxamp.blinding._path import EncryptedData
 from sphinxamp.cli._common import parse_hex
 from sphinxamp.errors import InvalidArgument, SphinxampError
 from sphinxamp.wire._tlv import ShortChannelId

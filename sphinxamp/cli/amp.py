@@ -8,7 +8,11 @@ import sys
 from typing import Any
 
 from sphinxamp._payload import parse_custom_records
-from sphinxamp._payments.amp import (
+from sphinxamp.cli._common import U32, U64, add_json_flag, emit_json, int_in, read_hex, uint
+from sphinxamp.cli.amp_invoice import register_invoice
+from sphinxamp.cli.amp_receive import register_receive
+from sphinxamp.errors import DecodeError
+from sphinxamp.payments._amp import (
     AmpPayment,
     Rand,
     SeededRand,
@@ -18,11 +22,7 @@ from sphinxamp._payments.amp import (
     split_amount,
     split_root,
 )
-from sphinxamp._payments.route import RouteHop
-from sphinxamp.cli._common import U32, U64, add_json_flag, emit_json, int_in, read_hex, uint
-from sphinxamp.cli.amp_invoice import register_invoice
-from sphinxamp.cli.amp_receive import register_receive
-from sphinxamp.errors import DecodeError
+from sphinxamp.payments._route import RouteHop
 from sphinxamp.wire._tlv import ShortChannelId
 
 BOLT11_DEFAULT_FINAL_CLTV_DELTA = 18  # BOLT 11: `c` when the invoice has none

@@ -7,14 +7,14 @@ import sys
 import time
 from typing import Any
 
-from sphinxamp._receiver.machine import (
+from sphinxamp.cli._common import U64, BoundedFloat, add_json_flag, emit_json, read_hex, uint
+from sphinxamp.receiver._machine import (
     DEFAULT_AMP_INVOICE_EXPIRY,
     DEFAULT_MIN_FINAL_CLTV_DELTA,
     MAX_INVOICE_EXPIRY,
     Receiver,
 )
-from sphinxamp._receiver.store import Invoice, InvoiceKind, SqliteStore
-from sphinxamp.cli._common import U64, BoundedFloat, add_json_flag, emit_json, read_hex, uint
+from sphinxamp.receiver._store import Invoice, InvoiceKind, SqliteStore
 
 # A creation time is a Unix time the clock can give: a u32 reaches the year 2106.
 MAX_UNIX_TIME = 2**32 - 1

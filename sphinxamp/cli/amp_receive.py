@@ -15,14 +15,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sphinxamp._payload import PROFILES
-from sphinxamp._receiver.machine import (
-    DEFAULT_HOLD_SECONDS,
-    Accepted,
-    Decision,
-    Receiver,
-    Settle,
-)
-from sphinxamp._receiver.store import MemoryStore, SqliteStore, Store
 from sphinxamp.cli._common import (
     BoundedFloat,
     add_json_flag,
@@ -32,6 +24,14 @@ from sphinxamp.cli._common import (
 )
 from sphinxamp.cli._receive_lines import LineReader, RefusedHtlc, TickLine, id_of
 from sphinxamp.errors import SphinxampError
+from sphinxamp.receiver._machine import (
+    DEFAULT_HOLD_SECONDS,
+    Accepted,
+    Decision,
+    Receiver,
+    Settle,
+)
+from sphinxamp.receiver._store import MemoryStore, SqliteStore, Store
 
 # A partial set is held for seconds to minutes (lnd: 120 s); a day is past any use of it.
 MAX_HOLD_SECONDS = 86400

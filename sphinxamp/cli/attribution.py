@@ -8,7 +8,6 @@ import argparse
 import sys
 from typing import Any
 
-from sphinxamp._failures.attribution import create_attribution, verify_attribution, wrap_attribution
 from sphinxamp.cli._common import (
     add_json_flag,
     add_secret_option,
@@ -18,6 +17,7 @@ from sphinxamp.cli._common import (
     read_secret_list,
 )
 from sphinxamp.cli.failure import HOLD_HELP, attribution_json, hold_time_units
+from sphinxamp.failures._attribution import create_attribution, verify_attribution, wrap_attribution
 
 
 def register(subparsers: Any) -> None:

@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from sphinxamp._blinding.path import EncryptedData, create_blinded_path
 from sphinxamp._hop import ProcessedHop
+from sphinxamp.blinding._path import EncryptedData, create_blinded_path
 from sphinxamp.cli._common import add_json_flag, add_secret_option, emit_json, parse_hop, read_key
 from sphinxamp.errors import SphinxampError
 

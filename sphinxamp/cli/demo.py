@@ -16,13 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 from sphinxamp._hop import process_hop
-from sphinxamp._onion.sphinx import OnionPacket
 from sphinxamp._payload import HopPayload, PaymentData
-from sphinxamp._payments.route import RouteHop, RouteOnion, build_route_onion
 from sphinxamp.cli import render
 from sphinxamp.cli._common import add_json_flag, emit_json
 from sphinxamp.cli.demo_amp import amp_json, amp_section
 from sphinxamp.cli.demo_more import blinded_section, failure_section, stories_json
+from sphinxamp.onion._sphinx import OnionPacket
+from sphinxamp.payments._route import RouteHop, RouteOnion, build_route_onion
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._tlv import ShortChannelId
 

@@ -15,17 +15,20 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sphinxamp._hop import process_hop
-from sphinxamp._onion.sphinx import OnionPacket
 from sphinxamp._payload import HopPayload
-from sphinxamp._payments.amp import (
+from sphinxamp.cli.amp import payment_json
+from sphinxamp.cli.amp_receive import decision_json
+from sphinxamp.onion._sphinx import OnionPacket
+from sphinxamp.payments._amp import (
     AmpPayment,
     BuiltShard,
     SeededRand,
     ShardRoute,
     build_amp_payment,
 )
-from sphinxamp._payments.route import RouteHop
-from sphinxamp._receiver.machine import (
+from sphinxamp.payments._route import RouteHop
+from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.receiver._machine import (
     Accepted,
     Decision,
     Fail,
@@ -33,10 +36,7 @@ from sphinxamp._receiver.machine import (
     Receiver,
     Settle,
 )
-from sphinxamp._receiver.store import SqliteStore
-from sphinxamp.cli.amp import payment_json
-from sphinxamp.cli.amp_receive import decision_json
-from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.receiver._store import SqliteStore
 from sphinxamp.wire._tlv import ShortChannelId
 
 NAMES = ("Bob", "Carol", "Dave", "Erin", "Zed")

@@ -7,22 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sphinxamp._blinding.path import (
+from sphinxamp._hop import ProcessedHop, process_hop
+from sphinxamp._payload import HopPayload
+from sphinxamp.blinding._path import (
     EncryptedData,
     PaymentConstraints,
     PaymentRelay,
     create_blinded_path,
 )
-from sphinxamp._blinding.unblind import build_blinded_payment_onion
-from sphinxamp._failures.packet import (
+from sphinxamp.blinding._unblind import build_blinded_payment_onion
+from sphinxamp.failures._packet import (
     FailureMessage,
     create_failure,
-    decrypt_failure_packet,
+    decrypt_failure,
     wrap_failure,
 )
-from sphinxamp._hop import ProcessedHop, process_hop
-from sphinxamp._onion.sphinx import build_onion
-from sphinxamp._payload import HopPayload
+from sphinxamp.onion._sphinx import build_onion
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._tlv import ShortChannelId
 
@@ -101,7 +101,7 @@ def failure_story() -> tuple[list[bytes], Any]:
                            hold_time=3)
     for secret in reversed(secrets[:3]):
         reply = wrap_failure(secret, reply.packet, reply.attribution_data, hold_time=1)
-    return secrets, decrypt_failure_packet(reply.packet, secrets, reply.attribution_data)
+    return secrets, decrypt_failure(reply.packet, secrets, reply.attribution_data)
 
 
 def failure_section() -> list[str]:

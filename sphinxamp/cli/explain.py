@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 from sphinxamp._explain import KIND_NAMES, explain
-from sphinxamp._onion.sphinx import MAX_PAYLOAD_AREA
 from sphinxamp.cli import render
 from sphinxamp.cli._common import (
     add_json_flag,
@@ -20,6 +19,7 @@ from sphinxamp.cli._common import (
     read_key,
     read_secret_list,
 )
+from sphinxamp.onion._sphinx import MAX_PAYLOAD_AREA
 
 DESCRIPTION = """\
 Explain bytes field by field: offset, length, raw bytes and meaning (BigSize prefixes, TLV

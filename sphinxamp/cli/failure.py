@@ -8,17 +8,6 @@ import sys
 from typing import Any
 
 from sphinxamp._codes import FAILURE_CODES
-from sphinxamp._failures.attribution import HOLD_TIME_UNIT_MS, U32_MAX, HopAttribution
-from sphinxamp._failures.packet import (
-    PAD_TO,
-    DecryptedFailure,
-    FailureMessage,
-    create_failure,
-    decrypt_failure_packet,
-    failure_from_malformed,
-    resolve_code,
-    wrap_failure,
-)
 from sphinxamp.cli._common import (
     BoundedInt,
     add_json_flag,
@@ -31,6 +20,17 @@ from sphinxamp.cli._common import (
     read_secret_list,
 )
 from sphinxamp.errors import DecodeError, InvalidArgument
+from sphinxamp.failures._attribution import HOLD_TIME_UNIT_MS, U32_MAX, HopAttribution
+from sphinxamp.failures._packet import (
+    PAD_TO,
+    DecryptedFailure,
+    FailureMessage,
+    create_failure,
+    decrypt_failure,
+    failure_from_malformed,
+    resolve_code,
+    wrap_failure,
+)
 
 DECRYPT_EPILOG = """\
 JSON: {"hop_index": N|null, "failure_code", "failure_name", "flags", "fields": {...},
@@ -247,7 +247,7 @@ def _print_decrypted(obj: dict[str, Any]) -> None:
 def run_decrypt(args: argparse.Namespace) -> int:
     data = None if args.attribution_data is None else read_hex(args.attribution_data,
                                                                "attribution_data")
-    result = decrypt_failure_packet(read_hex(args.packet, "packet"),
+    result = decrypt_failure(read_hex(args.packet, "packet"),
                                     read_secret_list(args.shared_secrets, "shared_secrets"), data)
     obj = decrypted_json(result)
     if args.json:

@@ -7,10 +7,10 @@ import sys
 from typing import Any
 
 from sphinxamp._payload import parse_custom_records
-from sphinxamp._payments.keysend import build_keysend_payment
-from sphinxamp._payments.route import RouteHop
 from sphinxamp.cli._common import U64, add_json_flag, emit_json, read_hex, uint, utf8_argument
 from sphinxamp.cli.amp import _rand, parse_data, parse_route, route_arguments
+from sphinxamp.payments._keysend import build_keysend_payment
+from sphinxamp.payments._route import RouteHop
 
 KEYSEND_MESSAGE_TYPE = 7629168  # tip note / keysend message (satoshis.stream registry)
 # No invoice names a delta: lnd's sender then uses its DefaultFinalCltvDelta, the chain's

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from sphinxamp._blinding.onion_message import (
+from sphinxamp.blinding._onion_message import (
     ONIONMSG_SCHEMA,
     Dropped,
     OnionMessage,
@@ -14,7 +14,6 @@ from sphinxamp._blinding.onion_message import (
     decode_blinded_path,
     process_onion_message,
 )
-from sphinxamp._onion.sphinx import MAX_PAYLOAD_AREA, build_onion
 from sphinxamp.cli import render
 from sphinxamp.cli._common import (
     add_json_flag,
@@ -27,6 +26,7 @@ from sphinxamp.cli._common import (
     read_key,
 )
 from sphinxamp.errors import DecodeError, TlvError
+from sphinxamp.onion._sphinx import MAX_PAYLOAD_AREA, build_onion
 from sphinxamp.primitives import _crypto as crypto
 
 

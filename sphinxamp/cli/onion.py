@@ -12,14 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sphinxamp._hop import ProcessedHop, carries_path_key, process_hop
-from sphinxamp._onion.replay import SqliteReplayLog
-from sphinxamp._onion.sphinx import (
-    HMAC_SIZE,
-    MAX_PAYLOAD_AREA,
-    PAYMENT_PAYLOAD_AREA,
-    PeeledHop,
-    build_onion,
-)
 from sphinxamp._payload import (
     HOP_PAYLOAD_SCHEMA,
     PROFILES,
@@ -44,6 +36,14 @@ from sphinxamp.cli._common import (
 from sphinxamp.cli._htlc_flags import add_htlc_flags, htlc_kwargs, named_by_flag
 from sphinxamp.cli.blinded import blinding_json, blinding_text
 from sphinxamp.errors import InvalidArgument, ReplayedOnion, SphinxampError, TlvError
+from sphinxamp.onion._replay import SqliteReplayLog
+from sphinxamp.onion._sphinx import (
+    HMAC_SIZE,
+    MAX_PAYLOAD_AREA,
+    PAYMENT_PAYLOAD_AREA,
+    PeeledHop,
+    build_onion,
+)
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._bigsize import encode_bigsize
 

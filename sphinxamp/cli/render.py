@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sphinxamp._onion.sphinx import HMAC_SIZE, OnionPacket
 from sphinxamp._payload import HOP_PAYLOAD_SCHEMA, HopPayload
 from sphinxamp.cli import custom_records
 from sphinxamp.errors import DecodeError
+from sphinxamp.onion._sphinx import HMAC_SIZE, OnionPacket
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, TlvSchema, check_length, iter_records
 
 BYTES_PER_LINE = 16

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sphinxamp._onion.replay import SqliteReplayLog
 from sphinxamp.cli._common import U32, add_json_flag, emit_json, uint
 from sphinxamp.errors import InvalidArgument
+from sphinxamp.onion._replay import SqliteReplayLog
 
 
 def register(subparsers: Any) -> None:

@@ -8,19 +8,19 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from sphinxamp._blinding.onion_message import OnionMessagePayload, build_onion_message
-from sphinxamp._blinding.path import (
+from sphinxamp._payload_records import KEYSEND_TYPE, Role
+from sphinxamp.blinding._onion_message import OnionMessagePayload, build_onion_message
+from sphinxamp.blinding._path import (
     EncryptedData,
     PaymentRelay,
     blinding_steps,
     create_blinded_path,
 )
-from sphinxamp._blinding.unblind import build_blinded_payment_onion
-from sphinxamp._onion.sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size
-from sphinxamp._payload_records import KEYSEND_TYPE, Role
+from sphinxamp.blinding._unblind import build_blinded_payment_onion
 from sphinxamp.conformance.cases import Case
 from sphinxamp.conformance.ops import OPS, answer
 from sphinxamp.conformance.ops_failure import failure_chain
+from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._bigsize import encode_bigsize, encode_tu
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, encode_stream

@@ -10,13 +10,6 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from sphinxamp._blinding.onion_message import (
-    Dropped,
-    OnionMessagePayload,
-    build_onion_message,
-    process_onion_message,
-)
-from sphinxamp._blinding.path import EncryptedData, PaymentRelay, create_blinded_path
 from sphinxamp._codes import (
     INVALID_ONION_BLINDING,
     INVALID_ONION_HMAC,
@@ -24,11 +17,18 @@ from sphinxamp._codes import (
     INVALID_ONION_PAYLOAD,
 )
 from sphinxamp._codes import INVALID_ONION_VERSION as VERSION
-from sphinxamp._onion.sphinx import PAYMENT_PAYLOAD_AREA, build_onion
 from sphinxamp._payload_records import _RULES, Role
+from sphinxamp.blinding._onion_message import (
+    Dropped,
+    OnionMessagePayload,
+    build_onion_message,
+    process_onion_message,
+)
+from sphinxamp.blinding._path import EncryptedData, PaymentRelay, create_blinded_path
 from sphinxamp.conformance.cases import Case
 from sphinxamp.conformance.generate import CUSTOM_ODD, payload_records, secret, tlv_bytes
 from sphinxamp.conformance.ops import OPS
+from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, build_onion
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._bigsize import encode_bigsize
 from sphinxamp.wire._tlv import ShortChannelId

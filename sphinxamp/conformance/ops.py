@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sphinxamp._codes import INVALID_ONION_BLINDING
-from sphinxamp._onion.sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size, peel_onion
 from sphinxamp._payload import CURRENT_PATH_KEY, decode_hop_payload
-from sphinxamp._payments.amp import derive_child
 from sphinxamp.conformance.ops_blinding import BLINDING_OPS
 from sphinxamp.conformance.ops_failure import FAILURE_OPS
 from sphinxamp.conformance.protocol import (
@@ -25,6 +23,8 @@ from sphinxamp.conformance.protocol import (
     hexopt,
 )
 from sphinxamp.errors import DecodeError, SphinxampError
+from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size, peel_onion
+from sphinxamp.payments._amp import derive_child
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._bigsize import decode_bigsize, encode_bigsize
 from sphinxamp.wire._tlv import RawBytes, RecordSpec, TlvSchema, decode_stream

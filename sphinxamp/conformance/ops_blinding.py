@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sphinxamp._blinding.onion_message import Dropped, process_onion_message
-from sphinxamp._blinding.path import create_blinded_path
-from sphinxamp._blinding.unblind import check_data, unblind
+from sphinxamp.blinding._onion_message import Dropped, process_onion_message
+from sphinxamp.blinding._path import create_blinded_path
+from sphinxamp.blinding._unblind import check_data, unblind
 from sphinxamp.conformance.protocol import Answer, Op, Request, error_answer, hexin
 from sphinxamp.errors import SphinxampError
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sphinxamp._failures.packet import (
-    PAD_TO,
-    create_failure_packet,
-    decrypt_failure_packet,
-    wrap_failure_packet,
-)
 from sphinxamp.conformance.cases import Case
 from sphinxamp.conformance.protocol import Answer, Op, Request, hexin
 from sphinxamp.errors import SphinxampError
+from sphinxamp.failures._packet import (
+    PAD_TO,
+    create_failure_packet,
+    decrypt_failure,
+    wrap_failure_packet,
+)
 
 _RULE = "BOLT 4 › Returning Errors"
 
@@ -33,7 +33,7 @@ def _failure_wrap(req: Request, profile: str) -> Answer:
 def _failure_decrypt(req: Request, profile: str) -> Answer:
     """An unattributable packet (no hop's HMAC verifies) is a refusal without code."""
     secrets = [bytes.fromhex(s) for s in req["shared_secrets"]]
-    got = decrypt_failure_packet(hexin(req, "packet"), secrets)
+    got = decrypt_failure(hexin(req, "packet"), secrets)
     if got.hop_index is None or got.failure_message is None:
         raise SphinxampError("no hop's HMAC verifies: the failure is unattributable",
                              reason="unattributable")

@@ -199,7 +199,7 @@ def _library_chain(gen: Doc, payloads: list[str], onion: str, keys: list[str]) -
     official onion with every official key."""
     if str(HERE.parents[1]) not in sys.path:
         sys.path.insert(0, str(HERE.parents[1]))
-    from sphinxamp._onion.sphinx import build_onion, peel_onion
+    from sphinxamp.onion._sphinx import build_onion, peel_onion
 
     assoc = bytes.fromhex(gen["associated_data"])
     route = [(bytes.fromhex(h["pubkey"]), bytes.fromhex(p))

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sphinxamp.errors import InvalidArgument
-from sphinxamp.wire._messages import (
+from sphinxamp._messages.codec import (
     LAYOUTS,
     MESSAGE_NAMES,
     Layout,
@@ -21,6 +20,7 @@ from sphinxamp.wire._messages import (
     WireMessage,
     encode_message,
 )
+from sphinxamp.errors import InvalidArgument
 from sphinxamp.wire._tlv import TlvRecord, UInt
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, replace
 
-from sphinxamp._payments.amp import derive_child, reconstruct_root
-from sphinxamp._payments.keysend import verify_keysend
-from sphinxamp._receiver.resolution import (
+from sphinxamp.errors import PaymentError
+from sphinxamp.payments._amp import derive_child, reconstruct_root
+from sphinxamp.payments._keysend import verify_keysend
+from sphinxamp.receiver._resolution import (
     Accepted,
     Decision,
     Fail,
@@ -26,8 +27,8 @@ from sphinxamp._receiver.resolution import (
     IncomingHtlc,
     Settle,
 )
-from sphinxamp._receiver.resolution import ResolutionResult as R
-from sphinxamp._receiver.store import (
+from sphinxamp.receiver._resolution import ResolutionResult as R
+from sphinxamp.receiver._store import (
     Change,
     HtlcRecord,
     HtlcState,
@@ -38,7 +39,6 @@ from sphinxamp._receiver.store import (
     SetState,
     Store,
 )
-from sphinxamp.errors import PaymentError
 
 MAX_FINAL_CLTV_DELTA = 65535  # lnd invoices.MaxFinalCltvDelta
 SPONTANEOUS_EXPIRY_SECONDS = 3600.0  # zpay32.DefaultInvoiceExpiry, for invoices with none

@@ -11,7 +11,8 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
 
-from sphinxamp._receiver.store import (
+from sphinxamp._sqlite import RECEIVER_STORE_ID, open_database, transaction
+from sphinxamp.receiver._store import (
     Change,
     HtlcId,
     HtlcRecord,
@@ -24,7 +25,6 @@ from sphinxamp._receiver.store import (
     StoreConflict,
     check_change_shape,
 )
-from sphinxamp._sqlite import RECEIVER_STORE_ID, open_database, transaction
 
 SCHEMA_VERSION = 2
 

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sphinxamp.errors import InvalidArgument, StoreConflict
 
 if TYPE_CHECKING:
-    from sphinxamp._receiver.sqlite import SqliteStore
+    from sphinxamp.receiver._sqlite import SqliteStore
 
 HtlcId = int | str  # the HTLC's circuit key as the caller names it
 MAX_INT_ID = (1 << 63) - 1  # what an SQLite INTEGER holds
@@ -378,7 +378,7 @@ def check_change_shape(change: Change) -> None:
 def __getattr__(name: str) -> Any:
     # SqliteStore lives in _receiver_sqlite (which imports this module); offered here too.
     if name == "SqliteStore":
-        from sphinxamp._receiver.sqlite import SqliteStore
+        from sphinxamp.receiver._sqlite import SqliteStore
         return SqliteStore
     raise AttributeError(name)
 

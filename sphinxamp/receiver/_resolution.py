@@ -18,10 +18,10 @@ from sphinxamp._codes import (
     INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS,
     MPP_TIMEOUT,
 )
-from sphinxamp._failures.packet import encode_failure_message
 from sphinxamp._payload import HopPayload
-from sphinxamp._receiver.store import HtlcId, check_htlc_id
 from sphinxamp.errors import InvalidArgument
+from sphinxamp.failures._packet import encode_failure_message
+from sphinxamp.receiver._store import HtlcId, check_htlc_id
 
 FINAL_INCORRECT_CLTV_EXPIRY = CODES_BY_NAME["final_incorrect_cltv_expiry"]
 FINAL_INCORRECT_HTLC_AMOUNT = CODES_BY_NAME["final_incorrect_htlc_amount"]

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sphinxamp._codes import BADONION
-from sphinxamp._failures.attribution import ATTRIBUTION_DATA_SIZE
-from sphinxamp._onion.sphinx import PACKET_OVERHEAD, PAYMENT_PAYLOAD_AREA
 from sphinxamp.errors import DecodeError, EncodeError, TlvError, WireError
+from sphinxamp.failures._attribution import ATTRIBUTION_DATA_SIZE
+from sphinxamp.onion._sphinx import PACKET_OVERHEAD, PAYMENT_PAYLOAD_AREA
 from sphinxamp.wire._tlv import (
     POINT,
     U16,

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sphinxamp._payload import KEYSEND_TYPE, HopPayload
-from sphinxamp._payments.amp import Rand
-from sphinxamp._payments.route import RouteHop, RouteOnion, build_route_onion
 from sphinxamp.errors import EncodeError, PaymentError
+from sphinxamp.payments._amp import Rand
+from sphinxamp.payments._route import RouteHop, RouteOnion, build_route_onion
 from sphinxamp.wire._tlv import TlvRecord
 
 PREIMAGE_SIZE = 32

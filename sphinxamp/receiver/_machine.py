@@ -51,8 +51,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from sphinxamp._payload import check_profile
-from sphinxamp._receiver.invoices import MAX_FINAL_CLTV_DELTA, Policy, decide, fail_of
-from sphinxamp._receiver.resolution import (
+from sphinxamp.errors import InvalidArgument
+from sphinxamp.receiver._invoices import MAX_FINAL_CLTV_DELTA, Policy, decide, fail_of
+from sphinxamp.receiver._resolution import (
     FINAL_INCORRECT_CLTV_EXPIRY,
     FINAL_INCORRECT_HTLC_AMOUNT,
     Accepted,
@@ -63,7 +64,7 @@ from sphinxamp._receiver.resolution import (
     ResolutionResult,
     Settle,
 )
-from sphinxamp._receiver.store import (
+from sphinxamp.receiver._store import (
     Change,
     HtlcRecord,
     HtlcState,
@@ -73,7 +74,6 @@ from sphinxamp._receiver.store import (
     Store,
     refused_for_want_of_invoice,
 )
-from sphinxamp.errors import InvalidArgument
 
 DEFAULT_HOLD_SECONDS = 120.0  # lnd invoices.DefaultHtlcHoldDuration
 FINAL_CLTV_REJECT_DELTA = 19  # lnd DefaultFinalCltvRejectDelta: incoming broadcast delta + 3

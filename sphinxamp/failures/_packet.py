@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sphinxamp._codes import BADONION, CODES_BY_NAME, FAILURE_CODES, FLAG_NAMES, failure_name
-from sphinxamp._failures.attribution import (
+from sphinxamp.errors import DecodeError, EncodeError, InvalidArgument, TlvError
+from sphinxamp.failures._attribution import (
     HopAttribution,
     create_attribution,
     verify_attribution,
     wrap_attribution,
 )
-from sphinxamp.errors import DecodeError, EncodeError, InvalidArgument, TlvError
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._bigsize import decode_bigsize, encode_bigsize
 from sphinxamp.wire._tlv import TlvRecord, decode_stream, encode_stream
@@ -319,7 +319,7 @@ def _read_message(view: bytes) -> tuple[bytes | None, FailureMessage | None, Dec
         return raw, None, exc
 
 
-def decrypt_failure_packet(packet: bytes, shared_secrets: Sequence[bytes],
+def decrypt_failure(packet: bytes, shared_secrets: Sequence[bytes],
                            attribution_data: bytes | None = None) -> DecryptedFailure:
     """The origin's decryption: names the erring hop, decodes its message and, given the
     attribution data, checks each hop up to the erring one (every hop when the packet is

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sphinxamp._onion.sphinx import BuiltOnion, build_onion
 from sphinxamp._payload import HopPayload
 from sphinxamp.errors import EncodeError
+from sphinxamp.onion._sphinx import BuiltOnion, build_onion
 from sphinxamp.wire._tlv import ShortChannelId
 
 

@@ -26,10 +26,10 @@ import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sphinxamp._onion.sphinx import BuiltOnion
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData
-from sphinxamp._payments.route import RouteHop, RouteOnion, build_route_onion
 from sphinxamp.errors import EncodeError
+from sphinxamp.onion._sphinx import BuiltOnion
+from sphinxamp.payments._route import RouteHop, RouteOnion, build_route_onion
 from sphinxamp.primitives._crypto import xor
 from sphinxamp.wire._tlv import TlvRecord
 

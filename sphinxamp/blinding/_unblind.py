@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from sphinxamp._blinding.path import (
+from sphinxamp._htlc import HtlcContext
+from sphinxamp._payload import HopPayload
+from sphinxamp.blinding._path import (
     TAG_SIZE,
     AmountBelowMinimum,
     BlindedPath,
@@ -34,10 +36,8 @@ from sphinxamp._blinding.path import (
     UndecryptableData,
     UnknownAllowedFeature,
 )
-from sphinxamp._htlc import HtlcContext
-from sphinxamp._onion.sphinx import PAYMENT_PAYLOAD_AREA, BuiltOnion, build_onion
-from sphinxamp._payload import HopPayload
 from sphinxamp.errors import EncodeError
+from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, BuiltOnion, build_onion
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import NodeKey, shared_secret
 

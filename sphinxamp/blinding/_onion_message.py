@@ -14,14 +14,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sphinxamp._blinding.path import (
+from sphinxamp.blinding._path import (
     BlindedHop,
     BlindedPath,
     EncryptedData,
     create_blinded_path,
 )
-from sphinxamp._blinding.unblind import check_data, unblind
-from sphinxamp._onion.sphinx import (
+from sphinxamp.blinding._unblind import check_data, unblind
+from sphinxamp.errors import DecodeError, EncodeError, InvalidArgument, SphinxampError, TlvError
+from sphinxamp.onion._sphinx import (
     ONION_MESSAGE_PAYLOAD_AREA,
     PAYMENT_PAYLOAD_AREA,
     OnionPacket,
@@ -29,7 +30,6 @@ from sphinxamp._onion.sphinx import (
     frame_size,
     peel_onion,
 )
-from sphinxamp.errors import DecodeError, EncodeError, InvalidArgument, SphinxampError, TlvError
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import NodeKey
 from sphinxamp.wire._tlv import (

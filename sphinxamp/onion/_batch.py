@@ -30,8 +30,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from sphinxamp._onion.sphinx import PAYMENT_PAYLOAD_AREA, OnionPacket, PeeledHop, peel_onion
 from sphinxamp.errors import SphinxampError
+from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, OnionPacket, PeeledHop, peel_onion
 
 PeelResult = PeeledHop | SphinxampError
 # What crosses the process boundary: raw packet bytes, or the four fields of a framed packet.

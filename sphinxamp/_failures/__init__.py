@@ -1,1 +1,0 @@
-"""Failures on the way back: failure messages, the return packet, attribution data (BOLT 4)."""

@@ -1,1 +1,0 @@
-"""Sphinx onion packets: framing, build and peel, the replay log, batch peeling (BOLT 4)."""

@@ -1,1 +1,0 @@
-"""The AMP/keysend receiver: the state machine, its invoice rules, decisions and stores."""
