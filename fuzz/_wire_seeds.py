@@ -9,7 +9,7 @@ from typing import Any
 
 import _common
 
-from sphinxamp._messages.codec import (
+from sphinxamp.messages._codec import (
     UpdateAddHtlc,
     UpdateFailHtlc,
     UpdateFailMalformedHtlc,

@@ -16,9 +16,9 @@ import _common
 from _checks import ref_stream
 from coincurve import PublicKey
 
-from sphinxamp._messages.codec import decode_message, encode_message
-from sphinxamp._messages.json import message_from_json, message_to_json
 from sphinxamp.errors import WireError
+from sphinxamp.messages._codec import decode_message, encode_message
+from sphinxamp.messages._json import message_from_json, message_to_json
 
 # type → (name, fields as (attribute, size | "len" | "u16"/"u32"/"u64" | "point"))
 LAYOUTS: dict[int, tuple[str, tuple[tuple[str, Any], ...]]] = {

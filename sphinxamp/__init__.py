@@ -3,8 +3,8 @@
 The tasks, one function each, and the types they take and return. The layers under them are
 public submodules: `sphinxamp.wire` (BOLT 1 codecs), `sphinxamp.primitives` (BOLT 4 crypto),
 `sphinxamp.onion` (the Sphinx layer, replay log, batches), `sphinxamp.blinding`,
-`sphinxamp.failures`, `sphinxamp.payments`, `sphinxamp.receiver`; `sphinxamp.errors` holds
-every exception. docs/architecture.md draws the layers.
+`sphinxamp.failures`, `sphinxamp.payments`, `sphinxamp.receiver`, `sphinxamp.messages`;
+`sphinxamp.errors` holds every exception. docs/architecture.md draws the layers.
 """
 
 from __future__ import annotations
@@ -17,16 +17,6 @@ from sphinxamp._deprecated import MOVED
 from sphinxamp._explain import ExplainError, Explanation, Field, explain
 from sphinxamp._explain.trace import FailureStep, HopStory, RouteSpec, Trace, TraceHop, trace_route
 from sphinxamp._hop import ProcessedHop, process_hop
-from sphinxamp._messages.codec import (
-    UpdateAddHtlc,
-    UpdateFailHtlc,
-    UpdateFailMalformedHtlc,
-    UpdateFulfillHtlc,
-    WireMessage,
-    WireOnionMessage,
-    decode_message,
-    encode_message,
-)
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
 from sphinxamp.blinding._onion_message import (
     Dropped,
@@ -50,6 +40,7 @@ from sphinxamp.failures._packet import (
     decrypt_failure,
     wrap_failure,
 )
+from sphinxamp.messages._codec import decode_message, encode_message
 from sphinxamp.onion._sphinx import BuiltOnion, OnionPacket, build_onion
 from sphinxamp.payments._amp import AmpPayment, ShardRoute, build_amp_payment
 from sphinxamp.payments._keysend import KeysendPayment, build_keysend_payment
@@ -96,12 +87,6 @@ __all__ = [
     "ShortChannelId",
     "Trace",
     "TraceHop",
-    "UpdateAddHtlc",
-    "UpdateFailHtlc",
-    "UpdateFailMalformedHtlc",
-    "UpdateFulfillHtlc",
-    "WireMessage",
-    "WireOnionMessage",
     "build_amp_payment",
     "build_blinded_payment_onion",
     "build_keysend_payment",

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sphinxamp._payload_records import (
+from sphinxamp.errors import DecodeError, EncodeError, InvalidArgument, InvalidOnionPayload
+from sphinxamp.wire._records import (
     _LND_SCHEMA,
     _RULES,
     AMP,
@@ -29,7 +30,6 @@ from sphinxamp._payload_records import (
     Role,
     record_name,
 )
-from sphinxamp.errors import DecodeError, EncodeError, InvalidArgument, InvalidOnionPayload
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
 
 _ATTR_TYPE = {spec.name: spec.type for spec in HOP_PAYLOAD_RECORDS}

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from sphinxamp._codes import INVALID_ONION_BLINDING, INVALID_ONION_PAYLOAD
-from sphinxamp._payload_records import KEYSEND_TYPE
 from sphinxamp.conformance import OPS, AdapterProcess, load_suites, run_cases
 from sphinxamp.conformance.generate import valid_cases
 from sphinxamp.conformance.judge import (
@@ -35,6 +34,7 @@ from sphinxamp.conformance.protocol import (
     compare,
 )
 from sphinxamp.conformance.run import AGREE, DISAGREE, NOTE
+from sphinxamp.wire._records import KEYSEND_TYPE
 
 PAYLOAD = OPS["payload_decode"]
 

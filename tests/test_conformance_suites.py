@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from sphinxamp._payload import decode_hop_payload
-from sphinxamp._payload_records import _RULES, HOP_PAYLOAD_SCHEMA, Role
 from sphinxamp.conformance.cases import Case
 from sphinxamp.conformance.generate import valid_cases
 from sphinxamp.conformance.malformed import malformed_cases
@@ -17,6 +16,7 @@ from sphinxamp.conformance.ops import answer
 from sphinxamp.errors import SphinxampError
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._bigsize import decode_bigsize
+from sphinxamp.wire._records import _RULES, HOP_PAYLOAD_SCHEMA, Role
 from sphinxamp.wire._tlv import RawBytes, RecordSpec, TlvSchema, decode_stream, encode_stream
 
 SEEDS = (1, 2, 3)

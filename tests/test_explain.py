@@ -134,7 +134,7 @@ def test_bolt1_tlv_vectors(case: dict[str, Any]) -> None:
 
 
 def test_payload_names_come_from_the_registry() -> None:
-    from sphinxamp._payload_records import HOP_PAYLOAD_SCHEMA
+    from sphinxamp.wire._records import HOP_PAYLOAD_SCHEMA
 
     payload = bytes.fromhex("02023a98040205dc06080000000000000001")
     ex = explain(payload)

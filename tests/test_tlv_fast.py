@@ -46,8 +46,8 @@ class Loose:  # not slotted: built through its constructor
 
 
 SCHEMAS = [
-    __import__("sphinxamp._payload_records", fromlist=["x"]).HOP_PAYLOAD_SCHEMA,
-    __import__("sphinxamp._payload_records", fromlist=["x"])._LND_SCHEMA,
+    __import__("sphinxamp.wire._records", fromlist=["x"]).HOP_PAYLOAD_SCHEMA,
+    __import__("sphinxamp.wire._records", fromlist=["x"])._LND_SCHEMA,
     __import__("sphinxamp.blinding._path", fromlist=["x"]).ENCRYPTED_DATA_SCHEMA,
     __import__("sphinxamp.blinding._onion_message", fromlist=["x"]).ONIONMSG_SCHEMA,
     TlvSchema("synthetic", [
@@ -158,7 +158,7 @@ def test_role_masks_agree_with_the_role_rules(data: st.DataObject) -> None:
     """`_role_ok` (masks, the fast judgement) passes a payload exactly when `_check_role`
     (the rules as BOLT 4 states them) finds no violation, for every role and path key."""
     from sphinxamp._payload import _check_role, _role_ok
-    from sphinxamp._payload_records import HOP_PAYLOAD_SCHEMA, Role
+    from sphinxamp.wire._records import HOP_PAYLOAD_SCHEMA, Role
 
     # Valid values for every record, so any combination of records decodes and only the
     # role rules decide; plus an unknown odd type and a custom one.

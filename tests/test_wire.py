@@ -34,7 +34,7 @@ from sphinxamp import (
     decode_message,
     encode_message,
 )
-from sphinxamp._messages.json import message_from_json, message_to_json
+from sphinxamp.messages._json import message_from_json, message_to_json
 from tests.strategies import U64_MAX, private_keys, pubkey_of, ref_bigsize
 
 ONION, PAYMENT_HASH = bolt04_onion()

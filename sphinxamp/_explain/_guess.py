@@ -9,7 +9,6 @@ from collections.abc import Callable
 from sphinxamp._codes import FAILURE_CODES
 from sphinxamp._explain._failure import MIN_PACKET, looks_like_message
 from sphinxamp._explain._kinds import Keys, length_prefix
-from sphinxamp._payload_records import HOP_PAYLOAD_SCHEMA
 from sphinxamp.blinding._onion_message import ONION_MESSAGE_TYPE
 from sphinxamp.blinding._path import ENCRYPTED_DATA_SCHEMA, TAG_SIZE
 from sphinxamp.blinding._unblind import decrypt_data
@@ -23,6 +22,7 @@ from sphinxamp.onion._sphinx import (
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import shared_secret
 from sphinxamp.wire._bigsize import decode_bigsize
+from sphinxamp.wire._records import HOP_PAYLOAD_SCHEMA
 from sphinxamp.wire._tlv import TlvSchema, iter_records
 
 Test = Callable[[bytes, Keys], str | None]

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from sphinxamp._explain._tlv import _codec_value, bigsize_field, tlv_fields
 from sphinxamp._explain._tree import Explanation, Field, error_from
 from sphinxamp._payload import decode_hop_payload
-from sphinxamp._payload_records import HOP_PAYLOAD_SCHEMA
 from sphinxamp.blinding._path import ENCRYPTED_DATA_SCHEMA, TAG_SIZE
 from sphinxamp.blinding._unblind import decrypt_data
 from sphinxamp.errors import DecodeError, SphinxampError
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import NodeKey, shared_secret
 from sphinxamp.wire._bigsize import decode_bigsize
+from sphinxamp.wire._records import HOP_PAYLOAD_SCHEMA
 from sphinxamp.wire._tlv import check_length
 
 _PAYLOAD = "BOLT 4 › Packet Structure › `payload` format › Requirements"

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from sphinxamp._explain._tree import Explanation, Field, error_from
-from sphinxamp._payload_records import HOP_PAYLOAD_SCHEMA, HOP_RECORDS_BY_TYPE
 from sphinxamp.errors import DecodeError, SphinxampError
 from sphinxamp.primitives._crypto import is_valid_point
 from sphinxamp.wire._bigsize import decode_bigsize
+from sphinxamp.wire._records import HOP_PAYLOAD_SCHEMA, HOP_RECORDS_BY_TYPE
 from sphinxamp.wire._tlv import ShortChannelId, TlvSchema, iter_records
 from sphinxamp.wire._tlv_codecs import (
     FixedBytes,

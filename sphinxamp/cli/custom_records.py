@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sphinxamp._payload_records import HOP_RECORDS_BY_TYPE, record_name
+from sphinxamp.wire._records import HOP_RECORDS_BY_TYPE, record_name
 from sphinxamp.wire._tlv import TlvRecord
 
 Renderer = Callable[[bytes], Any]  # the readable value, or None when the bytes don't fit

@@ -7,9 +7,9 @@ import sys
 from typing import Any
 
 from sphinxamp._json import load_json
-from sphinxamp._messages.codec import LAYOUTS, decode_message, encode_message
-from sphinxamp._messages.json import message_from_json, message_to_json
 from sphinxamp.cli._common import add_json_flag, emit_json, read_hex, read_text
+from sphinxamp.messages._codec import LAYOUTS, decode_message, encode_message
+from sphinxamp.messages._json import message_from_json, message_to_json
 
 MESSAGES = """\
 Messages: update_add_htlc (128), update_fulfill_htlc (130), update_fail_htlc (131),

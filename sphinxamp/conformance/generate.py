@@ -8,7 +8,6 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from sphinxamp._payload_records import KEYSEND_TYPE, Role
 from sphinxamp.blinding._onion_message import OnionMessagePayload, build_onion_message
 from sphinxamp.blinding._path import (
     EncryptedData,
@@ -23,6 +22,7 @@ from sphinxamp.conformance.ops_failure import failure_chain
 from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._bigsize import encode_bigsize, encode_tu
+from sphinxamp.wire._records import KEYSEND_TYPE, Role
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, encode_stream
 
 SUITE = "valid"

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sphinxamp._codes import INVALID_ONION_BLINDING, INVALID_ONION_PAYLOAD
-from sphinxamp._payload_records import KEYSEND_TYPE
 from sphinxamp.conformance.protocol import (
     ACCEPT_REFUSE,
     GRADES,
@@ -29,6 +28,7 @@ from sphinxamp.conformance.protocol import (
     compare,
 )
 from sphinxamp.errors import DecodeError
+from sphinxamp.wire._records import KEYSEND_TYPE
 from sphinxamp.wire._tlv import decode_stream, encode_stream
 
 AMP_TYPE = 14

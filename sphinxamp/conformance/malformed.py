@@ -17,7 +17,6 @@ from sphinxamp._codes import (
     INVALID_ONION_PAYLOAD,
 )
 from sphinxamp._codes import INVALID_ONION_VERSION as VERSION
-from sphinxamp._payload_records import _RULES, Role
 from sphinxamp.blinding._onion_message import (
     Dropped,
     OnionMessagePayload,
@@ -31,6 +30,7 @@ from sphinxamp.conformance.ops import OPS
 from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, build_onion
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._bigsize import encode_bigsize
+from sphinxamp.wire._records import _RULES, Role
 from sphinxamp.wire._tlv import ShortChannelId
 
 SUITE = "malformed"

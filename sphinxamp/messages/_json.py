@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sphinxamp._messages.codec import (
+from sphinxamp.errors import InvalidArgument
+from sphinxamp.messages._codec import (
     LAYOUTS,
     MESSAGE_NAMES,
     Layout,
@@ -20,7 +21,6 @@ from sphinxamp._messages.codec import (
     WireMessage,
     encode_message,
 )
-from sphinxamp.errors import InvalidArgument
 from sphinxamp.wire._tlv import TlvRecord, UInt
 
 
