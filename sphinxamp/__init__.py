@@ -18,6 +18,7 @@ from sphinxamp._explain import ExplainError, Explanation, Field, explain
 from sphinxamp._explain.trace import FailureStep, HopStory, RouteSpec, Trace, TraceHop, trace_route
 from sphinxamp._hop import ProcessedHop, process_hop
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
+from sphinxamp._version import __version__ as __version__
 from sphinxamp.blinding._onion_message import (
     Dropped,
     OnionMessagePayload,
@@ -48,8 +49,6 @@ from sphinxamp.payments._route import RouteHop, RouteOnion, build_route_onion
 from sphinxamp.primitives._crypto import public_key
 from sphinxamp.receiver._machine import Accepted, Fail, IncomingHtlc, Receiver, Settle
 from sphinxamp.wire._tlv import ShortChannelId
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Accepted",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sphinxamp import __version__
+from sphinxamp._version import __version__
 from sphinxamp.conformance.cases import Case
 from sphinxamp.conformance.ops import OPS, answer
 from sphinxamp.conformance.protocol import PROTOCOL

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from sphinxamp import __version__
 from sphinxamp._json import load_json
+from sphinxamp._version import __version__
 from sphinxamp.conformance.judge import OPTIONAL_RECORDS
 from sphinxamp.conformance.ops import answer, supported
 from sphinxamp.conformance.protocol import PROTOCOL, bad_request
