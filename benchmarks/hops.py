@@ -131,7 +131,7 @@ def amp_receiver(tmpdir: str, notes: list[str], closers: list[Callable[[], objec
     before the call returns): one per `receive`, and BATCH_SHARDS per `receive_many` (one
     transaction, one fsync, for all of them). Every fourth shard settles its set."""
     from sphinxamp.receiver._machine import Receiver, Settle
-    from sphinxamp.receiver._store import SqliteStore
+    from sphinxamp.receiver._sqlite import SqliteStore
 
     store = SqliteStore(os.path.join(tmpdir, "receiver.db"))
     closers.append(store.close)

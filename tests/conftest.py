@@ -27,7 +27,8 @@ from pyln_compat import require_pyln
 
 from sphinxamp.onion._replay import MemoryReplayLog, ReplayLog, SqliteReplayLog
 from sphinxamp.receiver._machine import Receiver
-from sphinxamp.receiver._store import MemoryStore, SqliteStore, Store
+from sphinxamp.receiver._sqlite import SqliteStore
+from sphinxamp.receiver._store import MemoryStore, Store
 
 _DATABASE = DirectoryBasedExampleDatabase(
     str(Path(__file__).resolve().parent.parent / ".hypothesis" / "examples")

@@ -31,7 +31,8 @@ if str(REPO) not in sys.path:
 
 from sphinxamp.cli.amp_receive import serve  # noqa: E402
 from sphinxamp.receiver._machine import Receiver  # noqa: E402
-from sphinxamp.receiver._store import Change, SqliteStore  # noqa: E402
+from sphinxamp.receiver._sqlite import SqliteStore  # noqa: E402
+from sphinxamp.receiver._store import Change  # noqa: E402
 
 HOLD_SECONDS = 120.0
 

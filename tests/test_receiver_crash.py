@@ -38,12 +38,12 @@ from pathlib import Path
 from typing import Any
 
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData
+from sphinxamp.receiver._sqlite import SqliteStore
 from sphinxamp.receiver._store import (
     HtlcState,
     InvoiceKind,
     InvoiceState,
     SetState,
-    SqliteStore,
 )
 
 WORKER = Path(__file__).resolve().parent / "receiver_worker.py"

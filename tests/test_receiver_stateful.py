@@ -32,7 +32,8 @@ from sphinxamp.receiver._machine import (
     ResolutionResult,
     Settle,
 )
-from sphinxamp.receiver._store import HtlcId, HtlcState, MemoryStore, SqliteStore, Store
+from sphinxamp.receiver._sqlite import SqliteStore
+from sphinxamp.receiver._store import HtlcId, HtlcState, MemoryStore, Store
 
 R = ResolutionResult
 HOLD = 120.0

@@ -21,13 +21,13 @@ from sphinxamp.receiver._machine import (
     ResolutionResult,
     Settle,
 )
+from sphinxamp.receiver._sqlite import SqliteStore
 from sphinxamp.receiver._store import (
     Change,
     HtlcRecord,
     HtlcState,
     SetRecord,
     SetState,
-    SqliteStore,
     Store,
     StoreConflict,
 )

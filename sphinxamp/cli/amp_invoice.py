@@ -14,7 +14,8 @@ from sphinxamp.receiver._machine import (
     MAX_INVOICE_EXPIRY,
     Receiver,
 )
-from sphinxamp.receiver._store import Invoice, InvoiceKind, SqliteStore
+from sphinxamp.receiver._sqlite import SqliteStore
+from sphinxamp.receiver._store import Invoice, InvoiceKind
 
 # A creation time is a Unix time the clock can give: a u32 reaches the year 2106.
 MAX_UNIX_TIME = 2**32 - 1

@@ -31,7 +31,8 @@ from sphinxamp.receiver._machine import (
     Receiver,
     Settle,
 )
-from sphinxamp.receiver._store import MemoryStore, SqliteStore, Store
+from sphinxamp.receiver._sqlite import SqliteStore
+from sphinxamp.receiver._store import MemoryStore, Store
 
 # A partial set is held for seconds to minutes (lnd: 120 s); a day is past any use of it.
 MAX_HOLD_SECONDS = 86400

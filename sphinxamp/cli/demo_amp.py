@@ -36,7 +36,7 @@ from sphinxamp.receiver._machine import (
     Receiver,
     Settle,
 )
-from sphinxamp.receiver._store import SqliteStore
+from sphinxamp.receiver._sqlite import SqliteStore
 from sphinxamp.wire._tlv import ShortChannelId
 
 NAMES = ("Bob", "Carol", "Dave", "Erin", "Zed")

@@ -2,6 +2,7 @@
 the records they keep. `sphinxamp.Receiver` is the task."""
 
 from sphinxamp.receiver._machine import FailedHtlc, ResolutionResult
+from sphinxamp.receiver._sqlite import SqliteStore
 from sphinxamp.receiver._store import (
     Change,
     HtlcRecord,
@@ -12,7 +13,6 @@ from sphinxamp.receiver._store import (
     MemoryStore,
     SetRecord,
     SetState,
-    SqliteStore,
     Store,
 )
 

@@ -1,6 +1,6 @@
 """The receiver's store in one SQLite file (WAL), schema version 2 (`PRAGMA user_version`).
 
-See store.py for the contract and for what `synchronous` FULL and NORMAL promise.
+See _store.py for the contract and for what `synchronous` FULL and NORMAL promise.
 Version 1 was the unversioned layout before invoices; such a file is refused with a clear
 error rather than read with the wrong columns.
 """

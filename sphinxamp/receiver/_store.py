@@ -11,8 +11,8 @@ it settled or failed and the new states go to disk together or not at all. A dec
 only after its transaction committed, so whatever the caller acknowledged survives a crash,
 and whatever it never saw acknowledged is either absent or complete.
 
-`MemoryStore` serves tests and fuzzing. `SqliteStore` (_receiver_sqlite.py) is the
-embedded default: stdlib sqlite3
+`MemoryStore` serves tests and fuzzing. `SqliteStore` (receiver/_sqlite.py, which imports
+this module's records) is the embedded default: stdlib sqlite3
 in WAL mode. With `synchronous="FULL"` (the default) every commit is fsynced before it
 returns, so an acknowledged shard or a released preimage survives power loss too. With
 `synchronous="NORMAL"` a WAL commit is written to the OS but fsynced only at checkpoints:
@@ -29,12 +29,9 @@ import contextlib
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sphinxamp.errors import InvalidArgument, StoreConflict
-
-if TYPE_CHECKING:
-    from sphinxamp.receiver._sqlite import SqliteStore
 
 HtlcId = int | str  # the HTLC's circuit key as the caller names it
 MAX_INT_ID = (1 << 63) - 1  # what an SQLite INTEGER holds
@@ -375,13 +372,6 @@ def check_change_shape(change: Change) -> None:
         raise StoreConflict("a change moves an HTLC twice, or moves the one it adds")
 
 
-def __getattr__(name: str) -> Any:
-    # SqliteStore lives in _receiver_sqlite (which imports this module); offered here too.
-    if name == "SqliteStore":
-        from sphinxamp.receiver._sqlite import SqliteStore
-        return SqliteStore
-    raise AttributeError(name)
-
 __all__ = ["Change", "HtlcId", "HtlcRecord", "HtlcState", "Invoice", "InvoiceKey",
            "InvoiceKind", "InvoiceState", "MemoryStore", "SetRecord", "SetState",
-           "SqliteStore", "Store", "StoreConflict", "check_change_shape", "check_htlc_id"]
+           "Store", "StoreConflict", "check_change_shape", "check_htlc_id"]
