@@ -23,12 +23,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
-from pyln_compat import require_pyln
 
 from sphinxamp.onion._replay import MemoryReplayLog, ReplayLog, SqliteReplayLog
 from sphinxamp.receiver._machine import Receiver
 from sphinxamp.receiver._sqlite import SqliteStore
 from sphinxamp.receiver._store import MemoryStore, Store
+from tests.pyln_compat import require_pyln
 
 _DATABASE = DirectoryBasedExampleDatabase(
     str(Path(__file__).resolve().parent.parent / ".hypothesis" / "examples")

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reference_peeler import write_bigsize
+
+from tests.reference_peeler import write_bigsize
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the check lives in the checkout's benchmarks/ package

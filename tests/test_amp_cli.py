@@ -208,7 +208,7 @@ def test_receive_help_names_the_options(capsys: Any) -> None:
 def test_demo_amp_story_as_data() -> None:
     """What `demo --json` shows of the AMP story: the payment as `amp pay --json` prints it and
     Zed's decisions as `amp receive` prints them; every preimage hashes to its shard's hash."""
-    from sphinxamp.cli.demo_amp import amp_json
+    from sphinxamp.cli._demo_amp import amp_json
 
     story = amp_json()
     assert [d["decision"] for d in story["decisions"]] == ["accepted", "accepted", "settle"]

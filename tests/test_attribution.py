@@ -14,19 +14,16 @@ from typing import Any
 
 import pytest
 
-from sphinxamp import (
+from sphinxamp import create_failure, decrypt_failure, wrap_failure
+from sphinxamp.errors import DecodeError, InvalidArgument
+from sphinxamp.failures import (
     AttributionData,
-    DecodeError,
-    InvalidArgument,
     create_attribution,
-    create_failure,
-    decrypt_failure,
     verify_attribution,
     wrap_attribution,
-    wrap_failure,
 )
 from sphinxamp.failures._attribution import ATTRIBUTION_DATA_SIZE, HMAC_COUNT, slot
-from sphinxamp.failures._packet import FailureMessage
+from sphinxamp.failures._message import FailureMessage
 from tests.official import SHARED
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"

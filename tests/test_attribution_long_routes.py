@@ -18,15 +18,12 @@ import hashlib
 
 import pytest
 
-from sphinxamp import (
-    FailureMessage,
+from sphinxamp import FailureMessage, create_failure, decrypt_failure, wrap_failure
+from sphinxamp.failures import (
     FailureReply,
     create_attribution,
-    create_failure,
-    decrypt_failure,
     verify_attribution,
     wrap_attribution,
-    wrap_failure,
 )
 from sphinxamp.failures._attribution import MAX_HOPS
 

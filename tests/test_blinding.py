@@ -17,25 +17,11 @@ import pytest
 from sphinxamp._hop import process_hop
 from sphinxamp._payload import HopPayload
 from sphinxamp.blinding._path import (
-    AmountBelowMinimum,
     BlindedHop,
     BlindedPath,
-    ConflictingNextHop,
     EncryptedData,
-    EncryptedDataError,
-    ExpiryAboveMaximum,
-    FinalValuesMismatch,
-    InvalidPathKey,
-    MalformedEncryptedData,
-    MissingEncryptedData,
-    MissingNextHop,
-    MissingPaymentRelay,
     PaymentConstraints,
     PaymentRelay,
-    RelayUnderflow,
-    UndecryptableData,
-    UnknownAllowedFeature,
-    UnknownEvenEncryptedType,
     create_blinded_path,
     feature_field,
     pad_equal,
@@ -50,7 +36,25 @@ from sphinxamp.blinding._unblind import (
     forward_cltv,
     unblind,
 )
-from sphinxamp.errors import DecodeError, InvalidArgument, InvalidOnionBlinding
+from sphinxamp.errors import (
+    AmountBelowMinimum,
+    ConflictingNextHop,
+    DecodeError,
+    EncryptedDataError,
+    ExpiryAboveMaximum,
+    FinalValuesMismatch,
+    InvalidArgument,
+    InvalidOnionBlinding,
+    InvalidPathKey,
+    MalformedEncryptedData,
+    MissingEncryptedData,
+    MissingNextHop,
+    MissingPaymentRelay,
+    RelayUnderflow,
+    UndecryptableData,
+    UnknownAllowedFeature,
+    UnknownEvenEncryptedType,
+)
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
 from tests.blinded_route import AD, BlindedHopSpec, blinded_route_onion, intermediate_data

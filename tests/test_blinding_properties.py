@@ -20,11 +20,11 @@ from sphinxamp.blinding._path import (
     EncryptedData,
     PaymentConstraints,
     PaymentRelay,
-    UndecryptableData,
     create_blinded_path,
     pad_equal,
 )
 from sphinxamp.blinding._unblind import build_blinded_payment_onion, forward_amount, unblind
+from sphinxamp.errors import UndecryptableData
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
 

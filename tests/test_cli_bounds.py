@@ -1,5 +1,5 @@
 """Every number a user gives the command line has a bound, and its --help states it: each
-option's type is one of the bounded types of `sphinxamp.cli._common` (their `low` and `high`
+option's type is one of the bounded types of `sphinxamp.cli._options` (their `low` and `high`
 are read here), and its help names both ends. Any other type must refuse an integer of 31
 digits, so a numeric option cannot slip in as a bare `int` or `float`."""
 
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from sphinxamp.cli import build_parser
-from sphinxamp.cli._common import BoundedFloat, BoundedInt, bound_text
+from sphinxamp.cli._options import BoundedFloat, BoundedInt, bound_text
 
 HUGE = str(10**30)
 

@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
-from test_conformance import published_copy
 
 from sphinxamp.conformance import AdapterProcess, load_suites, run_cases
 from sphinxamp.conformance import deviations as deviation_files
 from sphinxamp.conformance.adapter import CRASHED, GARBAGE, GAVE_UP, TIMEOUT
 from sphinxamp.conformance.run import ADAPTER_ERROR, AGREE, DEVIATION, DISAGREE, UNSUPPORTED
 from sphinxamp.conformance.suites import SUITES
+from tests.test_conformance import published_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 PYLN = [sys.executable, str(ROOT / "examples" / "adapters" / "pyln_proto_adapter.py")]

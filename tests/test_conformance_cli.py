@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_conformance import published_copy, rebuilt_onion_test
 
 from sphinxamp.cli import main
 from sphinxamp.conformance.corpus import corpus_inputs
 from sphinxamp.errors import DecodeError, InvalidOnionHmac
 from sphinxamp.onion._sphinx import peel_onion
+from tests.test_conformance import published_copy, rebuilt_onion_test
 
 ROOT = Path(__file__).resolve().parents[1]
 # The sphinxamp of the interpreter running the tests, not a path in a checkout.

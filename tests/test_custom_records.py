@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sphinxamp._payload import decode_payload, parse_custom_records
-from sphinxamp.cli import custom_records as cr
+from sphinxamp.cli import _custom_records as cr
 from sphinxamp.errors import EncodeError
 from sphinxamp.wire._tlv import TlvRecord
 

@@ -98,14 +98,25 @@ def test_relock_explains_itself_without_the_network() -> None:
     assert "--write" in done.stdout and "--no-holds" in done.stdout
 
 
-def test_each_test_helper_is_imported_one_way() -> None:
-    """A helper module imported both as `tests.x` and as `x` is two modules to mypy (one run
-    over tests/ then fails) and two copies at run time (their state diverges)."""
-    helpers = {p.stem for p in (ROOT / "tests").glob("*.py")
-               if not p.name.startswith("test_") and p.stem != "conftest"}
-    styles: dict[str, set[str]] = {}
+def test_each_test_module_is_imported_as_part_of_the_tests_package() -> None:
+    """tests/ is a package: a helper or test module imported both as `tests.x` and as `x` is
+    two modules to mypy (the one run over sphinxamp, tests, fuzz and benchmarks then fails
+    with "found twice") and two copies at run time (their state diverges)."""
+    local = {p.stem for p in (ROOT / "tests").glob("*.py")}
+    assert (ROOT / "tests" / "__init__.py").exists()
+    plain = []
     for path in (ROOT / "tests").glob("*.py"):
-        for match in re.finditer(r"^(?:from|import) (tests\.)?(\w+)", path.read_text(), re.M):
-            if match[2] in helpers:
-                styles.setdefault(match[2], set()).add("tests." if match[1] else "plain")
-    assert {name: s for name, s in styles.items() if len(s) > 1} == {}
+        for match in re.finditer(r"^\s*(?:from|import) (\w+)", path.read_text(), re.M):
+            if match[1] in local:
+                plain.append(f"{path.name}: {match[0].strip()}")
+    assert plain == []
+
+
+def test_ci_checks_types_in_one_mypy_run() -> None:
+    """One `mypy --strict` over the library, tests, harnesses, benchmarks and tools: a second
+    run would mean some code is only type-checked in a different module layout."""
+    script = (ROOT / ".ci" / "run").read_text()
+    runs = [line for line in script.splitlines() if re.match(r"\s*\.venv/bin/mypy\b", line)]
+    assert len(runs) == 1, runs
+    for folder in ("sphinxamp/", "tests/", "fuzz/", "benchmarks/", "tools/"):
+        assert folder in runs[0]

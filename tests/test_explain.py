@@ -11,7 +11,7 @@ import pytest
 
 from sphinxamp import InvalidArgument, peel_onion
 from sphinxamp._explain import Field, explain
-from sphinxamp.failures._packet import FailureMessage
+from sphinxamp.failures._message import FailureMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 # bolt04/onion-test.json: node i's private key is the byte 0x41+i repeated, the associated

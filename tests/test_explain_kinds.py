@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sphinxamp._explain import Field, explain
 from sphinxamp.blinding._onion_message import ONIONMSG_SCHEMA
 from sphinxamp.blinding._path import ENCRYPTED_DATA_SCHEMA
-from sphinxamp.failures._packet import FailureMessage
+from sphinxamp.failures._message import FailureMessage
 from sphinxamp.wire._tlv import TlvRecord
 
 ROOT = Path(__file__).resolve().parent.parent

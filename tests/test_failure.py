@@ -13,28 +13,27 @@ from typing import Any
 import pytest
 
 from sphinxamp import (
+    FailureMessage,
+    build_onion,
+    create_failure,
+    decrypt_failure,
+    process_hop,
+    public_key,
+    wrap_failure,
+)
+from sphinxamp._codes import FAILURE_CODES
+from sphinxamp.errors import (
     DecodeError,
     EncodeError,
-    FailureMessage,
     InvalidArgument,
     InvalidOnionHmac,
     InvalidOnionPayload,
     SphinxampError,
-    TlvRecord,
-    build_onion,
-    create_failure_packet,
-    decrypt_failure,
-    encode_failure_message,
-    failure_from_error,
-    failure_from_malformed,
-    failure_message_from_error,
-    process_hop,
-    public_key,
-    wrap_failure_packet,
 )
-from sphinxamp._codes import FAILURE_CODES
+from sphinxamp.failures import failure_from_error, failure_from_malformed
 from sphinxamp.failures._packet import ORIGIN_ITERATIONS, build_return_packet
 from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.wire import TlvRecord
 from tests.official import SHARED
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
@@ -96,7 +95,7 @@ def test_every_code_in_the_table_round_trips() -> None:
         "u32": 0x12345678, "u64": 0x123456789A, "bigsize": 0x10000}
     for code in FAILURE_CODES.values():
         fields = {n: samples[t] for n, t in code.fields}
-        data = encode_failure_message(code.name, **fields)
+        data = FailureMessage.create(code.name, fields).encode()
         assert data[:2] == code.code.to_bytes(2, "big")
         assert dict(FailureMessage.decode(data).fields) == fields
 
@@ -139,20 +138,30 @@ def test_create_refuses_wrong_fields() -> None:
     with pytest.raises(InvalidArgument):
         FailureMessage.create("no_such_failure")
     with pytest.raises(EncodeError):
-        encode_failure_message("incorrect_or_unknown_payment_details", htlc_msat=-1, height=0)
+        FailureMessage.create("incorrect_or_unknown_payment_details",
+                              {"htlc_msat": -1, "height": 0}).encode()
     # Defaults: an empty channel_update and disabled_flags 0.
-    assert encode_failure_message("expiry_too_soon").hex() == "100e0000"
+    assert FailureMessage.create("expiry_too_soon").encode().hex() == "100e0000"
 
 
 def test_receiver_fail_message() -> None:
     """What the AMP receiver's Fail turns into on the wire (BOLT 4: PERM|15 carries the
     HTLC amount and the current block height)."""
-    data = encode_failure_message("incorrect_or_unknown_payment_details",
-                                  htlc_msat=5000, height=840000)
+    data = FailureMessage.create("incorrect_or_unknown_payment_details",
+                                 {"htlc_msat": 5000, "height": 840000}).encode()
     assert data == b"\x40\x0f" + (5000).to_bytes(8, "big") + (840000).to_bytes(4, "big")
 
 
 # --- return packets ------------------------------------------------------------------------
+
+
+def _packet(secret: bytes, message: bytes, pad_to: int = 256) -> bytes:
+    """The erring node's packet alone (no attribution data)."""
+    return create_failure(secret, message, attribution=False, pad_to=pad_to).packet
+
+
+def _wrap(secret: bytes, packet: bytes) -> bytes:
+    return wrap_failure(secret, packet, attribution=False).packet
 
 
 def test_official_legacy_packet_layer_by_layer() -> None:
@@ -165,10 +174,10 @@ def test_official_legacy_packet_layer_by_layer() -> None:
     um = bytes.fromhex(erring["um_key"])
     assert raw[32:].hex() == erring["payload"]
     assert raw[:32] == hmac.digest(um, raw[32:], "sha256")
-    packet = create_failure_packet(SECRETS[4], bytes.fromhex("2002"))
+    packet = _packet(SECRETS[4], bytes.fromhex("2002"))
     for i in (3, 2, 1, 0):
         assert crypto.derive_key(crypto.KEY_AMMAG, SECRETS[i]).hex() == hops[i]["ammag_key"]
-        packet = wrap_failure_packet(SECRETS[i], packet)
+        packet = _wrap(SECRETS[i], packet)
     assert packet.hex() == official["errorpacket"]
     result = decrypt_failure(bytes.fromhex(official["errorpacket"]), SECRETS)
     assert result.hop_index == 4 and result.message is not None
@@ -180,14 +189,14 @@ def test_packet_sizes() -> None:
     long = FailureMessage.create("temporary_node_failure",
                                  tlv=(TlvRecord(1, b"\x00" * 990),)).encode()
     assert len(long) > 256
-    packet = create_failure_packet(SECRETS[0], long, pad_to=1024)
+    packet = _packet(SECRETS[0], long, pad_to=1024)
     assert len(packet) == 32 + 2 + 1024 + 2
     result = decrypt_failure(packet, SECRETS[:1])
     assert result.hop_index == 0 and result.failure_message == long
-    unpadded = create_failure_packet(SECRETS[0], long)  # longer than 256: no padding
+    unpadded = _packet(SECRETS[0], long)  # longer than 256: no padding
     assert len(unpadded) == 32 + 2 + len(long) + 2
     with pytest.raises(InvalidArgument):
-        create_failure_packet(SECRETS[0], b"\x20\x02", pad_to=100)
+        _packet(SECRETS[0], b"\x20\x02", pad_to=100)
 
 
 @pytest.mark.parametrize("size", [0, 1, 31, 32, 33, 35, 292, 2000])
@@ -202,7 +211,7 @@ def test_verified_packet_with_a_bad_length_names_the_hop_and_the_error() -> None
     body = (300).to_bytes(2, "big") + b"\x20\x02"
     um = crypto.derive_key(crypto.KEY_UM, SECRETS[1])
     raw = hmac.digest(um, body, "sha256") + body
-    packet = wrap_failure_packet(SECRETS[0], wrap_failure_packet(SECRETS[1], raw))
+    packet = _wrap(SECRETS[0], _wrap(SECRETS[1], raw))
     result = decrypt_failure(packet, SECRETS)
     assert result.hop_index == 1 and result.message is None
     assert result.error is not None and result.error.reason == "truncated"
@@ -217,7 +226,7 @@ def test_origin_does_27_iterations_whatever_the_route(monkeypatch: pytest.Monkey
         return real(key, msg)
 
     for hops in (1, 5, 20):
-        packet = create_failure_packet(SECRETS[0], b"\x20\x02")
+        packet = _packet(SECRETS[0], b"\x20\x02")
         monkeypatch.setattr(crypto, "hmac_sha256", counting)
         calls.clear()
         decrypt_failure(packet, (SECRETS * 4)[:hops])
@@ -231,7 +240,7 @@ def test_origin_does_27_iterations_whatever_the_route(monkeypatch: pytest.Monkey
 def test_from_malformed_is_the_upstream_nodes_failure() -> None:
     sha = hashlib.sha256(b"onion").digest()
     packet = failure_from_malformed(SECRETS[2], sha, 0xC005)
-    relayed = wrap_failure_packet(SECRETS[0], wrap_failure_packet(SECRETS[1], packet))
+    relayed = _wrap(SECRETS[0], _wrap(SECRETS[1], packet))
     result = decrypt_failure(relayed, SECRETS)
     assert result.hop_index == 2 and result.message is not None
     assert result.failure_message == b"\xc0\x05" + sha
@@ -261,7 +270,7 @@ def test_failure_from_a_payload_error_carries_type_and_offset() -> None:
         process_hop(first.next_packet, NODE_KEYS[1], ASSOC)
     exc = info.value
     packet = failure_from_error(exc, secrets[1])
-    result = decrypt_failure(wrap_failure_packet(secrets[0], packet), secrets)
+    result = decrypt_failure(_wrap(secrets[0], packet), secrets)
     assert result.hop_index == 1 and result.message is not None
     assert result.message.code == 0x4016
     assert dict(result.message.fields) == {"type": exc.tlv_type, "offset": exc.offset}
@@ -273,17 +282,17 @@ def test_failure_from_a_bad_onion_carries_its_hash() -> None:
     damaged = onion[:-1] + bytes([onion[-1] ^ 1])
     with pytest.raises(InvalidOnionHmac) as info:
         process_hop(damaged, NODE_KEYS[0], ASSOC)
-    message = failure_message_from_error(info.value)
+    message = FailureMessage.from_error(info.value)
     assert message.fields == {"sha256_of_onion": hashlib.sha256(damaged).digest()}
     assert message.code == 0xC005
 
 
 def test_failure_from_a_payment_error_takes_amount_and_height() -> None:
     exc = SphinxampError("unknown payment hash", failure_code=0x400F)
-    message = failure_message_from_error(exc, htlc_msat=7, height=9)
+    message = FailureMessage.from_error(exc, htlc_msat=7, height=9)
     assert message.encode() == bytes.fromhex("400f" "0000000000000007" "00000009")
     with pytest.raises(InvalidArgument):
-        failure_message_from_error(SphinxampError("no code"))
+        FailureMessage.from_error(SphinxampError("no code"))
 
 
 def test_route_shared_secrets_are_the_official_ones() -> None:

@@ -17,19 +17,16 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinxamp import (
-    FailureMessage,
+from sphinxamp import FailureMessage, create_failure, decrypt_failure, wrap_failure
+from sphinxamp._codes import FAILURE_CODES
+from sphinxamp.failures import (
     FailureReply,
-    TlvRecord,
     create_attribution,
-    create_failure,
-    decrypt_failure,
     verify_attribution,
     wrap_attribution,
-    wrap_failure,
 )
-from sphinxamp._codes import FAILURE_CODES
 from sphinxamp.failures._attribution import MAX_HOPS
+from sphinxamp.wire import TlvRecord
 
 U32 = 2**32 - 1
 WIRE_VALUES: dict[str, st.SearchStrategy[Any]] = {

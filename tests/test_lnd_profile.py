@@ -12,7 +12,6 @@ import struct
 from dataclasses import replace
 
 import pytest
-from test_receiver import CLTV, HEIGHT, keysend_htlc, make_payment, sha256
 
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._payload import HopPayload, PaymentData, Role, decode_payload
@@ -26,6 +25,7 @@ from sphinxamp.receiver._machine import (
     Settle,
 )
 from sphinxamp.receiver._store import InvoiceKind, InvoiceState, Store
+from tests.test_receiver import CLTV, HEIGHT, keysend_htlc, make_payment, sha256
 
 R = ResolutionResult
 NOW = 1000.0

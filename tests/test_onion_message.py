@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from sphinxamp.blinding._onion_message import (
     Dropped,
-    MalformedBlindedPath,
     OnionMessage,
     OnionMessagePayload,
     ProcessedMessage,
@@ -25,7 +24,7 @@ from sphinxamp.blinding._onion_message import (
     process_onion_message,
 )
 from sphinxamp.blinding._path import BlindedHop, BlindedPath, EncryptedData, create_blinded_path
-from sphinxamp.errors import EncodeError, InvalidArgument
+from sphinxamp.errors import EncodeError, InvalidArgument, MalformedBlindedPath
 from sphinxamp.onion._sphinx import build_onion
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, encode_stream

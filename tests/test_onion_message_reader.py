@@ -29,13 +29,9 @@ from sphinxamp.blinding._onion_message import (
     build_onion_message,
     process_onion_message,
 )
-from sphinxamp.blinding._path import (
-    ConflictingNextHop,
-    EncryptedData,
-    PaymentRelay,
-    create_blinded_path,
-)
+from sphinxamp.blinding._path import EncryptedData, PaymentRelay, create_blinded_path
 from sphinxamp.blinding._unblind import check_data
+from sphinxamp.errors import ConflictingNextHop
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, encode_stream
 

@@ -17,13 +17,13 @@ import types
 from pathlib import Path
 from typing import Any
 
-import pyln_compat
 import pytest
-from pyln_compat import gate, onion_module, require_pyln
 
+import tests.pyln_compat as pyln_compat
 from benchmarks import cases, peers
 from benchmarks import run as bench_run
 from sphinxamp.cli import main as cli_main
+from tests.pyln_compat import gate, onion_module, require_pyln
 
 ROOT = Path(__file__).resolve().parent.parent
 OVERLAP = "ValueError: data and buf must not overlap"

@@ -44,14 +44,18 @@ import coincurve
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from pyln_compat import (
+
+from sphinxamp.errors import DecodeError, InvalidOnionHmac
+from sphinxamp.onion._sphinx import build_onion, peel_onion
+from sphinxamp.wire._tlv import decode_stream
+from tests.pyln_compat import (
     onion_module,
     payload_bytes,
     pyln_build,
     pyln_tlv_records,
     pyln_unwrap,
 )
-from reference_peeler import (
+from tests.reference_peeler import (
     VEC_ASSOCIATED_DATA,
     VEC_NODE_KEYS,
     VEC_ONION_SHA256,
@@ -62,10 +66,6 @@ from reference_peeler import (
     vector_hops,
     write_bigsize,
 )
-
-from sphinxamp.errors import DecodeError, InvalidOnionHmac
-from sphinxamp.onion._sphinx import build_onion, peel_onion
-from sphinxamp.wire._tlv import decode_stream
 
 pytestmark = pytest.mark.pyln  # every test here runs pyln-proto (see pyln_compat.py)
 TEXT_TYPE = 34349334  # pyln's `noise_message_body`, decoded as UTF-8 text

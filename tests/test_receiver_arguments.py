@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 
 import pytest
-from test_receiver import HEIGHT, keysend_htlc, make_payment
 
 from sphinxamp.errors import InvalidArgument
 from sphinxamp.receiver._machine import (
@@ -23,6 +22,7 @@ from sphinxamp.receiver._machine import (
     ResolutionResult,
 )
 from sphinxamp.receiver._store import InvoiceKind
+from tests.test_receiver import HEIGHT, keysend_htlc, make_payment
 
 R = ResolutionResult
 _FIELD = {"amount_msat": "value_msat"}  # add_invoice's argument -> the Invoice field

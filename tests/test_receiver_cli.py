@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_receiver_crash import CLTV, WORKER, Workload, _add_set, _line, sha256
 
 from sphinxamp._payload import HopPayload
 from sphinxamp.cli import main
+from tests.test_receiver_crash import CLTV, WORKER, Workload, _add_set, _line, sha256
 
 
 def amp_receive(argv: list[str], lines: list[Any], monkeypatch: Any, capsys: Any,

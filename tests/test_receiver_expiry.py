@@ -19,12 +19,11 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
-from test_receiver import HEIGHT, Payment, assert_settles, keysend_htlc, make_payment
-
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._payload import PaymentData
 from sphinxamp.receiver._machine import Accepted, Fail, Receiver, ResolutionResult, Settle
 from sphinxamp.receiver._store import InvoiceState, Store
+from tests.test_receiver import HEIGHT, Payment, assert_settles, keysend_htlc, make_payment
 
 R = ResolutionResult
 

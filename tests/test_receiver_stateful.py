@@ -19,7 +19,6 @@ from pathlib import Path
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from test_receiver import HEIGHT, Payment, keysend_htlc, make_payment, sha256, xor
 
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._payload import AmpRecord, PaymentData
@@ -34,6 +33,7 @@ from sphinxamp.receiver._machine import (
 )
 from sphinxamp.receiver._sqlite import SqliteStore
 from sphinxamp.receiver._store import HtlcId, HtlcState, MemoryStore, Store
+from tests.test_receiver import HEIGHT, Payment, keysend_htlc, make_payment, sha256, xor
 
 R = ResolutionResult
 HOLD = 120.0

@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_receiver import HEIGHT, feed, keysend_htlc, make_payment, sha256
 
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
 from sphinxamp._payload import HopPayload
@@ -31,6 +30,7 @@ from sphinxamp.receiver._store import (
     Store,
     StoreConflict,
 )
+from tests.test_receiver import HEIGHT, feed, keysend_htlc, make_payment, sha256
 
 R = ResolutionResult
 HELD, SETTLED, FAILED = HtlcState.HELD, HtlcState.SETTLED, HtlcState.FAILED

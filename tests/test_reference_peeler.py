@@ -14,7 +14,11 @@ import coincurve
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference_peeler import (
+
+from sphinxamp.errors import DecodeError
+from sphinxamp.onion._sphinx import build_onion, peel_onion
+from tests.official import SHARED
+from tests.reference_peeler import (
     CURVE_ORDER,
     INVALID_ONION_BLINDING,
     VEC_ASSOCIATED_DATA,
@@ -34,10 +38,6 @@ from reference_peeler import (
     vector_hops,
     write_bigsize,
 )
-
-from sphinxamp.errors import DecodeError
-from sphinxamp.onion._sphinx import build_onion, peel_onion
-from tests.official import SHARED
 
 SHARED_VECTOR = SHARED / "onion-test.json"
 

@@ -14,9 +14,9 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from test_conformance import rebuilt_onion_test
 
 from sphinxamp.conformance.suites import BOLT_FILES
+from tests.test_conformance import rebuilt_onion_test
 
 ROOT = Path(__file__).resolve().parents[1]
 SPHINXAMP = [sys.executable, "-m", "sphinxamp"]

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_receiver import HEIGHT, make_payment
 
 from sphinxamp import (
     InvalidArgument,
@@ -30,6 +29,7 @@ from sphinxamp._sqlite import RECEIVER_STORE_ID, REPLAY_LOG_ID
 from sphinxamp.receiver._machine import MAX_INVOICE_EXPIRY, Receiver
 from sphinxamp.receiver._store import MemoryStore
 from tests.strategies import pubkey_of
+from tests.test_receiver import HEIGHT, make_payment
 
 NODE = bytes([0x42]) * 32
 

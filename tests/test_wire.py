@@ -9,16 +9,6 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from wire_reference import (
-    FIRST_PATH_KEY,
-    LAYOUTS,
-    RECORDS,
-    attribution_case,
-    bolt04_onion,
-    onion_message_case,
-    ref_fixed_end,
-    ref_message,
-)
 
 from sphinxamp import (
     DecodeError,
@@ -36,6 +26,16 @@ from sphinxamp import (
 )
 from sphinxamp.messages._json import message_from_json, message_to_json
 from tests.strategies import U64_MAX, private_keys, pubkey_of, ref_bigsize
+from tests.wire_reference import (
+    FIRST_PATH_KEY,
+    LAYOUTS,
+    RECORDS,
+    attribution_case,
+    bolt04_onion,
+    onion_message_case,
+    ref_fixed_end,
+    ref_message,
+)
 
 ONION, PAYMENT_HASH = bolt04_onion()
 REASON, FAIL_ATTRIBUTION, FULFILL_ATTRIBUTION = attribution_case()

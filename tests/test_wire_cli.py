@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from wire_reference import (
+
+from tests.wire_reference import (
     FIRST_PATH_KEY,
     attribution_case,
     bolt04_onion,
