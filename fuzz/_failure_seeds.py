@@ -10,7 +10,7 @@ from typing import Any
 import _common
 
 from sphinxamp._codes import FAILURE_CODES
-from sphinxamp.failures._packet import FailureMessage
+from sphinxamp.failures._message import FailureMessage
 
 TARGETS = ("failure_message", "failure_decrypt", "attribution")
 _FILES = ("bolt04-failure.json", "bolt04-failure-attribution.json")

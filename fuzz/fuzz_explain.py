@@ -27,7 +27,7 @@ from sphinxamp._explain import KIND_NAMES, Explanation, Field, explain
 from sphinxamp.blinding._onion_message import ONION_MESSAGE_TYPE
 from sphinxamp.blinding._path import encrypt_data
 from sphinxamp.errors import SphinxampError
-from sphinxamp.failures._packet import create_failure_packet
+from sphinxamp.failures._packet import create_failure
 from sphinxamp.onion._sphinx import _blinded_point
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import PrivateNodeKey, shared_secret
@@ -85,7 +85,7 @@ def _cases(data: bytes) -> Iterator[tuple[bytes, str, dict[str, Any]]]:
     yield _seal_message(body), "auto", FIXED
     yield _seal_data(body), "encrypted-data", FIXED
     if len(body) <= 0xFFFF:
-        yield create_failure_packet(SECRET, body), "failure", FIXED
+        yield create_failure(SECRET, body, attribution=False).packet, "failure", FIXED
     if len(body) >= DRAWN:
         drawn = {"node_key": body[:32], "path_key": body[32:65], "assoc_data": b"",
                  "shared_secrets": [body[65:DRAWN]]}

@@ -16,9 +16,9 @@ verifies, and damage at hop k is blamed on hop k or its neighbour; deterministic
 import _common
 
 from sphinxamp.errors import DecodeError
+from sphinxamp.failures._message import FailureMessage
 from sphinxamp.failures._packet import (
     DecryptedFailure,
-    FailureMessage,
     create_failure,
     decrypt_failure,
     wrap_failure,

@@ -12,7 +12,7 @@ import _common
 
 from sphinxamp._codes import FAILURE_CODES
 from sphinxamp.errors import DecodeError
-from sphinxamp.failures._packet import FailureMessage
+from sphinxamp.failures._message import FailureMessage
 
 # Minimum size of each fixed field; the variable ones are checked by the round trip.
 _MIN = {"sha256": 32, "u16": 2, "u32": 4, "u64": 8, "bigsize": 1, "channel_update": 2}

@@ -34,9 +34,9 @@ from sphinxamp.blinding._path import (
     create_blinded_path,
 )
 from sphinxamp.blinding._unblind import build_blinded_payment_onion
+from sphinxamp.failures._message import FailureMessage
 from sphinxamp.failures._packet import (
     DecryptedFailure,
-    FailureMessage,
     create_failure,
     decrypt_failure,
     wrap_failure,

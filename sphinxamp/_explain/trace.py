@@ -19,14 +19,13 @@ from sphinxamp._payload import HopPayload
 from sphinxamp.blinding._path import EncryptedData, create_blinded_path
 from sphinxamp.blinding._unblind import build_blinded_payment_onion
 from sphinxamp.errors import InvalidArgument, SphinxampError
+from sphinxamp.failures._message import FailureMessage, resolve_code
 from sphinxamp.failures._packet import (
     DecryptedFailure,
-    FailureMessage,
     FailureReply,
     create_failure,
     decrypt_failure,
     failure_from_malformed,
-    resolve_code,
     wrap_failure,
 )
 from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, build_onion

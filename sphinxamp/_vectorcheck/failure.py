@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sphinxamp.failures._attribution import create_attribution, verify_attribution, wrap_attribution
+from sphinxamp.failures._message import FailureMessage
 from sphinxamp.failures._packet import (
-    FailureMessage,
     build_return_packet,
     create_failure,
     decrypt_failure,

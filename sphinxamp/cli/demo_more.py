@@ -16,12 +16,8 @@ from sphinxamp.blinding._path import (
     create_blinded_path,
 )
 from sphinxamp.blinding._unblind import build_blinded_payment_onion
-from sphinxamp.failures._packet import (
-    FailureMessage,
-    create_failure,
-    decrypt_failure,
-    wrap_failure,
-)
+from sphinxamp.failures._message import FailureMessage
+from sphinxamp.failures._packet import create_failure, decrypt_failure, wrap_failure
 from sphinxamp.onion._sphinx import build_onion
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._tlv import ShortChannelId

@@ -21,14 +21,13 @@ from sphinxamp.cli._common import (
 )
 from sphinxamp.errors import DecodeError, InvalidArgument
 from sphinxamp.failures._attribution import HOLD_TIME_UNIT_MS, U32_MAX, HopAttribution
+from sphinxamp.failures._message import FailureMessage, resolve_code
 from sphinxamp.failures._packet import (
     PAD_TO,
     DecryptedFailure,
-    FailureMessage,
     create_failure,
     decrypt_failure,
     failure_from_malformed,
-    resolve_code,
     wrap_failure,
 )
 

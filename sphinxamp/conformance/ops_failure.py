@@ -9,25 +9,20 @@ from typing import Any
 from sphinxamp.conformance.cases import Case
 from sphinxamp.conformance.protocol import Answer, Op, Request, hexin
 from sphinxamp.errors import SphinxampError
-from sphinxamp.failures._packet import (
-    PAD_TO,
-    create_failure_packet,
-    decrypt_failure,
-    wrap_failure_packet,
-)
+from sphinxamp.failures._packet import PAD_TO, create_failure, decrypt_failure, wrap_failure
 
 _RULE = "BOLT 4 › Returning Errors"
 
 
 def _failure_create(req: Request, profile: str) -> Answer:
-    packet = create_failure_packet(hexin(req, "shared_secret"), hexin(req, "failure_message"),
-                                   pad_to=int(req.get("pad_to", PAD_TO)))
-    return {"packet": packet.hex()}
+    reply = create_failure(hexin(req, "shared_secret"), hexin(req, "failure_message"),
+                           attribution=False, pad_to=int(req.get("pad_to", PAD_TO)))
+    return {"packet": reply.packet.hex()}
 
 
 def _failure_wrap(req: Request, profile: str) -> Answer:
-    return {"packet": wrap_failure_packet(hexin(req, "shared_secret"),
-                                          hexin(req, "packet")).hex()}
+    reply = wrap_failure(hexin(req, "shared_secret"), hexin(req, "packet"), attribution=False)
+    return {"packet": reply.packet.hex()}
 
 
 def _failure_decrypt(req: Request, profile: str) -> Answer:

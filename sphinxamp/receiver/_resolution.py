@@ -20,7 +20,7 @@ from sphinxamp._codes import (
 )
 from sphinxamp._payload import HopPayload
 from sphinxamp.errors import InvalidArgument
-from sphinxamp.failures._packet import encode_failure_message
+from sphinxamp.failures._message import FailureMessage
 from sphinxamp.receiver._store import HtlcId, check_htlc_id
 
 FINAL_INCORRECT_CLTV_EXPIRY = CODES_BY_NAME["final_incorrect_cltv_expiry"]
@@ -170,14 +170,16 @@ class Fail:
         data = next((h for h in self.htlcs if htlc_id is None or h.htlc_id == htlc_id), None)
         if data is None:
             raise InvalidArgument(f"no failure data for htlc {htlc_id!r}", field="htlc_id")
-        if self.failure_code == INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS:
-            return encode_failure_message(self.failure_code, htlc_msat=data.htlc_msat,
-                                          height=data.height)
-        if self.failure_code == FINAL_INCORRECT_HTLC_AMOUNT:
-            return encode_failure_message(self.failure_code, incoming_htlc_amt=data.htlc_msat)
-        if self.failure_code == FINAL_INCORRECT_CLTV_EXPIRY:
-            return encode_failure_message(self.failure_code, cltv_expiry=data.cltv_expiry)
-        return encode_failure_message(self.failure_code)
+        code = self.failure_code
+        if code == INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS:
+            fields = {"htlc_msat": data.htlc_msat, "height": data.height}
+        elif code == FINAL_INCORRECT_HTLC_AMOUNT:
+            fields = {"incoming_htlc_amt": data.htlc_msat}
+        elif code == FINAL_INCORRECT_CLTV_EXPIRY:
+            fields = {"cltv_expiry": data.cltv_expiry}
+        else:
+            fields = {}
+        return FailureMessage.create(code, fields).encode()
 
 
 Decision = Accepted | Settle | Fail
