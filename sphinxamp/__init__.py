@@ -14,9 +14,12 @@ import warnings
 from typing import Any
 
 from sphinxamp._deprecated import MOVED
-from sphinxamp._explain import ExplainError, Explanation, Field, explain
+from sphinxamp._explain import KIND_NAMES as EXPLAIN_KINDS
+from sphinxamp._explain import DecodeProblem, Explanation, Field, explain
+from sphinxamp._explain._log import explain_log
 from sphinxamp._explain.trace import FailureStep, HopStory, RouteSpec, Trace, TraceHop, trace_route
-from sphinxamp._hop import ProcessedHop, process_hop
+from sphinxamp._hop import ProcessedHop, judge_payload, process_hop
+from sphinxamp._htlc_answer import HtlcAnswer
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
 from sphinxamp._version import __version__ as __version__
 from sphinxamp.blinding._onion_message import (
@@ -51,15 +54,16 @@ from sphinxamp.receiver._machine import Accepted, Fail, IncomingHtlc, Receiver, 
 from sphinxamp.wire._tlv import ShortChannelId
 
 __all__ = [
+    "EXPLAIN_KINDS",
     "Accepted",
     "AmpPayment",
     "AmpRecord",
     "BlindedPath",
     "BuiltOnion",
+    "DecodeProblem",
     "DecryptedFailure",
     "Dropped",
     "EncryptedData",
-    "ExplainError",
     "Explanation",
     "Fail",
     "FailureMessage",
@@ -67,6 +71,7 @@ __all__ = [
     "Field",
     "HopPayload",
     "HopStory",
+    "HtlcAnswer",
     "IncomingHtlc",
     "KeysendPayment",
     "OnionMessagePayload",
@@ -99,6 +104,8 @@ __all__ = [
     "decrypt_failure",
     "encode_message",
     "explain",
+    "explain_log",
+    "judge_payload",
     "process_hop",
     "process_onion_message",
     "public_key",

@@ -14,8 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from sphinxamp._codes import BADONION, INVALID_ONION_BLINDING
 from sphinxamp._htlc import (
@@ -25,8 +24,24 @@ from sphinxamp._htlc import (
     htlc_context,
     require,
 )
-from sphinxamp._payload import CURRENT_PATH_KEY, HopPayload, Role, check_profile, decode_hop_payload
-from sphinxamp.blinding._path import EncryptedData
+from sphinxamp._htlc_answer import (
+    AnswerOptions,
+    HtlcAnswer,
+    accepted,
+    answer_options,
+    refuse_message_context,
+    refused,
+)
+from sphinxamp._payload import (
+    CURRENT_PATH_KEY,
+    HopPayload,
+    Role,
+    check_profile,
+    decode_hop_payload,
+    decode_payload,
+    parse_role,
+)
+from sphinxamp._processed_hop import ProcessedHop
 from sphinxamp.blinding._unblind import blinded_payment_hop
 from sphinxamp.errors import (
     UPDATE_FAIL_HTLC,
@@ -34,59 +49,52 @@ from sphinxamp.errors import (
     DecodeError,
     InvalidArgument,
     InvalidOnionBlinding,
-    PaymentError,
+    PolicyError,
     SphinxampError,
 )
+from sphinxamp.messages._codec import UpdateAddHtlc
 from sphinxamp.onion._replay import ReplayLog, check_and_record
 from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, OnionPacket, PeeledHop, peel_onion
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import NodeKey
 from sphinxamp.wire._tlv import iter_records
 
-# What a hop refuses on the wire: bytes or rules (DecodeError), or a final-hop HTLC that does
-# not match its payload (PaymentError).
-_REFUSALS = (DecodeError, PaymentError)
+# What a hop refuses on the wire: bytes that do not parse (DecodeError), or bytes a rule or
+# the node's state refuses (PolicyError: a replay, payment_constraints, a final-hop HTLC that
+# does not match its payload). A caller's own bad value (CallerError) propagates as is.
+_REFUSALS = (DecodeError, PolicyError)
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessedHop:
-    """What a node makes of one incoming onion: the typed payload judged for its role, and
-    what to forward (`next_packet`, None at the final hop).
+@overload
+def process_hop(
+    packet: UpdateAddHtlc, node_key: bytes | NodeKey, associated_data: None = None, *,
+    replay_log: ReplayLog | None = None, batch_id: bytes | None = None,
+    payload_area: int | None = PAYMENT_PAYLOAD_AREA, profile: str = "bolt",
+    current_block_height: int | None = None,
+    min_final_cltv_expiry_delta: int = DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA,
+    expected_path_id: bytes | None = None, known_features: Iterable[int] = (),
+    next_channel_id: bytes | None = None, next_htlc_id: int | None = None,
+    attribution: bool | None = None, hold_time: int | None = None,
+) -> HtlcAnswer: ...
 
-    After `dummy_hops` > 0 (the recipient peeled its own dummy hops, BOLT 4 › Route
-    Blinding) the payload, role, raw payload and blinded fields are the last layer's, while
-    `shared_secret`, `path_key` and `introduction_node` stay those of the onion that arrived:
-    the ones a failure or attribution data answers with."""
 
-    payload: HopPayload
-    role: Role
-    introduction_node: bool
-    shared_secret: bytes
-    next_packet: OnionPacket | None
-    raw_payload: bytes
-    # Where the payload starts in the decrypted hop_payloads (after its BigSize length):
-    # the reference point of invalid_onion_payload offsets.
-    payload_offset: int
-    # The path key in effect at this hop: the HTLC's, or current_path_key at an
-    # introduction node; None outside a blinded route.
-    path_key: bytes | None
-    # Route blinding: the decrypted encrypted_recipient_data, the path key for the next
-    # node, and the amount and expiry derived from payment_relay.
-    encrypted_data: EncryptedData | None = None
-    next_path_key: bytes | None = None
-    amt_to_forward: int | None = None
-    outgoing_cltv_value: int | None = None
-    dummy_hops: int = 0
-
-    @property
-    def is_final(self) -> bool:
-        return self.next_packet is None
+@overload
+def process_hop(
+    packet: bytes | OnionPacket, node_key: bytes | NodeKey, associated_data: bytes, *,
+    path_key: bytes | None = None, replay_log: ReplayLog | None = None,
+    batch_id: bytes | None = None, payload_area: int | None = PAYMENT_PAYLOAD_AREA,
+    profile: str = "bolt", incoming_amount_msat: int | None = None,
+    incoming_cltv_expiry: int | None = None, current_block_height: int | None = None,
+    min_final_cltv_expiry_delta: int = DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA,
+    expected_path_id: bytes | None = None, known_features: Iterable[int] = (),
+    cltv_expiry: int | None = None,
+) -> ProcessedHop: ...
 
 
 def process_hop(
-    packet: bytes | OnionPacket,
+    packet: bytes | OnionPacket | UpdateAddHtlc,
     node_key: bytes | NodeKey,
-    associated_data: bytes,
+    associated_data: bytes | None = None,
     *,
     path_key: bytes | None = None,
     replay_log: ReplayLog | None = None,
@@ -100,7 +108,11 @@ def process_hop(
     expected_path_id: bytes | None = None,
     known_features: Iterable[int] = (),
     cltv_expiry: int | None = None,
-) -> ProcessedHop:
+    next_channel_id: bytes | None = None,
+    next_htlc_id: int | None = None,
+    attribution: bool | None = None,
+    hold_time: int | None = None,
+) -> ProcessedHop | HtlcAnswer:
     """Process one incoming onion as the node holding `node_key` would.
 
     From `update_add_htlc`: `path_key`, `incoming_amount_msat` and `incoming_cltv_expiry`
@@ -114,8 +126,35 @@ def process_hop(
     repeats: see `ReplayLog`). A refusal raises the library's error with `failure_code`,
     `failure_message` (the message that carries it), `sha256_of_onion` where the code's
     data needs it, and `cause` when the code was converted to invalid_onion_blinding.
+
+    Given the decoded `update_add_htlc` instead of the onion, the HTLC's amount, expiry,
+    payment_hash (the associated data) and path_key (TLV 0) are read from the message
+    (passing any of them as well is an `InvalidArgument`), and the answer is an `HtlcAnswer`:
+    the message to send (the forward, with `next_channel_id` and `next_htlc_id`, by default
+    32 zero bytes and 0 as the node alone knows its outgoing channel; `update_fail_htlc`
+    with attribution data unless `attribution=False`, with `hold_time`; or
+    `update_fail_malformed_htlc`), the `ProcessedHop` and the refusal, which is then not
+    raised. A caller's own bad value still raises.
     """
     check_profile(profile)
+    options = answer_options(with_message=isinstance(packet, UpdateAddHtlc),
+                             next_channel_id=next_channel_id, next_htlc_id=next_htlc_id,
+                             attribution=attribution, hold_time=hold_time)
+    if isinstance(packet, UpdateAddHtlc):
+        refuse_message_context({
+            "associated_data": associated_data, "incoming_amount_msat": incoming_amount_msat,
+            "incoming_cltv_expiry": incoming_cltv_expiry, "path_key": path_key,
+            "cltv_expiry": cltv_expiry})
+        context = htlc_context(
+            amount_msat=packet.amount_msat, incoming_cltv_expiry=packet.cltv_expiry,
+            cltv_expiry=None, current_block_height=current_block_height,
+            min_final_cltv_expiry_delta=min_final_cltv_expiry_delta,
+            expected_path_id=expected_path_id, known_features=known_features)
+        return _process_message(packet, node_key, context, profile, payload_area, replay_log,
+                                batch_id, options)
+    if associated_data is None:
+        raise InvalidArgument("a bare onion needs its associated_data (the payment_hash)",
+                              field="associated_data", reason="missing")
     context = htlc_context(
         amount_msat=incoming_amount_msat, incoming_cltv_expiry=incoming_cltv_expiry,
         cltv_expiry=cltv_expiry, current_block_height=current_block_height,
@@ -126,6 +165,20 @@ def process_hop(
                               field="incoming_cltv_expiry", reason="missing_cltv")
     return _process(packet, node_key, associated_data, path_key, context, profile,
                     payload_area, replay_log, batch_id)
+
+
+def _process_message(msg: UpdateAddHtlc, node_key: bytes | NodeKey, context: HtlcContext,
+                     profile: str, payload_area: int | None, replay_log: ReplayLog | None,
+                     batch_id: bytes | None, options: AnswerOptions) -> HtlcAnswer:
+    """The bare-onion decision on the message's onion and context, answered as a message."""
+    try:
+        hop = _process(msg.onion_routing_packet, node_key, msg.payment_hash, msg.path_key,
+                       context, profile, payload_area, replay_log, batch_id)
+    except SphinxampError as exc:
+        if exc.failure_code is None:  # the caller's error, not the peer's
+            raise
+        return refused(msg, exc, options, context.current_block_height)
+    return accepted(msg, hop, options)
 
 
 def _process(packet: bytes | OnionPacket, node_key: bytes | NodeKey, associated_data: bytes,
@@ -278,4 +331,27 @@ def answer_error(exc: SphinxampError, packet: bytes | OnionPacket | None, *,
     return answer
 
 
-__all__ = ["ProcessedHop", "process_hop"]
+def judge_payload(data: bytes, role: Role | str, *, path_key_from_htlc: bool,
+                  profile: str = "bolt") -> tuple[HopPayload, Role, bool]:
+    """A hop payload on its own, judged as `process_hop` judges it after the peel: (payload,
+    role, introduction_node), or the error the node answers (its `sha256_of_onion` unknown).
+    `role` gives the position (intermediate or final) and BOLT 4's structure the rest: the
+    blinded rules apply when the HTLC carried a path_key or the payload holds
+    encrypted_recipient_data (10); an explicit blinded role forces them."""
+    role = parse_role(role)
+    try:
+        if role.blinded:
+            payload = decode_payload(data, role, path_key_from_htlc=path_key_from_htlc,
+                                     profile=profile)
+        else:
+            payload, role = decode_hop_payload(data, final=role.final,
+                                               path_key_from_htlc=path_key_from_htlc,
+                                               profile=profile)
+    except SphinxampError as exc:
+        intro = not path_key_from_htlc and not role.final and carries_path_key(data)
+        raise answer_error(exc, None, in_blinded_route=path_key_from_htlc,
+                           introduction=intro) from None
+    return payload, role, not path_key_from_htlc and payload.current_path_key is not None
+
+
+__all__ = ["ProcessedHop", "judge_payload", "process_hop"]

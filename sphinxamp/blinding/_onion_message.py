@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from sphinxamp.blinding._path import (
     BlindedHop,
@@ -21,7 +21,23 @@ from sphinxamp.blinding._path import (
     create_blinded_path,
 )
 from sphinxamp.blinding._unblind import check_data, unblind
-from sphinxamp.errors import DecodeError, EncodeError, InvalidArgument, SphinxampError, TlvError
+from sphinxamp.errors import (
+    ContentNotTlvStream,
+    DecodeError,
+    EncodeError,
+    InvalidArgument,
+    InvalidReplyPath,
+    MalformedBlindedPath,
+    MalformedOnionMessage,
+    MalformedOnionMessagePayload,
+    PathIdAtForwardingHop,
+    PolicyError,
+    SphinxampError,
+    TlvError,
+    TooManyPayloadFields,
+    UnexpectedPayloadField,
+)
+from sphinxamp.messages._codec import WireOnionMessage
 from sphinxamp.onion._sphinx import (
     ONION_MESSAGE_PAYLOAD_AREA,
     PAYMENT_PAYLOAD_AREA,
@@ -56,43 +72,6 @@ ONIONMSG_SCHEMA = TlvSchema("onionmsg_tlv", ONIONMSG_RECORDS)
 _TYPE_OF = {spec.name: spec.type for spec in ONIONMSG_RECORDS}
 _NAME_OF = {spec.type: spec.name for spec in ONIONMSG_RECORDS}
 _FIRST_CONTENT_TYPE = 64  # types from 64 on are final-hop content (BOLT 4 › Onion Messages)
-
-
-class OnionMessageError(DecodeError):
-    """An onion message the node drops (never answered: onion messages have no errors)."""
-
-
-class MalformedOnionMessage(OnionMessageError):
-    """The `onion_message` bytes do not frame (type 513, point, u16 len, packet)."""
-
-
-class MalformedOnionMessagePayload(OnionMessageError):
-    """The payload is not a valid `onionmsg_tlv` or holds an unknown even type."""
-
-
-class UnexpectedPayloadField(OnionMessageError):
-    """A forwarding hop's payload holds more than encrypted_recipient_data."""
-
-
-class PathIdAtForwardingHop(OnionMessageError):
-    """A forwarding hop's encrypted data holds a path_id (meant for the recipient only)."""
-
-
-class TooManyPayloadFields(OnionMessageError):
-    """The final payload holds more than one content field (types 64 and up)."""
-
-
-class MalformedBlindedPath(OnionMessageError):
-    """A `blinded_path` (as `reply_path` carries it) that does not parse."""
-
-
-class InvalidReplyPath(MalformedOnionMessagePayload):
-    """A `reply_path` (type 2) that is not a `blinded_path`: not a valid `onionmsg_tlv`."""
-
-
-class ContentNotTlvStream(MalformedOnionMessagePayload):
-    """An invoice_request, invoice or invoice_error (64, 66, 68) that is not a TLV stream,
-    as BOLT 12 defines each: not a valid `onionmsg_tlv`."""
 
 
 def _take(data: bytes, pos: int, size: int, what: str) -> bytes:
@@ -325,11 +304,17 @@ class ProcessedMessage:
         return None if self.next_packet is None else OnionMessage(self.next_path_key,
                                                                   self.next_packet)
 
+    @property
+    def next_wire_message(self) -> WireOnionMessage | None:
+        """The `onion_message` to send the next peer, as it travels (None when delivered)."""
+        return None if self.next_packet is None else WireOnionMessage(
+            self.next_path_key, self.next_packet.to_bytes())
+
 
 @dataclass(frozen=True, slots=True)
 class Dropped:
     """A message the node ignores: `reason` is the machine-readable reason, `error` the typed
-    error behind it (a `DecodeError` subclass), for the log."""
+    error behind it (a `DecodeError` or `PolicyError` subclass), for the log."""
 
     reason: str
     error: SphinxampError
@@ -339,24 +324,43 @@ class Dropped:
         return self.error.message
 
 
+@overload
+def process_onion_message(message: WireOnionMessage, node_key: bytes | NodeKey, *,
+                          known_features: Iterable[int] = ()) -> ProcessedMessage | Dropped: ...
+
+
+@overload
+def process_onion_message(message: bytes | OnionMessage, node_key: bytes | NodeKey, *,
+                          path_key: bytes | None = None, known_features: Iterable[int] = (),
+                          ) -> ProcessedMessage | Dropped: ...
+
+
 def process_onion_message(
-    message: bytes | OnionMessage, node_key: bytes | NodeKey, *, path_key: bytes | None = None,
-    known_features: Iterable[int] = (),
+    message: bytes | OnionMessage | WireOnionMessage, node_key: bytes | NodeKey, *,
+    path_key: bytes | None = None, known_features: Iterable[int] = (),
 ) -> ProcessedMessage | Dropped:
     """What the node holding `node_key` does with an onion message (BOLT 4 › Onion Messages ›
-    Requirements, the reader). `message` is the whole `onion_message`, or the bare packet
-    when `path_key` is given. A bad message comes back as `Dropped`, never as an exception;
-    only a caller's own bad value (an unusable node key) raises."""
+    Requirements, the reader). `message` is the whole `onion_message` (bytes, or decoded as a
+    `WireOnionMessage`, whose path key and packet are used: a `path_key` beside it is an
+    `InvalidArgument`), or the bare packet when `path_key` is given. The result's
+    `next_wire_message` is the message to forward. A bad message comes back as `Dropped`,
+    never as an exception; only a caller's own bad value (an unusable node key) raises."""
+    if isinstance(message, WireOnionMessage) and path_key is not None:
+        raise InvalidArgument("path_key is read from the onion_message itself",
+                              field="path_key", reason="context_from_message")
     try:
         return _process(message, node_key, path_key, known_features)
-    except DecodeError as exc:
+    except (DecodeError, PolicyError) as exc:
         return Dropped(exc.reason or type(exc).__name__, exc)
 
 
-def _process(message: bytes | OnionMessage, node_key: bytes | NodeKey, path_key: bytes | None,
-             known_features: Iterable[int]) -> ProcessedMessage:
+def _process(message: bytes | OnionMessage | WireOnionMessage, node_key: bytes | NodeKey,
+             path_key: bytes | None, known_features: Iterable[int]) -> ProcessedMessage:
     if isinstance(message, OnionMessage):
         path_key, packet = message.path_key, message.packet
+    elif isinstance(message, WireOnionMessage):
+        path_key = message.path_key
+        packet = OnionPacket.parse(message.onion_message_packet, payload_area=None)
     elif path_key is None:
         parsed = OnionMessage.parse(message)
         path_key, packet = parsed.path_key, parsed.packet
