@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sphinxamp._codes import BADONION, FAILURE_CODES
+from sphinxamp._explain._links import LinkRoute, TraceLink, first_message, trace_links
 from sphinxamp._hop import ProcessedHop, process_hop
 from sphinxamp._payload import HopPayload
 from sphinxamp.blinding._path import EncryptedData, create_blinded_path
@@ -56,6 +57,9 @@ class RouteSpec:
     final_cltv_expiry: int | None = None
     height: int = 0  # the block height a final node reports in its failure
     payload_area: int = PAYMENT_PAYLOAD_AREA
+    # What the recipient reveals to settle: with it, a trace's messages end in
+    # update_fulfill_htlc (sha256(payment_preimage) must be the associated data).
+    payment_preimage: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,8 @@ class Trace:
     steps: tuple[FailureStep, ...] = ()
     origin: DecryptedFailure | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # With `trace_route(messages=True)`: the messages on every link the HTLC crossed.
+    links: tuple[TraceLink, ...] = ()
 
 
 def _built(spec: RouteSpec) -> tuple[bytes, tuple[bytes, ...]]:
@@ -193,9 +199,39 @@ def _fail(spec: RouteSpec, secrets: Sequence[bytes], stories: Sequence[HopStory]
 
 
 def trace_route(spec: RouteSpec, *, fail_at: int | None = None,
-                code: int | str | None = None) -> Trace:
+                code: int | str | None = None, messages: bool = False) -> Trace:
     """The story of `spec`. With `fail_at` (0 = first hop) and `code`, that hop fails the
-    HTLC instead of passing it on and the failure travels back to the origin."""
+    HTLC instead of passing it on and the failure travels back to the origin. With
+    `messages`, `links` holds the exact BOLT 2 messages on every link (see `_links`): the
+    route must then be a payment onion with a 32-byte payment_hash, amount and expiry."""
+    trace = _story(spec, fail_at, code)
+    if not messages:
+        return trace
+    # A route that names no HTLC: the origin sends what the first hop's payload forwards.
+    head = trace.hops[0].processed
+    payload = None if head is None else head.payload
+    first = first_message(
+        trace.onion, spec.associated_data,
+        spec.amount_msat if payload is None or spec.amount_msat is not None
+        else payload.amt_to_forward,
+        spec.cltv_expiry if payload is None or spec.cltv_expiry is not None
+        else payload.outgoing_cltv_value)
+    route = LinkRoute(tuple(h.node_key for h in (*spec.hops, *spec.blinded)),
+                      tuple(h.hold_time for h in (*spec.hops, *spec.blinded)),
+                      trace.shared_secrets, spec.height, spec.payment_preimage)
+    steps = [(s.hop_index, s.action, s.packet, s.attribution_data) for s in trace.steps]
+    last = trace.hops[-1]
+    accepted = last.processed is not None and last.processed.role.final
+    links = trace_links(route, first, len(trace.hops), injected=steps,
+                        code=trace.failure_code or 0, accepted=accepted and not steps)
+    notes = trace.notes
+    if accepted and not steps and spec.payment_preimage is None:
+        notes += ("no payment_preimage in the route: the update_fulfill_htlc messages are "
+                  "not shown",)
+    return replace(trace, links=links, notes=notes)
+
+
+def _story(spec: RouteSpec, fail_at: int | None, code: int | str | None) -> Trace:
     onion, secrets = _built(spec)
     stories = _walk(spec, onion)
     notes: list[str] = []
