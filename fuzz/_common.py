@@ -50,8 +50,7 @@ def _import_library() -> None:
     would run the CLI) are not imported."""
     import sphinxamp
 
-    skipped = ("sphinxamp.cli", "sphinxamp._vectorcheck", "sphinxamp.conformance",
-               "sphinxamp.__main__")
+    skipped = ("sphinxamp.cli", "sphinxamp.conformance", "sphinxamp.__main__")
     for info in pkgutil.walk_packages(sphinxamp.__path__, "sphinxamp."):
         if not info.name.startswith(skipped):
             importlib.import_module(info.name)

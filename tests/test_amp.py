@@ -20,7 +20,7 @@ import pytest
 
 from sphinxamp import cli
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, decode_payload
-from sphinxamp._vectorcheck import run_document
+from sphinxamp.conformance.vectors import run_document
 from sphinxamp.errors import EncodeError, InvalidOnionHmac
 from sphinxamp.onion._sphinx import OnionPacket, peel_onion
 from sphinxamp.payments import _amp as amp

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from sphinxamp._vectorcheck import run_case
 from sphinxamp.cli import main
+from sphinxamp.conformance.vectors import run_case
 from tests.official import SHARED
 from tests.vector_tools import load_tool
 

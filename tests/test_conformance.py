@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinxamp._vectorcheck.bolt import check_file
 from sphinxamp.conformance import (
     OPS,
     PROTOCOL,
@@ -33,6 +32,7 @@ from sphinxamp.conformance.ops import answer
 from sphinxamp.conformance.reference import handle_line
 from sphinxamp.conformance.schema import answer_problems, request_problems
 from sphinxamp.conformance.suites import SUITES
+from sphinxamp.conformance.vectors.bolt import check_file
 from tests.official import SHARED
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from sphinxamp._vectorcheck import run_case, run_document
+from sphinxamp.conformance.vectors import run_case, run_document
 from tests.official import SHARED
 from tests.vector_tools import load_tool
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from sphinxamp import _vectorcheck as conformance
-from sphinxamp._vectorcheck import KIND_HANDLERS, CaseResult, run_case, run_document
 from sphinxamp.cli import main
+from sphinxamp.conformance import vectors as conformance
+from sphinxamp.conformance.vectors import KIND_HANDLERS, CaseResult, run_case, run_document
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT / "vectors"

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from sphinxamp._json import load_json
-from sphinxamp._vectorcheck import CaseResult, run_document
-from sphinxamp._vectorcheck.bolt import check_file as check_bolt_file
 from sphinxamp.cli._common import add_json_flag, emit_json
+from sphinxamp.conformance import CaseResult, run_document
+from sphinxamp.conformance import check_file as check_bolt_file
 from sphinxamp.errors import InvalidArgument, SphinxampError
 
 DESCRIPTION = """\

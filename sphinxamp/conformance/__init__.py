@@ -9,7 +9,10 @@ the JSON-lines protocol of `protocol.py`), compared with sphinxamp case by case.
   difference graded MUST, SHOULD or MAY (`protocol.compare`);
 - `classes`: differential findings grouped into classes, one shortest reproducer each;
 - `deviations`: known, explained disagreements; `export`: the suites as JSON files;
-- `corpus`: fuzzing seeds that get past a node's HMAC check.
+- `corpus`: fuzzing seeds that get past a node's HMAC check;
+- `official`: the official BOLT 4 vector files as cases; `vectors`: the recorded vectors and
+  the official files checked against the reference (`sphinxamp vectors check`: `run_document`,
+  `check_file`, each case a `CaseResult`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from sphinxamp.conformance.ops import OPS, answer, supported
 from sphinxamp.conformance.protocol import PROTOCOL, load_schema
 from sphinxamp.conformance.run import Report, run_cases
 from sphinxamp.conformance.suites import SUITES, load_suites
+from sphinxamp.conformance.vectors import CaseResult, run_document
+from sphinxamp.conformance.vectors.bolt import check_file
 
 __all__ = [
     "OPS",
@@ -28,12 +33,15 @@ __all__ = [
     "SUITES",
     "AdapterProcess",
     "Case",
+    "CaseResult",
     "Deviation",
     "Reply",
     "Report",
     "answer",
+    "check_file",
     "load_schema",
     "load_suites",
     "run_cases",
+    "run_document",
     "supported",
 ]

@@ -17,8 +17,8 @@ from sphinxamp.blinding._path import (
 )
 from sphinxamp.blinding._unblind import build_blinded_payment_onion
 from sphinxamp.conformance.cases import Case
+from sphinxamp.conformance.failure_chain import failure_chain
 from sphinxamp.conformance.ops import OPS, answer
-from sphinxamp.conformance.ops_failure import failure_chain
 from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, frame_size
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._bigsize import encode_bigsize, encode_tu

@@ -15,6 +15,7 @@ from sphinxamp._json import load_json
 from sphinxamp.conformance.cases import Case
 from sphinxamp.conformance.generate import valid_cases
 from sphinxamp.conformance.malformed import malformed_cases
+from sphinxamp.conformance.official import load_official
 from sphinxamp.conformance.ops import OPS
 from sphinxamp.errors import InvalidArgument
 
@@ -42,9 +43,6 @@ def bolt_cases(folder: Path) -> tuple[list[Case], list[str]]:
 
 def _bolt_files(folder: Path) -> tuple[list[Case], list[dict[str, Any]]]:
     """The official files' cases, and each file that gave none with the reason."""
-    # The official files' reader lives with the vector runner, which imports this package.
-    from sphinxamp._vectorcheck.bolt import load_official
-
     cases: list[Case] = []
     skipped: list[dict[str, Any]] = []
     for name in BOLT_FILES:

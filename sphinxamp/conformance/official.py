@@ -1,6 +1,7 @@
-"""Official BOLT 4 vector files read as published (`sphinxamp vectors check --bolt FILE`),
-like Core Lightning's `devtools/onion runtest`: each file becomes conformance cases (op,
-request, the values the file states), which the reference implementation must reproduce.
+"""Official BOLT 4 vector files read as published (the `bolt` suite, and `sphinxamp vectors
+check --bolt FILE`), like Core Lightning's `devtools/onion runtest`: each file becomes
+conformance cases (op, request, the values the file states), which the reference
+implementation must reproduce.
 
 The files (lightning/bolts, bolt04/): onion-test, onion-error-test, route-blinding-test,
 blinded-payment-onion-test, blinded-onion-message-onion-test. A file is recognised by its
@@ -16,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from sphinxamp._json import load_json
-from sphinxamp._vectorcheck import CaseResult
-from sphinxamp.conformance.cases import Case, expectation_problems
+from sphinxamp.conformance.cases import Case
+from sphinxamp.conformance.failure_chain import onion_error_cases
 from sphinxamp.conformance.ops import OPS, answer
-from sphinxamp.conformance.ops_failure import onion_error_cases
 from sphinxamp.wire._bigsize import decode_bigsize
 
 Doc = Mapping[str, Any]
@@ -140,29 +140,3 @@ def official_cases(name: str, doc: object) -> list[Case]:
 
 def load_official(path: Path) -> list[Case]:
     return official_cases(path.name, load_json(path.read_text(encoding="utf-8"), path.name))
-
-
-def check_cases(cases: list[Case], file: str) -> list[CaseResult]:
-    """Each case through the reference: what the file states must come out."""
-    results = []
-    for case in cases:
-        got = answer({"op": case.op, **case.request})
-        if got.get("unsupported"):
-            results.append(CaseResult(file, case.id, case.op, False,
-                                      f"{case.op} is not supported by this build"))
-            continue
-        problems = expectation_problems(case.expect, got)
-        results.append(CaseResult(file, case.id, case.op, not problems,
-                                  "; ".join(problems) or "as published"))
-    return results
-
-
-def check_file(path: Path) -> list[CaseResult]:
-    try:
-        cases = load_official(path)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return [CaseResult(path.name, "<document>", "bolt", False, f"unreadable: {exc}")]
-    if not cases:
-        return [CaseResult(path.name, "<document>", "bolt", False,
-                           "no case this build can run (its library module is missing)")]
-    return check_cases(cases, path.name)

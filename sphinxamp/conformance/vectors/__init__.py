@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sphinxamp._vectorcheck.amp import AMP_KIND_HANDLERS
-from sphinxamp._vectorcheck.blinding import BLINDING_KIND_HANDLERS
-from sphinxamp._vectorcheck.failure import FAILURE_KIND_HANDLERS
+from sphinxamp.conformance.vectors.amp import AMP_KIND_HANDLERS
+from sphinxamp.conformance.vectors.blinding import BLINDING_KIND_HANDLERS
+from sphinxamp.conformance.vectors.failure import FAILURE_KIND_HANDLERS
 from sphinxamp.errors import BigSizeError, DecodeError, SphinxampError, TlvError
 from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, build_onion, peel_onion
 from sphinxamp.wire._bigsize import decode_bigsize, encode_bigsize
