@@ -4,6 +4,9 @@ every link of a traced payment (BOLT 2 › Adding an HTLC; › Removing an HTLC)
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from sphinxamp import decode_message, decrypt_failure, encode_message, process_h
 from sphinxamp._explain._links import TraceLink
 from sphinxamp._explain.trace import RouteSpec, Trace, trace_route
 from sphinxamp.cli._route_file import parse_route
+from sphinxamp.conformance.schema import problems
 from sphinxamp.errors import InvalidArgument
 from sphinxamp.failures import verify_attribution
 from sphinxamp.messages import (
@@ -20,6 +24,7 @@ from sphinxamp.messages import (
     UpdateFailHtlc,
     UpdateFailMalformedHtlc,
     UpdateFulfillHtlc,
+    message_to_json,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,3 +176,63 @@ def test_messages_need_a_payment_onion() -> None:
     assert trace_route(spec).links == ()
     with pytest.raises(InvalidArgument):
         trace_route(spec, messages=True)
+
+
+# --- the CLI ------------------------------------------------------------------------------
+
+SPHINXAMP = [sys.executable, "-m", "sphinxamp", "trace"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    out = subprocess.run([*SPHINXAMP, *args], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_cli_messages_json_on_the_blinded_example() -> None:
+    doc = json.loads(run_cli(str(BLINDED), "--messages", "--json").stdout)
+    root = json.loads((ROOT / "docs" / "schemas" / "trace.schema.json").read_text())
+    assert list(problems(doc, root, root)) == []
+    assert [link["index"] for link in doc["links"]] == [0, 1, 2, 3]
+    sent = []
+    for link in doc["links"]:
+        (item,) = link["messages"]  # no preimage in the example: nothing comes back
+        assert (item["direction"], item["type"], item["name"]) == (
+            "forward", 128, "update_add_htlc")
+        msg = decode_message(bytes.fromhex(item["hex"]))
+        assert {k: v for k, v in item.items() if k not in ("direction", "hex")} == \
+            message_to_json(msg)
+        sent.append(msg)
+    assert [isinstance(m, UpdateAddHtlc) and m.path_key is not None for m in sent] == [
+        False, False, True, True]
+    trace = trace_route(route(BLINDED), messages=True)
+    assert [m.wire.hex() for link in trace.links for m in link.messages] == [
+        item["hex"] for link in doc["links"] for item in link["messages"]]
+
+
+def test_cli_messages_json_of_a_malformed_failure() -> None:
+    doc = json.loads(run_cli(str(BLINDED), "--messages", "--json", "--fail-at", "3",
+                             "--code", "invalid_onion_hmac").stdout)
+    names = [[m["name"] for m in link["messages"]] for link in doc["links"]]
+    assert names == [["update_add_htlc", "update_fail_htlc"]] * 3 + [
+        ["update_add_htlc", "update_fail_malformed_htlc"]]
+    malformed = doc["links"][3]["messages"][1]
+    assert (malformed["direction"], malformed["failure_code"]) == ("back", 0xC005)
+    assert malformed["sha256_of_onion"] == doc["hops"][3]["onion_sha256"]
+    # The hop upstream of a malformed answer makes the packet without attribution data;
+    # the hops before it wrap it starting from zeros (BOLT 4 › Returning Errors).
+    assert doc["links"][2]["messages"][1]["attribution_data"] is None
+    assert doc["links"][0]["messages"][1]["attribution_data"] is not None
+
+
+def test_cli_messages_text_prints_hex_and_fields() -> None:
+    text = run_cli(str(BLINDED), "--messages").stdout
+    trace = trace_route(route(BLINDED), messages=True)
+    for link in trace.links:
+        assert link.messages[0].wire.hex() in text
+    assert "link 0 (origin ↔ hop 0):" in text and "link 3 (hop 2 ↔ hop 3):" in text
+    assert "→ update_add_htlc (128)" in text
+    assert "      amount_msat = 100125" in text
+    plain = run_cli(str(BLINDED)).stdout
+    assert "update_add_htlc" not in plain and "links" not in json.loads(
+        run_cli(str(BLINDED), "--json").stdout)

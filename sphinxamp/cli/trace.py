@@ -7,11 +7,13 @@ import argparse
 import sys
 from typing import Any
 
-from sphinxamp._codes import failure_name
-from sphinxamp._explain.trace import HopStory, Trace, parse_failure_code, trace_route
-from sphinxamp.cli import render
-from sphinxamp.cli._common import add_json_flag, emit_json, error_object, int_in, read_text
+from sphinxamp import HopStory, Trace, trace_route
+from sphinxamp.cli import _render as render
+from sphinxamp.cli._common import Subparsers, emit_json, error_object, read_text
+from sphinxamp.cli._options import add_json_flag, int_in
 from sphinxamp.cli._route_file import FORMAT, parse_route
+from sphinxamp.cli._trace_messages import links_json, links_lines
+from sphinxamp.failures import failure_code_name, resolve_code
 
 DESCRIPTION = f"""\
 Tell a route's story from a route description (JSON, format {FORMAT}; see
@@ -27,11 +29,12 @@ return packet and attribution data, each upstream hop's wrapping, and the origin
 "next_path_key", "forwards", "refusal"}}], "failure": null | {{"failure_code",
 "failure_name", "steps": [{{"hop_index", "action", "packet", "attribution_data"}}],
 "origin": {{"hop_index", "failure_code", "failure_name", "fields", "attribution"}}}},
-"notes"}}.
+"notes"}}; with --messages also "links": [{{"index", "messages": [{{"direction", "type",
+"name", "hex", and the message's decoded fields}}]}}] (link i carries the HTLC to hop i).
 """
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser("trace", help="a route's whole story, hop by hop",
                                    description=DESCRIPTION,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -42,6 +45,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--code", default="temporary_node_failure", metavar="NAME",
                         help="the failure code, by spec name or number (default "
                         "temporary_node_failure)")
+    parser.add_argument("--messages", action="store_true",
+                        help="also the BOLT 2 messages on every link: each update_add_htlc "
+                        "forwarded and the update_fail_htlc, update_fail_malformed_htlc or "
+                        "update_fulfill_htlc coming back (hex and decoded fields)")
     add_json_flag(parser)
     parser.set_defaults(handler=run)
 
@@ -74,7 +81,8 @@ def trace_json(trace: Trace, session_key: bytes, drawn: bool) -> dict[str, Any]:
         origin = trace.origin
         msg = origin.message
         failure = {
-            "failure_code": trace.failure_code, "failure_name": failure_name(trace.failure_code),
+            "failure_code": trace.failure_code,
+            "failure_name": failure_code_name(trace.failure_code),
             "steps": [{"hop_index": s.hop_index, "action": s.action, "packet": s.packet.hex(),
                        "attribution_data": _hex(s.attribution_data)} for s in trace.steps],
             "origin": {
@@ -128,12 +136,24 @@ def _failure_lines(f: dict[str, Any]) -> list[str]:
     return lines
 
 
+def failure_code(text: str) -> int:
+    """--code: a failure code by its spec name or by number (decimal or 0x hex)."""
+    if not text.isidentifier():
+        try:
+            return resolve_code(int(text, 0))
+        except ValueError:
+            pass  # not a number either: named in resolve_code's error
+    return resolve_code(text)
+
+
 def run(args: argparse.Namespace) -> int:
     source = args.route if args.route == "-" or args.route.startswith("@") else "@" + args.route
     spec, drawn = parse_route(read_text(source, "route"))
-    code = None if args.fail_at is None else parse_failure_code(args.code)
-    trace = trace_route(spec, fail_at=args.fail_at, code=code)
+    code = None if args.fail_at is None else failure_code(args.code)
+    trace = trace_route(spec, fail_at=args.fail_at, code=code, messages=args.messages)
     out = trace_json(trace, spec.session_key, drawn)
+    if args.messages:
+        out["links"] = links_json(trace)
     if args.json:
         emit_json(out)
         return 0
@@ -144,6 +164,8 @@ def run(args: argparse.Namespace) -> int:
         lines += _hop_lines(h)
     if out["failure"] is not None:
         lines += _failure_lines(out["failure"])
+    if args.messages:
+        lines += links_lines(out["links"])
     lines += [f"note: {n}" for n in out["notes"]]
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
