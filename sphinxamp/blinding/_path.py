@@ -13,8 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-
 from sphinxamp._codes import INVALID_ONION_BLINDING
 from sphinxamp.errors import DecodeError, EncodeError, InvalidArgument, TlvError
 from sphinxamp.primitives import _crypto as crypto
@@ -35,7 +33,6 @@ from sphinxamp.wire._tlv import (
 )
 
 TAG_SIZE = 16  # Poly1305 tag appended to every encrypted_recipient_data
-_ZERO_NONCE = bytes(12)
 
 
 # --- errors: one class per reader rule -------------------------------------------------------
@@ -354,7 +351,7 @@ def pad_equal(datas: Sequence[EncryptedData]) -> list[EncryptedData]:
 
 def encrypt_data(rho: bytes, plaintext: bytes) -> bytes:
     """ChaCha20-Poly1305, key rho, 12 zero bytes of nonce, no associated data."""
-    return ChaCha20Poly1305(rho).encrypt(_ZERO_NONCE, plaintext, b"")
+    return crypto.aead_encrypt(rho, plaintext)
 
 
 def create_blinded_path(session_key: bytes, hops: Sequence[tuple[bytes, EncryptedData | bytes]],

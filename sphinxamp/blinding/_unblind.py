@@ -13,9 +13,6 @@ import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-
 from sphinxamp._htlc import HtlcContext
 from sphinxamp._payload import HopPayload
 from sphinxamp.blinding._path import (
@@ -41,7 +38,6 @@ from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, BuiltOnion, build_onio
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import NodeKey, shared_secret
 
-_ZERO_NONCE = bytes(12)
 _FIELD = "encrypted_recipient_data"
 
 
@@ -65,12 +61,12 @@ def decrypt_data(rho: bytes, encrypted: bytes) -> bytes:
         raise UndecryptableData(
             f"encrypted_recipient_data of {len(encrypted)} bytes cannot hold its "
             f"{TAG_SIZE}-byte tag", field=_FIELD, offset=len(encrypted), reason="too_short")
-    try:
-        return ChaCha20Poly1305(rho).decrypt(_ZERO_NONCE, bytes(encrypted), b"")
-    except InvalidTag:
+    plaintext = crypto.aead_decrypt(rho, encrypted)
+    if plaintext is None:
         raise UndecryptableData("encrypted_recipient_data does not authenticate with rho "
                                 "from ECDH(node key, path_key)", field=_FIELD,
-                                reason="decryption_failed") from None
+                                reason="decryption_failed")
+    return plaintext
 
 
 def unblind(node_key: bytes | NodeKey, path_key: bytes, encrypted: bytes | None,

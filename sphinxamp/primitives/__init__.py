@@ -1,5 +1,6 @@
 """BOLT 4 primitives (Conventions, Key Generation, Pseudo Random Byte Stream): ECDH behind a
-node key, key derivation, ChaCha20 streams, HMAC and SHA-256, on coincurve and pyca/cryptography.
+node key, key derivation, ChaCha20 streams, the zero-nonce ChaCha20-Poly1305 of route blinding,
+HMAC and SHA-256, on coincurve and pyca/cryptography.
 For people building on the pieces; the tasks in `sphinxamp` need none of them."""
 
 from sphinxamp.primitives._crypto import (
@@ -11,6 +12,8 @@ from sphinxamp.primitives._crypto import (
     KEY_PAD,
     KEY_RHO,
     KEY_UM,
+    aead_decrypt,
+    aead_encrypt,
     chacha20,
     chacha20_stream,
     derive_key,
@@ -33,6 +36,8 @@ __all__ = [
     "KEY_UM",
     "NodeKey",
     "PrivateNodeKey",
+    "aead_decrypt",
+    "aead_encrypt",
     "chacha20",
     "chacha20_stream",
     "derive_key",

@@ -10,7 +10,9 @@ import hashlib
 import hmac
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from sphinxamp.errors import InvalidSecret
 from sphinxamp.primitives._secp256k1 import (
@@ -113,6 +115,24 @@ def chacha20_reposition(run: Any, key: bytes, offset: int) -> Any:
     if skip:
         run.update(bytes(skip))
     return run
+
+
+def aead_encrypt(key: bytes, plaintext: bytes) -> bytes:
+    """ChaCha20-Poly1305 (RFC 8439) under `key` with the 12-byte zero nonce and no associated
+    data: the ciphertext followed by its 16-byte tag. BOLT 4 › Route Blinding seals every
+    encrypted_recipient_data this way; the zero nonce is safe there because each key (rho of
+    one hop's shared secret) seals exactly one message."""
+    return ChaCha20Poly1305(key).encrypt(_ZERO_NONCE12, plaintext, b"")
+
+
+def aead_decrypt(key: bytes, ciphertext: bytes) -> bytes | None:
+    """The plaintext of `aead_encrypt(key, plaintext)`, or None when the tag does not
+    authenticate (a wrong key, damaged bytes, or fewer bytes than a tag). The caller names
+    the refusal: what failed to open is its field, not this function's."""
+    try:
+        return ChaCha20Poly1305(key).decrypt(_ZERO_NONCE12, bytes(ciphertext), b"")
+    except InvalidTag:
+        return None
 
 
 def chacha20_stream(key: bytes, length: int) -> bytes:
