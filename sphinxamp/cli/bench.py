@@ -1,21 +1,22 @@
 """`sphinxamp bench`: the benchmark table (ours, the bare-primitive floor, pyln-proto).
 
 The harness is tooling and lives outside the library, in the checkout's `benchmarks/`
-package; this command runs it when that directory sits beside the `sphinxamp` package in use
-(a checkout, or an editable install of one). An installed wheel has no harness: the command
-then says so instead of failing on an import.
+package; this command runs it as its own process (`python -m benchmarks`, from the checkout,
+with the checkout first on PYTHONPATH) when that directory sits beside the `sphinxamp` package
+in use (a checkout, or an editable install of one). The library never imports it. An
+installed wheel has no harness: the command then says so instead of failing.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import os
+import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from sphinxamp.cli._common import add_json_flag, emit_json
+from sphinxamp.cli._common import add_json_flag
 from sphinxamp.errors import SphinxampError
 
 
@@ -42,8 +43,10 @@ def harness_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "benchmarks"
 
 
-def load_harness(where: Path | None = None) -> ModuleType:
-    """The harness's `run` module, imported from `where` (default `harness_dir()`)."""
+def harness_command(args: argparse.Namespace, where: Path | None = None
+                    ) -> tuple[list[str], Path, dict[str, str]]:
+    """argv, working directory and environment of `python -m benchmarks` for `where`
+    (default `harness_dir()`); `SphinxampError` when no harness is there."""
     where = where or harness_dir()
     if not (where / "__init__.py").is_file() or not (where / "run.py").is_file():
         raise SphinxampError(
@@ -51,21 +54,18 @@ def load_harness(where: Path | None = None) -> ModuleType:
             "It ships with the source checkout, not the wheel; run `python -m benchmarks` "
             "from a checkout (or install one with `pip install -e .`)",
             field="benchmarks", reason="benchmarks_unavailable")
-    root = str(where.parent)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    loaded = sys.modules.get("benchmarks")
-    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").parent != where:
-        raise SphinxampError(
-            f"another `benchmarks` module ({loaded.__file__}) is already imported",
-            field="benchmarks", reason="benchmarks_unavailable")
-    return importlib.import_module("benchmarks.run")
+    root = where.parent
+    # The checkout first, so its benchmarks/ and the sphinxamp beside it are the ones run.
+    paths = [str(root), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    argv = [sys.executable, "-m", "benchmarks"]
+    argv += ["--json"] if args.json else []
+    argv += ["--quick"] if args.quick else []
+    return argv, root, env
 
 
 def _bench(args: argparse.Namespace) -> int:
-    report = load_harness().run(quick=args.quick)
-    if args.json:
-        emit_json(report.to_dict())
-    else:
-        sys.stdout.write(report.to_markdown() + "\n")
-    return 0
+    argv, cwd, env = harness_command(args)
+    sys.stdout.flush()
+    # The harness prints the report itself (stdout inherited); its exit status is ours.
+    return subprocess.run(argv, cwd=cwd, env=env, check=False).returncode
