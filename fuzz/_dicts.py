@@ -35,6 +35,20 @@ _EXTRA = {
              "msg_update_fail_htlc": "0083", "msg_update_fail_malformed_htlc": "0087",
              "msg_onion_message": "0201", "type_accountable": "fe0001a147",
              "len_attribution_data": "fd0398", "badonion": "8000"},
+    # BOLT 12 types (offer, invoice_request, invoice ranges; signature; experimental starts).
+    "bolt12": {**_POINTS, **{f"b12_type_{t}": f"{t:02x}" for t in (
+        0, 1, 3, 5, 2, 8, 10, 16, 22, 80, 82, 88, 89, 90, 91, 160, 162, 164, 168, 172, 176,
+        240)}, "b12_exp_offer": "fe3b9aca00", "b12_exp_invreq": "fe77359400",
+        "b12_exp_invoice": "feb2d05e00", "sciddir_0": "00", "sig_len": "40"},
+    # Log prefixes (Core Lightning, lnd) and the message types, as text.
+    "log": {name: text.encode().hex() for name, text in (
+        ("cln_in", "[IN] "), ("cln_out", "[OUT] "), ("cln_ts", "2026-12-07T10:00:00.000Z "),
+        ("cln_debug", "DEBUG   "), ("cln_peer_in", "peer_in"), ("cln_peer_out", "peer_out"),
+        ("cln_sub", "-channeld-chan#1: "), ("lnd_ts", "2026-12-07 10:00:00.000 "),
+        ("lnd_level", "[DBG] PEER: "), ("lnd_peer", "Peer("), ("lnd_received", "Received "),
+        ("lnd_sending", "Sending "), ("hex_0x", "0x"), ("msg_add", "0080"),
+        ("msg_fulfill", "0082"), ("msg_fail", "0083"), ("msg_malformed", "0087"),
+        ("msg_onion", "0201"), ("newline", "\n"))},
 }
 
 

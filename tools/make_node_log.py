@@ -3,6 +3,7 @@
 
     python tools/make_node_log.py           # rewrite the file
     python tools/make_node_log.py --check   # exit 1 when the file is stale
+    python tools/make_node_log.py --seeds   # also the seeds of fuzz/corpus/{log,bolt12}
 
 The messages come from the vectors, so the keys that explain them are the vectors' keys:
 - `update_add_htlc` carries the BOLT 4 onion of vectors/bolt04-onion.json (peel-hop-1), for
@@ -134,10 +135,33 @@ def render() -> str:
     ))
 
 
+def write_seeds() -> None:
+    """fuzz_log seeds: each line of the log, the whole log, prefixes alone; fuzz_bolt12
+    seeds (stream selector byte ‖ stream): the invoice_request whole and cut, as each
+    stream."""
+    log = REPO / "fuzz" / "corpus" / "log"
+    text = render()
+    seeds = {"seed-log": text, "seed-prefixes": "2026-12-07T10:00:00.000Z DEBUG   x: [IN] \n"
+             "2026-12-07 10:00:00.000 [DBG] PEER: Peer(x): Received 0080\n"}
+    seeds.update({f"seed-line-{i:02}": line for i, line in enumerate(text.splitlines(), 1)})
+    for name, body in seeds.items():
+        (log / name).write_text(body)
+    request = invoice_request()
+    bolt12 = REPO / "fuzz" / "corpus" / "bolt12"
+    for selector, stream in enumerate(("invoice_request", "invoice", "invoice_error")):
+        (bolt12 / f"seed-{stream}").write_bytes(bytes([selector]) + request)
+        (bolt12 / f"seed-{stream}-cut").write_bytes(bytes([selector]) + request[:-40])
+    (bolt12 / "seed-invoice_error-records").write_bytes(b"\x02" + _tlv((1, b"\x58"), (5, b"no")))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when the file is stale")
+    parser.add_argument("--seeds", action="store_true",
+                        help="also write the seeds of fuzz/corpus/log and fuzz/corpus/bolt12")
     args = parser.parse_args()
+    if args.seeds:
+        write_seeds()
     text = render()
     if args.check:
         stale = not TARGET.exists() or TARGET.read_text() != text

@@ -20,8 +20,9 @@ from sphinxamp._explain._kinds import (
     explain_payload,
     explain_tlv,
 )
-from sphinxamp._explain._onion import explain_message, explain_onion
-from sphinxamp._explain._tree import ExplainError, Explanation, Field
+from sphinxamp._explain._message import explain_wire_message
+from sphinxamp._explain._onion import explain_onion
+from sphinxamp._explain._tree import DecodeProblem, Explanation, Field
 from sphinxamp.errors import InvalidArgument
 from sphinxamp.primitives._nodekey import NodeKey
 
@@ -33,7 +34,7 @@ KINDS: dict[str, Explainer] = {
     "tlv": explain_tlv,
     "failure": explain_failure,
     "encrypted-data": explain_encrypted_data,
-    "message": explain_message,
+    "message": explain_wire_message,
     "amp": explain_amp,
     "attribution": explain_attribution,
     "bigsize": explain_bigsize,
@@ -74,4 +75,4 @@ def explain(data: bytes, kind: str = "auto", *, node_key: bytes | NodeKey | None
     return ex.finish()
 
 
-__all__ = ["KINDS", "KIND_NAMES", "ExplainError", "Explanation", "Field", "explain"]
+__all__ = ["KINDS", "KIND_NAMES", "DecodeProblem", "Explanation", "Field", "explain"]

@@ -14,6 +14,7 @@ from sphinxamp.blinding._path import ENCRYPTED_DATA_SCHEMA, TAG_SIZE
 from sphinxamp.blinding._unblind import decrypt_data
 from sphinxamp.errors import SphinxampError
 from sphinxamp.failures._attribution import ATTRIBUTION_DATA_SIZE
+from sphinxamp.messages._codec import decode_message
 from sphinxamp.onion._sphinx import (
     ONION_MESSAGE_PAYLOAD_AREA,
     PACKET_OVERHEAD,
@@ -26,6 +27,14 @@ from sphinxamp.wire._records import HOP_PAYLOAD_SCHEMA
 from sphinxamp.wire._tlv import TlvSchema, iter_records
 
 Test = Callable[[bytes, Keys], str | None]
+
+
+def _whole_message(data: bytes, keys: Keys) -> str | None:
+    try:
+        msg = decode_message(data)
+    except SphinxampError:
+        return None
+    return f"decodes as a whole {msg.name} message (type {msg.type})"
 
 
 def _message(data: bytes, keys: Keys) -> str | None:
@@ -152,6 +161,7 @@ def _tlv(data: bytes, keys: Keys) -> str | None:
 
 
 GUESSES: tuple[tuple[str, Test], ...] = (
+    ("message", _whole_message),
     ("message", _message),
     ("onion", _onion),
     ("encrypted-data", _sealed_data),

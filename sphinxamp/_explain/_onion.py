@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 
+from sphinxamp._explain._bolt12 import STREAMS, bolt12_fields
 from sphinxamp._explain._kinds import Keys, decrypt_into, payload_fields
 from sphinxamp._explain._tlv import bigsize_field, tlv_fields
 from sphinxamp._explain._tree import Explanation, Field, error_from
@@ -59,8 +60,8 @@ def onion_field(data: bytes, base: int, keys: Keys, ex: Explanation, path_key: b
     elif point is None:
         ex.fail(error_from(_err("invalid_point", "public_key"), base + 1, _DECRYPT))
     elif keys.node_key is None or assoc is None:
-        ex.notes.append("hop_payloads not decrypted: needs the node key and the associated "
-                        "data")
+        ex.notes.append("hop_payloads not decrypted: needs the node key"
+                        + (" and the associated data" if assoc is None else ""))
     else:
         _decrypt(data, base, point, keys, ex, path_key, assoc, payloads, message)
     return packet
@@ -132,6 +133,11 @@ def _message_payload(payload: bytes, base: int, keys: Keys, ex: Explanation,
     for f in fields:
         if f.name == "encrypted_recipient_data" and f.children:
             decrypt_into(f.children[-1], keys.node_key, path_key, ex)
+        rtype = f.children[0].value if f.children else None
+        if rtype in STREAMS and len(f.children) == 3:
+            # BOLT 4 › Onion Messages: types 64, 66 and 68 carry BOLT 12 TLV streams.
+            value = f.children[2]
+            value.children = bolt12_fields(rtype, value.raw, value.offset, ex, decrypted=True)
     return fields
 
 

@@ -54,7 +54,8 @@ RULES: dict[str, tuple[str, str | None]] = {
     "record_required": ("the role's required record is present", _PAYLOAD),
     "decryption_failed": ("encrypted_recipient_data authenticates under rho", _BLINDING),
     "too_short": ("encrypted_recipient_data holds at least its 16-byte tag", _BLINDING),
-    "message_type": ("an onion_message starts with its type, 513", _MESSAGES),
+    "message_type": ("a message starts with a known type: 128, 130, 131, 135 or 513 "
+                     "(onion_message)", None),
     "length_mismatch": ("len is the size of onion_message_packet", _MESSAGES),
     "wrong_length": ("the field has its fixed size", None),
     "unattributable": ("one hop's um-HMAC verifies after stripping the layers", _RETURN),
@@ -93,9 +94,10 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
-class ExplainError:
-    """Where parsing stopped: `offset` is the first byte of the failing field (of the
-    record, for a TLV), `rule` what the bytes break, `section` where the BOLTs say so."""
+class DecodeProblem:
+    """Where decoding stopped (a record, not an exception): `offset` is the first byte of the
+    failing field (of the record, for a TLV), `rule` what the bytes break, `section` where the
+    BOLTs say so."""
 
     offset: int
     rule: str
@@ -115,11 +117,11 @@ class ExplainError:
 
 
 def error_from(exc: SphinxampError, offset: int, section: str = _TLV, *,
-               decrypted: bool = False) -> ExplainError:
+               decrypted: bool = False) -> DecodeProblem:
     """A library error as the tree's error, at `offset` (the caller knows the field start)."""
     under = exc.cause if exc.cause is not None else exc
     rule, where = RULES.get(under.reason or "", (under.message, section))
-    return ExplainError(offset, rule, where or section, exc.message, under.reason, under.field,
+    return DecodeProblem(offset, rule, where or section, exc.message, under.reason, under.field,
                         under.tlv_type, exc.failure_code, decrypted)
 
 
@@ -131,7 +133,7 @@ class Explanation:
     kind: str
     data: bytes
     fields: list[Field] = field(default_factory=list)
-    error: ExplainError | None = None
+    error: DecodeProblem | None = None
     guess: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -140,7 +142,7 @@ class Explanation:
                 "fields": [f.to_json() for f in self.fields], "notes": list(self.notes),
                 "error": None if self.error is None else self.error.to_json()}
 
-    def fail(self, error: ExplainError) -> None:
+    def fail(self, error: DecodeProblem) -> None:
         """Record the first error only (parsing stops there; later checks add nothing)."""
         if self.error is None:
             self.error = error
