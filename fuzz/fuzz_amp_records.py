@@ -19,7 +19,7 @@ import json
 import _common
 
 from sphinxamp._payload import KEYSEND_TYPE, HopPayload, decode_payload
-from sphinxamp.cli import custom_records
+from sphinxamp.cli import _custom_records as custom_records
 from sphinxamp.errors import EncodeError, InvalidOnionPayload, PaymentError
 from sphinxamp.payments._keysend import verify_keysend
 from sphinxamp.payments._route import build_route_onion

@@ -3,7 +3,12 @@ unblinding and relay arithmetic, blinded paths read from bytes, onion message pa
 `sphinxamp.create_blinded_path`, `build_blinded_payment_onion` and the onion message tasks
 sit on top."""
 
-from sphinxamp.blinding._onion_message import OnionMessage, decode_blinded_path
+from sphinxamp.blinding._onion_message import (
+    ONIONMSG_SCHEMA,
+    OnionMessage,
+    choose_payload_area,
+    decode_blinded_path,
+)
 from sphinxamp.blinding._path import BlindedHop
 from sphinxamp.blinding._unblind import (
     BlindedPayInfo,
@@ -15,11 +20,13 @@ from sphinxamp.blinding._unblind import (
 )
 
 __all__ = [
+    "ONIONMSG_SCHEMA",
     "BlindedHop",
     "BlindedPayInfo",
     "OnionMessage",
     "UnblindedData",
     "aggregate_relay",
+    "choose_payload_area",
     "decode_blinded_path",
     "forward_amount",
     "forward_cltv",

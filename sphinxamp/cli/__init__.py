@@ -8,18 +8,40 @@ handler returns the exit status and raises `SphinxampError` for anything it refu
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
 from sphinxamp import __version__
-from sphinxamp.cli._common import emit_error, reset_inputs
+from sphinxamp.cli import (
+    amp,
+    attribution,
+    bench,
+    blinded,
+    conformance,
+    demo,
+    explain,
+    failure,
+    fuzz,
+    keysend,
+    message,
+    onion,
+    payload,
+    replay,
+    tlv,
+    trace,
+    vectors,
+    wire,
+)
+from sphinxamp.cli._common import Register, emit_error, reset_inputs
 from sphinxamp.errors import SphinxampError
 
 # Command groups, in the order `--help` lists them.
-COMMAND_MODULES = ("onion", "payload", "tlv", "amp", "keysend", "vectors", "demo", "bench",
-                   "blinded", "message", "failure", "attribution",
-                   "conformance", "fuzz", "explain", "trace", "replay", "wire")
+COMMANDS: tuple[Register, ...] = (
+    onion.register, payload.register, tlv.register, amp.register, keysend.register,
+    vectors.register, demo.register, bench.register, blinded.register, message.register,
+    failure.register, attribution.register, conformance.register, fuzz.register,
+    explain.register, trace.register, replay.register, wire.register,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,9 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"{__name__}.{name}")
-        module.register(sub)
+    for register in COMMANDS:
+        register(sub)
     return parser
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from sphinxamp.errors import DecodeError, InvalidArgument, SphinxampError
-from sphinxamp.onion._sphinx import MAX_PAYLOAD_AREA
+
+# What add_subparsers returns, which each command module's `register` fills: argparse names
+# the class only privately (typeshed makes it generic in the parser type).
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+Register: TypeAlias = Callable[[Subparsers], None]
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
@@ -85,6 +89,20 @@ def read_key(value: str, field: str, size: int = 32) -> bytes:
     return key
 
 
+def load_json(text: str | bytes, what: str = "input") -> Any:
+    """JSON a user hands over (a file, an argument, a line on a pipe), or `InvalidArgument`
+    (field `what`, reason "not_json"). Nesting deeper than Python's decoder can recurse (about
+    a thousand levels) is refused the same way rather than escaping as a RecursionError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InvalidArgument(f"{what}: not JSON this reader can follow (nested too deeply)",
+                              field=what, reason="not_json") from None
+    except ValueError as exc:  # JSONDecodeError; UnicodeDecodeError for bytes
+        raise InvalidArgument(f"{what}: not JSON ({exc})", field=what,
+                              reason="not_json") from None
+
+
 def utf8_argument(value: str, field: str) -> bytes:
     """An argument's text as UTF-8 bytes. Python hands over argument bytes that are not UTF-8
     as lone surrogates (PEP 383), which cannot be encoded: such an argument is refused."""
@@ -93,91 +111,6 @@ def utf8_argument(value: str, field: str) -> bytes:
     except UnicodeEncodeError:
         raise InvalidArgument(f"{field} is not UTF-8 text", field=field,
                               reason="not_utf8") from None
-
-
-class BoundedInt:
-    """An argparse type: an integer from `low` to `high` (else argparse's usage error, exit
-    status 2). `low` and `high` stay readable so a test can hold every numeric option to a
-    bound stated in its help; `base` 0 also takes 0x.. hex."""
-
-    __name__ = "int"  # argparse names the type so in its own messages
-
-    def __init__(self, low: int, high: int, base: int = 10, message: str = "") -> None:
-        self.low, self.high, self.base, self.message = low, high, base, message
-
-    def __call__(self, text: str) -> int:
-        try:
-            value = int(text, self.base)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid int value: {_shown(text)}") from None
-        if not self.low <= value <= self.high:
-            raise argparse.ArgumentTypeError(self.message or
-                f"{value if len(text) <= 40 else _shown(text)} is not from "
-                f"{bound_text(self.low)} to {bound_text(self.high)}")
-        return value
-
-
-class BoundedFloat:
-    """An argparse type: a finite number of seconds from `low` (above it when `open_low`) to
-    `high`."""
-
-    __name__ = "float"
-
-    def __init__(self, low: float, high: float, *, open_low: bool = False) -> None:
-        self.low, self.high, self.open_low = low, high, open_low
-
-    def __call__(self, text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid number: {_shown(text)}") from None
-        above = value > self.low if self.open_low else value >= self.low
-        if not (above and value <= self.high):  # NaN fails both comparisons
-            low = "above" if self.open_low else "from"
-            raise argparse.ArgumentTypeError(
-                f"must be {low} {self.low:.0f} and at most {self.high:.0f} seconds")
-        return value
-
-
-def _shown(text: str) -> str:
-    """An argument quoted in an error, cut short: the error stays one readable line."""
-    return repr(text) if len(text) <= 40 else repr(text[:40]) + "..."
-
-
-def bound_text(value: int) -> str:
-    """A bound as --help states it: 2^64-1 rather than 18446744073709551615."""
-    for bits in (32, 64):
-        if value == (1 << bits) - 1:
-            return f"2^{bits}-1"
-    return str(value)
-
-
-def int_in(low: int, high: int, base: int = 10) -> BoundedInt:
-    """An argparse type: an integer from `low` to `high` (decimal; base 0 also takes 0x hex).
-    State the bound in the argument's help."""
-    return BoundedInt(low, high, base)
-
-
-def uint(bits: int) -> BoundedInt:
-    """An argparse type for a wire integer (0 to 2^bits-1; decimal or 0x hex): an HTLC amount
-    is a u64, an expiry or a height a u32."""
-    return BoundedInt(0, (1 << bits) - 1, base=0,
-                      message=f"must be 0 to 2^{bits}-1 (a u{bits})")
-
-
-def payload_area() -> BoundedInt:
-    """An argparse type for a routing area size: onion_message carries its packet behind a u16
-    length, so no area is over 65535 - 66 bytes."""
-    return BoundedInt(0, MAX_PAYLOAD_AREA, base=0, message=f"payload area must be 0 to "
-                      f"{MAX_PAYLOAD_AREA} bytes (a packet fits a u16 length)")
-
-
-U64 = "0 to 2^64-1"
-U32 = "0 to 2^32-1"
-
-
-def add_json_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def emit_json(obj: Any) -> None:
@@ -247,24 +180,6 @@ def output_dir(path: Path, field: str, *, force: bool) -> Path:
         raise InvalidArgument(f"{field}: {path} cannot be made ({exc.strerror})", field=field,
                               reason="unwritable") from None
     return path
-
-
-def secret_env(flag: str) -> str:
-    """The environment variable a secret option falls back to: --node-key → SPHINXAMP_NODE_KEY."""
-    return "SPHINXAMP_" + flag.lstrip("-").replace("-", "_").upper()
-
-
-def add_secret_option(parser: argparse.ArgumentParser, flag: str, help: str, *,
-                      required: bool = False, metavar: str = "HEX",
-                      aliases: tuple[str, ...] = ()) -> None:
-    """A secret's option. On the command line a secret is visible to every local user (the
-    process list), so it is also taken from a file (@FILE), stdin (-) or the environment
-    variable the help names; a value given on the command line wins over the variable."""
-    env = secret_env(flag)
-    from_env = os.environ.get(env) or None
-    parser.add_argument(flag, *aliases, metavar=metavar, default=from_env,
-                        required=required and from_env is None,
-                        help=f"{help}; hex, @FILE or - (stdin), else ${env}")
 
 
 def read_secret_list(value: str, field: str, size: int = 32) -> list[bytes]:

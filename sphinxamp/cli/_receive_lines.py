@@ -7,13 +7,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sphinxamp._codes import CODES_BY_NAME
-from sphinxamp._hop import process_hop
-from sphinxamp._json import load_json
-from sphinxamp._payload import HopPayload, Role, decode_payload
-from sphinxamp.errors import DecodeError, SphinxampError
-from sphinxamp.receiver._resolution import IncomingHtlc
-from sphinxamp.receiver._store import check_htlc_id
+from sphinxamp import HopPayload, IncomingHtlc, Role, decode_payload, process_hop
+from sphinxamp.cli._common import load_json
+from sphinxamp.errors import DecodeError, PaymentError, PolicyError, SphinxampError
+from sphinxamp.failures import resolve_code
+from sphinxamp.receiver import check_htlc_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +28,11 @@ class TickLine:
 
 @dataclass(frozen=True, slots=True)
 class RefusedHtlc:
-    """An HTLC whose onion or payload does not decode: failed before the receiver sees it."""
+    """An HTLC whose onion or payload the hop refuses (it does not decode, or a rule of the
+    onion refuses it): failed before the receiver sees it."""
 
     htlc_id: Any
-    error: DecodeError
+    error: DecodeError | PolicyError
 
 
 Request = HtlcLine | TickLine | RefusedHtlc
@@ -128,7 +127,7 @@ class LineReader:
         now = _time(obj, "now")
         try:
             payload = self._payload(obj, payment_hash, amount, cltv, height)
-        except DecodeError as exc:
+        except (DecodeError, PolicyError) as exc:
             return RefusedHtlc(htlc_id, exc)
         return HtlcLine(IncomingHtlc(htlc_id, payment_hash, amount, cltv, payload), now,
                         height)
@@ -148,13 +147,14 @@ class LineReader:
                               profile=self.profile, incoming_amount_msat=amount,
                               incoming_cltv_expiry=cltv, current_block_height=height,
                               min_final_cltv_expiry_delta=0)
-        except DecodeError:
-            raise
-        except SphinxampError as exc:  # a refusal that is not about the bytes, as one
+        except SphinxampError as exc:
+            if isinstance(exc, DecodeError | PolicyError) and not isinstance(exc, PaymentError):
+                raise  # the hop's own refusal of the onion, as process_hop answers it
+            # The final HTLC's checks or a bad value: a refusal not about the onion, as one.
             raise DecodeError(exc.message, field=exc.field, reason=exc.reason,
                               failure_code=exc.failure_code) from None
         if not hop.is_final:  # this receiver forwards nothing
             raise DecodeError("the onion is to be forwarded, not received here",
                               field="onion", reason="not_final",
-                              failure_code=CODES_BY_NAME["unknown_next_peer"])
+                              failure_code=resolve_code("unknown_next_peer"))
         return hop.payload

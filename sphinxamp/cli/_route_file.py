@@ -6,13 +6,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sphinxamp._explain.trace import RouteSpec, TraceHop
-from sphinxamp._json import load_json
-from sphinxamp._payload import HopPayload, PaymentData
-from sphinxamp.blinding._path import EncryptedData
-from sphinxamp.cli._common import parse_hex
+from sphinxamp import EncryptedData, HopPayload, PaymentData, RouteSpec, ShortChannelId, TraceHop
+from sphinxamp.cli._common import load_json, parse_hex
 from sphinxamp.errors import InvalidArgument, SphinxampError
-from sphinxamp.wire._tlv import ShortChannelId
 
 FORMAT = "sphinxamp-route/1"
 

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from typing import Any
 
-from sphinxamp._payload import parse_custom_records
-from sphinxamp.cli._common import U32, U64, add_json_flag, emit_json, int_in, read_hex, uint
-from sphinxamp.cli.amp_invoice import register_invoice
-from sphinxamp.cli.amp_receive import register_receive
+from sphinxamp import ShardRoute, build_amp_payment
+from sphinxamp.cli._amp_invoice import register_invoice
+from sphinxamp.cli._amp_receive import register_receive
+from sphinxamp.cli._common import Subparsers, emit_json, read_hex
+from sphinxamp.cli._options import U32, U64, add_amount_msat, add_json_flag, int_in, uint
+from sphinxamp.cli._payment_args import (
+    parse_data,
+    parse_route,
+    payment_json,
+    rand_from_seed,
+    route_arguments,
+)
 from sphinxamp.errors import DecodeError
-from sphinxamp.payments._amp import (
-    AmpPayment,
-    Rand,
-    SeededRand,
-    ShardRoute,
-    build_amp_payment,
+from sphinxamp.payments import (
     derive_child,
+    parse_custom_records,
     split_amount,
     split_root,
 )
-from sphinxamp.payments._route import RouteHop
-from sphinxamp.wire._tlv import ShortChannelId
 
 BOLT11_DEFAULT_FINAL_CLTV_DELTA = 18  # BOLT 11: `c` when the invoice has none
 
@@ -51,7 +51,7 @@ never use it for a real payment.
 """
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     group = subparsers.add_parser("amp", help="AMP: derive, split, pay, receive, invoices")
     sub = group.add_subparsers(dest="amp_command", metavar="ACTION", required=True)
     derive = sub.add_parser("derive", help="child preimage and hash of a share and index",
@@ -84,8 +84,7 @@ def register(subparsers: Any) -> None:
 
 def _pay_arguments(pay: argparse.ArgumentParser) -> None:
     pay.add_argument("--dest", required=True, metavar="PUBKEY", help="destination node id")
-    pay.add_argument("--amount-msat", required=True, type=uint(64), metavar="N",
-                     help=f"total, {U64}")
+    add_amount_msat(pay, f"total, {U64}", required=True)
     pay.add_argument("--parts", required=True, type=int_in(1, MAX_PARTS), metavar="N",
                      help=f"number of shards, 1 to {MAX_PARTS}")
     pay.add_argument("--route", action="append", default=[], metavar="ROUTE",
@@ -93,34 +92,6 @@ def _pay_arguments(pay: argparse.ArgumentParser) -> None:
     pay.add_argument("--payment-addr", metavar="HEX", help="the invoice's payment_addr")
     pay.add_argument("--payment-metadata", metavar="HEX", help="carried on every shard")
     route_arguments(pay, BOLT11_DEFAULT_FINAL_CLTV_DELTA)
-
-
-def route_arguments(pay: argparse.ArgumentParser, final_cltv_delta: int) -> None:
-    """What `amp pay` and `keysend pay` share: custom records, the height, and the fees and
-    cltv deltas of the forwarding hops."""
-    pay.add_argument("--data", action="append", default=[], metavar="TYPE=HEX[,...]",
-                     help="custom records (type >= 65536), as lncli --data")
-    pay.add_argument("--height", type=uint(32), default=0, metavar="N",
-                     help=f"current block height, {U32} (default: %(default)s)")
-    pay.add_argument("--final-cltv-delta", type=uint(16), default=final_cltv_delta,
-                     metavar="N", help="receiver's final cltv delta, 0 to 65535 (default: "
-                     "%(default)s)")
-    # BOLT 7 channel_update: fee_base_msat and fee_proportional_millionths are u32s,
-    # cltv_expiry_delta a u16.
-    pay.add_argument("--hop-fee-base-msat", type=uint(32), default=0, metavar="N",
-                     help=f"each forwarding node's fee_base_msat, {U32} (default 0)")
-    pay.add_argument("--hop-fee-ppm", type=uint(32), default=0, metavar="N",
-                     help=f"each forwarding node's fee_proportional_millionths, {U32} "
-                     "(default 0)")
-    pay.add_argument("--hop-cltv-delta", type=uint(16), default=40, metavar="N",
-                     help="each forwarding node's cltv_expiry_delta, 0 to 65535 (default: "
-                     "%(default)s)")
-    pay.add_argument("--seed", "--session-seed", dest="seed", metavar="HEX",
-                     help="reproducible randomness (tests and demos only)")
-
-
-def _rand(seed: str | None) -> Rand:
-    return os.urandom if seed is None else SeededRand(read_hex(seed, "seed"))
 
 
 def run_derive(args: argparse.Namespace) -> int:
@@ -133,62 +104,12 @@ def run_derive(args: argparse.Namespace) -> int:
 
 
 def run_split(args: argparse.Namespace) -> int:
-    shares = split_root(read_hex(args.root, "root"), args.parts, _rand(args.seed))
+    shares = split_root(read_hex(args.root, "root"), args.parts, rand_from_seed(args.seed))
     if args.json:
         emit_json({"shares": [s.hex() for s in shares]})
     else:
         sys.stdout.write("".join(f"{s.hex()}\n" for s in shares))
     return 0
-
-
-def _bad(value: str, field: str, why: str) -> DecodeError:
-    return DecodeError(f"{field} {value!r}: {why}", field=field, reason=f"bad_{field}")
-
-
-def _decimal(text: str) -> int | None:
-    """ASCII decimal digits as an int, else None. `str.isdigit` also takes digits int() does
-    not (superscripts), and a number past 20 digits is out of every range here (and int()
-    refuses over 4,300 digits), so both are checked before int() sees the text."""
-    if not text or len(text) > 20 or not text.isascii() or not text.isdigit():
-        return None
-    return int(text)
-
-
-def parse_scid(text: str) -> ShortChannelId:
-    parts = text.lower().split("x")
-    numbers = [_decimal(p) for p in parts]
-    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
-        raise _bad(text[:80], "short_channel_id", "expected BLOCKxTXxOUTPUT")
-    if any(n is None for n in numbers):
-        raise _bad(text[:80], "short_channel_id", "a field is out of range")
-    block, tx, out = (n or 0 for n in numbers)
-    if block >= 1 << 24 or tx >= 1 << 24 or out >= 1 << 16:
-        raise _bad(text, "short_channel_id", "a field is out of range")
-    return ShortChannelId(block, tx, out)
-
-
-def parse_route(text: str, args: argparse.Namespace) -> tuple[RouteHop, ...]:
-    if text.strip().lower() == "direct":
-        return ()
-    hops = []
-    for item in text.split(","):
-        node, _, scid = item.strip().partition("@")
-        hops.append(RouteHop(read_hex(node, "route"), parse_scid(scid or "0x0x0"),
-                             args.hop_fee_base_msat, args.hop_fee_ppm, args.hop_cltv_delta))
-    return tuple(hops)
-
-
-def parse_data(items: list[str]) -> list[tuple[int, bytes]]:
-    out = []
-    for item in (part for text in items for part in text.split(",") if part.strip()):
-        rtype, eq, value = item.partition("=")
-        number = _decimal(rtype.strip())
-        if not eq or not (rtype.strip().isascii() and rtype.strip().isdigit()):
-            raise _bad(item[:80], "data", "expected TYPE=HEX")
-        if number is None or number >= 1 << 64:
-            raise _bad(item[:80], "data", "the type is not a u64 (0 to 2^64-1)")
-        out.append((number, read_hex(value, "data")))
-    return out
 
 
 def shard_routes(args: argparse.Namespace) -> list[ShardRoute]:
@@ -211,7 +132,7 @@ def run_pay(args: argparse.Namespace) -> int:
                                                                      "payment_addr"),
         payment_metadata=None if args.payment_metadata is None else read_hex(
             args.payment_metadata, "payment_metadata"),
-        custom_records=parse_custom_records(parse_data(args.data)), rand=_rand(args.seed))
+        custom_records=parse_custom_records(parse_data(args.data)), rand=rand_from_seed(args.seed))
     view = payment_json(payment, final_cltv)
     view["height"] = args.height
     if args.json:
@@ -228,18 +149,3 @@ def run_pay(args: argparse.Namespace) -> int:
         lines.append(f"  onion {shard['onion']}")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
-
-
-def payment_json(payment: AmpPayment, final_cltv_expiry: int) -> dict[str, Any]:
-    return {
-        "dest": payment.dest.hex(), "total_msat": payment.total_msat,
-        "root": payment.root.hex(), "set_id": payment.set_id.hex(),
-        "payment_addr": payment.payment_addr.hex(), "final_cltv_expiry": final_cltv_expiry,
-        "shards": [{
-            "payment_hash": s.payment_hash.hex(), "amount_msat": s.amount_msat,
-            "share": s.child.share.hex(), "child_index": s.child.child_index,
-            "route": [h.pubkey.hex() for h in s.route] + [payment.dest.hex()],
-            "htlc_amount_msat": s.htlc_amount_msat, "htlc_cltv_expiry": s.htlc_cltv_expiry,
-            "onion": s.onion.to_bytes().hex(),
-        } for s in payment.shards],
-    }

@@ -6,21 +6,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from sphinxamp.cli._common import (
-    add_json_flag,
-    add_secret_option,
-    emit_json,
-    read_hex,
-    read_key,
-    read_secret_list,
-)
-from sphinxamp.cli.failure import HOLD_HELP, attribution_json, hold_time_units
-from sphinxamp.failures._attribution import create_attribution, verify_attribution, wrap_attribution
+from sphinxamp.cli import _render as render
+from sphinxamp.cli._common import Subparsers, emit_json, read_hex, read_key, read_secret_list
+from sphinxamp.cli._options import HOLD_HELP, add_json_flag, add_secret_option, hold_time_units
+from sphinxamp.failures import create_attribution, verify_attribution, wrap_attribution
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     group = subparsers.add_parser(
         "attribution", help="attribution data of a fulfilled HTLC (hold times, HMACs)")
     sub = group.add_subparsers(dest="attribution_command", metavar="ACTION", required=True)
@@ -80,7 +73,7 @@ def run_wrap(args: argparse.Namespace) -> int:
 def run_verify(args: argparse.Namespace) -> int:
     hops = verify_attribution(read_hex(args.data, "attribution_data"),
                               read_secret_list(args.shared_secrets, "shared_secrets"))
-    listed = attribution_json(hops) or []
+    listed = render.attribution_json(hops) or []
     if args.json:
         emit_json({"attribution": listed})
         return 0

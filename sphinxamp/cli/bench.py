@@ -14,13 +14,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
-from sphinxamp.cli._common import add_json_flag
+from sphinxamp.cli._common import Subparsers
+from sphinxamp.cli._options import add_json_flag
 from sphinxamp.errors import SphinxampError
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "bench",
         help="time peel, build, payload decode, process_hop and AMP receive against the bare "

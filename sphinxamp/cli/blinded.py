@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from sphinxamp._hop import ProcessedHop
-from sphinxamp.blinding._path import EncryptedData, create_blinded_path
-from sphinxamp.cli._common import add_json_flag, add_secret_option, emit_json, parse_hop, read_key
+from sphinxamp import EncryptedData, create_blinded_path
+from sphinxamp.cli._common import Subparsers, emit_json, parse_hop, read_key
+from sphinxamp.cli._options import add_json_flag, add_secret_option
 from sphinxamp.errors import SphinxampError
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     group = subparsers.add_parser("blinded-path", help="create a blinded path (route blinding)")
     sub = group.add_subparsers(dest="blinded_command", metavar="ACTION", required=True)
     create = sub.add_parser(
@@ -61,26 +60,3 @@ def run_create(args: argparse.Namespace) -> int:
                   f"{hop.encrypted_recipient_data.hex()}"]
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
-
-
-# --- what `onion peel` adds at a hop inside a blinded route ------------------------------
-
-
-def blinding_json(hop: ProcessedHop | None) -> dict[str, Any]:
-    """The route-blinding fields of `onion peel --json` (null outside a blinded route, or
-    when the hop was refused)."""
-    data = None if hop is None else hop.encrypted_data
-    return {
-        "encrypted_data": None if data is None else data.to_json(),
-        "next_path_key": (None if hop is None or hop.next_path_key is None
-                          else hop.next_path_key.hex()),
-        "amt_to_forward": None if hop is None else hop.amt_to_forward,
-        "outgoing_cltv_value": None if hop is None else hop.outgoing_cltv_value,
-    }
-
-
-def blinding_text(hop: ProcessedHop | None) -> list[str]:
-    fields = blinding_json(hop)
-    if fields["encrypted_data"] is None:
-        return []
-    return [f"{name}: {value}" for name, value in fields.items()]

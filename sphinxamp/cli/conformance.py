@@ -8,8 +8,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sphinxamp._payload import PROFILES
-from sphinxamp.cli._common import BoundedFloat, add_json_flag, emit_json, int_in, output_dir
+from sphinxamp.cli._common import Subparsers, emit_json, output_dir
+from sphinxamp.cli._options import BoundedFloat, add_json_flag, add_profile, int_in
 from sphinxamp.conformance import deviations as deviation_files
 from sphinxamp.conformance.adapter import AdapterProcess, parse_command
 from sphinxamp.conformance.export import export
@@ -38,13 +38,13 @@ with one message (exit 1).
 """
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     group = subparsers.add_parser("conformance",
                                   help="drive another implementation through an adapter")
     sub = group.add_subparsers(dest="conformance_command", metavar="ACTION", required=True)
     adapter = sub.add_parser("adapter", help="sphinxamp itself behind the adapter protocol "
                              "(JSON lines on stdin/stdout)")
-    adapter.add_argument("--profile", choices=PROFILES, default="bolt")
+    add_profile(adapter)
     adapter.add_argument("--json", action="store_true",
                          help="accepted for uniformity: the adapter always answers in JSON lines")
     adapter.set_defaults(handler=run_adapter)
@@ -54,8 +54,7 @@ def register(subparsers: Any) -> None:
     run.add_argument("--adapter", required=True, metavar="CMD", type=adapter_command,
                      help="the adapter command line (split like a shell would)")
     _suite_options(run)
-    run.add_argument("--profile", choices=PROFILES, default="bolt",
-                     help="payload rules the expectations follow (default bolt)")
+    add_profile(run, "payload rules the expectations follow (default bolt)")
     run.add_argument("--timeout", type=BoundedFloat(0, 3600, open_low=True), default=10.0,
                      metavar="S", help="seconds per request, above 0 and at most 3600 "
                      "(default 10)")

@@ -15,19 +15,26 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from sphinxamp._hop import process_hop
-from sphinxamp._payload import HopPayload, PaymentData
-from sphinxamp.cli import render
-from sphinxamp.cli._common import add_json_flag, emit_json
-from sphinxamp.cli.demo_amp import amp_json, amp_section
-from sphinxamp.cli.demo_more import blinded_section, failure_section, stories_json
-from sphinxamp.onion._sphinx import OnionPacket
-from sphinxamp.payments._route import RouteHop, RouteOnion, build_route_onion
-from sphinxamp.primitives import _crypto as crypto
-from sphinxamp.wire._tlv import ShortChannelId
+from sphinxamp import (
+    HopPayload,
+    OnionPacket,
+    PaymentData,
+    RouteHop,
+    RouteOnion,
+    ShortChannelId,
+    build_route_onion,
+    process_hop,
+    public_key,
+)
+from sphinxamp.cli import _render as render
+from sphinxamp.cli._common import Subparsers, emit_json
+from sphinxamp.cli._demo_amp import amp_json, amp_section
+from sphinxamp.cli._demo_more import blinded_section, failure_section, stories_json
+from sphinxamp.cli._options import add_json_flag
+from sphinxamp.primitives import sha256
 
 NODE_KEYS = tuple(bytes([0x41 + i]) * 32 for i in range(5))
-NODE_IDS = tuple(crypto.public_key(k) for k in NODE_KEYS)
+NODE_IDS = tuple(public_key(k) for k in NODE_KEYS)
 SESSION_KEY = bytes([0x41]) * 32
 PAYMENT_HASH = bytes([0x42]) * 32  # the associated data of a payment onion
 PAYMENT_SECRET = bytes([0x53]) * 32  # from the receiver's invoice (BOLT 11 `s` field)
@@ -46,7 +53,7 @@ FORWARDERS = (
 Section = Callable[[], list[str]]
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "demo", help="build a 5-hop payment onion and peel it at every hop",
         description="Build a payment onion over five hops with fixed keys (those of the BOLT 4 "
@@ -98,7 +105,7 @@ def payment_section() -> list[str]:
         f"{short(PAYMENT_HASH)}",
         f"The sender offers hop 0 an HTLC of {route.htlc_amount_msat} msat expiring at block "
         f"{route.htlc_cltv_expiry} (height now {BLOCK_HEIGHT}),",
-        f"with a {len(onion)}-byte onion, sha256 {crypto.sha256(onion).hex()}.",
+        f"with a {len(onion)}-byte onion, sha256 {sha256(onion).hex()}.",
         "Each node checks the onion's HMAC, decrypts its own payload and passes on a packet of "
         "the same size.",
         "Hops count from 0, the first after the sender (hops[0], as BOLT 4's vectors number "
@@ -124,7 +131,7 @@ def payment_section() -> list[str]:
                          f"{amount_in - payload.amt_to_forward}), cltv delta "
                          f"{cltv_in - payload.outgoing_cltv_value}")
             lines.append("  next packet sha256 "
-                         + crypto.sha256(hop.next_packet.to_bytes()).hex())
+                         + sha256(hop.next_packet.to_bytes()).hex())
         amount_in, cltv_in = payload.amt_to_forward, payload.outgoing_cltv_value
         packet = hop.next_packet
     return lines
@@ -150,13 +157,13 @@ def payment_json() -> dict[str, Any]:
                      "shared_secret": hop.shared_secret.hex(),
                      "payload": render.payload_fields(hop.payload),
                      "next_onion_sha256": None if nxt is None
-                     else crypto.sha256(nxt.to_bytes()).hex()})
+                     else sha256(nxt.to_bytes()).hex()})
         packet = nxt
     onion = route.onion.to_bytes()
     return {"session_key": SESSION_KEY.hex(), "associated_data": PAYMENT_HASH.hex(),
             "htlc_amount_msat": route.htlc_amount_msat,
             "htlc_cltv_expiry": route.htlc_cltv_expiry, "onion": onion.hex(),
-            "onion_sha256": crypto.sha256(onion).hex(), "hops": hops}
+            "onion_sha256": sha256(onion).hex(), "hops": hops}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from sphinxamp._explain import KIND_NAMES, explain
-from sphinxamp.cli import render
-from sphinxamp.cli._common import (
+from sphinxamp import EXPLAIN_KINDS, explain
+from sphinxamp.cli import _render as render
+from sphinxamp.cli._common import Subparsers, emit_json, read_hex, read_secret_list
+from sphinxamp.cli._options import (
+    add_assoc_data,
     add_json_flag,
+    add_node_key,
+    add_path_key,
     add_secret_option,
-    emit_json,
     payload_area,
-    read_hex,
-    read_key,
-    read_secret_list,
+    read_assoc_data,
+    read_node_key,
+    read_path_key,
 )
-from sphinxamp.onion._sphinx import MAX_PAYLOAD_AREA
+from sphinxamp.onion import MAX_PAYLOAD_AREA
 
 DESCRIPTION = """\
 Explain bytes field by field: offset, length, raw bytes and meaning (BigSize prefixes, TLV
@@ -44,18 +46,16 @@ def add_color_flag(parser: argparse.ArgumentParser) -> None:
                         help="no colour even on a terminal (NO_COLOR does the same)")
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "explain", help="annotate any onion-related bytes field by field",
         description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", metavar="HEX", help="the bytes (- stdin, @file)")
-    parser.add_argument("--as", dest="kind", choices=KIND_NAMES, default="auto",
+    parser.add_argument("--as", dest="kind", choices=EXPLAIN_KINDS, default="auto",
                         help="what the bytes are (default: auto, which guesses)")
-    add_secret_option(parser, "--node-key", "the receiving node's private key")
-    parser.add_argument("--assoc-data", metavar="HEX",
-                        help="the onion's associated data (the payment hash)")
-    parser.add_argument("--path-key", metavar="HEX",
-                        help="path_key of a blinded route (from update_add_htlc)")
+    add_node_key(parser, "the receiving node's private key")
+    add_assoc_data(parser, "the onion's associated data (the payment hash)")
+    add_path_key(parser, "path_key of a blinded route (from update_add_htlc)")
     add_secret_option(parser, "--shared-secrets", "the route's shared secrets in route order "
                       "(failure packets), separated by commas or white space", metavar="HEX,...")
     parser.add_argument("--payload-area", type=payload_area(), metavar="N",
@@ -72,9 +72,8 @@ def run(args: argparse.Namespace) -> int:
                                                                        "shared_secrets")
     ex = explain(
         data, args.kind,
-        node_key=None if args.node_key is None else read_key(args.node_key, "node_key"),
-        assoc_data=None if args.assoc_data is None else read_hex(args.assoc_data, "assoc_data"),
-        path_key=None if args.path_key is None else read_key(args.path_key, "path_key", 33),
+        node_key=read_node_key(args), assoc_data=read_assoc_data(args),
+        path_key=read_path_key(args),
         shared_secrets=secrets, payload_area=args.payload_area)
     if args.json:
         emit_json(ex.to_json())

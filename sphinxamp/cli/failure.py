@@ -7,28 +7,36 @@ import argparse
 import sys
 from typing import Any
 
-from sphinxamp._codes import FAILURE_CODES
+from sphinxamp import (
+    DecryptedFailure,
+    FailureMessage,
+    create_failure,
+    decrypt_failure,
+    wrap_failure,
+)
+from sphinxamp.cli import _render as render
 from sphinxamp.cli._common import (
-    BoundedInt,
-    add_json_flag,
-    add_secret_option,
+    Subparsers,
     emit_json,
     error_object,
-    int_in,
     read_hex,
     read_key,
     read_secret_list,
 )
+from sphinxamp.cli._options import (
+    HOLD_HELP,
+    BoundedInt,
+    add_json_flag,
+    add_secret_option,
+    hold_time_units,
+    int_in,
+)
 from sphinxamp.errors import DecodeError, InvalidArgument
-from sphinxamp.failures._attribution import HOLD_TIME_UNIT_MS, U32_MAX, HopAttribution
-from sphinxamp.failures._message import FailureMessage, resolve_code
-from sphinxamp.failures._packet import (
+from sphinxamp.failures import (
+    FAILURE_CODES,
     PAD_TO,
-    DecryptedFailure,
-    create_failure,
-    decrypt_failure,
     failure_from_malformed,
-    wrap_failure,
+    resolve_code,
 )
 
 DECRYPT_EPILOG = """\
@@ -41,16 +49,6 @@ message that does not parse. "attribution" checks each hop up to the erring one 
 when the packet is unattributable) and stops at the first bad HMAC, which blames that hop
 or its upstream neighbour.
 """
-
-
-class _HoldTime(BoundedInt):
-    """--hold-time-ms: milliseconds, carried as a u32 of 100 ms units (rounded down)."""
-
-    def __init__(self) -> None:
-        super().__init__(0, U32_MAX * HOLD_TIME_UNIT_MS + HOLD_TIME_UNIT_MS - 1, base=0)
-
-    def __call__(self, text: str) -> int:
-        return super().__call__(text) // HOLD_TIME_UNIT_MS
 
 
 class _Code(BoundedInt):
@@ -67,21 +65,12 @@ class _Code(BoundedInt):
                                              f"{text[:40]!r}") from None
 
 
-hold_time_units = _HoldTime()
 code_arg = _Code()
-HOLD_HELP = "0 to 429496729599, carried in units of 100 ms (a u32), rounded down"
 # failure_len and pad_len are u16s; a larger total could not be written.
 MAX_PAD_TO = 0xFFFF
 
 
-def attribution_json(hops: tuple[HopAttribution, ...] | None) -> list[dict[str, Any]] | None:
-    if hops is None:
-        return None
-    return [{"hop_index": h.hop_index, "hold_time_ms": h.hold_time_ms, "hmac_ok": h.hmac_ok}
-            for h in hops]
-
-
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     group = subparsers.add_parser("failure", help="create, wrap and decrypt failure onions")
     sub = group.add_subparsers(dest="failure_command", metavar="ACTION", required=True)
 
@@ -219,7 +208,7 @@ def decrypted_json(result: DecryptedFailure) -> dict[str, Any]:
     return {"hop_index": result.hop_index, **message_json(result.message),
             "failure_message": None if raw is None else raw.hex(),
             "error": None if result.error is None else error_object(result.error),
-            "attribution": attribution_json(result.attribution),
+            "attribution": render.attribution_json(result.attribution),
             "attribution_error": None if result.attribution_error is None
             else error_object(result.attribution_error)}
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
-from sphinxamp.cli._common import (
+from sphinxamp.cli._common import Subparsers, emit_json, output_dir
+from sphinxamp.cli._options import (
+    add_assoc_data,
     add_json_flag,
-    add_secret_option,
-    emit_json,
+    add_node_key,
     int_in,
-    output_dir,
-    read_hex,
-    read_key,
+    read_assoc_data,
+    read_node_key,
 )
 from sphinxamp.conformance.corpus import FORMATS, corpus_inputs, write_corpus
 
@@ -33,16 +32,14 @@ payload parser past the HMAC check.
 MAX_COUNT = 100_000
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     group = subparsers.add_parser("fuzz", help="fuzzing seeds for other implementations")
     sub = group.add_subparsers(dest="fuzz_command", metavar="ACTION", required=True)
     corpus = sub.add_parser("corpus", help="onions that pass a node's HMAC check",
                             description=DESCRIPTION,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_secret_option(corpus, "--node-key", "the target node's 32-byte private key",
-                      required=True)
-    corpus.add_argument("--assoc-data", required=True, metavar="HEX",
-                        help="associated data (the payment hash)")
+    add_node_key(corpus, "the target node's 32-byte private key", required=True)
+    add_assoc_data(corpus, "associated data (the payment hash)", required=True)
     corpus.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="folder for the inputs: made if absent; one already holding "
                         "files only with --force")
@@ -58,8 +55,9 @@ def register(subparsers: Any) -> None:
 
 
 def run_corpus(args: argparse.Namespace) -> int:
-    inputs = corpus_inputs(read_key(args.node_key, "node_key"),
-                           read_hex(args.assoc_data, "assoc_data"), args.count, args.seed)
+    node_key, assoc = read_node_key(args), read_assoc_data(args)
+    assert node_key is not None and assoc is not None  # required options
+    inputs = corpus_inputs(node_key, assoc, args.count, args.seed)
     written = write_corpus(output_dir(args.out, "out", force=args.force), inputs, args.format)
     if args.json:
         emit_json({"out": str(args.out), "files": [p.name for p in written]})

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from sphinxamp._payload import parse_custom_records
-from sphinxamp.cli._common import U64, add_json_flag, emit_json, read_hex, uint, utf8_argument
-from sphinxamp.cli.amp import _rand, parse_data, parse_route, route_arguments
-from sphinxamp.payments._keysend import build_keysend_payment
-from sphinxamp.payments._route import RouteHop
+from sphinxamp import RouteHop, build_keysend_payment
+from sphinxamp.cli._common import Subparsers, emit_json, read_hex, utf8_argument
+from sphinxamp.cli._options import U64, add_amount_msat, add_json_flag
+from sphinxamp.cli._payment_args import parse_data, parse_route, rand_from_seed, route_arguments
+from sphinxamp.payments import parse_custom_records
 
 KEYSEND_MESSAGE_TYPE = 7629168  # tip note / keysend message (satoshis.stream registry)
 # No invoice names a delta: lnd's sender then uses its DefaultFinalCltvDelta, the chain's
@@ -29,15 +28,14 @@ adds the text as record 7629168. --route as for `amp pay` (one route).
 """
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     group = subparsers.add_parser("keysend", help="keysend (bLIP 3): build a payment")
     sub = group.add_subparsers(dest="keysend_command", metavar="ACTION", required=True)
     pay = sub.add_parser("pay", help="build the onion of a keysend payment",
                          description=DESCRIPTION,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     pay.add_argument("--dest", required=True, metavar="PUBKEY", help="destination node id")
-    pay.add_argument("--amount-msat", required=True, type=uint(64), metavar="N",
-                     help=f"amount, {U64}")
+    add_amount_msat(pay, f"amount, {U64}", required=True)
     pay.add_argument("--route", default="direct", metavar="ROUTE",
                      help="PUBKEY[@SCID][,...] or `direct` (default)")
     pay.add_argument("--message", metavar="TEXT", help="a message (record 7629168, UTF-8)")
@@ -53,7 +51,7 @@ def run_pay(args: argparse.Namespace) -> int:
     if args.message is not None:
         entries.append((KEYSEND_MESSAGE_TYPE, utf8_argument(args.message, "message")))
     final_cltv = args.height + args.final_cltv_delta
-    rand = _rand(args.seed)
+    rand = rand_from_seed(args.seed)
     payment = build_keysend_payment(dest, args.amount_msat, final_cltv_expiry=final_cltv,
                                     route=hops, custom_records=parse_custom_records(entries),
                                     rand=rand)

@@ -6,31 +6,36 @@ import argparse
 import sys
 from typing import Any
 
-from sphinxamp.blinding._onion_message import (
+from sphinxamp import Dropped, build_onion, process_onion_message
+from sphinxamp.blinding import (
     ONIONMSG_SCHEMA,
-    Dropped,
     OnionMessage,
     choose_payload_area,
     decode_blinded_path,
-    process_onion_message,
 )
-from sphinxamp.cli import render
+from sphinxamp.cli import _render as render
 from sphinxamp.cli._common import (
-    add_json_flag,
-    add_secret_option,
+    Subparsers,
     emit_json,
     error_object,
     parse_hop,
-    payload_area,
     read_hex,
     read_key,
 )
+from sphinxamp.cli._options import (
+    add_json_flag,
+    add_node_key,
+    add_path_key,
+    add_secret_option,
+    payload_area,
+    read_node_key,
+    read_path_key,
+)
 from sphinxamp.errors import DecodeError, TlvError
-from sphinxamp.onion._sphinx import MAX_PAYLOAD_AREA, build_onion
-from sphinxamp.primitives import _crypto as crypto
+from sphinxamp.onion import MAX_PAYLOAD_AREA
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     group = subparsers.add_parser("message", help="build or peel an onion message")
     sub = group.add_subparsers(dest="message_command", metavar="ACTION", required=True)
     build = sub.add_parser(
@@ -46,8 +51,7 @@ def register(subparsers: Any) -> None:
     build.add_argument("--payload-area", type=payload_area(), metavar="N",
                        help=f"hop_payloads size, 0 to {MAX_PAYLOAD_AREA} (default: the "
                        "smallest of 1300 and 32768 that fits)")
-    build.add_argument("--path-key", metavar="HEX",
-                       help="the first path key: also print the whole onion_message")
+    add_path_key(build, "the first path key: also print the whole onion_message")
     add_json_flag(build)
     build.set_defaults(handler=run_build)
 
@@ -60,9 +64,8 @@ def register(subparsers: Any) -> None:
         "Onion messages are never answered with errors: a dropped message is a result, "
         "exit status 0.")
     peel.add_argument("onion", metavar="ONION_HEX", help="the message (- reads stdin)")
-    add_secret_option(peel, "--node-key", "the node's 32-byte private key", required=True)
-    peel.add_argument("--path-key", metavar="HEX",
-                      help="the message's path_key when ONION_HEX is the bare packet")
+    add_node_key(peel, "the node's 32-byte private key", required=True)
+    add_path_key(peel, "the message's path_key when ONION_HEX is the bare packet")
     add_json_flag(peel)
     peel.set_defaults(handler=run_peel)
 
@@ -72,7 +75,7 @@ def run_build(args: argparse.Namespace) -> int:
     area = choose_payload_area([p for _, p in hops], args.payload_area)
     built = build_onion(read_key(args.session_key, "session_key"), hops, b"", area,
                         min_payload_length=0)
-    path_key = None if args.path_key is None else read_hex(args.path_key, "path_key")
+    path_key = read_path_key(args)
     message = None if path_key is None else OnionMessage(path_key, built.packet).to_bytes()
     onion = built.to_bytes()
     if args.json:
@@ -122,8 +125,9 @@ def _reply_path(raw: bytes | None) -> dict[str, Any] | None:
 
 def run_peel(args: argparse.Namespace) -> int:
     data = read_hex(args.onion, "onion")
-    node_key = crypto.check_secret(read_key(args.node_key, "node_key"), "node_key")
-    path_key = None if args.path_key is None else read_hex(args.path_key, "path_key")
+    node_key = read_node_key(args)
+    assert node_key is not None  # a required option
+    path_key = read_path_key(args)
     result = process_onion_message(data, node_key, path_key=path_key)
     if isinstance(result, Dropped):
         if args.json:

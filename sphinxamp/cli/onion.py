@@ -11,41 +11,43 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from sphinxamp._hop import ProcessedHop, carries_path_key, process_hop
-from sphinxamp._payload import (
-    HOP_PAYLOAD_SCHEMA,
-    PROFILES,
-    HopPayload,
-    Role,
-    decode_payload,
-    derive_role,
-)
-from sphinxamp.cli import render
+from sphinxamp import HopPayload, ProcessedHop, Role, build_onion, decode_payload, process_hop
+from sphinxamp.cli import _render as render
 from sphinxamp.cli._common import (
-    add_json_flag,
-    add_secret_option,
+    Subparsers,
     emit_json,
     error_object,
     parse_hop,
-    payload_area,
     read_hex,
     read_key,
-    uint,
     utf8_argument,
 )
-from sphinxamp.cli._htlc_flags import add_htlc_flags, htlc_kwargs, named_by_flag
-from sphinxamp.cli.blinded import blinding_json, blinding_text
-from sphinxamp.errors import InvalidArgument, ReplayedOnion, SphinxampError, TlvError
-from sphinxamp.onion._replay import SqliteReplayLog
-from sphinxamp.onion._sphinx import (
+from sphinxamp.cli._options import (
+    add_assoc_data,
+    add_height,
+    add_htlc_options,
+    add_json_flag,
+    add_node_key,
+    add_path_key,
+    add_profile,
+    add_secret_option,
+    named_by_flag,
+    payload_area,
+    read_assoc_data,
+    read_htlc_options,
+    read_node_key,
+    read_path_key,
+)
+from sphinxamp.errors import DecodeError, InvalidArgument, ReplayedOnion, SphinxampError, TlvError
+from sphinxamp.onion import (
     HMAC_SIZE,
     MAX_PAYLOAD_AREA,
     PAYMENT_PAYLOAD_AREA,
     PeeledHop,
-    build_onion,
+    SqliteReplayLog,
 )
-from sphinxamp.primitives import _crypto as crypto
-from sphinxamp.wire._bigsize import encode_bigsize
+from sphinxamp.primitives import check_secret, sha256
+from sphinxamp.wire import HOP_PAYLOAD_SCHEMA, HOP_RECORDS_BY_TYPE, encode_bigsize, iter_records
 
 PEEL_EPILOG = textwrap.dedent("""\
     A peel succeeds once the version, the public key and the HMAC check out and the hop's
@@ -92,7 +94,7 @@ class _AreaOrAuto:
         return None if text == "auto" else self.sizes(text)
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     group = subparsers.add_parser("onion", help="build or peel a BOLT 4 onion packet")
     sub = group.add_subparsers(dest="onion_command", metavar="ACTION", required=True)
 
@@ -104,8 +106,7 @@ def register(subparsers: Any) -> None:
     )
     add_secret_option(build, "--session-key", "32-byte session private key, drawn at random "
                       "and printed when not given")
-    build.add_argument("--assoc-data", required=True, metavar="HEX",
-                       help="associated data, the payment hash for payments")
+    add_assoc_data(build, "associated data, the payment hash for payments", required=True)
     build.add_argument("--hop", required=True, action="append", metavar="PUBKEY=PAYLOADHEX",
                        help="one hop in route order: its node id and its TLV payload without "
                        "the length prefix (repeat for each hop)")
@@ -125,31 +126,27 @@ def _register_peel(sub: Any) -> None:
         epilog=PEEL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     peel.add_argument("onion", metavar="ONION_HEX", help="the packet (- reads stdin)")
-    add_secret_option(peel, "--node-key", "the peeling node's 32-byte private key",
-                      required=True)
-    peel.add_argument("--assoc-data", required=True, metavar="HEX",
-                      help="associated data the onion was built with (the payment hash)")
+    add_node_key(peel, "the peeling node's 32-byte private key", required=True)
+    add_assoc_data(peel, "associated data the onion was built with (the payment hash)",
+                   required=True)
     peel.add_argument("--payload-area", type=_AreaOrAuto(), default=PAYMENT_PAYLOAD_AREA,
                       metavar="N", help=f"hop_payloads size, 0 to {MAX_PAYLOAD_AREA} (default "
                       "1300); 'auto' takes it from the packet length")
-    peel.add_argument("--path-key", metavar="HEX",
-                      help="path_key from update_add_htlc: the node is inside a blinded route")
+    add_path_key(peel, "path_key from update_add_htlc: the node is inside a blinded route")
     peel.add_argument("--strict", action="store_true",
                       help="fail (exit 1) when the payload is not acceptable for its role")
     peel.add_argument("--replay-db", metavar="FILE",
                       help="replay log (SQLite): refuse an onion whose shared secret it already "
                       "holds, else record it (BOLT 4 › Onion Decryption: a node MUST detect a "
                       "reused onion)")
-    peel.add_argument("--cltv", type=uint(32), metavar="N",
-                      help="deprecated name of --cltv-expiry (the same HTLC field, 0 to "
+    add_height(peel, "--cltv", help="deprecated name of --cltv-expiry (the same HTLC field, 0 to "
                       "2^32-1)")
     peel.add_argument("--batch-id", metavar="ID",
                       help="record the onion as the batch ID (any text, e.g. channel and "
                       "commitment number); peeling it again under the same ID repeats the "
                       "first answer instead of calling it a replay (a restart after a crash)")
-    add_htlc_flags(peel)
-    peel.add_argument("--profile", choices=PROFILES, default="bolt",
-                      help="judge the payload as BOLT 4 states it (default) or as lnd does")
+    add_htlc_options(peel)
+    add_profile(peel, "judge the payload as BOLT 4 states it (default) or as lnd does")
     add_json_flag(peel)
     peel.set_defaults(handler=run_peel)
 
@@ -159,9 +156,10 @@ def _register_peel(sub: Any) -> None:
 
 def run_build(args: argparse.Namespace) -> int:
     drawn = args.session_key is None
-    session_key = os.urandom(32) if drawn else crypto.check_secret(
+    session_key = os.urandom(32) if drawn else check_secret(
         read_key(args.session_key, "session_key"), "session_key")
-    assoc = read_hex(args.assoc_data, "assoc_data")
+    assoc = read_assoc_data(args)
+    assert assoc is not None  # a required option
     hops = [parse_hop(text, i) for i, text in enumerate(args.hop)]
     built = build_onion(session_key, hops, assoc, args.payload_area)
     onion = built.to_bytes()
@@ -214,10 +212,31 @@ def verdict_of(peeled: PeeledHop, hop: ProcessedHop | None, refusal: SphinxampEr
     decoded: HopPayload | None = None
     with contextlib.suppress(SphinxampError):  # shown as far as it decodes at all
         decoded = decode_payload(payload, base=base, profile=profile)
-    role = derive_role([v.type for v in views], final=peeled.is_final,
-                       path_key_from_htlc=path_key is not None)
-    intro = path_key is None and carries_path_key(payload)
+    # A refusal carries the peeled layer but no ProcessedHop, so the role is read off that
+    # layer as BOLT 4's structure gives it: the position from the peel, blinded when the HTLC
+    # carried a path_key or the payload holds encrypted_recipient_data; current_path_key
+    # without a path_key in the HTLC makes this node the introduction node.
+    types = [v.type for v in views]
+    blinded = path_key is not None or _record_type("encrypted_recipient_data") in types
+    role = {(False, False): Role.INTERMEDIATE, (True, False): Role.FINAL,
+            (False, True): Role.BLINDED_INTERMEDIATE,
+            (True, True): Role.BLINDED_FINAL}[peeled.is_final, blinded]
+    intro = path_key is None and _shows_path_key(payload)
     return PayloadVerdict(role, intro, views, tlv_error, decoded, refusal)
+
+
+def _record_type(name: str) -> int:
+    return next(r.type for r in HOP_RECORDS_BY_TYPE.values() if r.name == name)
+
+
+def _shows_path_key(payload: bytes) -> bool:
+    """Whether a refused payload still shows current_path_key; a stream that does not even
+    split tells nothing (lnd htlcswitch/link.go: it cannot know it was the introduction)."""
+    try:
+        return any(rtype == _record_type("current_path_key")
+                   for rtype, *_ in iter_records(payload))
+    except DecodeError:
+        return False
 
 
 def peel_json(peeled: PeeledHop, verdict: PayloadVerdict) -> dict[str, Any]:
@@ -265,7 +284,7 @@ def peel_text(peeled: PeeledHop, verdict: PayloadVerdict) -> list[str]:
         lines.append("next_onion: none (final)")
     else:
         onion = nxt.to_bytes()
-        lines.append(f"next_onion sha256: {crypto.sha256(onion).hex()}")
+        lines.append(f"next_onion sha256: {sha256(onion).hex()}")
         lines.append(f"next_onion: {onion.hex()}")
     return lines
 
@@ -290,9 +309,10 @@ def _is_judgment(exc: SphinxampError) -> bool:
 
 def run_peel(args: argparse.Namespace) -> int:
     onion = read_hex(args.onion, "onion")
-    node_key = crypto.check_secret(read_key(args.node_key, "node_key"), "node_key")
-    assoc = read_hex(args.assoc_data, "assoc_data")
-    path_key = None if args.path_key is None else read_key(args.path_key, "path_key", 33)
+    node_key = read_node_key(args)
+    assoc = read_assoc_data(args)
+    assert node_key is not None and assoc is not None  # required options
+    path_key = read_path_key(args)
     if args.cltv is not None:
         if args.cltv_expiry not in (None, args.cltv):
             raise InvalidArgument("--cltv and --cltv-expiry name the same HTLC field and "
@@ -312,7 +332,7 @@ def run_peel(args: argparse.Namespace) -> int:
         try:
             hop: ProcessedHop | None = process_hop(
                 onion, node_key, assoc, path_key=path_key, replay_log=log, batch_id=batch_id,
-                payload_area=args.payload_area, profile=args.profile, **htlc_kwargs(args))
+                payload_area=args.payload_area, profile=args.profile, **read_htlc_options(args))
             refusal = None
         except InvalidArgument as exc:
             raise named_by_flag(exc) from None
@@ -328,7 +348,7 @@ def run_peel(args: argparse.Namespace) -> int:
                            hop.payload_offset)
     verdict = verdict_of(peeled, hop, refusal, path_key, args.profile)
     if args.json:
-        emit_json({**peel_json(peeled, verdict), **blinding_json(hop)})
+        emit_json({**peel_json(peeled, verdict), **render.blinding_json(hop)})
     else:
-        sys.stdout.write("\n".join(peel_text(peeled, verdict) + blinding_text(hop)) + "\n")
+        sys.stdout.write("\n".join(peel_text(peeled, verdict) + render.blinding_text(hop)) + "\n")
     return 0

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from sphinxamp._hop import answer_error, carries_path_key
-from sphinxamp._payload import (
-    HOP_PAYLOAD_SCHEMA,
-    PROFILES,
-    HopPayload,
-    Role,
-    decode_hop_payload,
-    decode_payload,
-)
-from sphinxamp.cli import render
-from sphinxamp.cli._common import add_json_flag, emit_json, read_hex, read_key
-from sphinxamp.errors import SphinxampError
+from sphinxamp import Role, judge_payload
+from sphinxamp.cli import _render as render
+from sphinxamp.cli._common import Subparsers, emit_json, read_hex
+from sphinxamp.cli._options import add_json_flag, add_path_key, add_profile, read_path_key
+from sphinxamp.wire import HOP_PAYLOAD_SCHEMA
 
 DESCRIPTION = """\
 Decode a hop payload (the TLV stream without its BigSize length) and check it against the
@@ -40,7 +32,7 @@ payment_data and amp), null for records the registry does not know.
 """
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     group = subparsers.add_parser("payload", help="decode a hop payload for a role")
     sub = group.add_subparsers(dest="payload_command", metavar="ACTION", required=True)
     decode = sub.add_parser("decode", help="decode and validate a hop payload",
@@ -49,37 +41,18 @@ def register(subparsers: Any) -> None:
     decode.add_argument("payload", metavar="PAYLOADHEX", help="the TLV stream (- reads stdin)")
     decode.add_argument("--role", required=True, choices=[r.value for r in Role],
                         help="where the payload was peeled: intermediate or final")
-    decode.add_argument("--path-key", metavar="HEX",
-                        help="the path_key update_add_htlc carried (the hop is inside a "
-                        "blinded route)")
-    decode.add_argument("--profile", choices=PROFILES, default="bolt",
-                        help="judge as BOLT 4 states it (default) or as lnd does")
+    add_path_key(decode, "the path_key update_add_htlc carried (the hop is inside a blinded "
+                 "route)")
+    add_profile(decode, "judge as BOLT 4 states it (default) or as lnd does")
     add_json_flag(decode)
     decode.set_defaults(handler=run_decode)
 
 
-def judge(raw: bytes, role: Role, path_key: bytes | None,
-          profile: str) -> tuple[HopPayload, Role, bool]:
-    """The payload judged as process_hop would judge it after the peel: (payload, role,
-    introduction_node), or the error the node answers. An explicit blinded role applies its
-    rules whatever the records say; without --path-key the HTLC carried none."""
-    from_htlc = path_key is not None
-    try:
-        if role.blinded:
-            payload = decode_payload(raw, role, path_key_from_htlc=from_htlc, profile=profile)
-        else:
-            payload, role = decode_hop_payload(raw, final=role.final,
-                                               path_key_from_htlc=from_htlc, profile=profile)
-    except SphinxampError as exc:
-        intro = not from_htlc and not role.final and carries_path_key(raw)
-        raise answer_error(exc, None, in_blinded_route=from_htlc, introduction=intro) from None
-    return payload, role, not from_htlc and payload.current_path_key is not None
-
-
 def run_decode(args: argparse.Namespace) -> int:
     raw = read_hex(args.payload, "payload")
-    path_key = None if args.path_key is None else read_key(args.path_key, "path_key", 33)
-    payload, role, intro = judge(raw, Role(args.role), path_key, args.profile)
+    path_key = read_path_key(args)
+    payload, role, intro = judge_payload(raw, args.role, path_key_from_htlc=path_key is not None,
+                                         profile=args.profile)
     views = render.record_views(raw)
     if args.json:
         emit_json({

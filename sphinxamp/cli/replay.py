@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
-from sphinxamp.cli._common import U32, add_json_flag, emit_json, uint
+from sphinxamp.cli._common import Subparsers, emit_json
+from sphinxamp.cli._options import U32, add_height, add_json_flag
 from sphinxamp.errors import InvalidArgument
-from sphinxamp.onion._replay import SqliteReplayLog
+from sphinxamp.onion import SqliteReplayLog
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     group = subparsers.add_parser("replay", help="maintain the replay log (onion peel "
                                   "--replay-db)")
     sub = group.add_subparsers(dest="replay_command", metavar="ACTION", required=True)
@@ -24,8 +24,7 @@ def register(subparsers: Any) -> None:
         "Prints how many entries went and how many are left; --json prints "
         "{\"removed\", \"remaining\", \"height\"}.")
     gc.add_argument("--db", required=True, metavar="FILE", help="the SQLite replay log")
-    gc.add_argument("--height", required=True, type=uint(32), metavar="N",
-                    help=f"the current block height, {U32}")
+    add_height(gc, "--height", f"the current block height, {U32}", required=True)
     add_json_flag(gc)
     gc.set_defaults(handler=run_gc)
 

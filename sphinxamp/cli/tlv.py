@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from sphinxamp.cli import render
-from sphinxamp.cli._common import add_json_flag, emit_json, read_hex
+from sphinxamp.cli import _render as render
+from sphinxamp.cli._common import Subparsers, emit_json, read_hex
+from sphinxamp.cli._options import add_json_flag
 
 DESCRIPTION = """\
 Split a TLV stream into its records without a schema (BOLT 1 › Type-Length-Value Format):
@@ -21,7 +21,7 @@ of its value.
 """
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     group = subparsers.add_parser("tlv", help="split a TLV stream into records")
     sub = group.add_subparsers(dest="tlv_command", metavar="ACTION", required=True)
     decode = sub.add_parser("decode", help="schema-less decode of a TLV stream",

@@ -7,10 +7,9 @@ import sys
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
 
-from sphinxamp._json import load_json
-from sphinxamp.cli._common import add_json_flag, emit_json
+from sphinxamp.cli._common import Subparsers, emit_json, load_json
+from sphinxamp.cli._options import add_json_flag
 from sphinxamp.conformance import CaseResult, run_document
 from sphinxamp.conformance import check_file as check_bolt_file
 from sphinxamp.errors import InvalidArgument, SphinxampError
@@ -29,7 +28,7 @@ prints {"files": [...], "results": [{"file", "id", "kind", "passed", "detail"}],
 SKIPPED_DIRS = frozenset({"tools"})
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     group = subparsers.add_parser("vectors", help="run the recorded test vectors")
     sub = group.add_subparsers(dest="vectors_command", metavar="ACTION", required=True)
     check = sub.add_parser("check", help="run every vector file and report",

@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from sphinxamp._json import load_json
-from sphinxamp.cli._common import add_json_flag, emit_json, read_hex, read_text
-from sphinxamp.messages._codec import LAYOUTS, decode_message, encode_message
-from sphinxamp.messages._json import message_from_json, message_to_json
+from sphinxamp import decode_message, encode_message
+from sphinxamp.cli._common import Subparsers, emit_json, load_json, read_hex, read_text
+from sphinxamp.cli._options import add_json_flag
+from sphinxamp.messages import LAYOUTS, message_from_json, message_to_json
 
 MESSAGES = """\
 Messages: update_add_htlc (128), update_fulfill_htlc (130), update_fail_htlc (131),
@@ -45,7 +45,7 @@ Prints the message as hex; --json prints {{"hex": ...}}.
 """
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     group = subparsers.add_parser("wire", help="decode and encode HTLC and onion messages")
     sub = group.add_subparsers(dest="wire_command", metavar="ACTION", required=True)
     decode = sub.add_parser("decode", help="decode a whole message", description=DECODE,

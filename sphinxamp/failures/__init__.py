@@ -9,22 +9,44 @@ data on its own: `create_attribution`, `wrap_attribution` and `verify_attributio
 fulfill path (BOLT 2 › Removing an HTLC: `update_fulfill_htlc` carries the same TLV, whose
 HMACs then cover no packet)."""
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from sphinxamp._codes import FAILURE_CODES as _FAILURE_CODE_TABLE
+from sphinxamp._codes import FailureCode
+from sphinxamp._codes import failure_name as failure_code_name
 from sphinxamp.failures._attribution import (
+    HOLD_TIME_UNIT_MS,
     AttributionData,
     HopAttribution,
     create_attribution,
     verify_attribution,
     wrap_attribution,
 )
-from sphinxamp.failures._packet import FailureReply, failure_from_error, failure_from_malformed
+from sphinxamp.failures._message import resolve_code
+from sphinxamp.failures._packet import (
+    PAD_TO,
+    FailureReply,
+    failure_from_error,
+    failure_from_malformed,
+)
+
+# BOLT 4 › Failure Messages: every assigned code, its name and its fixed fields, read-only.
+FAILURE_CODES: Mapping[int, FailureCode] = MappingProxyType(_FAILURE_CODE_TABLE)
 
 __all__ = [
+    "FAILURE_CODES",
+    "HOLD_TIME_UNIT_MS",
+    "PAD_TO",
     "AttributionData",
+    "FailureCode",
     "FailureReply",
     "HopAttribution",
     "create_attribution",
+    "failure_code_name",
     "failure_from_error",
     "failure_from_malformed",
+    "resolve_code",
     "verify_attribution",
     "wrap_attribution",
 ]

@@ -4,6 +4,8 @@
 are the tasks."""
 
 from sphinxamp.messages._codec import (
+    LAYOUTS,
+    Layout,
     UpdateAddHtlc,
     UpdateFailHtlc,
     UpdateFailMalformedHtlc,
@@ -14,6 +16,8 @@ from sphinxamp.messages._codec import (
 from sphinxamp.messages._json import message_from_json, message_to_json
 
 __all__ = [
+    "LAYOUTS",
+    "Layout",
     "UpdateAddHtlc",
     "UpdateFailHtlc",
     "UpdateFailMalformedHtlc",

@@ -5,6 +5,7 @@ building on the packet itself."""
 from sphinxamp.onion._batch import PeelPool, peel_many
 from sphinxamp.onion._replay import MemoryReplayLog, ReplayLog, SqliteReplayLog
 from sphinxamp.onion._sphinx import (
+    HMAC_SIZE,
     MAX_PAYLOAD_AREA,
     ONION_MESSAGE_PAYLOAD_AREA,
     PAYMENT_PAYLOAD_AREA,
@@ -13,6 +14,7 @@ from sphinxamp.onion._sphinx import (
 )
 
 __all__ = [
+    "HMAC_SIZE",
     "MAX_PAYLOAD_AREA",
     "ONION_MESSAGE_PAYLOAD_AREA",
     "PAYMENT_PAYLOAD_AREA",

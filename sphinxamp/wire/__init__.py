@@ -3,6 +3,13 @@ and record specs. They know nothing of onions or keys; the hop payload, `encrypt
 `onionmsg_tlv` and the wire messages are schemas built from them."""
 
 from sphinxamp.wire._bigsize import decode_bigsize, decode_tu, encode_bigsize, encode_tu
+from sphinxamp.wire._records import (
+    HOP_PAYLOAD_SCHEMA,
+    HOP_RECORDS_BY_TYPE,
+    PROFILES,
+    HopRecord,
+    record_name,
+)
 from sphinxamp.wire._tlv import (
     BYTES,
     POINT,
@@ -25,6 +32,7 @@ from sphinxamp.wire._tlv import (
     TlvSchema,
     TruncatedUInt,
     UInt,
+    check_length,
     decode_stream,
     encode_stream,
     iter_records,
@@ -32,7 +40,10 @@ from sphinxamp.wire._tlv import (
 
 __all__ = [
     "BYTES",
+    "HOP_PAYLOAD_SCHEMA",
+    "HOP_RECORDS_BY_TYPE",
     "POINT",
+    "PROFILES",
     "SCID",
     "SHA256",
     "TU16",
@@ -44,6 +55,7 @@ __all__ = [
     "Codec",
     "DecodedTlv",
     "FixedBytes",
+    "HopRecord",
     "RawBytes",
     "RecordSpec",
     "ShortChannelIdCodec",
@@ -52,6 +64,7 @@ __all__ = [
     "TlvSchema",
     "TruncatedUInt",
     "UInt",
+    "check_length",
     "decode_bigsize",
     "decode_stream",
     "decode_tu",
@@ -59,4 +72,5 @@ __all__ = [
     "encode_stream",
     "encode_tu",
     "iter_records",
+    "record_name",
 ]

@@ -7,29 +7,31 @@ import sys
 import time
 from typing import Any
 
-from sphinxamp.cli._common import U64, BoundedFloat, add_json_flag, emit_json, read_hex, uint
-from sphinxamp.receiver._machine import (
+from sphinxamp import Receiver
+from sphinxamp.cli._common import Subparsers, emit_json, read_hex
+from sphinxamp.cli._options import U64, BoundedFloat, add_amount_msat, add_json_flag, uint
+from sphinxamp.receiver import (
     DEFAULT_AMP_INVOICE_EXPIRY,
     DEFAULT_MIN_FINAL_CLTV_DELTA,
     MAX_INVOICE_EXPIRY,
-    Receiver,
+    Invoice,
+    InvoiceKind,
+    SqliteStore,
 )
-from sphinxamp.receiver._sqlite import SqliteStore
-from sphinxamp.receiver._store import Invoice, InvoiceKind
 
 # A creation time is a Unix time the clock can give: a u32 reaches the year 2106.
 MAX_UNIX_TIME = 2**32 - 1
 
 
-def register_invoice(amp_subparsers: Any) -> None:
+def register_invoice(amp_subparsers: Subparsers) -> None:
     group = amp_subparsers.add_parser("invoice", help="AMP invoices of a receiver database")
     sub = group.add_subparsers(dest="invoice_command", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="add a reusable AMP invoice",
                          description="Add an AMP invoice (lnd: addinvoice --amp). Each set "
                          "paid to its payment_addr settles on its own; the amounts add up.")
     _db(add)
-    add.add_argument("--amount-msat", type=uint(64), default=0, metavar="N",
-                     help=f"value, {U64}; each set must total at least this (default 0: any)")
+    add_amount_msat(add, default=0,
+                    help=f"value, {U64}; each set must total at least this (default 0: any)")
     add.add_argument("--expiry", type=BoundedFloat(0, MAX_INVOICE_EXPIRY, open_low=True),
                      default=DEFAULT_AMP_INVOICE_EXPIRY,
                      metavar="SECONDS", help="lifetime, above 0 and at most "

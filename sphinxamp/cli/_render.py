@@ -14,11 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sphinxamp._payload import HOP_PAYLOAD_SCHEMA, HopPayload
-from sphinxamp.cli import custom_records
+from sphinxamp import HopPayload, OnionPacket, ProcessedHop, ShortChannelId
+from sphinxamp.cli import _custom_records as custom_records
 from sphinxamp.errors import DecodeError
-from sphinxamp.onion._sphinx import HMAC_SIZE, OnionPacket
-from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, TlvSchema, check_length, iter_records
+from sphinxamp.failures import HopAttribution
+from sphinxamp.onion import HMAC_SIZE
+from sphinxamp.wire import HOP_PAYLOAD_SCHEMA, TlvRecord, TlvSchema, check_length, iter_records
 
 BYTES_PER_LINE = 16
 
@@ -282,3 +283,33 @@ def explanation_lines(ex: Any, style: Style) -> list[str]:
         lines.append(style("bad", f"error at offset {err.offset} (byte {byte}): {err.rule}"))
         lines.append(f"  {err.message} [{err.section}]")
     return lines
+
+
+# --- what `onion peel` adds at a hop inside a blinded route ------------------------------
+
+
+def blinding_json(hop: ProcessedHop | None) -> dict[str, Any]:
+    """The route-blinding fields of `onion peel --json` (null outside a blinded route, or
+    when the hop was refused)."""
+    data = None if hop is None else hop.encrypted_data
+    return {
+        "encrypted_data": None if data is None else data.to_json(),
+        "next_path_key": (None if hop is None or hop.next_path_key is None
+                          else hop.next_path_key.hex()),
+        "amt_to_forward": None if hop is None else hop.amt_to_forward,
+        "outgoing_cltv_value": None if hop is None else hop.outgoing_cltv_value,
+    }
+
+
+def blinding_text(hop: ProcessedHop | None) -> list[str]:
+    fields = blinding_json(hop)
+    if fields["encrypted_data"] is None:
+        return []
+    return [f"{name}: {value}" for name, value in fields.items()]
+
+
+def attribution_json(hops: tuple[HopAttribution, ...] | None) -> list[dict[str, Any]] | None:
+    if hops is None:
+        return None
+    return [{"hop_index": h.hop_index, "hold_time_ms": h.hold_time_ms, "hmac_ok": h.hmac_ok}
+            for h in hops]

@@ -7,20 +7,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sphinxamp._hop import ProcessedHop, process_hop
-from sphinxamp._payload import HopPayload
-from sphinxamp.blinding._path import (
+from sphinxamp import (
     EncryptedData,
+    FailureMessage,
+    HopPayload,
     PaymentConstraints,
     PaymentRelay,
+    ProcessedHop,
+    ShortChannelId,
+    build_blinded_payment_onion,
+    build_onion,
     create_blinded_path,
+    create_failure,
+    decrypt_failure,
+    process_hop,
+    public_key,
+    wrap_failure,
 )
-from sphinxamp.blinding._unblind import build_blinded_payment_onion
-from sphinxamp.failures._message import FailureMessage
-from sphinxamp.failures._packet import create_failure, decrypt_failure, wrap_failure
-from sphinxamp.onion._sphinx import build_onion
-from sphinxamp.primitives import _crypto as crypto
-from sphinxamp.wire._tlv import ShortChannelId
 
 ALICE, BOB, CAROL = (bytes([b]) * 32 for b in (0x41, 0x42, 0x43))
 PAYMENT_HASH = bytes([0x42]) * 32
@@ -34,17 +37,17 @@ def short(data: bytes) -> str:
 def blinded_story() -> tuple[list[ProcessedHop], Any]:
     """Carol blinds Bob → Carol; the sender pays through Alice, then into the path."""
     path = create_blinded_path(bytes([0x01]) * 32, [
-        (crypto.public_key(BOB), EncryptedData(
+        (public_key(BOB), EncryptedData(
             short_channel_id=ShortChannelId(839_990, 4, 1),
             payment_relay=PaymentRelay(cltv_expiry_delta=40, fee_proportional_millionths=100,
                                        fee_base_msat=1_000),
             payment_constraints=PaymentConstraints(max_cltv_expiry=HEIGHT + 2016,
                                                    htlc_minimum_msat=1))),
-        (crypto.public_key(CAROL), EncryptedData(path_id=b"invoice 42")),
+        (public_key(CAROL), EncryptedData(path_id=b"invoice 42")),
     ], pad=True)
     onion = build_blinded_payment_onion(
         bytes([0x61]) * 32, PAYMENT_HASH, path, amount_msat=100_000, cltv_expiry=HEIGHT + 80,
-        prefix=[(crypto.public_key(ALICE), HopPayload(
+        prefix=[(public_key(ALICE), HopPayload(
             amt_to_forward=101_010, outgoing_cltv_value=HEIGHT + 120,
             short_channel_id=ShortChannelId(839_000, 2, 1)))])
     hops = [process_hop(onion.packet, ALICE, PAYMENT_HASH)]
@@ -90,7 +93,7 @@ def failure_story() -> tuple[list[bytes], Any]:
     keys = [bytes([0x41 + i]) * 32 for i in range(5)]
     payload = HopPayload(amt_to_forward=1_000, outgoing_cltv_value=HEIGHT + 40,
                          short_channel_id=ShortChannelId(839_000, 1, 0)).encode()
-    built = build_onion(bytes([0x62]) * 32, [(crypto.public_key(k), payload) for k in keys],
+    built = build_onion(bytes([0x62]) * 32, [(public_key(k), payload) for k in keys],
                         PAYMENT_HASH)
     secrets = list(built.shared_secrets)
     reply = create_failure(secrets[3], FailureMessage.create("temporary_node_failure", {}),

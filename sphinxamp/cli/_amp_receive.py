@@ -14,25 +14,18 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sphinxamp._payload import PROFILES
-from sphinxamp.cli._common import (
+from sphinxamp import Accepted, Receiver, Settle
+from sphinxamp.cli._common import Subparsers, error_object
+from sphinxamp.cli._options import (
     BoundedFloat,
     add_json_flag,
-    add_secret_option,
-    error_object,
-    read_key,
+    add_node_key,
+    add_profile,
+    read_node_key,
 )
 from sphinxamp.cli._receive_lines import LineReader, RefusedHtlc, TickLine, id_of
 from sphinxamp.errors import SphinxampError
-from sphinxamp.receiver._machine import (
-    DEFAULT_HOLD_SECONDS,
-    Accepted,
-    Decision,
-    Receiver,
-    Settle,
-)
-from sphinxamp.receiver._sqlite import SqliteStore
-from sphinxamp.receiver._store import MemoryStore, Store
+from sphinxamp.receiver import DEFAULT_HOLD_SECONDS, Decision, MemoryStore, SqliteStore, Store
 
 # A partial set is held for seconds to minutes (lnd: 120 s); a day is past any use of it.
 MAX_HOLD_SECONDS = 86400
@@ -71,7 +64,7 @@ not yet settled or failed (an accepted HTLC may have been settled or failed with
 in an answer that was lost). Exit status 1 if any line was refused, else 0."""
 
 
-def register_receive(amp_subparsers: Any) -> None:
+def register_receive(amp_subparsers: Subparsers) -> None:
     parser = amp_subparsers.add_parser(
         "receive", help="receive AMP and keysend HTLCs (JSON lines on stdin)",
         description="Run the AMP receiver over a database: decide every HTLC read on stdin "
@@ -79,10 +72,8 @@ def register_receive(amp_subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", required=True, metavar="FILE",
                         help="SQLite database (created if missing); ':memory:' keeps nothing")
-    add_secret_option(parser, "--node-key", "this node's private key, to peel lines carrying "
-                      "an onion")
-    parser.add_argument("--profile", choices=PROFILES, default="bolt",
-                        help="bolt: BOLT 4 to the letter; lnd: answer as lnd (default: bolt)")
+    add_node_key(parser, "this node's private key, to peel lines carrying an onion")
+    add_profile(parser, "bolt: BOLT 4 to the letter; lnd: answer as lnd (default: bolt)")
     parser.add_argument("--accept-amp", action="store_true",
                         help="accept spontaneous AMP (invoice made on the fly), as lnd's "
                         "accept-amp; off by default")
@@ -106,7 +97,7 @@ def open_store(path: str, synchronous: str) -> Store:
 
 
 def run_receive(args: argparse.Namespace) -> int:
-    node_key = None if args.node_key is None else read_key(args.node_key, "node_key")
+    node_key = read_node_key(args)
     store = open_store(args.db, args.synchronous)
     try:
         receiver = Receiver(store, profile=args.profile, accept_amp=args.accept_amp,

@@ -13,8 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sphinxamp.wire._records import HOP_RECORDS_BY_TYPE, record_name
-from sphinxamp.wire._tlv import TlvRecord
+from sphinxamp.wire import HOP_RECORDS_BY_TYPE, TlvRecord, record_name
 
 Renderer = Callable[[bytes], Any]  # the readable value, or None when the bytes don't fit
 

@@ -14,34 +14,30 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from sphinxamp._hop import process_hop
-from sphinxamp._payload import HopPayload
-from sphinxamp.cli.amp import payment_json
-from sphinxamp.cli.amp_receive import decision_json
-from sphinxamp.onion._sphinx import OnionPacket
-from sphinxamp.payments._amp import (
-    AmpPayment,
-    BuiltShard,
-    SeededRand,
-    ShardRoute,
-    build_amp_payment,
-)
-from sphinxamp.payments._route import RouteHop
-from sphinxamp.primitives import _crypto as crypto
-from sphinxamp.receiver._machine import (
+from sphinxamp import (
     Accepted,
-    Decision,
+    AmpPayment,
     Fail,
+    HopPayload,
     IncomingHtlc,
+    OnionPacket,
     Receiver,
+    RouteHop,
     Settle,
+    ShardRoute,
+    ShortChannelId,
+    build_amp_payment,
+    process_hop,
+    public_key,
 )
-from sphinxamp.receiver._sqlite import SqliteStore
-from sphinxamp.wire._tlv import ShortChannelId
+from sphinxamp.cli._amp_receive import decision_json
+from sphinxamp.cli._payment_args import payment_json
+from sphinxamp.payments import BuiltShard, SeededRand
+from sphinxamp.receiver import Decision, SqliteStore
 
 NAMES = ("Bob", "Carol", "Dave", "Erin", "Zed")
 KEYS = {name: hashlib.sha256(f"sphinxamp demo node {name}".encode()).digest() for name in NAMES}
-PUBKEYS = {name: crypto.public_key(key) for name, key in KEYS.items()}
+PUBKEYS = {name: public_key(key) for name, key in KEYS.items()}
 BY_PUBKEY = {pub: name for name, pub in PUBKEYS.items()}
 SEED = b"sphinxamp amp demo"
 HEIGHT = 840_000
