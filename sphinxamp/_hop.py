@@ -137,22 +137,17 @@ def process_hop(
     raised. A caller's own bad value still raises.
     """
     check_profile(profile)
-    options = answer_options(with_message=isinstance(packet, UpdateAddHtlc),
+    message = packet if isinstance(packet, UpdateAddHtlc) else None
+    options = answer_options(with_message=message is not None,
                              next_channel_id=next_channel_id, next_htlc_id=next_htlc_id,
                              attribution=attribution, hold_time=hold_time)
-    if isinstance(packet, UpdateAddHtlc):
+    if message is not None:
         refuse_message_context({
             "associated_data": associated_data, "incoming_amount_msat": incoming_amount_msat,
             "incoming_cltv_expiry": incoming_cltv_expiry, "path_key": path_key,
             "cltv_expiry": cltv_expiry})
-        context = htlc_context(
-            amount_msat=packet.amount_msat, incoming_cltv_expiry=packet.cltv_expiry,
-            cltv_expiry=None, current_block_height=current_block_height,
-            min_final_cltv_expiry_delta=min_final_cltv_expiry_delta,
-            expected_path_id=expected_path_id, known_features=known_features)
-        return _process_message(packet, node_key, context, profile, payload_area, replay_log,
-                                batch_id, options)
-    if associated_data is None:
+        incoming_amount_msat, incoming_cltv_expiry = message.amount_msat, message.cltv_expiry
+    elif associated_data is None:
         raise InvalidArgument("a bare onion needs its associated_data (the payment_hash)",
                               field="associated_data", reason="missing")
     context = htlc_context(
@@ -160,9 +155,13 @@ def process_hop(
         cltv_expiry=cltv_expiry, current_block_height=current_block_height,
         min_final_cltv_expiry_delta=min_final_cltv_expiry_delta,
         expected_path_id=expected_path_id, known_features=known_features)
+    if message is not None:
+        return _process_message(message, node_key, context, profile, payload_area,
+                                replay_log, batch_id, options)
     if replay_log is not None and context.cltv_expiry is None:
         raise InvalidArgument("a replay log needs the HTLC's incoming_cltv_expiry",
                               field="incoming_cltv_expiry", reason="missing_cltv")
+    assert not isinstance(packet, UpdateAddHtlc) and associated_data is not None
     return _process(packet, node_key, associated_data, path_key, context, profile,
                     payload_area, replay_log, batch_id)
 
