@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sphinxamp._explain.trace import Trace
+from sphinxamp import Trace
 from sphinxamp.cli import _render as render
 from sphinxamp.messages import message_to_json
 
