@@ -84,7 +84,7 @@ with instrumented():
     _import_library()
     _instrument_generated()
     from sphinxamp.cli._common import error_object
-    from sphinxamp.errors import DecodeError
+    from sphinxamp.errors import DecodeError, PaymentError, PolicyError
     from sphinxamp.wire._bigsize import encode_bigsize
 
 # Per-input ceilings for tracemalloc: decoders build a few Python objects per input byte
@@ -94,12 +94,23 @@ MEM_BASE = 64 * 1024
 MEM_PER_BYTE = 256
 
 
+# What the library may refuse untrusted bytes with: bytes that do not parse (DecodeError), or
+# bytes that parse and break a rule (PolicyError). PaymentError judges an HTLC against an
+# invoice, not bytes, so a harness that meets one has found a crash.
+Refusal = DecodeError | PolicyError
+REFUSALS = (DecodeError, PolicyError)
+
+
+def is_refusal(exc: BaseException | None) -> bool:
+    return isinstance(exc, REFUSALS) and not isinstance(exc, PaymentError)
+
+
 class Outcome:
-    """What one call did: a value, or a DecodeError (anything else propagates as a crash)."""
+    """What one call did: a value, or a `Refusal` (anything else propagates as a crash)."""
 
     __slots__ = ("error", "value")
 
-    def __init__(self, value: Any = None, error: DecodeError | None = None) -> None:
+    def __init__(self, value: Any = None, error: Refusal | None = None) -> None:
         self.value, self.error = value, error
 
     @property
@@ -112,18 +123,20 @@ class Outcome:
         return ("error", *error_key(self.error))
 
 
-def error_key(exc: DecodeError) -> tuple[Any, ...]:
+def error_key(exc: Refusal) -> tuple[Any, ...]:
     return (type(exc), exc.reason, exc.offset, exc.tlv_type, exc.failure_code, exc.field)
 
 
 def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Outcome:
     try:
         return Outcome(fn(*args, **kwargs))
-    except DecodeError as exc:
+    except REFUSALS as exc:
+        if not is_refusal(exc):
+            raise
         return Outcome(error=exc)
 
 
-def check_error(exc: DecodeError, size: int) -> None:
+def check_error(exc: Refusal, size: int) -> None:
     """Every refusal must be explainable: a reason, an offset inside the input, a rendering."""
     assert exc.reason, f"{type(exc).__name__} without a reason: {exc}"
     assert exc.offset is None or 0 <= exc.offset <= size, (
@@ -133,7 +146,7 @@ def check_error(exc: DecodeError, size: int) -> None:
     error_object(exc)
 
 
-def check_points_at_record(exc: DecodeError, data: bytes) -> None:
+def check_points_at_record(exc: Refusal, data: bytes) -> None:
     """A refusal about one record (not about the stream's framing) must point at the first
     byte of that record, i.e. at its type's BigSize."""
     if exc.tlv_type is None or exc.offset is None or exc.reason == "record_omitted":

@@ -12,8 +12,9 @@ deterministic; memory O(len).
 import _blinding_checks as ref
 import _common
 
-from sphinxamp.blinding._path import EncryptedData, EncryptedDataError, MalformedEncryptedData
+from sphinxamp.blinding._path import EncryptedData
 from sphinxamp.blinding._unblind import check_data
+from sphinxamp.errors import EncryptedDataError, MalformedEncryptedData
 from sphinxamp.wire._tlv import decode_stream
 
 

@@ -6,8 +6,8 @@ it is refused with `UndecryptableData`, or it authenticates and then decodes exa
 plain decoder decodes the plaintext. Odd: the rest is a plaintext, sealed for the node with the
 fixed path key; unblinding it gives the same outcome as decoding the plaintext, and the next
 path key is SHA256(E ‖ ss)·E (or the override); then the byte chosen by the first plaintext
-bytes is damaged and the result must be refused by the AEAD. Only `DecodeError` subclasses
-escape; deterministic; memory O(len).
+bytes is damaged and the result must be refused by the AEAD. Only the library's refusals
+(`DecodeError`, `PolicyError`) escape; deterministic; memory O(len).
 """
 
 import _blinding_checks as ref
@@ -15,8 +15,9 @@ import _common
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from sphinxamp.blinding._path import EncryptedData, UndecryptableData
+from sphinxamp.blinding._path import EncryptedData
 from sphinxamp.blinding._unblind import unblind
+from sphinxamp.errors import UndecryptableData
 from sphinxamp.primitives import _crypto as crypto
 
 KEY = ref.NODE_KEYS[0]

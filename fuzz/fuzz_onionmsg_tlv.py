@@ -12,11 +12,10 @@ import _common
 
 from sphinxamp.blinding._onion_message import (
     ONIONMSG_SCHEMA,
-    MalformedBlindedPath,
-    MalformedOnionMessagePayload,
     OnionMessagePayload,
     decode_blinded_path,
 )
+from sphinxamp.errors import MalformedBlindedPath, MalformedOnionMessagePayload
 from sphinxamp.wire._tlv import decode_stream
 
 

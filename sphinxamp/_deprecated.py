@@ -26,6 +26,7 @@ MOVED: dict[str, tuple[str, str]] = {
                           "sphinxamp.errors.EncryptedDataError"),
     "ExpiryAboveMaximum": ("sphinxamp.errors:ExpiryAboveMaximum",
                           "sphinxamp.errors.ExpiryAboveMaximum"),
+    "ExplainError": ("sphinxamp._explain._tree:DecodeProblem", "sphinxamp.DecodeProblem"),
     "FailedHtlc": ("sphinxamp.receiver:FailedHtlc",
                   "sphinxamp.receiver.FailedHtlc"),
     "FailureReply": ("sphinxamp.failures:FailureReply",

@@ -2,9 +2,10 @@
 format › Requirements): the `encrypted_data_tlv` a recipient writes for every hop of a blinded
 path, the path itself, and what a hop inside it decrypts, checks and derives.
 
-The TLV has one registry (`ENCRYPTED_DATA_SCHEMA`); every reader rule is its own `DecodeError`
-subclass with the failure code `invalid_onion_blinding`, which is what a node answers for any
-of them (process_hop converts them inside a blinded route and keeps them as `cause`).
+The TLV has one registry (`ENCRYPTED_DATA_SCHEMA`); every reader rule is its own
+`EncryptedDataError` subclass (`sphinxamp.errors`) with the failure code
+`invalid_onion_blinding`, which is what a node answers for any of them (process_hop converts
+them inside a blinded route and keeps them as `cause`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sphinxamp._codes import INVALID_ONION_BLINDING
-from sphinxamp.errors import DecodeError, EncodeError, InvalidArgument, TlvError
+from sphinxamp.errors import (
+    EncodeError,
+    InvalidArgument,
+    MalformedEncryptedData,
+    TlvError,
+    UnknownEvenEncryptedType,
+)
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.wire._bigsize import bigsize_len
 from sphinxamp.wire._tlv import (
@@ -33,78 +39,6 @@ from sphinxamp.wire._tlv import (
 )
 
 TAG_SIZE = 16  # Poly1305 tag appended to every encrypted_recipient_data
-
-
-# --- errors: one class per reader rule -------------------------------------------------------
-
-
-class EncryptedDataError(DecodeError):
-    """encrypted_recipient_data a hop must refuse; answered as invalid_onion_blinding."""
-
-    failure_code = INVALID_ONION_BLINDING
-
-
-class InvalidPathKey(EncryptedDataError):
-    """The path_key (update_add_htlc, current_path_key, onion_message) is not a point."""
-
-
-class MissingEncryptedData(EncryptedDataError):
-    """A hop inside a blinded route without encrypted_recipient_data."""
-
-
-class UndecryptableData(EncryptedDataError):
-    """ChaCha20-Poly1305 with rho from ECDH(node, path_key) does not authenticate it."""
-
-
-class MalformedEncryptedData(EncryptedDataError):
-    """The plaintext is not a valid TLV stream (BOLT 1 rules, record sizes)."""
-
-
-class UnknownEvenEncryptedType(MalformedEncryptedData):
-    """An even type encrypted_data_tlv does not define ("it's ok to be odd")."""
-
-
-class ConflictingNextHop(EncryptedDataError):
-    """Both short_channel_id and next_node_id."""
-
-
-class MissingNextHop(EncryptedDataError):
-    """A forwarding hop with neither short_channel_id nor next_node_id."""
-
-
-class MissingPaymentRelay(EncryptedDataError):
-    """A forwarding hop of a payment without payment_relay."""
-
-
-class PaymentConstraintsViolated(EncryptedDataError):
-    """The HTLC breaks payment_constraints."""
-
-
-class ExpiryAboveMaximum(PaymentConstraintsViolated):
-    """cltv_expiry greater than payment_constraints.max_cltv_expiry."""
-
-
-class AmountBelowMinimum(PaymentConstraintsViolated):
-    """amount_msat below payment_constraints.htlc_minimum_msat."""
-
-
-class UnknownAllowedFeature(EncryptedDataError):
-    """allowed_features sets a bit the reader does not know (even if it is odd)."""
-
-
-class FinalValuesMismatch(EncryptedDataError):
-    """The final hop's HTLC does not carry what its payload says: cltv_expiry below
-    outgoing_cltv_value, or amount below amt_to_forward (BOLT 4 › `payload` Requirements)."""
-
-
-class PathIdMismatch(EncryptedDataError):
-    """The final hop's path_id is not the one the recipient created the path with (BOLT 4 ›
-    Route Blinding: MUST ignore the message; a payment is failed inside the route)."""
-
-
-class RelayUnderflow(EncryptedDataError):
-    """payment_relay takes more than the HTLC holds (amount below the base fee, or expiry
-    below the cltv delta): there is nothing left to forward."""
 
 
 # --- encrypted_data_tlv ----------------------------------------------------------------------

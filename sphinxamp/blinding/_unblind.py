@@ -15,12 +15,11 @@ from dataclasses import dataclass
 
 from sphinxamp._htlc import HtlcContext
 from sphinxamp._payload import HopPayload
-from sphinxamp.blinding._path import (
-    TAG_SIZE,
+from sphinxamp.blinding._path import TAG_SIZE, BlindedPath, EncryptedData, PaymentRelay
+from sphinxamp.errors import (
     AmountBelowMinimum,
-    BlindedPath,
     ConflictingNextHop,
-    EncryptedData,
+    EncodeError,
     ExpiryAboveMaximum,
     FinalValuesMismatch,
     InvalidPathKey,
@@ -28,12 +27,10 @@ from sphinxamp.blinding._path import (
     MissingNextHop,
     MissingPaymentRelay,
     PathIdMismatch,
-    PaymentRelay,
     RelayUnderflow,
     UndecryptableData,
     UnknownAllowedFeature,
 )
-from sphinxamp.errors import EncodeError
 from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, BuiltOnion, build_onion
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import NodeKey, shared_secret

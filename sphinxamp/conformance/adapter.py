@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from sphinxamp.errors import InvalidArgument, SphinxampError
+from sphinxamp.errors import AdapterStartError, InvalidArgument
 
 TIMEOUT = "timeout"
 CRASHED = "crashed"
@@ -38,11 +38,6 @@ GAVE_UP = "gave_up"
 MAX_LINE = 4 << 20  # bytes: a 32834-byte onion message in hex is 65 KB
 _CHUNK = 1 << 16
 _OVERLONG = b"<overlong>"  # queued (by identity) when a line passes the bound
-
-
-class AdapterStartError(SphinxampError):
-    """The adapter did not get as far as a usable answer to `hello`: it could not be spawned,
-    it exited, hung, or answered something that is not that answer."""
 
 
 def parse_command(command: str | Sequence[str], field: str = "--adapter") -> list[str]:
