@@ -19,6 +19,7 @@ from sphinxamp import encode_message, explain_log
 from sphinxamp._explain._log import MAX_LINE_LENGTH, read_prefix
 from sphinxamp.messages import UpdateFailMalformedHtlc, UpdateFulfillHtlc
 from tests.strategies import pubkey_of
+from tests.test_cli_reference import check
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG = ROOT / "examples" / "node.log"
@@ -131,7 +132,10 @@ def test_cli_explains_every_message_of_the_example_log() -> None:
     assert done.returncode == 0, done.stderr
     objects = [json.loads(line) for line in done.stdout.splitlines()]
     assert [(o["line"], o["direction"], o["message"]) for o in objects] == want
-    assert all(o["explanation"]["kind"] == "message" for o in objects)
+    for o in objects:
+        check(o, "explain-log")
+        check(o["explanation"], "explain")
+        assert o["explanation"]["kind"] == "message"
 
 
 def test_cli_log_from_stdin_in_text() -> None:
@@ -151,6 +155,8 @@ def test_cli_log_with_keys_peels_and_decrypts() -> None:
     for line in done.stdout.splitlines():
         o = json.loads(line)
         by_name.setdefault(o["message"], o)
+    for o in by_name.values():
+        check(o["explanation"], "explain")
     add = by_name["update_add_htlc"]["explanation"]
     assert any(n.startswith("process_hop: intermediate hop") for n in add["notes"])
     fail = by_name["update_fail_htlc"]["explanation"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from sphinxamp._explain._failure import explain_attribution, explain_failure
 from sphinxamp._explain._kinds import Keys
@@ -122,18 +121,12 @@ def explain_attribution_in(value: Field, msg: UpdateFailHtlc | UpdateFulfillHtlc
                         + ("no verdict" if problem is None else problem.message))
         return
     value.children += _hop_fields(value, hops)
-    value.value = [_hop_json(h) for h in hops]
     bad = next((h.hop_index for h in hops if not h.hmac_ok), None)
     held = ", ".join(f"hop {h.hop_index} {h.hold_time_ms} ms" for h in hops)
     ex.notes.append("attribution_data verified for every hop checked" if bad is None else
                     f"attribution_data: hop {bad}'s HMAC does not verify (it or its "
                     "upstream neighbour is to blame)")
     ex.notes.append(f"hold times: {held}")
-
-
-def _hop_json(h: HopAttribution) -> dict[str, Any]:
-    return {"hop_index": h.hop_index, "hold_time": h.hold_time,
-            "hold_time_ms": h.hold_time_ms, "hmac_ok": h.hmac_ok}
 
 
 __all__ = ["explain_attribution_in", "explain_reason", "peel_note"]
