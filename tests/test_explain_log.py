@@ -162,3 +162,10 @@ def test_cli_log_with_keys_peels_and_decrypts() -> None:
     fail = by_name["update_fail_htlc"]["explanation"]
     assert any(n.startswith("failure: hop 4 ") for n in fail["notes"])
     assert any(n.startswith("attribution_data verified") for n in fail["notes"])
+
+
+def test_cli_log_refuses_options_each_message_gives() -> None:
+    done = run_cli("--log", str(LOG), "--assoc-data", "42" * 32)
+    assert done.returncode != 0 and "--assoc-data cannot go with --log" in done.stderr
+    done = run_cli("00", "--log", str(LOG))
+    assert done.returncode != 0 and "one of the two" in done.stderr

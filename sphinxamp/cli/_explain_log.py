@@ -61,6 +61,15 @@ def _heading(m: LogMessage) -> str:
 
 def run_log(args: argparse.Namespace, node_key: bytes | None, secrets: list[bytes]) -> int:
     """Print every message of the log; exit 1 when one of them does not parse."""
+    given = [flag for flag, value in (("--as", args.kind != "auto"),
+                                      ("--assoc-data", args.assoc_data is not None),
+                                      ("--path-key", args.path_key is not None),
+                                      ("--payload-area", args.payload_area is not None))
+             if value]
+    if given:
+        # Each message gives its own kind, payment hash, path key and onion size.
+        raise InvalidArgument(f"{', '.join(given)} cannot go with --log: each message gives "
+                              "its own", field="log", reason="conflicting_options")
     stream = _open(args.log)
     status = 0
     style = render.Style.for_stream(sys.stdout, args.no_color)

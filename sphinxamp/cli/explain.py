@@ -10,6 +10,7 @@ import sys
 from sphinxamp import EXPLAIN_KINDS, explain
 from sphinxamp.cli import _render as render
 from sphinxamp.cli._common import Subparsers, emit_json, read_hex, read_secret_list
+from sphinxamp.cli._explain_log import run_log
 from sphinxamp.cli._options import (
     add_assoc_data,
     add_json_flag,
@@ -21,6 +22,7 @@ from sphinxamp.cli._options import (
     read_node_key,
     read_path_key,
 )
+from sphinxamp.errors import InvalidArgument
 from sphinxamp.onion import MAX_PAYLOAD_AREA
 
 DESCRIPTION = """\
@@ -38,6 +40,14 @@ Malformed bytes: the dump goes as far as it can and marks the field where parsin
 "message", "reason", "field", "tlv_type", ...}; "offset" is the first byte of the failing
 field (for a TLV stream: of the record). Offsets always count in the input; decrypted
 fields say "decrypted": true.
+
+--log FILE (- for stdin) reads a node log instead (Core Lightning's, lnd's, or bare hex
+lines; docs/debugging.md lists the formats) and explains each line holding an
+update_add_htlc, update_fulfill_htlc, update_fail_htlc, update_fail_malformed_htlc or
+onion_message in hex, with --node-key (peels the onions) and --shared-secrets (decrypts the
+fails, verifies attribution data). --json prints one object per message, one per line:
+{"line", "column", "format", "timestamp", "level", "peer_id", "subsystem", "direction",
+"markers", "message_type", "message", "explanation"}. Other lines are skipped.
 """
 
 
@@ -50,7 +60,10 @@ def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "explain", help="annotate any onion-related bytes field by field",
         description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("data", metavar="HEX", help="the bytes (- stdin, @file)")
+    parser.add_argument("data", metavar="HEX", nargs="?",
+                        help="the bytes (- stdin, @file); not with --log")
+    parser.add_argument("--log", metavar="FILE",
+                        help="explain every message of a node log (- stdin) instead")
     parser.add_argument("--as", dest="kind", choices=EXPLAIN_KINDS, default="auto",
                         help="what the bytes are (default: auto, which guesses)")
     add_node_key(parser, "the receiving node's private key")
@@ -67,9 +80,14 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    data = read_hex(args.data, "data")
+    if (args.log is None) == (args.data is None):
+        raise InvalidArgument("give the bytes (HEX) or --log FILE, one of the two",
+                              field="data", reason="missing" if args.log is None else "both")
     secrets = [] if args.shared_secrets is None else read_secret_list(args.shared_secrets,
                                                                        "shared_secrets")
+    if args.log is not None:
+        return run_log(args, read_node_key(args), secrets)
+    data = read_hex(args.data, "data")
     ex = explain(
         data, args.kind,
         node_key=read_node_key(args), assoc_data=read_assoc_data(args),
