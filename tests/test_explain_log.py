@@ -169,3 +169,12 @@ def test_cli_log_refuses_options_each_message_gives() -> None:
     assert done.returncode != 0 and "--assoc-data cannot go with --log" in done.stderr
     done = run_cli("00", "--log", str(LOG))
     assert done.returncode != 0 and "one of the two" in done.stderr
+
+
+def test_cli_skips_an_over_long_line_and_reads_on(tmp_path: Path) -> None:
+    message = fulfill().hex()
+    log = tmp_path / "long.log"
+    log.write_text("a" * (3 * MAX_LINE_LENGTH) + " " + message + "\n" + message + "\n")
+    done = run_cli("--log", str(log), "--json")
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line)["line"] for line in done.stdout.splitlines()] == [2]

@@ -1,5 +1,6 @@
-"""Onion packets and onion messages as fields (BOLT 4 › Packet Structure, › Onion
-Decryption, › Onion Messages). With the node's key the routing area is decrypted in place (a
+"""Onion packets as fields, a payment's or an onion message's (BOLT 4 › Packet Structure,
+› Onion Decryption, › Onion Messages; the whole `onion_message` around one is `_message`'s).
+With the node's key the routing area is decrypted in place (a
 ChaCha20 stream: plaintext byte i sits at ciphertext byte i) and the hop's frame explained:
 its BigSize length, its payload's records, the HMAC for the next hop."""
 
@@ -11,7 +12,7 @@ from sphinxamp._explain._bolt12 import STREAMS, bolt12_fields
 from sphinxamp._explain._kinds import Keys, decrypt_into, payload_fields
 from sphinxamp._explain._tlv import bigsize_field, tlv_fields
 from sphinxamp._explain._tree import Explanation, Field, error_from
-from sphinxamp.blinding._onion_message import ONION_MESSAGE_TYPE, ONIONMSG_SCHEMA
+from sphinxamp.blinding._onion_message import ONIONMSG_SCHEMA
 from sphinxamp.errors import DecodeError, SphinxampError
 from sphinxamp.onion._sphinx import HMAC_SIZE, PACKET_OVERHEAD, _blinded_point
 from sphinxamp.primitives import _crypto as crypto
@@ -19,7 +20,6 @@ from sphinxamp.primitives._nodekey import shared_secret
 
 _PACKET = "BOLT 4 › Packet Structure"
 _DECRYPT = "BOLT 4 › Onion Decryption"
-_MESSAGES = "BOLT 4 › Onion Messages"
 
 
 def _err(reason: str, message: str) -> DecodeError:
@@ -141,30 +141,4 @@ def _message_payload(payload: bytes, base: int, keys: Keys, ex: Explanation,
     return fields
 
 
-def explain_message(data: bytes, keys: Keys, ex: Explanation) -> None:
-    """onion_message: u16 type (513) ‖ path_key ‖ u16 len ‖ onion_message_packet."""
-    msg = Field("onion_message", 0, data, f"{len(data)} bytes")
-    ex.fields.append(msg)
-    parts = (("type", 0, 2), ("path_key", 2, 35), ("len", 35, 37))
-    for name, start, end in parts:
-        if start < len(data):
-            msg.children.append(Field(name, start, data[start:end]))
-    if len(data) < 37:
-        ex.fail(error_from(_err("truncated", "onion_message too short"), 0, _MESSAGES))
-        return
-    mtype, length = int.from_bytes(data[:2], "big"), int.from_bytes(data[35:37], "big")
-    msg.children[0].meaning, msg.children[0].value = f"u16 message type = {mtype}", mtype
-    msg.children[1].meaning = "path key for the receiving node (blinded route)"
-    msg.children[2].meaning, msg.children[2].value = f"u16 = {length}", length
-    if mtype != ONION_MESSAGE_TYPE:
-        ex.fail(error_from(_err("message_type", f"type {mtype}"), 0, _MESSAGES))
-        return
-    if length != len(data) - 37:
-        ex.fail(error_from(_err("length_mismatch", f"len {length}"), 35, _MESSAGES))
-        return
-    area_keys = Keys(keys.node_key, b"", data[2:35], keys.shared_secrets, None)
-    msg.children.append(onion_field(data[37:], 37, area_keys, ex, data[2:35], b"",
-                                    message=True))
-
-
-__all__ = ["explain_message", "explain_onion", "onion_field"]
+__all__ = ["explain_onion", "onion_field"]
