@@ -16,7 +16,8 @@ from typing import Any
 from sphinxamp._deprecated import MOVED
 from sphinxamp._explain import KIND_NAMES as EXPLAIN_KINDS
 from sphinxamp._explain import DecodeProblem, Explanation, Field, explain
-from sphinxamp._explain._log import explain_log
+from sphinxamp._explain._log import MAX_LINE_LENGTH as MAX_LOG_LINE_LENGTH
+from sphinxamp._explain._log import LogMessage, explain_log
 from sphinxamp._explain.trace import FailureStep, HopStory, RouteSpec, Trace, TraceHop, trace_route
 from sphinxamp._hop import ProcessedHop, judge_payload, process_hop
 from sphinxamp._htlc_answer import HtlcAnswer
@@ -55,6 +56,7 @@ from sphinxamp.wire._tlv import ShortChannelId
 
 __all__ = [
     "EXPLAIN_KINDS",
+    "MAX_LOG_LINE_LENGTH",
     "Accepted",
     "AmpPayment",
     "AmpRecord",
@@ -74,6 +76,7 @@ __all__ = [
     "HtlcAnswer",
     "IncomingHtlc",
     "KeysendPayment",
+    "LogMessage",
     "OnionMessagePayload",
     "OnionPacket",
     "PaymentConstraints",

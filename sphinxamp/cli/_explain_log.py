@@ -2,7 +2,7 @@
 `explain_log` finds and explains them; this module opens the file, bounds what it reads per
 line, and prints).
 
-A line is read at most `MAX_LINE_LENGTH` + 1 characters at a time: a longer line is passed on
+A line is read at most `MAX_LOG_LINE_LENGTH` + 1 characters at a time: a longer line is passed on
 cut (the library skips it as over-long) and the rest of it is read and dropped in pieces, so
 a log of one endless line costs no more memory than one bounded line.
 """
@@ -15,22 +15,21 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO
 
-from sphinxamp import explain_log
-from sphinxamp._explain._log import MAX_LINE_LENGTH, LogMessage
+from sphinxamp import MAX_LOG_LINE_LENGTH, LogMessage, explain_log
 from sphinxamp.cli import _render as render
 from sphinxamp.errors import InvalidArgument
 
 
 def bounded_lines(stream: TextIO) -> Iterator[str]:
-    """The stream's lines, each at most MAX_LINE_LENGTH + 1 characters (a longer one cut
+    """The stream's lines, each at most MAX_LOG_LINE_LENGTH + 1 characters (a longer one cut
     there, which marks it over-long; its rest is skipped)."""
     while True:
-        line = stream.readline(MAX_LINE_LENGTH + 1)
+        line = stream.readline(MAX_LOG_LINE_LENGTH + 1)
         if not line:
             return
         yield line
-        while len(line) > MAX_LINE_LENGTH and not line.endswith("\n"):
-            line = stream.readline(MAX_LINE_LENGTH + 1)
+        while len(line) > MAX_LOG_LINE_LENGTH and not line.endswith("\n"):
+            line = stream.readline(MAX_LOG_LINE_LENGTH + 1)
             if not line:
                 return
 
