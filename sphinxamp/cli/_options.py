@@ -194,9 +194,13 @@ class HoldTime(BoundedInt):
         return super().__call__(text) // HOLD_TIME_UNIT_MS
 
 
-
-hold_time_units = HoldTime()
 HOLD_HELP = "0 to 429496729599, carried in units of 100 ms (a u32), rounded down"
+
+
+def add_hold_time(parser: argparse.ArgumentParser, what: str, **kwargs: Any) -> None:
+    """--hold-time-ms: a hold time in milliseconds, read as attribution data's 100 ms units."""
+    parser.add_argument("--hold-time-ms", type=HoldTime(), metavar="N",
+                        help=f"{what}, {HOLD_HELP}", **kwargs)
 
 
 # --- the incoming HTLC (`onion peel`) ------------------------------------------------------

@@ -9,7 +9,7 @@ import sys
 
 from sphinxamp.cli import _render as render
 from sphinxamp.cli._common import Subparsers, emit_json, read_hex, read_key, read_secret_list
-from sphinxamp.cli._options import HOLD_HELP, add_json_flag, add_secret_option, hold_time_units
+from sphinxamp.cli._options import add_hold_time, add_json_flag, add_secret_option
 from sphinxamp.failures import create_attribution, verify_attribution, wrap_attribution
 
 
@@ -23,8 +23,7 @@ def register(subparsers: Subparsers) -> None:
                             "prints {\"attribution_data\"}.")
     add_secret_option(create, "--shared-secret", "this node's shared secret with the origin",
                       required=True)
-    create.add_argument("--hold-time-ms", required=True, type=hold_time_units, metavar="N",
-                        help=f"hold time, {HOLD_HELP}")
+    add_hold_time(create, "hold time", required=True)
     add_json_flag(create)
     create.set_defaults(handler=run_create)
 
@@ -34,8 +33,7 @@ def register(subparsers: Subparsers) -> None:
     wrap.add_argument("data", metavar="DATA_HEX")
     add_secret_option(wrap, "--shared-secret", "this node's shared secret with the origin",
                       required=True)
-    wrap.add_argument("--hold-time-ms", required=True, type=hold_time_units, metavar="N",
-                      help=f"this node's hold time, {HOLD_HELP}")
+    add_hold_time(wrap, "this node's hold time", required=True)
     add_json_flag(wrap)
     wrap.set_defaults(handler=run_wrap)
 

@@ -24,11 +24,10 @@ from sphinxamp.cli._common import (
     read_secret_list,
 )
 from sphinxamp.cli._options import (
-    HOLD_HELP,
     BoundedInt,
+    add_hold_time,
     add_json_flag,
     add_secret_option,
-    hold_time_units,
     int_in,
 )
 from sphinxamp.errors import DecodeError, InvalidArgument
@@ -90,8 +89,7 @@ def register(subparsers: Subparsers) -> None:
                         "(default 256)")
     create.add_argument("--attribution", action="store_true",
                         help="also create the 920-byte attribution data")
-    create.add_argument("--hold-time-ms", type=hold_time_units, default=0, metavar="N",
-                        help=f"hold time reported in the attribution data, {HOLD_HELP}")
+    add_hold_time(create, "hold time reported in the attribution data", default=0)
     add_json_flag(create)
     create.set_defaults(handler=run_create)
     _register_return_path(sub)
@@ -109,8 +107,7 @@ def _register_return_path(sub: Any) -> None:
     add_secret_option(wrap, "--shared-secret", "this node's shared secret with the origin",
                       required=True)
     wrap.add_argument("--attribution-data", metavar="HEX")
-    wrap.add_argument("--hold-time-ms", type=hold_time_units, metavar="N",
-                      help=f"this node's hold time, {HOLD_HELP}")
+    add_hold_time(wrap, "this node's hold time")
     add_json_flag(wrap)
     wrap.set_defaults(handler=run_wrap)
 
