@@ -34,7 +34,7 @@ from sphinxamp.wire._tlv_codecs import (
     TruncatedUInt,
     UInt,
 )
-from sphinxamp.wire._tlv_fast import compile_decoder, fast_field
+from sphinxamp.wire._tlv_fast import Plan, build_decoder, fast_field
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +119,8 @@ def iter_records(data: bytes | memoryview, base: int = 0) -> list[tuple[int, int
 
 # The fast path of `decode_stream`: no known records, every type kept as a TlvRecord; any
 # stream it does not like goes through `iter_records`, which raises the precise error.
-_STREAM = compile_decoder({}, True, TlvRecord, DecodeError)
+_STREAM_PLAN = Plan("stream", (), True, TlvRecord, DecodeError)
+_STREAM = build_decoder(_STREAM_PLAN)
 
 
 def decode_stream(data: bytes | memoryview, base: int = 0) -> tuple[TlvRecord, ...]:
@@ -198,15 +199,16 @@ class TlvSchema:
         }
         # Some namespaces let a higher layer judge unknown even types (lnd's custom range).
         self.even_ok = even_ok
-        fields = {t: fast_field(s.codec) for t, s in self.specs.items()}
-        self._bits = {t: 1 << i for i, t in enumerate(sorted(fields))}
-        self._fast = compile_decoder({t: (t, f) for t, f in fields.items()}, even_ok,
-                                     TlvRecord, DecodeError)
+        fields = tuple((t, self.specs[t].name, fast_field(self.specs[t].codec))
+                       for t in sorted(self.specs))
+        self._bits = {t: 1 << i for i, (t, _, _) in enumerate(fields)}
+        self._plans = (Plan(name, fields, even_ok, TlvRecord, DecodeError),
+                       Plan(name, fields, even_ok, TlvRecord, DecodeError, by_name=True,
+                            offsets=False))
+        self._fast = build_decoder(self._plans[0])
         # `decode_named`'s fast path, for a hot caller that falls back to `decode_named` itself
         # when it returns None (bytes in; offsets left to `offsets`).
-        self.fast_named = compile_decoder(
-            {t: (self.specs[t].name, f) for t, f in fields.items()}, even_ok, TlvRecord,
-            DecodeError, offsets=False)
+        self.fast_named = build_decoder(self._plans[1])
 
     def name_of(self, rtype: int) -> str | None:
         spec = self.specs.get(rtype)

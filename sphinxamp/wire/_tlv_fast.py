@@ -1,21 +1,45 @@
 """The fast path of a schema decode (`TlvSchema.decode`): one pass over a well-formed stream.
 
-For each schema a decoder is generated (as `dataclasses` and `namedtuple` generate their
-methods) with one branch per known record, reading its value inline: truncated and
-fixed-width integers, channel ids, opaque bytes and structs of those, with a codec call only
-for values that need a check of their own (a point). It accepts exactly what the checked
-decoder accepts and returns the same values; at the first byte it does not like (any BOLT 1
-rule broken, a length outside its record's bounds, a value its codec refuses) it returns
-None, and the caller reruns the checked decoder, which raises the precise error. Errors are
-rare; a valid stream never pays for them, and the checked decoder stays the one statement of
-the rules.
+Each schema gets a decoder with one branch per known record, reading its value inline:
+truncated and fixed-width integers, channel ids, opaque bytes and structs of those, with a
+codec call only for values that need a check of their own (a point). It accepts exactly what
+the checked decoder accepts and returns the same values; at the first byte it does not like
+(any BOLT 1 rule broken, a length outside its record's bounds, a value its codec refuses) it
+returns None, and the caller reruns the checked decoder, which raises the precise error.
+Errors are rare; a valid stream never pays for them, and the checked decoder stays the one
+statement of the rules.
+
+Where a decoder comes from (`build_decoder`):
+
+- The schemas the library defines use plain functions checked in as `_tlv_generated.py`,
+  written from this module's `Plan.source` by `tools/generate_tlv_decoders.py`. Each is keyed
+  by the schema's name and the fingerprint of everything that shapes its code (record types,
+  codec kinds and length bounds, struct layouts, unknown-type rule), so a schema whose
+  definition changed no longer matches its stale decoder.
+- Any other schema (one a caller builds, or a library schema changed since the file was
+  written) gets the same source generated at runtime, compiled under a stable pseudo-filename
+  that is registered with `linecache`, so tracebacks show its lines.
+
+Either way, every value is validated before it enters source: record types, lengths and
+struct offsets must be `int` (not a subclass, not bool) within 0..2**64-1; a schema or record
+name appears (in a function name or a comment) only when it is a plain ASCII identifier.
+Everything else a decoder uses (codec decoders, value classes, slot setters, record keys) is
+an object among its globals, never written into its source.
 """
 
 from __future__ import annotations
+import __future__
 
+import builtins
+import hashlib
+import keyword
+import linecache
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import FunctionType
 from typing import Any
 
+from sphinxamp.errors import InvalidArgument
 from sphinxamp.wire._tlv_codecs import (
     FixedBytes,
     RawBytes,
@@ -25,11 +49,19 @@ from sphinxamp.wire._tlv_codecs import (
     TruncatedUInt,
     UInt,
 )
+from sphinxamp.wire._tlv_generated import DECODERS
 
 # How a known record's value is read.
 K_CALL, K_RAW, K_TU, K_UINT, K_SCID, K_STRUCT = range(6)
+_KIND_NAMES = ("call", "raw", "tu", "uint", "scid", "struct")
+
+# A BigSize length or type never exceeds 8 bytes (BOLT 1 › Appendix A).
+_MAX = (1 << 64) - 1
 
 _MIN_WIDE = {0xFD: (2, 0xFD), 0xFE: (4, 0x10000), 0xFF: (8, 0x100000000)}
+
+Decoded = tuple[dict[Any, Any], list[Any], dict[int, int] | None, int]
+Decoder = Callable[[bytes, int], Decoded | None]
 
 
 def _wide(raw: bytes, pos: int, end: int) -> tuple[int, int]:
@@ -55,129 +87,8 @@ class Field:
         self.parts = tuple(parts)
 
 
-def _length_check(f: Field, length: str) -> str:
-    if f.hi is not None and f.lo == f.hi:
-        return f"{length} != {f.lo}"
-    tests = [f"{length} < {f.lo}"] if f.lo else []
-    if f.hi is not None:
-        tests.append(f"{length} > {f.hi}")
-    return " or ".join(tests)
-
-
-def _value(f: Field, n: str, src: str, at: str, lines: list[str], ind: str) -> str:
-    """Lines reading field `n` from the bytes expression `src` (at stream offset `at`); the
-    expression of its value."""
-    if f.kind == K_RAW:
-        return src
-    if f.kind in (K_TU, K_UINT):
-        lines.append(f"{ind}v{n} = {src}")
-        if f.kind == K_TU:  # a truncated integer with a leading zero is not minimal
-            lines.append(f"{ind}if v{n} and not v{n}[0]: return None")
-        return f"from_bytes(v{n})"
-    if f.kind == K_SCID:
-        lines.append(f"{ind}v{n} = from_bytes({src})")
-        return f"tuple_new(C{n}, (v{n} >> 40, (v{n} >> 16) & 0xFFFFFF, v{n} & 0xFFFF))"
-    if f.kind == K_STRUCT:
-        lines.append(f"{ind}o{n} = new(C{n})")
-        for j, (a, b, part, _) in enumerate(f.parts):
-            m = f"{n}_{j}"
-            stop = "stop" if b is None else f"{at} + {b}"
-            got = _value(part, m, f"raw[{at} + {a}:{stop}]", f"{at} + {a}", lines, ind)
-            lines.append(f"{ind}S{m}(o{n}, {got})")
-        return f"o{n}"
-    lines += [f"{ind}try: v{n} = D{n}({src}, base + {at})", f"{ind}except fallible: return None"]
-    return f"v{n}"
-
-
-def _namespace(f: Field, n: str, ns: dict[str, Any]) -> None:
-    ns[f"C{n}"], ns[f"D{n}"] = f.cls, f.decode
-    for j, (_, _, part, put) in enumerate(f.parts):
-        ns[f"S{n}_{j}"] = put
-        _namespace(part, f"{n}_{j}", ns)
-
-
-def _unknown_record(record: Any, ns: dict[str, Any]) -> list[str]:
-    """Lines appending an unknown record; a slotted two-field record class (type, value) is
-    filled in directly, as `_value` fills structs."""
-    fields = list(getattr(record, "__dataclass_fields__", ()))
-    if fields != ["type", "value"] or "__slots__" not in vars(record):
-        return ["            unknown.append(record(rtype, raw[pos:stop]))"]
-    ns["set_type"], ns["set_value"] = vars(record)["type"].__set__, vars(record)["value"].__set__
-    return ["            r = new(record); set_type(r, rtype); set_value(r, raw[pos:stop])",
-            "            unknown.append(r)"]
-
-
-def _loop(body: list[str], unknown: list[str], unknown_ok: str, offsets: bool) -> str:
-    """The decoder's source around the per-record branches `body`: BOLT 1's stream rules (one-
-    byte BigSizes inline, the prefixed forms through `wide`), then the record's branch, or
-    `unknown` when `unknown_ok` holds. Without `offsets` (a caller that needs them only for an
-    error) the lines storing them are left out."""
-    keep = "" if offsets else "# "
-    return "\n".join([
-        "def decode(raw, base):",
-        "    end = len(raw); pos = 0; last = -1",
-        f"    values = {{}}; offsets = {{}} if {offsets} else None; unknown = []; mask = 0",
-        "    while pos < end:",
-        "        rtype = raw[pos]",
-        "        if rtype < 0xFD:",
-        f"            {keep}offsets[rtype] = base + pos",
-        "            pos += 1",
-        "        else:",
-        "            start = pos",
-        "            rtype, pos = wide(raw, pos, end)",
-        "            if pos < 0: return None",
-        f"            {keep}offsets[rtype] = base + start",
-        "        if rtype <= last or pos >= end: return None",
-        "        length = raw[pos]",
-        "        if length < 0xFD: pos += 1",
-        "        else:",
-        "            length, pos = wide(raw, pos, end)",
-        "            if pos < 0: return None",
-        "        stop = pos + length",
-        "        if stop > end: return None",
-        "        if rtype in KNOWN:",
-        *(body or ["            pass"]),
-        f"        elif {unknown_ok}:",
-        *unknown,
-        "        else:",
-        "            return None",
-        "        pos = stop; last = rtype",
-        "    return values, unknown, offsets, mask",
-    ])
-
-
-def compile_decoder(
-    fields: dict[int, tuple[Any, Field]], even_ok: Callable[[int], bool] | bool | None,
-    record: Callable[[int, bytes], Any], fallible: type[Exception], *, offsets: bool = True,
-) -> Callable[[bytes, int], tuple[dict[Any, Any], list[Any], dict[int, int] | None, int] | None]:
-    """A decoder for the known records `fields` = {type: (key, Field)}: (values by key,
-    unknown records in order, record offsets by type (None unless `offsets`), the mask of the
-    known types present: bit i for the i-th smallest known type), or None to fall back. An
-    unknown even type falls back unless `even_ok` lets it through (True: every type, a
-    schema-less read)."""
-    ns: dict[str, Any] = {"wide": _wide, "from_bytes": int.from_bytes, "new": object.__new__,
-                          "tuple_new": tuple.__new__, "record": record, "even_ok": even_ok,
-                          "fallible": fallible, "KNOWN": frozenset(fields)}
-    body: list[str] = []
-    for i, (rtype, (key, f)) in enumerate(sorted(fields.items())):
-        body.append(f"            {'if' if i == 0 else 'elif'} rtype == {rtype}:")
-        check = _length_check(f, "length")
-        if check:
-            body.append(f"                if {check}: return None")
-        value = _value(f, str(i), "raw[pos:stop]", "pos", body, " " * 16)
-        ns[f"K{i}"] = key
-        body.append(f"                values[K{i}] = {value}; mask |= {1 << i}")
-        _namespace(f, str(i), ns)
-    unknown_ok = ("True" if even_ok is True else "rtype & 1" if even_ok is None or even_ok is False
-                  else "rtype & 1 or even_ok(rtype)")
-    src = _loop(body, _unknown_record(record, ns), unknown_ok, offsets)
-    exec(compile(src, "<sphinxamp.wire._tlv_fast decoder>", "exec"), ns)
-    decode: Callable[[bytes, int], Any] = ns["decode"]
-    return decode
-
-
 def fast_field(codec: Any) -> Field:
-    """How the generated fast decoder reads a codec's values: inline for the plain codecs of
+    """How the fast decoder reads a codec's values: inline for the plain codecs of
     `_tlv_codecs`, through `codec.decode` for any other."""
     kind: int = K_CALL
     cls: Any = None
@@ -195,3 +106,269 @@ def fast_field(codec: Any) -> Field:
         parts = [(a, b, fast_field(c), put) for (a, b, _), (_, c), put
                  in zip(codec._layout, codec.fields, codec._setters, strict=True)]
     return Field(kind, codec.min_len, codec.max_len, codec.decode, cls, parts)
+
+
+# --- validation: nothing reaches generated source unchecked -------------------------------
+
+
+def _count(value: object, what: str) -> int:
+    if type(value) is not int or not 0 <= value <= _MAX:
+        raise InvalidArgument(f"{what} must be an int in 0..2**64-1, not {value!r}",
+                              field=what, reason="range")
+    return value
+
+
+def _identifier(name: object) -> str | None:
+    """`name` when it may appear in source as it is (a function name part, a comment)."""
+    if (type(name) is str and name.isascii() and name.isidentifier()
+            and not keyword.iskeyword(name)):
+        return name
+    return None
+
+
+def _field_shape(f: Field, what: str) -> tuple[Any, ...]:
+    """What of a field shapes the code, each value checked: kind, bounds, struct layout."""
+    if type(f.kind) is not int or f.kind not in range(len(_KIND_NAMES)):
+        raise InvalidArgument(f"{what}: unknown field kind {f.kind!r}", field=what,
+                              reason="range")
+    lo = _count(f.lo, f"{what} min_len")
+    hi = None if f.hi is None else _count(f.hi, f"{what} max_len")
+    if hi is not None and hi < lo:
+        raise InvalidArgument(f"{what}: max_len {hi} below min_len {lo}", field=what,
+                              reason="range")
+    parts = tuple(
+        (_count(a, f"{what} part {j} start"),
+         None if b is None else _count(b, f"{what} part {j} end"),
+         _field_shape(part, f"{what} part {j}"))
+        for j, (a, b, part, _) in enumerate(f.parts if f.kind == K_STRUCT else ()))
+    return (_KIND_NAMES[f.kind], lo, hi, parts)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a decoder is made of. `fields` holds the known records as (type, name,
+    Field); values are keyed by type, or by name when `by_name`. `even_ok`: True lets every
+    unknown type through (a schema-less read), a callable judges unknown even types, None
+    refuses them. `record` builds an unknown record; `fallible` is the error a codec raises.
+    Without `offsets` (a caller that needs them only for an error) they are not stored."""
+
+    name: str
+    fields: tuple[tuple[int, str, Field], ...]
+    even_ok: Callable[[int], bool] | bool | None
+    record: Callable[[int, bytes], Any]
+    fallible: type[Exception]
+    by_name: bool = False
+    offsets: bool = True
+
+    def even_rule(self) -> str:
+        if self.even_ok is True:
+            return "all"
+        return "odd" if self.even_ok is None or self.even_ok is False else "judged"
+
+    def slotted_record(self) -> bool:
+        """A slotted two-field record class (type, value) is filled in through its slots."""
+        fields = list(getattr(self.record, "__dataclass_fields__", ()))
+        return fields == ["type", "value"] and "__slots__" in vars(self.record)
+
+    def shape(self) -> tuple[Any, ...]:
+        records = []
+        last = -1
+        for rtype, name, f in self.fields:
+            _count(rtype, f"{self.name} record type")
+            if rtype <= last:
+                raise InvalidArgument(f"{self.name}: record types must strictly increase",
+                                      field="type", reason="order")
+            last = rtype
+            records.append((rtype, _identifier(name), _field_shape(f, f"{self.name}.{rtype}")))
+        return ("by_name" if self.by_name else "by_type", self.offsets, self.even_rule(),
+                self.slotted_record(), tuple(records))
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(repr(self.shape()).encode()).hexdigest()[:16]
+
+    def function_name(self) -> str:
+        keyed = "by_name" if self.by_name else "by_type"
+        return f"{_identifier(self.name) or 'schema'}_{keyed}_{self.fingerprint()[:8]}"
+
+    def namespace(self) -> dict[str, Any]:
+        """The objects the decoder is handed, by the names its source uses."""
+        ns: dict[str, Any] = {"wide": _wide, "from_bytes": int.from_bytes,
+                              "new": object.__new__, "tuple_new": tuple.__new__,
+                              "record": self.record, "even_ok": self.even_ok,
+                              "fallible": self.fallible}
+        if self.slotted_record():
+            ns["set_type"] = vars(self.record)["type"].__set__
+            ns["set_value"] = vars(self.record)["value"].__set__
+        for i, (rtype, name, f) in enumerate(self.fields):
+            ns[f"K{i}"] = name if self.by_name else rtype
+            _namespace(f, str(i), ns)
+        return ns
+
+    def source(self) -> str:
+        """The decoder's source: a function that reads the objects of `namespace` as its
+        globals (`build_decoder` binds them)."""
+        self.shape()  # refuses a bad value before any of it is written out
+        lines = [line[4:] for line in _decode_lines(self)]
+        lines[0] = f"def {self.function_name()}(raw: bytes, base: int) -> Decoded | None:"
+        return "\n".join(lines) + "\n"
+
+
+def _namespace(f: Field, n: str, ns: dict[str, Any]) -> None:
+    ns[f"C{n}"], ns[f"D{n}"] = f.cls, f.decode
+    for j, (_, _, part, put) in enumerate(f.parts):
+        ns[f"S{n}_{j}"] = put
+        _namespace(part, f"{n}_{j}", ns)
+
+
+# --- source --------------------------------------------------------------------------------
+
+
+def _length_check(f: Field) -> str:
+    if f.hi is not None and f.lo == f.hi:
+        return f"length != {f.lo}"
+    tests = [f"length < {f.lo}"] if f.lo else []
+    if f.hi is not None:
+        tests.append(f"length > {f.hi}")
+    return " or ".join(tests)
+
+
+def _value(f: Field, n: str, src: str, at: str, lines: list[str], ind: str) -> str:
+    """Lines reading field `n` from the bytes expression `src` (at stream offset `at`); the
+    expression of its value."""
+    if f.kind == K_RAW:
+        return src
+    if f.kind in (K_TU, K_UINT):
+        lines.append(f"{ind}v{n} = {src}")
+        if f.kind == K_TU:  # a truncated integer with a leading zero is not minimal
+            lines += [f"{ind}if v{n} and not v{n}[0]:", f"{ind}    return None"]
+        return f"from_bytes(v{n})"
+    if f.kind == K_SCID:  # BOLT 7 › short_channel_id: 3 bytes height, 3 index, 2 output
+        lines.append(f"{ind}v{n} = from_bytes({src})")
+        return f"tuple_new(C{n}, (v{n} >> 40, (v{n} >> 16) & 0xFFFFFF, v{n} & 0xFFFF))"
+    if f.kind == K_STRUCT:
+        lines.append(f"{ind}o{n} = new(C{n})")
+        for j, (a, b, part, _) in enumerate(f.parts):
+            m = f"{n}_{j}"
+            start = f"{at} + {a}" if a else at
+            stop = "stop" if b is None else f"{at} + {b}"
+            got = _value(part, m, f"raw[{start}:{stop}]", start, lines, ind)
+            lines.append(f"{ind}S{m}(o{n}, {got})")
+        return f"o{n}"
+    lines += [f"{ind}try:", f"{ind}    v{n} = D{n}({src}, base + {at})",
+              f"{ind}except fallible:", f"{ind}    return None"]
+    return f"v{n}"
+
+
+def _branches(plan: Plan) -> list[str]:
+    """One branch per known record: its length bounds, its value, its bit in the mask."""
+    ind = " " * 20
+    lines: list[str] = []
+    for i, (rtype, name, f) in enumerate(plan.fields):
+        label = _identifier(name)
+        comment = f"  # {label}" if label else ""
+        lines.append(f"{' ' * 16}{'if' if i == 0 else 'elif'} rtype == {rtype}:{comment}")
+        check = _length_check(f)
+        if check:
+            lines += [f"{ind}if {check}:", f"{ind}    return None"]
+        value = _value(f, str(i), "raw[pos:stop]", "pos", lines, ind)
+        lines += [f"{ind}values[K{i}] = {value}", f"{ind}mask |= {1 << i}"]
+    return lines
+
+
+def _unknown(plan: Plan, ind: str) -> list[str]:
+    if not plan.slotted_record():
+        return [f"{ind}unknown.append(record(rtype, raw[pos:stop]))"]
+    return [f"{ind}r = new(record)", f"{ind}set_type(r, rtype)",
+            f"{ind}set_value(r, raw[pos:stop])", f"{ind}unknown.append(r)"]
+
+
+def _dispatch(plan: Plan) -> list[str]:
+    """A record's branch, or `unknown` when the unknown-type rule lets it through (BOLT 1:
+    it's ok to be odd)."""
+    rule = {"all": "", "odd": "rtype & 1", "judged": "rtype & 1 or even_ok(rtype)"}
+    test = rule[plan.even_rule()]
+    if not plan.fields:
+        if not test:
+            return _unknown(plan, " " * 12)
+        return [f"{' ' * 12}if not ({test}):", f"{' ' * 16}return None",
+                *_unknown(plan, " " * 12)]
+    known = ", ".join(str(t) for t, _, _ in plan.fields)
+    out = [f"{' ' * 12}if rtype in {{{known}}}:", *_branches(plan)]
+    out += [f"{' ' * 12}elif {test}:" if test else f"{' ' * 12}else:", *_unknown(plan, " " * 16)]
+    if test:
+        out += [f"{' ' * 12}else:", f"{' ' * 16}return None"]
+    return out
+
+
+def _decode_lines(plan: Plan) -> list[str]:
+    """The decoder around the per-record dispatch: BOLT 1's stream rules (one-byte BigSizes
+    inline, the prefixed forms through `wide`)."""
+    keep = plan.offsets
+    return [
+        "    def decode(raw: bytes, base: int) -> Decoded | None:",  # named by `Plan.source`
+        "        end = len(raw)",
+        "        pos = 0",
+        "        last = -1",
+        "        values: dict[Any, Any] = {}",
+        *(["        offsets: dict[int, int] = {}"] if keep else []),
+        "        unknown: list[Any] = []",
+        "        mask = 0",
+        "        while pos < end:",
+        "            rtype = raw[pos]",
+        "            if rtype < 0xFD:",
+        *(["                offsets[rtype] = base + pos"] if keep else []),
+        "                pos += 1",
+        "            else:",
+        *(["                start = pos"] if keep else []),
+        "                rtype, pos = wide(raw, pos, end)",
+        "                if pos < 0:",
+        "                    return None",
+        *(["                offsets[rtype] = base + start"] if keep else []),
+        "            if rtype <= last or pos >= end:",
+        "                return None",
+        "            length = raw[pos]",
+        "            if length < 0xFD:",
+        "                pos += 1",
+        "            else:",
+        "                length, pos = wide(raw, pos, end)",
+        "                if pos < 0:",
+        "                    return None",
+        "            stop = pos + length",
+        "            if stop > end:",
+        "                return None",
+        *_dispatch(plan),
+        "            pos = stop",
+        "            last = rtype",
+        f"        return values, unknown, {'offsets' if keep else 'None'}, mask",
+    ]
+
+
+# --- choosing the decoder ------------------------------------------------------------------
+
+
+def _compile_fallback(plan: Plan, ns: dict[str, Any]) -> Decoder:
+    source = plan.source()
+    filename = f"<sphinxamp.wire tlv decoder {plan.function_name()}>"
+    # With no modification time, `linecache.checkcache` keeps the entry: tracebacks and
+    # debuggers show the decoder's lines for as long as the process runs.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    code = compile(source, filename, "exec", flags=__future__.annotations.compiler_flag,
+                   dont_inherit=True)
+    exec(code, ns)
+    decoder: Decoder = ns[plan.function_name()]
+    return decoder
+
+
+def build_decoder(plan: Plan) -> Decoder:
+    """The checked-in decoder of `plan` when its name and fingerprint match one, else the same
+    source compiled now. Either runs with the plan's objects as its globals: a decoder reads
+    a dozen of them per record, and a global is read faster than a closure's cell is copied
+    in on every call."""
+    ns = plan.namespace()
+    ns["__builtins__"] = builtins
+    checked_in = DECODERS.get((plan.name, plan.fingerprint()))
+    if checked_in is None:
+        return _compile_fallback(plan, ns)
+    ns["__name__"] = checked_in.__module__
+    decoder: Decoder = FunctionType(checked_in.__code__, ns, checked_in.__name__)
+    return decoder
