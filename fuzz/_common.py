@@ -60,14 +60,16 @@ _INSTRUMENTED: set[int] = set()
 
 
 def _instrument_generated() -> None:
-    """The TLV fast paths are generated at import (`sphinxamp.wire._tlv_fast`), so the import hook
-    never saw their code: instrument each decoder itself (in place, once), or valid inputs
-    would run code the fuzzer gets no coverage from. Run again from `main`, when the harness
-    has made its own schemas (tlv_typed's n1, n2)."""
+    """The library's TLV decoders are checked in (`sphinxamp.wire._tlv_generated`) and
+    instrumented with the rest of the package. A schema whose decoder is not there (a harness's
+    own, tlv_typed's n1 and n2) gets it compiled at runtime, which the import hook never sees:
+    instrument each of those (in place, once), or valid inputs would run code the fuzzer gets
+    no coverage from. Run again from `main`, when the harness has made its own schemas."""
     if not _fuzzing():
         return
-    from sphinxamp.wire import _tlv
+    from sphinxamp.wire import _tlv, _tlv_generated
 
+    checked_in = _tlv_generated.__file__
     decoders = [_tlv._STREAM]
     for module in list(sys.modules.values()):
         if str(getattr(module, "__file__", "") or "").startswith(str(REPO)):
@@ -75,7 +77,7 @@ def _instrument_generated() -> None:
                 if isinstance(obj, _tlv.TlvSchema):
                     decoders += [obj._fast, obj.fast_named]
     for fn in decoders:
-        if id(fn) not in _INSTRUMENTED:
+        if fn.__code__.co_filename != checked_in and id(fn) not in _INSTRUMENTED:
             atheris.instrument_func(fn)
             _INSTRUMENTED.add(id(fn))
 
