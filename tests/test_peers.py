@@ -8,6 +8,7 @@ raises `ValueError: data and buf must not overlap`.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -22,7 +23,7 @@ import pytest
 import tests.pyln_compat as pyln_compat
 from benchmarks import cases, peers
 from benchmarks import run as bench_run
-from sphinxamp.cli import main as cli_main
+from sphinxamp.cli.bench import harness_command
 from tests.pyln_compat import gate, onion_module, require_pyln
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,8 +172,13 @@ def test_benchmarks_with_a_failing_check(monkeypatch: pytest.MonkeyPatch,
 @pytest.mark.pyln
 def test_sphinxamp_bench_with_a_broken_peer(monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`sphinxamp bench --quick` runs `python -m benchmarks --quick` from the checkout as its
+    own process; the peer is broken here, in the harness that command runs."""
+    argv, cwd, env = harness_command(argparse.Namespace(json=False, quick=True))
+    assert argv[1:] == ["-m", "benchmarks", "--quick"] and cwd == ROOT
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
     monkeypatch.setattr(onion_module(), "chacha20_stream", _overlap)
-    assert cli_main(["bench", "--quick"]) == 0
+    assert bench_run.main(["--quick"]) == 0
     table = capsys.readouterr().out
     for op in PEER_ROWS:
         assert re.search(rf"^\| {op} \|[^\n]*\| n/a \({OVERLAP}\) \| n/a \|", table, re.M), op
