@@ -16,7 +16,7 @@ import sys
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 REPO = Path(__file__).resolve().parent.parent
 if (REPO / "sphinxamp" / "__init__.py").is_file() and str(REPO) not in sys.path:
@@ -103,7 +103,7 @@ Refusal = DecodeError | PolicyError
 REFUSALS = (DecodeError, PolicyError)
 
 
-def is_refusal(exc: BaseException | None) -> bool:
+def is_refusal(exc: BaseException | None) -> TypeGuard[Refusal]:
     return isinstance(exc, REFUSALS) and not isinstance(exc, PaymentError)
 
 

@@ -80,7 +80,7 @@ def peel(inp: PeelInput) -> _common.Outcome:
         base=PEEL_MEM_BASE, **inp.kwargs())
 
 
-def check_refusal(err: errors.DecodeError) -> None:
+def check_refusal(err: _common.Refusal) -> None:
     """Only packet-level refusals exist: malformed framing, or a payload error after the MAC."""
     framing = type(err) is errors.DecodeError and err.reason == "packet_length"
     assert framing or isinstance(err, errors.BadOnionError | errors.InvalidOnionPayload), (

@@ -26,7 +26,6 @@ from sphinxamp._payload import (
     decode_payload,
 )
 from sphinxamp.errors import (
-    BadOnionError,
     DecodeError,
     EncodeError,
     InvalidOnionHmac,
@@ -134,7 +133,8 @@ def sample_packet(area: int) -> bytes:
     return build_onion(SESSION, route, AD, payload_area=area).to_bytes()
 
 
-def expected_flip_error(raw: bytes, flipped: bytes, byte: int) -> type[BadOnionError]:
+def expected_flip_error(raw: bytes, flipped: bytes, byte: int,
+                        ) -> type[InvalidOnionVersion | InvalidOnionHmac | InvalidOnionKey]:
     if byte == 0:
         return InvalidOnionVersion
     if byte < 34:
