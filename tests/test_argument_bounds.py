@@ -49,7 +49,7 @@ def test_process_hop_refuses_htlc_fields_past_their_wire_width(name: str, value:
     # update_add_htlc (BOLT 2): amount_msat u64, cltv_expiry u32.
     packet = build_onion(SESSION, [HOP], b"").packet
     with pytest.raises(InvalidArgument) as info:
-        process_hop(packet, NODE, b"", **{name: value})  # type: ignore[arg-type]
+        process_hop(packet, NODE, b"", **{name: value})  # type: ignore[call-overload]
     # cltv_expiry= is the deprecated name of incoming_cltv_expiry, refused under the new name.
     assert info.value.field == {"cltv_expiry": "incoming_cltv_expiry"}.get(name, name)
 

@@ -67,7 +67,7 @@ def walk(onion: bytes, keys: Sequence[object], path_keys: list[bytes | None] | N
     packet: object = onion
     for i, key in enumerate(keys):
         pk = None if path_keys is None else path_keys[i]
-        hop = process_hop(packet, key, AD, path_key=pk, **{**HTLC, **kw})  # type: ignore[arg-type]
+        hop = process_hop(packet, key, AD, path_key=pk, **{**HTLC, **kw})  # type: ignore[call-overload]
         out.append(hop)
         packet = hop.next_packet
     return out
@@ -109,7 +109,7 @@ def test_payload_violation_is_answered_in_update_fail_htlc() -> None:
     no_cltv = FINAL[:4]  # amt_to_forward alone: outgoing_cltv_value is required
     onion = build_onion(SESSION, [(PUBS[0], no_cltv)], AD).to_bytes()
     with pytest.raises(InvalidOnionPayload) as info:
-        process_hop(onion, KEYS[0], AD, **HTLC)  # type: ignore[arg-type]
+        process_hop(onion, KEYS[0], AD, **HTLC)  # type: ignore[call-overload]
     err = info.value
     assert (err.failure_code, err.tlv_type, err.failure_message) == (0x4016, 4, "update_fail_htlc")
     assert err.sha256_of_onion is None and err.cause is None
@@ -133,9 +133,9 @@ def test_replay_log_refuses_the_second_time() -> None:
     onion = build_onion(SESSION, [(PUBS[0], FINAL)], AD).to_bytes()
     log = MemoryReplayLog()
     context = {**HTLC, "incoming_cltv_expiry": 800}
-    process_hop(onion, KEYS[0], AD, replay_log=log, **context)  # type: ignore[arg-type]
+    process_hop(onion, KEYS[0], AD, replay_log=log, **context)  # type: ignore[call-overload]
     with pytest.raises(ReplayedOnion) as info:
-        process_hop(onion, KEYS[0], AD, replay_log=log, **context)  # type: ignore[arg-type]
+        process_hop(onion, KEYS[0], AD, replay_log=log, **context)  # type: ignore[call-overload]
     # lnd answers a replay with invalid_onion_version (htlcswitch/hop/iterator.go,
     # DecodeHopIterators), which update_fail_malformed_htlc can carry.
     assert info.value.failure_code == 0xC004 and info.value.reason == "replayed_onion"
@@ -209,7 +209,7 @@ def test_introduction_node_is_accepted_in_both_profiles() -> None:
     onion, _, _ = blinded_route()
     first = walk(onion, list(KEYS[:2]))[-1].next_packet
     for profile in ("bolt", "lnd"):
-        hop = process_hop(first, KEYS[2], AD, profile=profile, **HTLC)  # type: ignore[arg-type]
+        hop = process_hop(first, KEYS[2], AD, profile=profile, **HTLC)  # type: ignore[call-overload]
         assert hop.introduction_node and hop.role is Role.BLINDED_INTERMEDIATE
 
 
@@ -229,11 +229,11 @@ def test_every_error_inside_a_blinded_route_is_invalid_onion_blinding(kind: str)
         packet[1] = 0x05  # no compressed point starts with 05
     log = MemoryReplayLog()
     if kind == "replay":
-        process_hop(bytes(packet), KEYS[0], AD, path_key=path_keys[0], replay_log=log,
-                    **HTLC)  # type: ignore[arg-type]
+        process_hop(bytes(packet), KEYS[0], AD, path_key=path_keys[0], replay_log=log,  # type: ignore[call-overload]
+                    **HTLC)
     with pytest.raises(InvalidOnionBlinding) as info:
-        process_hop(bytes(packet), KEYS[0], AD, path_key=path_keys[0], replay_log=log,
-                    **HTLC)  # type: ignore[arg-type]
+        process_hop(bytes(packet), KEYS[0], AD, path_key=path_keys[0], replay_log=log,  # type: ignore[call-overload]
+                    **HTLC)
     err = info.value
     assert err.failure_code == 0xC018
     assert err.failure_message == "update_fail_malformed_htlc"
@@ -300,8 +300,8 @@ def test_a_blinded_hop_does_each_ecdh_once() -> None:
     signer = SignerKey(KEYS[3])
     packet = hops[-1].next_packet
     assert packet is not None
-    hop = process_hop(packet, signer, AD, path_key=hops[-1].next_path_key,
-                      **HTLC)  # type: ignore[arg-type]
+    hop = process_hop(packet, signer, AD, path_key=hops[-1].next_path_key,  # type: ignore[call-overload]
+                      **HTLC)
     assert hop.role is Role.BLINDED_INTERMEDIATE and signer.calls == 2
     assert hops[-1].next_path_key == path_keys[3]
 
@@ -323,5 +323,5 @@ def test_a_node_key_that_is_no_key_is_a_caller_error(key: object, reason: str | 
         key.ecdh = lambda point: b"\x00" * 31  # type: ignore[attr-defined]
         reason = "invalid_ecdh_result"
     with pytest.raises(ValueError) as info:
-        process_hop(onion, key, AD)  # type: ignore[arg-type]
+        process_hop(onion, key, AD)  # type: ignore[call-overload]
     assert getattr(info.value, "reason", None) == reason

@@ -84,7 +84,7 @@ def test_one_hop_blinded_path_fails_in_update_fail_htlc(why: str) -> None:
         context = {**OK, "incoming_cltv_expiry": 399, "current_block_height": HEIGHT - 1}
     onion, _ = blinded_route_onion(SESSION, [], [spec], PATH_SESSION)
     with pytest.raises(SphinxampError) as info:
-        process_hop(onion, KEYS[0], AD, **context)  # type: ignore[arg-type]
+        process_hop(onion, KEYS[0], AD, **context)  # type: ignore[call-overload]
     err = info.value
     assert err.failure_code == 0xC018
     assert err.failure_message == "update_fail_htlc"
@@ -94,8 +94,8 @@ def test_one_hop_blinded_path_fails_in_update_fail_htlc(why: str) -> None:
 def test_a_path_key_carrying_hop_still_fails_malformed() -> None:
     onion, path_key = blinded_final_hop(final_data())
     with pytest.raises(InvalidOnionBlinding) as info:
-        process_hop(onion, KEYS[0], AD, path_key=path_key,
-                    **{**OK, "incoming_cltv_expiry": 399})  # type: ignore[arg-type]
+        process_hop(onion, KEYS[0], AD, path_key=path_key,  # type: ignore[call-overload]
+                    **{**OK, "incoming_cltv_expiry": 399})
     assert info.value.failure_message == "update_fail_malformed_htlc"
 
 
@@ -114,13 +114,13 @@ def test_blinded_hop_without_the_htlc_amount_or_expiry_is_a_caller_error(missing
     del context[missing]
     log = MemoryReplayLog()
     with pytest.raises(InvalidArgument) as info:
-        process_hop(onion, KEYS[0], AD, path_key=keys[0], **context)  # type: ignore[arg-type]
+        process_hop(onion, KEYS[0], AD, path_key=keys[0], **context)  # type: ignore[call-overload]
     assert info.value.field == missing and missing in info.value.message
     # Refused before the replay log recorded anything: the retry with the context is no
     # replay, and its expiry 600 is above max_cltv_expiry 500.
     if missing == "incoming_amount_msat":
         with pytest.raises(InvalidArgument):
-            process_hop(onion, KEYS[0], AD, path_key=keys[0], replay_log=log, **context)  # type: ignore[arg-type]
+            process_hop(onion, KEYS[0], AD, path_key=keys[0], replay_log=log, **context)  # type: ignore[call-overload]
         assert len(log) == 0
     with pytest.raises(InvalidOnionBlinding) as refused:
         process_hop(onion, KEYS[0], AD, path_key=keys[0], replay_log=log,
@@ -154,7 +154,7 @@ def test_final_hop_needs_amount_expiry_and_height(missing: str) -> None:
     context = dict(OK)
     del context[missing]
     with pytest.raises(InvalidArgument) as info:
-        process_hop(onion, KEYS[0], AD, **context)  # type: ignore[arg-type]
+        process_hop(onion, KEYS[0], AD, **context)  # type: ignore[call-overload]
     assert info.value.field == missing
 
 
@@ -169,7 +169,7 @@ def test_forwarding_hop_outside_a_blinded_route_needs_no_context() -> None:
 def test_context_values_out_of_range_are_caller_errors(name: str, bad: object) -> None:
     onion = build_onion(SESSION, [(PUBS[0], CLEAR)], AD).to_bytes()
     with pytest.raises(InvalidArgument) as info:
-        process_hop(onion, KEYS[0], AD, **{**OK, name: bad})  # type: ignore[arg-type]
+        process_hop(onion, KEYS[0], AD, **{**OK, name: bad})  # type: ignore[call-overload]
     assert info.value.field == name
 
 
@@ -189,9 +189,9 @@ def test_final_node_checks_the_htlc(change: dict[str, int], code: int, reason: s
     final_incorrect_cltv_expiry, final_incorrect_htlc_amount and, for an expiry unreasonably
     near the present, incorrect_or_unknown_payment_details."""
     onion = build_onion(SESSION, [(PUBS[0], CLEAR)], AD).to_bytes()
-    assert process_hop(onion, KEYS[0], AD, **OK).is_final  # type: ignore[arg-type]
+    assert process_hop(onion, KEYS[0], AD, **OK).is_final  # type: ignore[call-overload]
     with pytest.raises(SphinxampError) as info:
-        process_hop(onion, KEYS[0], AD, **{**OK, **change})  # type: ignore[arg-type]
+        process_hop(onion, KEYS[0], AD, **{**OK, **change})  # type: ignore[call-overload]
     assert (info.value.failure_code, info.value.reason) == (code, reason)
     assert info.value.failure_message == "update_fail_htlc"
 
@@ -200,17 +200,17 @@ def test_min_final_cltv_expiry_delta_is_the_recipients() -> None:
     onion = build_onion(SESSION, [(PUBS[0], CLEAR)], AD).to_bytes()
     context = {**OK, "current_block_height": HEIGHT - 22}
     with pytest.raises(SphinxampError) as info:
-        process_hop(onion, KEYS[0], AD, min_final_cltv_expiry_delta=41, **context)  # type: ignore[arg-type]
+        process_hop(onion, KEYS[0], AD, min_final_cltv_expiry_delta=41, **context)  # type: ignore[call-overload]
     assert info.value.reason == "expiry_too_soon"
-    process_hop(onion, KEYS[0], AD, min_final_cltv_expiry_delta=40, **context)  # type: ignore[arg-type]
+    process_hop(onion, KEYS[0], AD, min_final_cltv_expiry_delta=40, **context)  # type: ignore[call-overload]
 
 
 def test_blinded_final_node_checks_the_height() -> None:
     onion, path_key = blinded_final_hop(final_data())
-    process_hop(onion, KEYS[0], AD, path_key=path_key, **OK)  # type: ignore[arg-type]
+    process_hop(onion, KEYS[0], AD, path_key=path_key, **OK)  # type: ignore[call-overload]
     with pytest.raises(InvalidOnionBlinding) as info:
-        process_hop(onion, KEYS[0], AD, path_key=path_key,
-                    **{**OK, "current_block_height": HEIGHT + 1})  # type: ignore[arg-type]
+        process_hop(onion, KEYS[0], AD, path_key=path_key,  # type: ignore[call-overload]
+                    **{**OK, "current_block_height": HEIGHT + 1})
     assert info.value.cause is not None and info.value.cause.reason == "expiry_too_soon"
 
 
@@ -222,15 +222,15 @@ def test_recipient_ignores_a_path_whose_path_id_is_not_its_own() -> None:
     MUST ignore the message if the path_id does not match the blinded route it created; for
     a payment that is a failure, invalid_onion_blinding inside the route."""
     onion, path_key = blinded_final_hop(final_data())
-    hop = process_hop(onion, KEYS[0], AD, path_key=path_key, expected_path_id=PATH_ID, **OK)  # type: ignore[arg-type]
+    hop = process_hop(onion, KEYS[0], AD, path_key=path_key, expected_path_id=PATH_ID, **OK)  # type: ignore[call-overload]
     assert hop.encrypted_data is not None and hop.encrypted_data.path_id == PATH_ID
     for other in (b"\x78" * 32, PATH_ID[:-1], b""):
         with pytest.raises(InvalidOnionBlinding) as info:
-            process_hop(onion, KEYS[0], AD, path_key=path_key, expected_path_id=other, **OK)  # type: ignore[arg-type]
+            process_hop(onion, KEYS[0], AD, path_key=path_key, expected_path_id=other, **OK)  # type: ignore[call-overload]
         assert info.value.cause is not None and info.value.cause.reason == "path_id_mismatch"
     bare, bare_key = blinded_final_hop(blinded_tlv({1: b"\x00" * 3}))
     with pytest.raises(InvalidOnionBlinding):
-        process_hop(bare, KEYS[0], AD, path_key=bare_key, expected_path_id=PATH_ID, **OK)  # type: ignore[arg-type]
+        process_hop(bare, KEYS[0], AD, path_key=bare_key, expected_path_id=PATH_ID, **OK)  # type: ignore[call-overload]
 
 
 def test_allowed_features_are_judged_against_the_known_features() -> None:
@@ -238,9 +238,9 @@ def test_allowed_features_are_judged_against_the_known_features() -> None:
     unknown feature bit (even if it is odd); a bit the node knows is fine."""
     onion, path_key = blinded_final_hop(final_data(t14=b"\x02\x00"))  # bit 9
     with pytest.raises(InvalidOnionBlinding) as info:
-        process_hop(onion, KEYS[0], AD, path_key=path_key, **OK)  # type: ignore[arg-type]
+        process_hop(onion, KEYS[0], AD, path_key=path_key, **OK)  # type: ignore[call-overload]
     assert info.value.cause is not None and info.value.cause.reason == "unknown_feature"
-    hop = process_hop(onion, KEYS[0], AD, path_key=path_key, known_features={9}, **OK)  # type: ignore[arg-type]
+    hop = process_hop(onion, KEYS[0], AD, path_key=path_key, known_features={9}, **OK)  # type: ignore[call-overload]
     assert hop.encrypted_data is not None and hop.encrypted_data.allowed_feature_bits == [9]
 
 
@@ -326,10 +326,10 @@ def test_writer_rules_are_refused_by_lnd_only(hops: list[bytes], index: int,
     context = OK if index == len(hops) - 1 else {}
     if tlv_type == 6:
         context = {**OK, "incoming_cltv_expiry": 400}
-    hop = process_hop(packets[-1], KEYS[index], AD, **context)  # type: ignore[arg-type]
+    hop = process_hop(packets[-1], KEYS[index], AD, **context)  # type: ignore[call-overload]
     assert hop.raw_payload == hops[index]
     with pytest.raises(InvalidOnionPayload) as info:
-        process_hop(packets[-1], KEYS[index], AD, profile="lnd", **context)  # type: ignore[arg-type]
+        process_hop(packets[-1], KEYS[index], AD, profile="lnd", **context)  # type: ignore[call-overload]
     assert (info.value.tlv_type, info.value.reason) == (tlv_type, "record_included")
     assert info.value.failure_message == "update_fail_htlc"
 
