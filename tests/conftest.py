@@ -24,10 +24,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from sphinxamp.onion._replay import MemoryReplayLog, ReplayLog, SqliteReplayLog
-from sphinxamp.receiver._machine import Receiver
-from sphinxamp.receiver._sqlite import SqliteStore
-from sphinxamp.receiver._store import MemoryStore, Store
+from sphinxamp import Receiver
+from sphinxamp.onion import MemoryReplayLog, ReplayLog, SqliteReplayLog
+from sphinxamp.receiver import MemoryStore, SqliteStore, Store
 from tests.pyln_compat import require_pyln
 
 _DATABASE = DirectoryBasedExampleDatabase(

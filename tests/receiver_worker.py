@@ -29,10 +29,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # run from a checkout: test the working tree
 
+from sphinxamp import Receiver  # noqa: E402
 from sphinxamp.cli._amp_receive import serve  # noqa: E402
-from sphinxamp.receiver._machine import Receiver  # noqa: E402
-from sphinxamp.receiver._sqlite import SqliteStore  # noqa: E402
-from sphinxamp.receiver._store import Change  # noqa: E402
+from sphinxamp.receiver import Change, SqliteStore  # noqa: E402
 
 HOLD_SECONDS = 120.0
 

@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 
-from sphinxamp import SqliteReplayLog
+from sphinxamp.onion import SqliteReplayLog
 
 PER_BATCH = 8
 

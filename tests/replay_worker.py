@@ -15,7 +15,7 @@ import os
 import sys
 import time
 
-from sphinxamp.onion._replay import SqliteReplayLog
+from sphinxamp.onion import SqliteReplayLog
 
 
 def main() -> int:

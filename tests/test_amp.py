@@ -18,27 +18,34 @@ from types import ModuleType
 
 import pytest
 
-from sphinxamp import cli
-from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, decode_payload
+from sphinxamp import (
+    AmpRecord,
+    HopPayload,
+    OnionPacket,
+    PaymentData,
+    RouteHop,
+    ShardRoute,
+    ShortChannelId,
+    build_amp_payment,
+    cli,
+    decode_payload,
+    public_key,
+)
 from sphinxamp.conformance.vectors import run_document
 from sphinxamp.errors import EncodeError, InvalidOnionHmac
-from sphinxamp.onion._sphinx import OnionPacket, peel_onion
-from sphinxamp.payments import _amp as amp
-from sphinxamp.payments import _route as route
-from sphinxamp.payments._amp import (
+from sphinxamp.onion import peel_onion
+from sphinxamp.payments import (
     SeededRand,
-    ShardRoute,
     ShardTracker,
     Sharer,
-    build_amp_payment,
     derive_child,
     reconstruct_children,
     reconstruct_root,
     split_root,
 )
-from sphinxamp.payments._route import RouteHop
-from sphinxamp.primitives._crypto import public_key
-from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, decode_stream
+from sphinxamp.payments import _amp as amp
+from sphinxamp.payments import _route as route
+from sphinxamp.wire import TlvRecord, decode_stream
 
 
 def sha(data: bytes) -> bytes:

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from sphinxamp import public_key
 from sphinxamp.cli import main
-from sphinxamp.primitives._crypto import public_key
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

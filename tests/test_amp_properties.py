@@ -12,19 +12,24 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinxamp._payload import decode_payload
-from sphinxamp.onion._sphinx import peel_onion
-from sphinxamp.payments._amp import (
+from sphinxamp import (
+    Accepted,
+    IncomingHtlc,
+    Receiver,
+    Settle,
+    build_amp_payment,
+    decode_payload,
+    public_key,
+)
+from sphinxamp.onion import peel_onion
+from sphinxamp.payments import (
     SeededRand,
     ShardTracker,
-    build_amp_payment,
     reconstruct_children,
     reconstruct_root,
     split_root,
 )
-from sphinxamp.primitives._crypto import public_key
-from sphinxamp.receiver._machine import Accepted, IncomingHtlc, Receiver, Settle
-from sphinxamp.receiver._store import MemoryStore
+from sphinxamp.receiver import MemoryStore
 
 roots = st.binary(min_size=32, max_size=32)
 u32 = st.integers(0, 0xFFFFFFFF)

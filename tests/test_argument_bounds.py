@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from sphinxamp import InvalidArgument, process_hop
-from sphinxamp.blinding._onion_message import OnionMessage, build_onion_message
-from sphinxamp.blinding._path import EncryptedData, create_blinded_path
-from sphinxamp.onion._sphinx import MAX_PAYLOAD_AREA, build_onion
+from sphinxamp import (
+    EncryptedData,
+    build_onion,
+    build_onion_message,
+    create_blinded_path,
+    process_hop,
+)
+from sphinxamp.blinding import OnionMessage
+from sphinxamp.errors import InvalidArgument
+from sphinxamp.onion import MAX_PAYLOAD_AREA
 from tests.strategies import pubkey_of
 
 SESSION = bytes([0x41]) * 32

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sphinxamp import create_failure, decrypt_failure, wrap_failure
+from sphinxamp import FailureMessage, create_failure, decrypt_failure, wrap_failure
 from sphinxamp.errors import DecodeError, InvalidArgument
 from sphinxamp.failures import (
     AttributionData,
@@ -23,7 +23,6 @@ from sphinxamp.failures import (
     wrap_attribution,
 )
 from sphinxamp.failures._attribution import ATTRIBUTION_DATA_SIZE, HMAC_COUNT, slot
-from sphinxamp.failures._message import FailureMessage
 from tests.official import SHARED
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"

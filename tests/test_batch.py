@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import sphinxamp.errors as errors_module
+from sphinxamp import OnionPacket
 from sphinxamp.cli._common import error_object
 from sphinxamp.errors import (
     DecodeError,
@@ -22,8 +23,7 @@ from sphinxamp.errors import (
     ReplayedOnion,
     SphinxampError,
 )
-from sphinxamp.onion._batch import PeelPool, peel_many
-from sphinxamp.onion._sphinx import OnionPacket, PeeledHop
+from sphinxamp.onion import PeeledHop, PeelPool, peel_many
 
 VECTOR = json.loads((Path(__file__).resolve().parent.parent / "vectors" / "bolt04-onion.json")
                     .read_text())["cases"][0]

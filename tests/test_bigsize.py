@@ -9,13 +9,8 @@ from __future__ import annotations
 import pytest
 
 from sphinxamp.errors import BigSizeError, DecodeError, EncodeError
-from sphinxamp.wire._bigsize import (
-    bigsize_len,
-    decode_bigsize,
-    decode_tu,
-    encode_bigsize,
-    encode_tu,
-)
+from sphinxamp.wire import decode_bigsize, decode_tu, encode_bigsize, encode_tu
+from sphinxamp.wire._bigsize import bigsize_len
 
 # (value, canonical encoding): the edges of each prefix class of BOLT 1 › Appendix A.
 CANONICAL = [

@@ -14,28 +14,20 @@ from typing import Any
 
 import pytest
 
-from sphinxamp._hop import process_hop
-from sphinxamp._payload import HopPayload
-from sphinxamp.blinding._path import (
-    BlindedHop,
+from sphinxamp import (
     BlindedPath,
     EncryptedData,
+    HopPayload,
     PaymentConstraints,
     PaymentRelay,
-    create_blinded_path,
-    feature_field,
-    pad_equal,
-)
-from sphinxamp.blinding._unblind import (
-    aggregate_relay,
-    blinded_payment_hop,
+    ShortChannelId,
     build_blinded_payment_onion,
-    check_constraints,
-    check_data,
-    forward_amount,
-    forward_cltv,
-    unblind,
+    create_blinded_path,
+    process_hop,
 )
+from sphinxamp.blinding import BlindedHop, aggregate_relay, forward_amount, forward_cltv, unblind
+from sphinxamp.blinding._path import feature_field, pad_equal
+from sphinxamp.blinding._unblind import blinded_payment_hop, check_constraints, check_data
 from sphinxamp.errors import (
     AmountBelowMinimum,
     ConflictingNextHop,
@@ -56,7 +48,7 @@ from sphinxamp.errors import (
     UnknownEvenEncryptedType,
 )
 from sphinxamp.primitives import _crypto as crypto
-from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
+from sphinxamp.wire import TlvRecord
 from tests.blinded_route import AD, BlindedHopSpec, blinded_route_onion, intermediate_data
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"

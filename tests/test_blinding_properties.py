@@ -15,18 +15,20 @@ from fractions import Fraction
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sphinxamp._hop import process_hop
-from sphinxamp.blinding._path import (
+from sphinxamp import (
     EncryptedData,
     PaymentConstraints,
     PaymentRelay,
+    ShortChannelId,
+    build_blinded_payment_onion,
     create_blinded_path,
-    pad_equal,
+    process_hop,
 )
-from sphinxamp.blinding._unblind import build_blinded_payment_onion, forward_amount, unblind
+from sphinxamp.blinding import forward_amount, unblind
+from sphinxamp.blinding._path import pad_equal
 from sphinxamp.errors import UndecryptableData
 from sphinxamp.primitives import _crypto as crypto
-from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
+from sphinxamp.wire import TlvRecord
 
 ORDER = crypto.CURVE_ORDER
 secrets = st.integers(1, ORDER - 1).map(lambda n: n.to_bytes(32, "big"))

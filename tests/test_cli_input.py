@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from sphinxamp import DecodeError, InvalidArgument, MemoryReplayLog, SqliteReplayLog
 from sphinxamp.cli import main
 from sphinxamp.cli._common import parse_hex, read_hex, reset_inputs
 from sphinxamp.cli._render import Style
+from sphinxamp.errors import DecodeError, InvalidArgument
+from sphinxamp.onion import MemoryReplayLog, SqliteReplayLog
 
 ROOT = Path(__file__).resolve().parent.parent
 # The CLI as this interpreter runs it, whatever the environment is called.

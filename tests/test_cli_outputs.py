@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sphinxamp import DecodeError, InvalidOnionHmac, peel_onion
+from sphinxamp.errors import DecodeError, InvalidOnionHmac
+from sphinxamp.onion import peel_onion
 
 NODE_KEY, AD = bytes([0x41] * 32), bytes([0x42] * 32)
 CLI = [sys.executable, "-m", "sphinxamp"]

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from sphinxamp._explain import explain
-from sphinxamp._explain.trace import trace_route
+from sphinxamp import explain, trace_route
 from sphinxamp.cli._reference import render_reference
 from sphinxamp.cli._route_file import parse_route
 from sphinxamp.cli.trace import trace_json
@@ -77,8 +76,8 @@ def test_examples_fit_the_route_schema_and_trace_fits_its_own(example: Path) -> 
 
 
 def test_error_object_fits_its_schema() -> None:
-    from sphinxamp import InvalidOnionPayload
     from sphinxamp.cli._common import error_object
+    from sphinxamp.errors import InvalidOnionPayload
 
     err = InvalidOnionPayload("bad", field="payload", offset=3, tlv_type=2, reason="x")
     check(error_object(err), "error")

@@ -14,7 +14,7 @@ import pytest
 from sphinxamp.cli import main
 from sphinxamp.conformance.corpus import corpus_inputs
 from sphinxamp.errors import DecodeError, InvalidOnionHmac
-from sphinxamp.onion._sphinx import peel_onion
+from sphinxamp.onion import peel_onion
 from tests.test_conformance import published_copy, rebuilt_onion_test
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from sphinxamp import Role
 from sphinxamp._payload import decode_hop_payload
 from sphinxamp.conformance.cases import Case
 from sphinxamp.conformance.generate import valid_cases
@@ -15,9 +16,16 @@ from sphinxamp.conformance.malformed import malformed_cases
 from sphinxamp.conformance.ops import answer
 from sphinxamp.errors import SphinxampError
 from sphinxamp.primitives import _crypto as crypto
-from sphinxamp.wire._bigsize import decode_bigsize
-from sphinxamp.wire._records import _RULES, HOP_PAYLOAD_SCHEMA, Role
-from sphinxamp.wire._tlv import RawBytes, RecordSpec, TlvSchema, decode_stream, encode_stream
+from sphinxamp.wire import (
+    HOP_PAYLOAD_SCHEMA,
+    RawBytes,
+    RecordSpec,
+    TlvSchema,
+    decode_bigsize,
+    decode_stream,
+    encode_stream,
+)
+from sphinxamp.wire._records import _RULES
 
 SEEDS = (1, 2, 3)
 AREA = 1300

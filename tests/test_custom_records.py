@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from sphinxamp._payload import decode_payload, parse_custom_records
+from sphinxamp import decode_payload
 from sphinxamp.cli import _custom_records as cr
 from sphinxamp.errors import EncodeError
-from sphinxamp.wire._tlv import TlvRecord
+from sphinxamp.payments import parse_custom_records
+from sphinxamp.wire import TlvRecord
 
 # Registry facts: bLIP 3 (keysend), bLIP 10 (podcasting), satoshis.stream TLV registry.
 KNOWN = {

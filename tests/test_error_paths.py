@@ -9,14 +9,12 @@ import json
 import coincurve
 import pytest
 
-from sphinxamp._payload import HopPayload
+from sphinxamp import HopPayload, RouteHop, ShortChannelId, build_route_onion
 from sphinxamp.cli import main
 from sphinxamp.errors import EncodeError, InvalidSecret, PaymentError
-from sphinxamp.payments._amp import ShardTracker
-from sphinxamp.payments._keysend import verify_keysend
-from sphinxamp.payments._route import RouteHop, build_route_onion
+from sphinxamp.payments import ShardTracker, verify_keysend
 from sphinxamp.primitives import _crypto as crypto
-from sphinxamp.wire._tlv import U16, ShortChannelId
+from sphinxamp.wire import U16
 from tests.strategies import pubkey_of, seal_packet
 
 DEST_KEY = bytes([0x5A]) * 32

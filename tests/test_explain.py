@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from sphinxamp import InvalidArgument, peel_onion
-from sphinxamp._explain import Field, explain
-from sphinxamp.failures._message import FailureMessage
+from sphinxamp import FailureMessage, Field, explain
+from sphinxamp.errors import InvalidArgument
+from sphinxamp.onion import peel_onion
 
 ROOT = Path(__file__).resolve().parent.parent
 # bolt04/onion-test.json: node i's private key is the byte 0x41+i repeated, the associated

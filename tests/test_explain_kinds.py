@@ -12,11 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinxamp._explain import Field, explain
-from sphinxamp.blinding._onion_message import ONIONMSG_SCHEMA
+from sphinxamp import FailureMessage, Field, explain
+from sphinxamp.blinding import ONIONMSG_SCHEMA
 from sphinxamp.blinding._path import ENCRYPTED_DATA_SCHEMA
-from sphinxamp.failures._message import FailureMessage
-from sphinxamp.wire._tlv import TlvRecord
+from sphinxamp.wire import TlvRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 

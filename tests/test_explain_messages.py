@@ -12,8 +12,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sphinxamp import encode_message, explain
-from sphinxamp._explain._tree import Field
+from sphinxamp import Field, encode_message, explain
 from sphinxamp.messages import (
     UpdateAddHtlc,
     UpdateFailHtlc,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sphinxamp._payload import Role
+from sphinxamp import Role
 
 FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
 if str(FUZZ) not in sys.path:

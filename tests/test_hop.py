@@ -13,21 +13,18 @@ from collections.abc import Sequence
 import pytest
 from coincurve import PrivateKey as CcKey
 
-from sphinxamp import (
+from sphinxamp import ProcessedHop, Role, build_onion, process_hop
+from sphinxamp.errors import (
     InvalidOnionBlinding,
     InvalidOnionHmac,
     InvalidOnionKey,
     InvalidOnionPayload,
     InvalidOnionVersion,
-    MemoryReplayLog,
-    PrivateNodeKey,
-    ProcessedHop,
     ReplayedOnion,
-    Role,
-    build_onion,
-    process_hop,
+    SphinxampError,
 )
-from sphinxamp.errors import SphinxampError
+from sphinxamp.onion import MemoryReplayLog
+from sphinxamp.primitives import PrivateNodeKey
 from tests.blinded_route import (
     BlindedHopSpec,
     blinded_route_onion,

@@ -14,17 +14,15 @@ import hashlib
 import pytest
 from coincurve import PrivateKey as CcKey
 
-from sphinxamp import (
+from sphinxamp import Role, build_onion, process_hop
+from sphinxamp.errors import (
     InvalidArgument,
     InvalidOnionBlinding,
     InvalidOnionPayload,
-    MemoryReplayLog,
-    PrivateNodeKey,
-    Role,
-    build_onion,
-    process_hop,
+    SphinxampError,
 )
-from sphinxamp.errors import SphinxampError
+from sphinxamp.onion import MemoryReplayLog
+from sphinxamp.primitives import PrivateNodeKey
 from tests.blinded_route import BlindedHopSpec, blinded_route_onion, blinded_tlv
 
 AD = bytes([0x42]) * 32

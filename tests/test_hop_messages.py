@@ -17,6 +17,7 @@ from sphinxamp import (
     EncryptedData,
     HtlcAnswer,
     ProcessedHop,
+    ProcessedMessage,
     build_onion,
     build_onion_message,
     create_blinded_path,
@@ -25,10 +26,10 @@ from sphinxamp import (
     encode_message,
     process_hop,
     process_onion_message,
+    public_key,
+    trace_route,
     wrap_failure,
 )
-from sphinxamp._explain.trace import trace_route
-from sphinxamp.blinding._onion_message import ProcessedMessage
 from sphinxamp.cli._route_file import parse_route
 from sphinxamp.errors import InvalidArgument, SphinxampError
 from sphinxamp.failures import failure_from_error
@@ -38,9 +39,7 @@ from sphinxamp.messages import (
     UpdateFailMalformedHtlc,
     WireOnionMessage,
 )
-from sphinxamp.onion import MemoryReplayLog
-from sphinxamp.onion._sphinx import peel_onion
-from sphinxamp.primitives._crypto import public_key
+from sphinxamp.onion import MemoryReplayLog, peel_onion
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTOR = json.loads((ROOT / "vectors" / "bolt04-onion.json").read_text())["cases"][0]

@@ -6,14 +6,21 @@ import hashlib
 
 import pytest
 
-from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, decode_payload
+from sphinxamp import (
+    AmpRecord,
+    HopPayload,
+    PaymentData,
+    RouteHop,
+    ShortChannelId,
+    build_keysend_payment,
+    decode_payload,
+    public_key,
+)
 from sphinxamp.errors import EncodeError, PaymentError
-from sphinxamp.onion._sphinx import peel_onion
-from sphinxamp.payments._amp import SeededRand
-from sphinxamp.payments._keysend import build_keysend_payment, keysend_payload, verify_keysend
-from sphinxamp.payments._route import RouteHop
-from sphinxamp.primitives._crypto import public_key
-from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
+from sphinxamp.onion import peel_onion
+from sphinxamp.payments import SeededRand, verify_keysend
+from sphinxamp.payments._keysend import keysend_payload
+from sphinxamp.wire import TlvRecord
 
 DEST_KEY, HOP_KEY = b"\x07" * 32, b"\x08" * 32
 DEST, HOP = public_key(DEST_KEY), public_key(HOP_KEY)

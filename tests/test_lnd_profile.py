@@ -13,18 +13,20 @@ from dataclasses import replace
 
 import pytest
 
-from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
-from sphinxamp._payload import HopPayload, PaymentData, Role, decode_payload
-from sphinxamp.errors import InvalidOnionPayload
-from sphinxamp.receiver._machine import (
+from sphinxamp import (
     Accepted,
     Fail,
+    HopPayload,
     IncomingHtlc,
+    PaymentData,
     Receiver,
-    ResolutionResult,
+    Role,
     Settle,
+    decode_payload,
 )
-from sphinxamp.receiver._store import InvoiceKind, InvoiceState, Store
+from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
+from sphinxamp.errors import InvalidOnionPayload
+from sphinxamp.receiver import InvoiceKind, InvoiceState, ResolutionResult, Store
 from tests.test_receiver import CLTV, HEIGHT, keysend_htlc, make_payment, sha256
 
 R = ResolutionResult

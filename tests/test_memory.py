@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 import pytest
 
-from sphinxamp._payload import HOP_PAYLOAD_SCHEMA, Role, decode_payload
+from sphinxamp import Role, decode_payload
 from sphinxamp.errors import DecodeError, InvalidOnionPayload, TlvError
-from sphinxamp.onion._sphinx import peel_onion
-from sphinxamp.wire._tlv import decode_stream
+from sphinxamp.onion import peel_onion
+from sphinxamp.wire import HOP_PAYLOAD_SCHEMA, decode_stream
 from tests.strategies import pubkey_of, seal_packet
 
 LIMIT = 1 << 20  # 1 MiB: generous for the parser's own work, tiny next to the declared sizes

@@ -13,21 +13,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinxamp.blinding._onion_message import (
+from sphinxamp import (
+    BlindedPath,
     Dropped,
-    OnionMessage,
+    EncryptedData,
     OnionMessagePayload,
     ProcessedMessage,
+    ShortChannelId,
+    build_onion,
     build_onion_message,
-    choose_payload_area,
-    decode_blinded_path,
+    create_blinded_path,
     process_onion_message,
 )
-from sphinxamp.blinding._path import BlindedHop, BlindedPath, EncryptedData, create_blinded_path
+from sphinxamp.blinding import BlindedHop, OnionMessage, choose_payload_area, decode_blinded_path
 from sphinxamp.errors import EncodeError, InvalidArgument, MalformedBlindedPath
-from sphinxamp.onion._sphinx import build_onion
 from sphinxamp.primitives import _crypto as crypto
-from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, encode_stream
+from sphinxamp.wire import TlvRecord, encode_stream
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 KEYS = [bytes([b]) * 32 for b in range(0x51, 0x5B)]

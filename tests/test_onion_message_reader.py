@@ -21,19 +21,22 @@ from typing import Any
 
 import pytest
 
-from sphinxamp.blinding._onion_message import (
+from sphinxamp import (
     Dropped,
-    OnionMessage,
+    EncryptedData,
     OnionMessagePayload,
+    PaymentRelay,
     ProcessedMessage,
+    ShortChannelId,
     build_onion_message,
+    create_blinded_path,
     process_onion_message,
 )
-from sphinxamp.blinding._path import EncryptedData, PaymentRelay, create_blinded_path
+from sphinxamp.blinding import OnionMessage
 from sphinxamp.blinding._unblind import check_data
 from sphinxamp.errors import ConflictingNextHop
 from sphinxamp.primitives import _crypto as crypto
-from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, encode_stream
+from sphinxamp.wire import TlvRecord, encode_stream
 
 KEYS = [bytes([b]) * 32 for b in range(0x61, 0x65)]
 IDS = [crypto.public_key(k) for k in KEYS]

@@ -9,18 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from sphinxamp._payload import (
-    KEYSEND_TYPE,
-    AmpRecord,
-    HopPayload,
-    PaymentData,
-    Role,
-    decode_payload,
-    parse_role,
-    validate_role,
-)
+from sphinxamp import AmpRecord, HopPayload, PaymentData, Role, ShortChannelId, decode_payload
+from sphinxamp._payload import KEYSEND_TYPE, parse_role, validate_role
 from sphinxamp.errors import EncodeError, InvalidOnionPayload
-from sphinxamp.wire._tlv import ShortChannelId, TlvRecord
+from sphinxamp.wire import TlvRecord
 from tests.strategies import pubkey_of
 
 POINT = pubkey_of(bytes([0x33]) * 32).hex()

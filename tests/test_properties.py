@@ -15,16 +15,17 @@ import pytest
 from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
-from sphinxamp._payload import (
-    CUSTOM_RECORD_START,
-    HOP_PAYLOAD_SCHEMA,
-    KEYSEND_TYPE,
+from sphinxamp import (
     AmpRecord,
     HopPayload,
+    OnionPacket,
     PaymentData,
     Role,
+    ShortChannelId,
+    build_onion,
     decode_payload,
 )
+from sphinxamp._payload import CUSTOM_RECORD_START, KEYSEND_TYPE
 from sphinxamp.errors import (
     DecodeError,
     EncodeError,
@@ -33,10 +34,16 @@ from sphinxamp.errors import (
     InvalidOnionPayload,
     InvalidOnionVersion,
 )
-from sphinxamp.onion._sphinx import OnionPacket, build_onion, peel_onion
+from sphinxamp.onion import peel_onion
 from sphinxamp.primitives._crypto import chacha20_encryptor, chacha20_reposition
-from sphinxamp.wire._bigsize import decode_bigsize, decode_tu
-from sphinxamp.wire._tlv import ShortChannelId, TlvRecord, decode_stream, encode_stream
+from sphinxamp.wire import (
+    HOP_PAYLOAD_SCHEMA,
+    TlvRecord,
+    decode_bigsize,
+    decode_stream,
+    decode_tu,
+    encode_stream,
+)
 from tests.strategies import (
     U64_MAX,
     bigsize_values,

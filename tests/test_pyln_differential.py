@@ -45,9 +45,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from sphinxamp import build_onion
 from sphinxamp.errors import DecodeError, InvalidOnionHmac
-from sphinxamp.onion._sphinx import build_onion, peel_onion
-from sphinxamp.wire._tlv import decode_stream
+from sphinxamp.onion import peel_onion
+from sphinxamp.wire import decode_stream
 from tests.pyln_compat import (
     onion_module,
     payload_bytes,

@@ -13,17 +13,18 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
-from sphinxamp._payload import AmpRecord, HopPayload, PaymentData
-from sphinxamp.receiver._machine import (
+from sphinxamp import (
     Accepted,
+    AmpRecord,
     Fail,
+    HopPayload,
     IncomingHtlc,
+    PaymentData,
     Receiver,
-    ResolutionResult,
     Settle,
 )
-from sphinxamp.receiver._store import Store
+from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
+from sphinxamp.receiver import ResolutionResult, Store
 
 R = ResolutionResult
 CLTV = 800_100  # every HTLC here expires at this height; payloads ask for 800_000

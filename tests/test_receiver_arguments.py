@@ -13,15 +13,10 @@ import random
 
 import pytest
 
+from sphinxamp import Fail, Receiver
 from sphinxamp.errors import InvalidArgument
-from sphinxamp.receiver._machine import (
-    MAX_FINAL_CLTV_DELTA,
-    MAX_INVOICE_EXPIRY,
-    Fail,
-    Receiver,
-    ResolutionResult,
-)
-from sphinxamp.receiver._store import InvoiceKind
+from sphinxamp.receiver import MAX_INVOICE_EXPIRY, InvoiceKind, ResolutionResult
+from sphinxamp.receiver._machine import MAX_FINAL_CLTV_DELTA
 from tests.test_receiver import HEIGHT, keysend_htlc, make_payment
 
 R = ResolutionResult

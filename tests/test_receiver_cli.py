@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sphinxamp._payload import HopPayload
+from sphinxamp import HopPayload
 from sphinxamp.cli import main
 from tests.test_receiver_crash import CLTV, WORKER, Workload, _add_set, _line, sha256
 

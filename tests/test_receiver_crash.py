@@ -37,14 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sphinxamp._payload import AmpRecord, HopPayload, PaymentData
-from sphinxamp.receiver._sqlite import SqliteStore
-from sphinxamp.receiver._store import (
-    HtlcState,
-    InvoiceKind,
-    InvoiceState,
-    SetState,
-)
+from sphinxamp import AmpRecord, HopPayload, PaymentData
+from sphinxamp.receiver import HtlcState, InvoiceKind, InvoiceState, SetState, SqliteStore
 
 WORKER = Path(__file__).resolve().parent / "receiver_worker.py"
 ITERATIONS = int(os.environ.get("SPHINXAMP_CRASH_ITERATIONS", "60"))

@@ -19,10 +19,9 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+from sphinxamp import Accepted, Fail, PaymentData, Receiver, Settle
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
-from sphinxamp._payload import PaymentData
-from sphinxamp.receiver._machine import Accepted, Fail, Receiver, ResolutionResult, Settle
-from sphinxamp.receiver._store import InvoiceState, Store
+from sphinxamp.receiver import InvoiceState, ResolutionResult, Store
 from tests.test_receiver import HEIGHT, Payment, assert_settles, keysend_htlc, make_payment
 
 R = ResolutionResult

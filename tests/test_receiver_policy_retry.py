@@ -16,11 +16,10 @@ from typing import Any
 
 import pytest
 
+from sphinxamp import Accepted, Fail, HopPayload, Receiver, Settle
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
-from sphinxamp._payload import HopPayload
 from sphinxamp.cli import main
-from sphinxamp.receiver._machine import Accepted, Fail, Receiver, ResolutionResult, Settle
-from sphinxamp.receiver._store import HtlcState, Store
+from sphinxamp.receiver import HtlcState, ResolutionResult, Store
 from tests.test_receiver import HEIGHT, keysend_htlc, make_payment
 from tests.test_receiver_crash import CLTV, _line, sha256
 

@@ -20,19 +20,17 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from sphinxamp import Accepted, AmpRecord, Fail, IncomingHtlc, PaymentData, Receiver, Settle
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
-from sphinxamp._payload import AmpRecord, PaymentData
-from sphinxamp.receiver._machine import (
-    Accepted,
+from sphinxamp.receiver import (
     Decision,
-    Fail,
-    IncomingHtlc,
-    Receiver,
+    HtlcState,
+    MemoryStore,
     ResolutionResult,
-    Settle,
+    SqliteStore,
+    Store,
 )
-from sphinxamp.receiver._sqlite import SqliteStore
-from sphinxamp.receiver._store import HtlcId, HtlcState, MemoryStore, Store
+from sphinxamp.receiver._store import HtlcId
 from tests.test_receiver import HEIGHT, Payment, keysend_htlc, make_payment, sha256, xor
 
 R = ResolutionResult

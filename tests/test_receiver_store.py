@@ -9,26 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from sphinxamp import Accepted, Fail, HopPayload, IncomingHtlc, Receiver, Settle
 from sphinxamp._codes import INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS as PERM15
-from sphinxamp._payload import HopPayload
-from sphinxamp.errors import InvalidArgument
-from sphinxamp.receiver._machine import (
-    Accepted,
-    Fail,
-    IncomingHtlc,
-    Receiver,
-    ResolutionResult,
-    Settle,
-)
-from sphinxamp.receiver._sqlite import SqliteStore
-from sphinxamp.receiver._store import (
+from sphinxamp.errors import InvalidArgument, StoreConflict
+from sphinxamp.receiver import (
     Change,
     HtlcRecord,
     HtlcState,
+    ResolutionResult,
     SetRecord,
     SetState,
+    SqliteStore,
     Store,
-    StoreConflict,
 )
 from tests.test_receiver import HEIGHT, feed, keysend_htlc, make_payment, sha256
 

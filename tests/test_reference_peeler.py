@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sphinxamp import build_onion
 from sphinxamp.errors import DecodeError
-from sphinxamp.onion._sphinx import build_onion, peel_onion
+from sphinxamp.onion import peel_onion
 from tests.official import SHARED
 from tests.reference_peeler import (
     CURVE_ORDER,

@@ -23,12 +23,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sphinxamp.errors import ReplayedOnion, SphinxampError
-from sphinxamp.onion._replay import (
-    MemoryReplayLog,
-    ReplayLog,
-    SqliteReplayLog,
-    check_and_record,
-)
+from sphinxamp.onion import MemoryReplayLog, ReplayLog, SqliteReplayLog
+from sphinxamp.onion._replay import check_and_record
 
 WORKER = Path(__file__).with_name("replay_worker.py")
 REPO = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import pytest
 
 from sphinxamp.errors import InvalidArgument
-from sphinxamp.onion._replay import ReplayLog
+from sphinxamp.onion import ReplayLog
 
 A, B, C = (hashlib.sha256(b"batch expiry %d" % i).digest() for i in range(3))
 MIXED = [(A, 50), (B, 100), (C, 75)]  # the largest CLTV is not the last entry's

@@ -12,8 +12,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from sphinxamp import MemoryReplayLog, SqliteReplayLog, build_onion, process_hop
-from sphinxamp.onion._replay import ReplayLog
+from sphinxamp import build_onion, process_hop
+from sphinxamp.onion import MemoryReplayLog, ReplayLog, SqliteReplayLog
 
 WORKER = Path(__file__).with_name("replay_batch_worker.py")
 SECRETS = [hashlib.sha256(bytes([i])).digest() for i in range(6)]

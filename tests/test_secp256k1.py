@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sphinxamp import InvalidSecret
+from sphinxamp.errors import InvalidSecret
 from sphinxamp.primitives import _secp256k1 as secp
 from tests.strategies import CURVE_ORDER
 

@@ -16,7 +16,7 @@ from coincurve import PublicKey
 
 import sphinxamp.onion._sphinx
 import sphinxamp.primitives._crypto
-from sphinxamp._payload import Role, decode_payload
+from sphinxamp import OnionPacket, Role, build_onion, decode_payload
 from sphinxamp.errors import (
     BadOnionError,
     DecodeError,
@@ -29,7 +29,7 @@ from sphinxamp.errors import (
     InvalidSecret,
     SphinxampError,
 )
-from sphinxamp.onion._sphinx import OnionPacket, build_onion, peel_onion
+from sphinxamp.onion import peel_onion
 from tests.strategies import (
     CURVE_ORDER,
     FIELD_P,

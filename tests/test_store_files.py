@@ -15,19 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from sphinxamp import (
-    InvalidArgument,
-    SqliteReplayLog,
-    SqliteStore,
-    StoreBusy,
-    StoreError,
-    build_onion,
-    errors,
-    process_hop,
-)
+from sphinxamp import Receiver, build_onion, errors, process_hop
 from sphinxamp._sqlite import RECEIVER_STORE_ID, REPLAY_LOG_ID
-from sphinxamp.receiver._machine import MAX_INVOICE_EXPIRY, Receiver
-from sphinxamp.receiver._store import MemoryStore
+from sphinxamp.errors import InvalidArgument, StoreBusy, StoreError
+from sphinxamp.onion import SqliteReplayLog
+from sphinxamp.receiver import MAX_INVOICE_EXPIRY, MemoryStore, SqliteStore
 from tests.strategies import pubkey_of
 from tests.test_receiver import HEIGHT, make_payment
 

@@ -10,16 +10,16 @@ from typing import NamedTuple
 
 import pytest
 
-from sphinxamp._payload import HOP_PAYLOAD_SCHEMA
+from sphinxamp import ShortChannelId
 from sphinxamp.errors import DecodeError, EncodeError, TlvError
-from sphinxamp.wire._tlv import (
+from sphinxamp.wire import (
+    HOP_PAYLOAD_SCHEMA,
     POINT,
     SCID,
     TU64,
     U16,
     U64,
     RecordSpec,
-    ShortChannelId,
     Struct,
     TlvRecord,
     TlvSchema,

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sphinxamp.errors import DecodeError
-from sphinxamp.wire._tlv import (
+from sphinxamp.wire import (
     BYTES,
     POINT,
     SCID,

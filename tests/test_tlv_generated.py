@@ -23,9 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sphinxamp.errors import DecodeError, InvalidArgument
-from sphinxamp.wire import _tlv, _tlv_generated
-from sphinxamp.wire._records import HOP_PAYLOAD_RECORDS, HOP_PAYLOAD_SCHEMA
-from sphinxamp.wire._tlv import (
+from sphinxamp.wire import (
+    HOP_PAYLOAD_SCHEMA,
     POINT,
     SCID,
     TU32,
@@ -36,7 +35,10 @@ from sphinxamp.wire._tlv import (
     Struct,
     TlvSchema,
     UInt,
+    _tlv,
+    _tlv_generated,
 )
+from sphinxamp.wire._records import HOP_PAYLOAD_RECORDS
 from tests.strategies import ref_bigsize
 
 REPO = Path(__file__).resolve().parent.parent

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from sphinxamp import InvalidArgument
-from sphinxamp._explain.trace import trace_route
+from sphinxamp import trace_route
 from sphinxamp.cli._route_file import parse_route
+from sphinxamp.errors import InvalidArgument
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

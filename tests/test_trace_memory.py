@@ -7,10 +7,8 @@ from __future__ import annotations
 import hashlib
 import tracemalloc
 
-from sphinxamp._explain.trace import RouteSpec, TraceHop, trace_route
-from sphinxamp._payload import HopPayload
-from sphinxamp.onion._sphinx import MAX_PAYLOAD_AREA
-from sphinxamp.wire._tlv import ShortChannelId
+from sphinxamp import HopPayload, RouteSpec, ShortChannelId, TraceHop, trace_route
+from sphinxamp.onion import MAX_PAYLOAD_AREA
 
 HOPS = 20
 ONION = MAX_PAYLOAD_AREA + 66

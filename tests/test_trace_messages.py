@@ -12,9 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from sphinxamp import decode_message, decrypt_failure, encode_message, process_hop
+from sphinxamp import (
+    RouteSpec,
+    Trace,
+    decode_message,
+    decrypt_failure,
+    encode_message,
+    process_hop,
+    trace_route,
+)
 from sphinxamp._explain._links import TraceLink
-from sphinxamp._explain.trace import RouteSpec, Trace, trace_route
 from sphinxamp.cli._route_file import parse_route
 from sphinxamp.conformance.schema import problems
 from sphinxamp.errors import InvalidArgument

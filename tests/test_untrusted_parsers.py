@@ -17,9 +17,9 @@ from sphinxamp import (
     decrypt_failure,
     process_onion_message,
 )
-from sphinxamp.blinding._onion_message import OnionMessage, decode_blinded_path
+from sphinxamp.blinding import OnionMessage, decode_blinded_path
 from sphinxamp.errors import DecodeError
-from sphinxamp.failures._attribution import verify_attribution
+from sphinxamp.failures import verify_attribution
 
 SECRETS = [bytes([i + 1]) * 32 for i in range(5)]
 NODE_KEY = bytes([0x41]) * 32

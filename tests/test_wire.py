@@ -10,21 +10,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sphinxamp import (
-    DecodeError,
-    EncodeError,
-    InvalidArgument,
-    TlvRecord,
+from sphinxamp import decode_message, encode_message
+from sphinxamp.errors import DecodeError, EncodeError, InvalidArgument, WireError
+from sphinxamp.messages import (
     UpdateAddHtlc,
     UpdateFailHtlc,
     UpdateFailMalformedHtlc,
     UpdateFulfillHtlc,
-    WireError,
     WireOnionMessage,
-    decode_message,
-    encode_message,
+    message_from_json,
+    message_to_json,
 )
-from sphinxamp.messages._json import message_from_json, message_to_json
+from sphinxamp.wire import TlvRecord
 from tests.strategies import U64_MAX, private_keys, pubkey_of, ref_bigsize
 from tests.wire_reference import (
     FIRST_PATH_KEY,
