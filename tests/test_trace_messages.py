@@ -243,3 +243,24 @@ def test_cli_messages_text_prints_hex_and_fields() -> None:
     plain = run_cli(str(BLINDED)).stdout
     assert "update_add_htlc" not in plain and "links" not in json.loads(
         run_cli(str(BLINDED), "--json").stdout)
+
+
+def test_cli_reads_the_preimage_from_the_route_file(tmp_path: Path) -> None:
+    """A route file's payment_preimage (its SHA256 the associated data) makes the CLI's
+    messages end in update_fulfill_htlc on every link, carrying that preimage."""
+    doc = json.loads(BLINDED.read_text())
+    doc["associated_data"] = hashlib.sha256(PREIMAGE).hexdigest()
+    doc["payment_preimage"] = PREIMAGE.hex()
+    path = tmp_path / "settled.json"
+    path.write_text(json.dumps(doc))
+    out = json.loads(run_cli(str(path), "--messages", "--json").stdout)
+    root = json.loads((ROOT / "docs" / "schemas" / "trace.schema.json").read_text())
+    assert list(problems(out, root, root)) == []
+    backs = [link["messages"][1:] for link in out["links"]]
+    assert [[m["name"] for m in b] for b in backs] == [["update_fulfill_htlc"]] * 4
+    assert {m["payment_preimage"] for b in backs for m in b} == {PREIMAGE.hex()}
+    doc["payment_preimage"] = "77" * 31
+    path.write_text(json.dumps(doc))
+    bad = subprocess.run([*SPHINXAMP, str(path), "--messages", "--json"],
+                         capture_output=True, text=True, check=False)
+    assert bad.returncode != 0 and "payment_preimage" in bad.stdout + bad.stderr

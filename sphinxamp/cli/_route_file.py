@@ -108,5 +108,6 @@ def parse_route(text: str) -> tuple[RouteSpec, bool]:
         _int(obj, "amount_msat", ""), _int(obj, "cltv_expiry", "", high=U32_MAX),
         _int(blinded, "amount_msat", "blinded.") if bhops else None,
         _int(blinded, "cltv_expiry", "blinded.", high=U32_MAX) if bhops else None,
-        _int(obj, "height", "", 0, U32_MAX) or 0, _int(obj, "payload_area", "", 1300) or 0)
+        _int(obj, "height", "", 0, U32_MAX) or 0, _int(obj, "payload_area", "", 1300) or 0,
+        _hex(obj, "payment_preimage", "", 32) if "payment_preimage" in obj else None)
     return spec, drawn
