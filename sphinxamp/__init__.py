@@ -3,7 +3,8 @@
 The tasks, one function each, and the types they take and return. The layers under them are
 public submodules: `sphinxamp.wire` (BOLT 1 codecs), `sphinxamp.primitives` (BOLT 4 crypto),
 `sphinxamp.onion` (the Sphinx layer, replay log, batches), `sphinxamp.blinding`,
-`sphinxamp.failures`, `sphinxamp.payments`, `sphinxamp.receiver`, `sphinxamp.messages`;
+`sphinxamp.failures`, `sphinxamp.payments`, `sphinxamp.receiver`, `sphinxamp.messages`,
+`sphinxamp.debug` (the parts of what explain and trace return);
 `sphinxamp.errors` holds every exception. docs/architecture.md draws the layers.
 """
 
@@ -14,11 +15,9 @@ import warnings
 from typing import Any
 
 from sphinxamp._deprecated import MOVED
-from sphinxamp._explain import KIND_NAMES as EXPLAIN_KINDS
-from sphinxamp._explain import DecodeProblem, Explanation, Field, explain
-from sphinxamp._explain._log import MAX_LINE_LENGTH as MAX_LOG_LINE_LENGTH
-from sphinxamp._explain._log import LogMessage, explain_log
-from sphinxamp._explain.trace import FailureStep, HopStory, RouteSpec, Trace, TraceHop, trace_route
+from sphinxamp._explain import Explanation, explain
+from sphinxamp._explain._log import explain_log
+from sphinxamp._explain.trace import RouteSpec, Trace, trace_route
 from sphinxamp._hop import ProcessedHop, judge_payload, process_hop
 from sphinxamp._htlc_answer import HtlcAnswer
 from sphinxamp._payload import AmpRecord, HopPayload, PaymentData, Role, decode_payload
@@ -55,28 +54,21 @@ from sphinxamp.receiver._machine import Accepted, Fail, IncomingHtlc, Receiver, 
 from sphinxamp.wire._tlv import ShortChannelId
 
 __all__ = [
-    "EXPLAIN_KINDS",
-    "MAX_LOG_LINE_LENGTH",
     "Accepted",
     "AmpPayment",
     "AmpRecord",
     "BlindedPath",
     "BuiltOnion",
-    "DecodeProblem",
     "DecryptedFailure",
     "Dropped",
     "EncryptedData",
     "Explanation",
     "Fail",
     "FailureMessage",
-    "FailureStep",
-    "Field",
     "HopPayload",
-    "HopStory",
     "HtlcAnswer",
     "IncomingHtlc",
     "KeysendPayment",
-    "LogMessage",
     "OnionMessagePayload",
     "OnionPacket",
     "PaymentConstraints",
@@ -93,7 +85,6 @@ __all__ = [
     "ShardRoute",
     "ShortChannelId",
     "Trace",
-    "TraceHop",
     "build_amp_payment",
     "build_blinded_payment_onion",
     "build_keysend_payment",

@@ -26,7 +26,7 @@ MOVED: dict[str, tuple[str, str]] = {
                           "sphinxamp.errors.EncryptedDataError"),
     "ExpiryAboveMaximum": ("sphinxamp.errors:ExpiryAboveMaximum",
                           "sphinxamp.errors.ExpiryAboveMaximum"),
-    "ExplainError": ("sphinxamp._explain._tree:DecodeProblem", "sphinxamp.DecodeProblem"),
+    "ExplainError": ("sphinxamp._explain._tree:DecodeProblem", "sphinxamp.debug.DecodeProblem"),
     "FailedHtlc": ("sphinxamp.receiver:FailedHtlc",
                   "sphinxamp.receiver.FailedHtlc"),
     "FailureReply": ("sphinxamp.failures:FailureReply",
@@ -189,4 +189,6 @@ MOVED: dict[str, tuple[str, str]] = {
                    "sphinxamp.messages.WireMessage"),
     "WireOnionMessage": ("sphinxamp.messages:WireOnionMessage",
                         "sphinxamp.messages.WireOnionMessage"),
+    "TraceHop": ("sphinxamp._explain.trace:TraceHop",
+                 "sphinxamp.debug.TraceHop"),
 }

@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from sphinxamp import (
     EncryptedData,
     Explanation,
-    Field,
     OnionMessagePayload,
     build_onion_message,
     create_blinded_path,
     explain,
 )
 from sphinxamp._explain._bolt12 import bolt12_fields
+from sphinxamp.debug import Field
 from tests.strategies import pubkey_of, ref_stream
 
 NODE_KEY = bytes([0x41] * 32)

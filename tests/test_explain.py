@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from sphinxamp import FailureMessage, Field, explain
+from sphinxamp import FailureMessage, explain
+from sphinxamp.debug import Field
 from sphinxamp.errors import InvalidArgument
 from sphinxamp.onion import peel_onion
 

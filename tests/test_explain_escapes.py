@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sphinxamp import Explanation, Field, explain
+from sphinxamp import Explanation, explain
 from sphinxamp._explain import KIND_NAMES
+from sphinxamp.debug import Field
 from sphinxamp.errors import SphinxampError
 from tests.strategies import pubkey_of, ref_bigsize, seal_packet
 

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinxamp import FailureMessage, Field, explain
+from sphinxamp import FailureMessage, explain
 from sphinxamp.blinding import ONIONMSG_SCHEMA
 from sphinxamp.blinding._path import ENCRYPTED_DATA_SCHEMA
+from sphinxamp.debug import Field
 from sphinxamp.wire import TlvRecord
 
 ROOT = Path(__file__).resolve().parent.parent

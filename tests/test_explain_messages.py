@@ -12,7 +12,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sphinxamp import Field, encode_message, explain
+from sphinxamp import encode_message, explain
+from sphinxamp.debug import Field
 from sphinxamp.messages import (
     UpdateAddHtlc,
     UpdateFailHtlc,

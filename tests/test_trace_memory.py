@@ -7,7 +7,8 @@ from __future__ import annotations
 import hashlib
 import tracemalloc
 
-from sphinxamp import HopPayload, RouteSpec, ShortChannelId, TraceHop, trace_route
+from sphinxamp import HopPayload, RouteSpec, ShortChannelId, trace_route
+from sphinxamp.debug import TraceHop
 from sphinxamp.onion import MAX_PAYLOAD_AREA
 
 HOPS = 20

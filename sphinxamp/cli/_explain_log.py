@@ -15,8 +15,9 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO
 
-from sphinxamp import MAX_LOG_LINE_LENGTH, LogMessage, explain_log
+from sphinxamp import explain_log
 from sphinxamp.cli import _render as render
+from sphinxamp.debug import MAX_LOG_LINE_LENGTH, LogMessage
 from sphinxamp.errors import InvalidArgument
 
 

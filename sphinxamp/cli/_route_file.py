@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sphinxamp import EncryptedData, HopPayload, PaymentData, RouteSpec, ShortChannelId, TraceHop
+from sphinxamp import EncryptedData, HopPayload, PaymentData, RouteSpec, ShortChannelId
 from sphinxamp.cli._common import load_json, parse_hex
+from sphinxamp.debug import TraceHop
 from sphinxamp.errors import InvalidArgument, SphinxampError
 
 FORMAT = "sphinxamp-route/1"

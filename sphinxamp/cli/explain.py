@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sphinxamp import EXPLAIN_KINDS, explain
+from sphinxamp import explain
 from sphinxamp.cli import _render as render
 from sphinxamp.cli._common import Subparsers, emit_json, read_hex, read_secret_list
 from sphinxamp.cli._explain_log import run_log
@@ -22,6 +22,7 @@ from sphinxamp.cli._options import (
     read_node_key,
     read_path_key,
 )
+from sphinxamp.debug import EXPLAIN_KINDS
 from sphinxamp.errors import InvalidArgument
 from sphinxamp.onion import MAX_PAYLOAD_AREA
 

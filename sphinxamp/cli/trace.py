@@ -7,12 +7,13 @@ import argparse
 import sys
 from typing import Any
 
-from sphinxamp import HopStory, Trace, trace_route
+from sphinxamp import Trace, trace_route
 from sphinxamp.cli import _render as render
 from sphinxamp.cli._common import Subparsers, emit_json, error_object, read_text
 from sphinxamp.cli._options import add_json_flag, int_in
 from sphinxamp.cli._route_file import FORMAT, parse_route
 from sphinxamp.cli._trace_messages import links_json, links_lines
+from sphinxamp.debug import HopStory
 from sphinxamp.failures import failure_code_name, resolve_code
 
 DESCRIPTION = f"""\

@@ -21,8 +21,8 @@ from sphinxamp.conformance.adapter import AdapterProcess, Reply
 from sphinxamp.conformance.cases import Case
 from sphinxamp.conformance.deviations import Deviation
 from sphinxamp.conformance.ops import OPS, answer, supported
-from sphinxamp.conformance.protocol import PROTOCOL, load_schema
-from sphinxamp.conformance.run import Report, run_cases
+from sphinxamp.conformance.protocol import PROTOCOL, Difference, load_schema
+from sphinxamp.conformance.run import Outcome, Report, run_cases
 from sphinxamp.conformance.suites import SUITES, load_suites
 from sphinxamp.conformance.vectors import CaseResult, run_document
 from sphinxamp.conformance.vectors.bolt import check_file
@@ -35,6 +35,8 @@ __all__ = [
     "Case",
     "CaseResult",
     "Deviation",
+    "Difference",
+    "Outcome",
     "Reply",
     "Report",
     "answer",

@@ -6,6 +6,7 @@ are the tasks."""
 from sphinxamp.messages._codec import (
     LAYOUTS,
     Layout,
+    LengthPrefixed,
     UpdateAddHtlc,
     UpdateFailHtlc,
     UpdateFailMalformedHtlc,
@@ -18,6 +19,7 @@ from sphinxamp.messages._json import message_from_json, message_to_json
 __all__ = [
     "LAYOUTS",
     "Layout",
+    "LengthPrefixed",
     "UpdateAddHtlc",
     "UpdateFailHtlc",
     "UpdateFailMalformedHtlc",
