@@ -19,20 +19,13 @@ from sphinxamp import (
 )
 from sphinxamp._explain._bolt12 import bolt12_fields
 from sphinxamp.debug import Field
+from tests.fields import walk
 from tests.strategies import pubkey_of, ref_stream
 
 NODE_KEY = bytes([0x41] * 32)
 PAYER = pubkey_of(bytes([0x45] * 32))
 ISSUER = pubkey_of(bytes([0x44] * 32))
 NOT_A_POINT = b"\x02" + b"\xff" * 32  # x past the field prime: on no curve
-
-
-def walk(fields: list[Field]) -> list[Field]:
-    out: list[Field] = []
-    for f in fields:
-        out.append(f)
-        out += walk(f.children)
-    return out
 
 
 def onion_message(*, invoice_request: bytes | None = None, invoice: bytes | None = None,

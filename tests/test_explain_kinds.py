@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from sphinxamp import FailureMessage, explain
 from sphinxamp.blinding import ONIONMSG_SCHEMA
 from sphinxamp.blinding._path import ENCRYPTED_DATA_SCHEMA
-from sphinxamp.debug import Field
 from sphinxamp.wire import TlvRecord
+from tests.fields import walk
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,14 +25,6 @@ def cases(name: str, kind: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = [c for c in json.loads(
         (ROOT / "vectors" / name).read_text())["cases"] if c["kind"] == kind]
     return found
-
-
-def walk(fields: list[Field]) -> list[Field]:
-    out: list[Field] = []
-    for f in fields:
-        out.append(f)
-        out += walk(f.children)
-    return out
 
 
 @pytest.mark.parametrize("case", cases("bolt04-route-blinding.json", "encrypted-data-tlv"),

@@ -21,6 +21,7 @@ from sphinxamp.messages import (
     UpdateFulfillHtlc,
     WireOnionMessage,
 )
+from tests.fields import walk
 from tests.strategies import pubkey_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,14 +149,6 @@ def test_a_broken_message_points_at_its_field() -> None:
     ex = explain(data, "message")
     assert ex.error is not None and ex.error.reason == "truncated"
     assert ex.error.offset == 2 + 32 + 8 + 8 + 32 + 4  # onion_routing_packet starts there
-
-
-def walk(fields: list[Field]) -> list[Field]:
-    out: list[Field] = []
-    for f in fields:
-        out.append(f)
-        out += walk(f.children)
-    return out
 
 
 @given(st.binary(min_size=32, max_size=32), st.integers(0, 2**64 - 1),
