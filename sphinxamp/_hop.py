@@ -39,6 +39,7 @@ from sphinxamp._payload import (
     check_profile,
     decode_hop_payload,
     decode_payload,
+    derive_role,
     parse_role,
 )
 from sphinxamp._processed_hop import ProcessedHop
@@ -201,9 +202,24 @@ def _process(packet: bytes | OnionPacket, node_key: bytes | NodeKey, associated_
         # (a dummy hop's refusal too: it is answered for the layer that arrived).
         intro = peeled is not None and not peeled.is_final and path_key is None and (
             carries_path_key(peeled.payload))
-        raise answer_error(exc, packet, in_blinded_route=path_key is not None,
-                           introduction=intro, peeled=peeled) from None
+        answer = answer_error(exc, packet, in_blinded_route=path_key is not None,
+                              introduction=intro, peeled=peeled)
+        if peeled is not None:
+            answer.role = _refused_role(peeled, path_key).value
+            answer.introduction_node = intro
+        raise answer from None
     return hop
+
+
+def _refused_role(peeled: PeeledHop, path_key: bytes | None) -> Role:
+    """The role of a layer whose payload was refused, from what BOLT 4's structure still
+    shows: its position, and a path key in the HTLC or encrypted_recipient_data (10) in the
+    payload. A payload that does not even split shows no record."""
+    try:
+        types = [rtype for rtype, *_ in iter_records(peeled.payload)]
+    except DecodeError:
+        types = []
+    return derive_role(types, final=peeled.is_final, path_key_from_htlc=path_key is not None)
 
 
 def _record(log: ReplayLog | None, peeled: PeeledHop, context: HtlcContext,

@@ -72,6 +72,11 @@ class SphinxampError(Exception):
         # The layer a refused hop had peeled before the refusal (a `PeeledHop`), so a
         # debugging tool can still show what the node saw; None when the peel itself failed.
         self.peeled: Any = None
+        # The role process_hop gave the refused layer (a `Role` value: "intermediate",
+        # "final", "blinded-intermediate", "blinded-final") and whether it answered as the
+        # introduction node; None when the peel itself failed.
+        self.role: str | None = None
+        self.introduction_node: bool | None = None
 
     @property
     def failure_name(self) -> str | None:

@@ -202,6 +202,8 @@ def test_amount_below_htlc_minimum_answers_invalid_onion_blinding(introduction: 
     assert type(cause) is AmountBelowMinimum
     assert isinstance(cause, PolicyError) and not isinstance(cause, DecodeError)
     assert cause.reason == "amount_below_minimum" and cause.tlv_type == 12
+    # The refusal names the role of the layer it refused, so no caller derives it again.
+    assert (err.role, err.introduction_node) == ("blinded-intermediate", introduction)
 
 
 def test_a_replayed_onion_answers_invalid_onion_version() -> None:
@@ -219,3 +221,14 @@ def test_a_replayed_onion_answers_invalid_onion_version() -> None:
     assert err.failure_code == 0xC004 and err.reason == "replayed_onion"
     assert err.failure_message == "update_fail_malformed_htlc"
     assert err.sha256_of_onion == hashlib.sha256(onion).digest()
+    assert (err.role, err.introduction_node) == ("final", False)
+
+
+def test_an_unpeelable_onion_names_no_role() -> None:
+    onion = bytearray(build_onion(SESSION, [(PUB, bytes.fromhex("020203e8 040190"))],
+                                  AD).to_bytes())
+    onion[-1] ^= 1  # the HMAC no longer matches: nothing was peeled
+    with pytest.raises(errors_module.InvalidOnionHmac) as info:
+        process_hop(bytes(onion), KEYS[0], AD, incoming_amount_msat=1_000,
+                    incoming_cltv_expiry=144, current_block_height=100)
+    assert info.value.role is None and info.value.introduction_node is None

@@ -38,7 +38,7 @@ from sphinxamp.cli._options import (
     read_node_key,
     read_path_key,
 )
-from sphinxamp.errors import DecodeError, InvalidArgument, ReplayedOnion, SphinxampError, TlvError
+from sphinxamp.errors import InvalidArgument, ReplayedOnion, SphinxampError, TlvError
 from sphinxamp.onion import (
     HMAC_SIZE,
     MAX_PAYLOAD_AREA,
@@ -47,7 +47,7 @@ from sphinxamp.onion import (
     SqliteReplayLog,
 )
 from sphinxamp.primitives import check_secret, sha256
-from sphinxamp.wire import HOP_PAYLOAD_SCHEMA, HOP_RECORDS_BY_TYPE, encode_bigsize, iter_records
+from sphinxamp.wire import HOP_PAYLOAD_SCHEMA, encode_bigsize
 
 PEEL_EPILOG = textwrap.dedent("""\
     A peel succeeds once the version, the public key and the HMAC check out and the hop's
@@ -196,7 +196,7 @@ class PayloadVerdict:
 
 
 def verdict_of(peeled: PeeledHop, hop: ProcessedHop | None, refusal: SphinxampError | None,
-               path_key: bytes | None, profile: str) -> PayloadVerdict:
+               profile: str) -> PayloadVerdict:
     """The payload split into records for display, and process_hop's judgment of it: the
     role and introduction flag it derived, or the error a node answers (BOLT 4 › Onion
     Decryption step 9 and the `payload` reader requirements)."""
@@ -212,31 +212,10 @@ def verdict_of(peeled: PeeledHop, hop: ProcessedHop | None, refusal: SphinxampEr
     decoded: HopPayload | None = None
     with contextlib.suppress(SphinxampError):  # shown as far as it decodes at all
         decoded = decode_payload(payload, base=base, profile=profile)
-    # A refusal carries the peeled layer but no ProcessedHop, so the role is read off that
-    # layer as BOLT 4's structure gives it: the position from the peel, blinded when the HTLC
-    # carried a path_key or the payload holds encrypted_recipient_data; current_path_key
-    # without a path_key in the HTLC makes this node the introduction node.
-    types = [v.type for v in views]
-    blinded = path_key is not None or _record_type("encrypted_recipient_data") in types
-    role = {(False, False): Role.INTERMEDIATE, (True, False): Role.FINAL,
-            (False, True): Role.BLINDED_INTERMEDIATE,
-            (True, True): Role.BLINDED_FINAL}[peeled.is_final, blinded]
-    intro = path_key is None and _shows_path_key(payload)
+    # A refusal carries no ProcessedHop; process_hop names the refused layer's role on it.
+    role = Role(refusal.role) if refusal is not None and refusal.role else Role.INTERMEDIATE
+    intro = bool(refusal is not None and refusal.introduction_node)
     return PayloadVerdict(role, intro, views, tlv_error, decoded, refusal)
-
-
-def _record_type(name: str) -> int:
-    return next(r.type for r in HOP_RECORDS_BY_TYPE.values() if r.name == name)
-
-
-def _shows_path_key(payload: bytes) -> bool:
-    """Whether a refused payload still shows current_path_key; a stream that does not even
-    split tells nothing (lnd htlcswitch/link.go: it cannot know it was the introduction)."""
-    try:
-        return any(rtype == _record_type("current_path_key")
-                   for rtype, *_ in iter_records(payload))
-    except DecodeError:
-        return False
 
 
 def peel_json(peeled: PeeledHop, verdict: PayloadVerdict) -> dict[str, Any]:
@@ -346,7 +325,7 @@ def run_peel(args: argparse.Namespace) -> int:
     else:
         peeled = PeeledHop(hop.raw_payload, hop.shared_secret, hop.next_packet,
                            hop.payload_offset)
-    verdict = verdict_of(peeled, hop, refusal, path_key, args.profile)
+    verdict = verdict_of(peeled, hop, refusal, args.profile)
     if args.json:
         emit_json({**peel_json(peeled, verdict), **render.blinding_json(hop)})
     else:
