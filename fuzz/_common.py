@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeGuard
 
+import _mutate
+
 REPO = Path(__file__).resolve().parent.parent
 if (REPO / "sphinxamp" / "__init__.py").is_file() and str(REPO) not in sys.path:
     # Run from a checkout: fuzz the working tree, not whatever copy happens to be installed.
@@ -196,12 +198,14 @@ def deterministic(size: int, fn: Callable[..., Any], *args: Any, base: int = MEM
     return first
 
 
-def main(test_one_input: Callable[[bytes], None]) -> None:
+def main(test_one_input: Callable[[bytes], None],
+         structured: _mutate.Structured | None = None) -> None:
     """atheris entry point. libFuzzer's -fork/-jobs re-execute argv[0] as a program, which a
-    .py file is not, so `fuzz/run` passes an executable wrapper in SPHINXAMP_FUZZ_ARGV0."""
+    .py file is not, so `fuzz/run` passes an executable wrapper in SPHINXAMP_FUZZ_ARGV0.
+    A layered target passes its structure-aware mutator (`_mutate`)."""
     if atheris is None:
         sys.exit("atheris is not installed: pip install atheris (or the 'fuzz' extra)")
     argv = [os.environ.get("SPHINXAMP_FUZZ_ARGV0", sys.argv[0]), *sys.argv[1:]]
     _instrument_generated()
-    atheris.Setup(argv, test_one_input)
+    atheris.Setup(argv, test_one_input, **_mutate.setup_kwargs(structured))
     atheris.Fuzz()
