@@ -8,10 +8,16 @@ fixed path key; unblinding it gives the same outcome as decoding the plaintext, 
 path key is SHA256(E ‖ ss)·E (or the override); then the byte chosen by the first plaintext
 bytes is damaged and the result must be refused by the AEAD. Only the library's refusals
 (`DecodeError`, `PolicyError`) escape; deterministic; memory O(len).
+
+Mutator (`_mutate_blinding.EncryptedDataAeadMutator`): opens an even input's ciphertext with
+the fixed keys, mutates the plaintext and seals it again, so mutations pass the tag; even
+inputs are the layered ones, counted by `_mutate.depth` (odd ones are sealed here anyway).
 """
 
 import _blinding_checks as ref
 import _common
+import _mutate
+from _mutate_blinding import EncryptedDataAeadMutator
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
@@ -51,6 +57,7 @@ def test_one_input(data: bytes) -> None:
         path_key, _ = ref.seal(b"")
         got = _common.deterministic(len(body), unblind, KEY, path_key, body)
         plaintext = _open(path_key, body)
+        _mutate.depth(plaintext is not None)
         if plaintext is None:
             assert isinstance(got.error, UndecryptableData), "accepted what does not open"
             return
@@ -72,4 +79,4 @@ def test_one_input(data: bytes) -> None:
 
 
 if __name__ == "__main__":
-    _common.main(test_one_input)
+    _common.main(test_one_input, structured=EncryptedDataAeadMutator())

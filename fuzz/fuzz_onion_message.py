@@ -13,11 +13,19 @@ message obeys the reader rules (a forwarding hop's payload holds only encrypted_
 and its data a next hop and no path_id; the last node has at most one content field, a
 reply_path that is a blinded_path and BOLT 12 contents that are TLV streams) and its next
 onion_message frames and parses again; deterministic.
+
+Mutator (`_mutate_blinding.OnionMessageMutator`): a sealed message (bit 7, or a whole
+onion_message) is opened with the picked node key; its onionmsg_tlv, or the
+encrypted_recipient_data plaintext inside it, is mutated and both layers are sealed again.
+Those inputs count for `_mutate.depth` as past the outer check when the Sphinx HMAC verified
+(the drop, if any, is about the payload or the data behind it).
 """
 
 import _blinding_checks as ref
 import _checks
 import _common
+import _mutate
+from _mutate_blinding import OnionMessageMutator
 
 from sphinxamp.blinding._onion_message import (
     Dropped,
@@ -28,7 +36,7 @@ from sphinxamp.blinding._onion_message import (
     process_onion_message,
 )
 from sphinxamp.blinding._path import create_blinded_path
-from sphinxamp.errors import EncodeError
+from sphinxamp.errors import BadOnionError, EncodeError, MalformedOnionMessage
 from sphinxamp.onion._sphinx import build_onion
 from sphinxamp.wire._bigsize import encode_bigsize
 
@@ -92,6 +100,9 @@ def test_one_input(data: bytes) -> None:
         body = made
     first = process_onion_message(body, key, path_key=path_key)
     second = process_onion_message(body, key, path_key=path_key)
+    if not data[0] & 0x40 or data[0] & 0x80:
+        _mutate.depth(not isinstance(first, Dropped) or not isinstance(
+            first.error, BadOnionError | MalformedOnionMessage))
     if isinstance(first, Dropped):
         assert isinstance(second, Dropped) and second.reason == first.reason
         assert first.reason and _common.is_refusal(first.error)
@@ -102,4 +113,4 @@ def test_one_input(data: bytes) -> None:
 
 
 if __name__ == "__main__":
-    _common.main(test_one_input)
+    _common.main(test_one_input, structured=OnionMessageMutator())
