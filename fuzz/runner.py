@@ -270,7 +270,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         "goes to this conformance adapter (fuzz/differential.py)")
     parser.add_argument("--deviations", action="append", default=[], metavar="FILE",
                         help="with --adapter: known deviations (sphinxamp-deviations/1)")
+    parser.add_argument("--compare-mutators", action="store_true",
+                        help="run each layered target with plain and with structure-aware "
+                        "mutation for --seconds each and compare their depth (fuzz/_compare.py)")
     args = parser.parse_args(argv)
+    if args.compare_mutators and args.adapter is not None:
+        parser.error("--compare-mutators and --adapter do not combine")
     if args.adapter is not None:
         problem = _adapter_problem(args.adapter)
         if problem:
@@ -280,6 +285,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     unknown = set(args.targets) - set(targets())
     if unknown:
         parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
+    args.named = bool(args.targets)
     args.targets = args.targets or targets()
     args.seconds = args.seconds or (10 if args.smoke else 60)
     args.coverage = (not args.smoke) if args.coverage is None else args.coverage
@@ -316,6 +322,10 @@ def main(argv: list[str]) -> int:
     if check.returncode:
         print(f"{args.python} cannot import atheris: pip install atheris", file=sys.stderr)
         return 2
+    if args.compare_mutators:
+        from _compare import run_compare
+
+        return run_compare(args, MAX_LEN)
     if args.adapter:
         from differential import run_campaign
 
