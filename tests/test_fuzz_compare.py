@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 from pathlib import Path
 
@@ -54,8 +55,8 @@ def _fake(tmp_path: Path, silent: bool = False) -> tuple[Path, Path]:
 
 
 def _args(python: Path, *targets: str) -> argparse.Namespace:
-    args = runner.parse_args(["--compare-mutators", "--seconds", "1", "--python", str(python),
-                              *targets])
+    args: argparse.Namespace = runner.parse_args(
+        ["--compare-mutators", "--seconds", "1", "--python", str(python), *targets])
     assert args.compare_mutators
     return args
 
@@ -70,8 +71,7 @@ def test_both_mutators_run_and_the_ratios_follow_the_depth_counts(
     python, record = _fake(tmp_path)
     assert _compare.run_compare(_args(python, "peel_raw"), {}) == 0
     assert record.read_text().split() == ["plain", "structured"]
-    doc = (tmp_path / "compare" / "peel_raw" / "compare.json").read_text()
-    report = importlib.import_module("json").loads(doc)
+    report = json.loads((tmp_path / "compare" / "peel_raw" / "compare.json").read_text())
     plain, structured = report["runs"]
     assert (plain["execs"], plain["passed_outer"]) == (1000, 20)
     assert structured["share"] == pytest.approx(810 / 900)
