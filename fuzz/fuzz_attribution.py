@@ -9,9 +9,14 @@ BOLT 4 › Origin node), stop at the first bad HMAC, and report u32 hold times;
 wrapping received bytes raises only for a wrong length and always yields 920 bytes whose
 own HMAC (hop 0) verifies; in mode 2 a success chain with the input's hold times verifies at
 each of the first 20 hops with exactly those hold times; deterministic; memory O(len).
+Depth (`_mutate.depth`): past the outer check when the first HMAC computed over the input's
+own bytes verifies (hop 0's in mode 0, hop 1's behind the harness's wrap in mode 1; mode 2's
+chain is sealed by the harness). Fuzzing, `_mutate_attribution` re-seals mutated hold times.
 """
 
 import _common
+import _mutate
+from _mutate_attribution import AttributionMutator
 
 from sphinxamp.errors import DecodeError
 from sphinxamp.failures._attribution import (
@@ -26,6 +31,7 @@ SECRETS = [bytes([i + 1]) * 32 for i in range(27)]
 
 def _verify(data: bytes, hops: int) -> None:
     got = _common.deterministic(len(data), verify_attribution, data, SECRETS[:hops])
+    _mutate.depth(got.error is None and got.value[0].hmac_ok)
     if got.error is not None:
         assert isinstance(got.error, DecodeError) and len(data) != 920
         return
@@ -38,11 +44,13 @@ def _verify(data: bytes, hops: int) -> None:
 def _wrap(data: bytes, hops: int) -> None:
     got = _common.call(wrap_attribution, SECRETS[0], 7, data)
     if got.error is not None:
+        _mutate.depth(False)
         assert len(data) != 920
         return
     assert len(got.value) == 920
-    first = verify_attribution(got.value, SECRETS[:hops])[0]
-    assert (first.hold_time, first.hmac_ok) == (7, True)
+    verdicts = verify_attribution(got.value, SECRETS[:hops])
+    _mutate.depth(len(verdicts) > 1 and verdicts[1].hmac_ok)
+    assert (verdicts[0].hold_time, verdicts[0].hmac_ok) == (7, True)
 
 
 def _chain(raw: bytes, hops: int) -> None:
@@ -51,6 +59,7 @@ def _chain(raw: bytes, hops: int) -> None:
     for i in range(hops - 2, -1, -1):
         data = wrap_attribution(SECRETS[i], holds[i], data)
     verdicts = verify_attribution(data, SECRETS[:hops])
+    _mutate.depth(True)
     assert [(v.hold_time, v.hmac_ok) for v in verdicts] == [(h, True) for h in holds[:MAX_HOPS]]
 
 
@@ -67,4 +76,4 @@ def test_one_input(data: bytes) -> None:
 
 
 if __name__ == "__main__":
-    _common.main(test_one_input)
+    _common.main(test_one_input, structured=AttributionMutator(SECRETS))

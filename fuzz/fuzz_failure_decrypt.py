@@ -11,9 +11,14 @@ unattributable, bad attribution data an `attribution_error`); a verified hop's m
 the one `FailureMessage.decode` gives for its bytes (or its error); in mode 1 the undamaged
 packet names the erring hop with its exact message and every hop's attribution HMAC
 verifies, and damage at hop k is blamed on hop k or its neighbour; deterministic.
+Depth (`_mutate.depth`): an input is past the outer check when a hop's HMAC verifies, so the
+origin reads the failure message (in mode 1 too, where the harness seals the packet itself).
+Fuzzing, `_mutate_failure` re-seals a mutated plaintext at a chosen erring hop.
 """
 
 import _common
+import _mutate
+from _mutate_failure import FailureOnionMutator
 
 from sphinxamp.errors import DecodeError
 from sphinxamp.failures._message import FailureMessage
@@ -67,6 +72,7 @@ def _relay(erring: int, damaged: int, message: bytes) -> None:
             packet[len(message) % len(packet)] ^= 0x20
             reply = type(reply)(bytes(packet), reply.attribution_data)
     result = decrypt_failure(reply.packet, SECRETS, reply.attribution_data)
+    _mutate.depth(result.hop_index is not None)
     _check_result(result)
     verdicts = [(a.hop_index, a.hold_time, a.hmac_ok) for a in result.attribution or ()]
     if damaged > erring:
@@ -94,6 +100,7 @@ def test_one_input(data: bytes) -> None:
     got = _common.bounded(len(data), decrypt_failure, rest, SECRETS, attribution,
                           base=256 * 1024)
     assert got.error is None, f"decryption raised {got.error!r}"
+    _mutate.depth(got.value.hop_index is not None)
     again = decrypt_failure(rest, SECRETS, attribution)
     assert _summary(again) == _summary(got.value), "decryption is not deterministic"
     _check_result(got.value)
@@ -102,4 +109,4 @@ def test_one_input(data: bytes) -> None:
 
 
 if __name__ == "__main__":
-    _common.main(test_one_input)
+    _common.main(test_one_input, structured=FailureOnionMutator(SECRETS))

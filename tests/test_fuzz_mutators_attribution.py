@@ -1,0 +1,163 @@
+"""fuzz/_mutate_attribution.py: the attribution target's structure-aware mutator reads hold
+times as the origin does, mutates them and seals the chain again with the HMACs of all, some
+or none of the hops recomputed.
+
+Hold times are read here by a reference written from BOLT 4 › Returning Errors › Origin node
+(hop i's view is the data XORed with the `ammagext` streams of hops 0…i, each hop's view
+shifted by one hold time; key = HMAC-SHA256(ASCII(key type), shared secret), ChaCha20 with a
+zero nonce). The HMACs are judged by the library's `verify_attribution`, which the BOLT 4
+attribution vectors hold (tests/test_attribution.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib
+import random
+import runpy
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+
+from sphinxamp.failures import verify_attribution, wrap_attribution
+
+FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
+if str(FUZZ) not in sys.path:
+    sys.path.insert(0, str(FUZZ))  # harnesses import their helpers as top-level modules
+_mutate = importlib.import_module("_mutate")
+_mutate_attribution = importlib.import_module("_mutate_attribution")
+harness = importlib.import_module("fuzz_attribution")
+
+SEEDS = sorted((FUZZ / "corpus" / "attribution").iterdir())
+SECRETS: list[bytes] = harness.SECRETS
+MAX_SIZE = 4096
+ROUNDS = 6
+
+
+def _stream(secret: bytes, size: int) -> bytes:
+    key = hmac.new(b"ammagext", secret, hashlib.sha256).digest()
+    return Cipher(algorithms.ChaCha20(key, bytes(16)), mode=None).encryptor().update(bytes(size))
+
+
+def reference_holds(data: bytes, secrets: Sequence[bytes]) -> list[int]:
+    """Every hop's hold time as the origin reads it (whatever the HMACs say), first 20 hops."""
+    region, out = data[:80], []
+    for secret in secrets[:20]:
+        mine = bytes(a ^ b for a, b in zip(region, _stream(secret, 80), strict=True))
+        out.append(int.from_bytes(mine[:4], "big"))
+        region = mine[4:] + bytes(4)
+    return out
+
+
+def holds_of(data: bytes) -> list[int]:
+    hops, mode, rest = data[0] % 27 + 1, data[1] % 3, data[2:]
+    if mode == 2:
+        raw = rest[: 4 * hops].ljust(4 * hops, b"\0")
+        return [int.from_bytes(raw[i : i + 4], "big") for i in range(0, 4 * hops, 4)][:20]
+    if mode == 1:
+        return [7, *reference_holds(rest, SECRETS[1:hops])][:20]
+    return reference_holds(rest, SECRETS[:hops])
+
+
+def past_outer_check(data: bytes) -> bool:
+    """The first HMAC over the input's own bytes: hop 0's (mode 0), hop 1's behind the
+    harness's wrap at hop 0 (mode 1)."""
+    hops, mode, rest = data[0] % 27 + 1, data[1] % 3, data[2:]
+    if mode == 0:
+        return verify_attribution(rest, SECRETS[:hops])[0].hmac_ok
+    wrapped = wrap_attribution(SECRETS[0], 7, rest)
+    verdicts = verify_attribution(wrapped, SECRETS[:hops])
+    return len(verdicts) > 1 and verdicts[1].hmac_ok
+
+
+def _outputs(seed: bytes, max_size: int = MAX_SIZE) -> list[bytes]:
+    rng = random.Random(seed)
+    mutator = _mutate_attribution.AttributionMutator(SECRETS)
+
+    def mutate_bytes(data: bytes, size: int) -> bytes:
+        return bytes(_mutate.fallback_mutate(data, size, rng))
+
+    outs = [mutator.mutate(seed, max_size, rng, mutate_bytes) for _ in range(ROUNDS)]
+    outs.append(mutator.crossover(seed, SEEDS[-1].read_bytes(), max_size, rng, mutate_bytes))
+    return [o for o in outs if o is not None]
+
+
+@pytest.mark.parametrize("hops", [1, 5, 20, 27])
+def test_a_chain_with_every_hmac_recomputed_verifies_with_its_new_hold_times(hops: int) -> None:
+    old = list(range(100, 100 + hops))
+    new = [(h * 2654435761) & 0xFFFFFFFF for h in range(hops)]
+    data = _mutate_attribution.seal_chain(SECRETS[:hops], old, new, [False] * hops)
+    assert reference_holds(data, SECRETS[:hops]) == new[:20]
+    verdicts = verify_attribution(data, SECRETS[:hops])
+    assert [(v.hold_time, v.hmac_ok) for v in verdicts] == [(h, True) for h in new[:20]]
+
+
+@pytest.mark.parametrize("stale_hop", [0, 3, 4])
+def test_a_stale_hop_with_a_new_hold_time_is_where_the_origin_stops(stale_hop: int) -> None:
+    old = [10, 20, 30, 40, 50]
+    new = [11, 20, 31, 41, 51]
+    stale = [i == stale_hop for i in range(5)]
+    data = _mutate_attribution.seal_chain(SECRETS[:5], old, new, stale)
+    assert reference_holds(data, SECRETS[:5]) == new
+    verdicts = verify_attribution(data, SECRETS[:5])
+    assert [v.hmac_ok for v in verdicts] == [True] * stale_hop + [False]
+    assert verdicts[-1].hold_time == new[stale_hop]
+
+
+def test_a_stale_hop_whose_hold_time_did_not_change_still_verifies() -> None:
+    data = _mutate_attribution.seal_chain(SECRETS[:3], [5, 6, 7], [5, 6, 8], [True] * 3)
+    assert [v.hmac_ok for v in verify_attribution(data, SECRETS[:3])] == [True, True, False]
+
+
+@pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name)
+def test_outputs_fit_and_the_harness_accepts_them(path: Path) -> None:
+    seed = path.read_bytes()
+    outs = _outputs(seed)
+    opens = len(seed) >= 2 and (seed[1] % 3 == 2 or len(seed) == 922)
+    assert bool(outs) == opens, "only a mode 2 input or 920 bytes of data opens"
+    for out in outs:
+        assert len(out) == 922 and out[1] % 3 in (0, 1)
+        harness.test_one_input(out)
+
+
+def test_most_outputs_pass_the_outer_check_with_new_hold_times() -> None:
+    passed = changed = total = 0
+    for path in SEEDS:
+        seed = path.read_bytes()
+        for out in _outputs(seed):
+            total += 1
+            passed += past_outer_check(out)
+            changed += holds_of(out) != holds_of(seed)
+    assert total >= 200
+    assert passed * 10 >= total * 7, f"{passed} of {total} past hop 0's HMAC"
+    assert changed * 10 >= total * 8, f"{changed} of {total} changed a hold time"
+
+
+def test_a_sealed_output_counts_as_past_the_outer_check_and_a_flipped_byte_does_not() -> None:
+    out = next(o for p in SEEDS for o in _outputs(p.read_bytes())
+               if o[1] % 3 == 0 and past_outer_check(o))
+    depth = _mutate._DEPTH
+    judged, passed = depth.judged, depth.passed
+    harness.test_one_input(out)
+    assert (depth.judged - judged, depth.passed - passed) == (1, 1)
+    harness.test_one_input(out[:2] + bytes([out[2] ^ 1]) + out[3:])
+    assert (depth.judged - judged, depth.passed - passed) == (2, 1)
+
+
+def test_the_harness_installs_the_mutator_and_plain_turns_it_off(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    common = importlib.import_module("_common")
+    seen: list[Any] = []
+    monkeypatch.setattr(common, "main", lambda test, structured=None: seen.append(structured))
+    runpy.run_path(str(FUZZ / "fuzz_attribution.py"), run_name="__main__")
+    assert isinstance(seen[0], _mutate_attribution.AttributionMutator)
+    monkeypatch.setattr(_mutate, "_RUNNING", _mutate._RUNNING)  # setup_kwargs sets it
+    monkeypatch.delenv(_mutate.MUTATOR_ENV, raising=False)
+    assert set(_mutate.setup_kwargs(seen[0])) == {"custom_mutator", "custom_crossover"}
+    monkeypatch.setenv(_mutate.MUTATOR_ENV, "plain")
+    assert _mutate.setup_kwargs(seen[0]) == {}
