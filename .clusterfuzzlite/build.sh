@@ -30,15 +30,18 @@ for harness in "${harnesses[@]}"; do
   fi
   # --paths: the harnesses import their helpers (fuzz/_common.py, ...) as top-level modules.
   compile_python_fuzzer "$harness" --paths=fuzz "${hidden[@]}"
-  seeds=("fuzz/corpus/$target"/*)
+  # A fast target (fuzz_X_fast.py) fuzzes from its oracle target's seeds, dictionary and
+  # options: fuzz/_targets.py names the corpus a target uses.
+  corpus=$(python3 fuzz/_targets.py "$target")
+  seeds=("fuzz/corpus/$corpus"/*)
   if [ ${#seeds[@]} -gt 0 ]; then
     # The stdlib's zip writer: the base image need not carry a zip program.
     python3 -m zipfile -c "$OUT/${fuzzer}_seed_corpus.zip" "${seeds[@]}"
   fi
-  if [ -f "fuzz/dict/$target.dict" ]; then
-    cp "fuzz/dict/$target.dict" "$OUT/$fuzzer.dict"
+  if [ -f "fuzz/dict/$corpus.dict" ]; then
+    cp "fuzz/dict/$corpus.dict" "$OUT/$fuzzer.dict"
   fi
-  case "$target" in
+  case "$corpus" in
     bigsize) max_len=32 ;;
     peel_reseal) max_len=2048 ;;
     *) max_len=4096 ;;

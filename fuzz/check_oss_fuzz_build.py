@@ -36,6 +36,11 @@ from pathlib import Path
 
 FUZZ = Path(__file__).resolve().parent
 REPO = FUZZ.parent
+if str(FUZZ) not in sys.path:
+    sys.path.insert(0, str(FUZZ))
+
+from _targets import corpus_of  # noqa: E402  (a fast target ships its oracle's seeds)
+
 LOCK = REPO / "requirements" / "fuzz.lock"
 SCRIPTS = {"clusterfuzzlite": (REPO / ".clusterfuzzlite" / "build.sh", ".clusterfuzzlite"),
            "oss-fuzz": (REPO / "oss-fuzz" / "build.sh", "oss-fuzz")}
@@ -204,7 +209,7 @@ def libfuzzer_options(out: Path, fuzzer: str) -> list[str]:
 
 def complete_outputs(out: Path, fuzzer: str) -> list[str]:
     """Seed zip and dictionary as OSS-Fuzz expects them; made here when build.sh did not."""
-    notes, target = [], fuzzer.removeprefix("fuzz_")
+    notes, target = [], corpus_of(fuzzer.removeprefix("fuzz_"))
     seeds = sorted(p for p in (FUZZ / "corpus" / target).glob("*") if p.is_file())
     zipped = out / f"{fuzzer}_seed_corpus.zip"
     if not zipped.is_file() and seeds:

@@ -28,6 +28,7 @@ import _common  # noqa: E402  (puts the checkout on sys.path)
 import _failure_seeds  # noqa: E402
 import _peel  # noqa: E402
 import _seeds  # noqa: E402
+import _targets  # noqa: E402
 import _wire_seeds  # noqa: E402
 import fuzz_explain  # noqa: E402
 import fuzz_tlv_typed  # noqa: E402
@@ -245,17 +246,26 @@ def write(seeds: dict[str, dict[str, bytes]], check: bool) -> list[str]:
     return diffs
 
 
+def strays() -> list[str]:
+    """A corpus or dictionary named after a fast target: never read (the fast target reads
+    its oracle's), so seeds put there would silently go unused."""
+    return [f"stray {path.relative_to(FUZZ)}: {target} reads {_targets.corpus_of(target)}'s"
+            for target in _targets.fast_targets()
+            for path in (CORPUS / target, FUZZ / "dict" / f"{target}.dict") if path.exists()]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only report a stale corpus")
     args = parser.parse_args()
     seeds = collect(scan_vectors())
-    # Every harness gets a dictionary, including those whose seeds are written by hand.
-    harnesses = tuple(sorted(p.stem.removeprefix("fuzz_") for p in FUZZ.glob("fuzz_*.py")))
-    diffs = write(seeds, args.check) + write_dicts(FUZZ / "dict", harnesses, args.check)
+    # Every corpus gets a dictionary, including those whose seeds are written by hand; a fast
+    # target reads its oracle's (`_targets.corpus_of`), so it has none of its own.
+    diffs = write(seeds, args.check) + write_dicts(FUZZ / "dict", tuple(_targets.corpora()),
+                                                   args.check) + strays()
     for target in TARGETS:
         print(f"{target:30} {len(seeds[target]):5} generated seeds")
-    if args.check and diffs:
+    if diffs and (args.check or strays()):
         print("\n".join(diffs[:20]), file=sys.stderr)
         return 1
     return 0

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from _runlog import MAX_JOBS, MAX_SECONDS, Ending, JobLog, bounded, worker_problems
+from _targets import corpus_of
 
 FUZZ = Path(__file__).resolve().parent
 REPO = FUZZ.parent
@@ -66,6 +67,7 @@ def targets() -> list[str]:
 
 def module_of(target: str) -> str:
     """The module a target is mainly about, for the per-module coverage column."""
+    target = corpus_of(target)  # a fast target is about its oracle's module
     if target in MODULE:
         return MODULE[target]
     if target.startswith("payload"):
@@ -86,17 +88,18 @@ def fuzz_command(args: argparse.Namespace, target: str) -> list[str]:
     work, crashes = OUT / target / "corpus", CRASHES / target
     work.mkdir(parents=True, exist_ok=True)
     crashes.mkdir(parents=True, exist_ok=True)
+    corpus = corpus_of(target)  # a fast target reads its oracle's seeds, dict and max_len
     cmd = [args.python, str(FUZZ / f"fuzz_{target}.py"), f"-max_total_time={args.seconds}",
-           f"-max_len={MAX_LEN.get(target, 4096)}", "-timeout=10", "-rss_limit_mb=2048",
+           f"-max_len={MAX_LEN.get(corpus, 4096)}", "-timeout=10", "-rss_limit_mb=2048",
            f"-artifact_prefix={crashes}/", "-print_final_stats=1"]
-    if (FUZZ / "dict" / f"{target}.dict").is_file():
-        cmd.append(f"-dict={FUZZ / 'dict' / f'{target}.dict'}")
+    if (FUZZ / "dict" / f"{corpus}.dict").is_file():
+        cmd.append(f"-dict={FUZZ / 'dict' / f'{corpus}.dict'}")
     if args.jobs > 1:
         # -jobs/-workers rather than -fork: fork mode restarts a short-lived process per job,
         # and a Python harness spends most of such a job importing; -jobs keeps one process
         # per core for the whole budget, sharing finds through the corpus directory (-reload).
         cmd += [f"-jobs={args.jobs}", f"-workers={args.jobs}"]
-    return [*cmd, str(work), str(FUZZ / "corpus" / target)]
+    return [*cmd, str(work), str(FUZZ / "corpus" / corpus)]
 
 
 class Progress:
@@ -162,7 +165,7 @@ def run_target(args: argparse.Namespace, target: str) -> Result:
     result.seconds = time.monotonic() - start
     progress.poll(final=True)
     result.findings = sorted(set(_findings(target)) - before)
-    result.corpus = _count(OUT / target / "corpus") + _count(FUZZ / "corpus" / target)
+    result.corpus = _count(OUT / target / "corpus") + _count(FUZZ / "corpus" / corpus_of(target))
     logs = list(progress.jobs.values())
     result.problems = worker_problems(
         Ending(proc.returncode, killed, result.seconds, args.seconds, bool(result.findings)),
@@ -204,7 +207,7 @@ def measure_coverage(args: argparse.Namespace, result: Result) -> None:
     """Replay seeds plus the campaign's corpus under coverage.py (never inside the fuzz loop)."""
     work = OUT / result.target
     data, report = work / ".coverage", work / "coverage.json"
-    dirs = [str(FUZZ / "corpus" / result.target), str(work / "corpus")]
+    dirs = [str(FUZZ / "corpus" / corpus_of(result.target)), str(work / "corpus")]
     subprocess.run([args.python, "-m", "coverage", "run", f"--data-file={data}",
                     f"--source={REPO / 'sphinxamp'}", str(FUZZ / "replay.py"), result.target,
                     *dirs], cwd=REPO, capture_output=True, check=False)
@@ -228,7 +231,8 @@ def merge(args: argparse.Namespace, target: str) -> None:
     """Add the campaign's coverage-increasing inputs to the committed seeds (minimised)."""
     env = {**os.environ, "SPHINXAMP_FUZZ_ARGV0": str(_wrapper(args.python, target))}
     subprocess.run([args.python, str(FUZZ / f"fuzz_{target}.py"), "-merge=1",
-                    f"-max_len={MAX_LEN.get(target, 4096)}", str(FUZZ / "corpus" / target),
+                    f"-max_len={MAX_LEN.get(corpus_of(target), 4096)}",
+                    str(FUZZ / "corpus" / corpus_of(target)),
                     str(OUT / target / "corpus")], cwd=REPO, env=env, capture_output=True,
                    check=False)
 

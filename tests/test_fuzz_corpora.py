@@ -1,4 +1,6 @@
-"""Replay every committed fuzz seed (fuzz/corpus/<target>/*) through its harness.
+"""Replay every committed fuzz seed (fuzz/corpus/<target>/*) through every harness that
+fuzzes from it: the oracle target `X` and, when there is one, the fast target `X_fast`
+(fuzz/_targets.py: the fast target uses its oracle's corpus).
 
 This is the fuzzers' regression mode: crashers found by a campaign are kept as `regress-*`
 seeds, so a fix that regresses fails here on every CI run, with no atheris needed.
@@ -17,26 +19,34 @@ import pytest
 
 FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
 CORPUS = FUZZ / "corpus"
+if str(FUZZ) not in sys.path:
+    sys.path.insert(0, str(FUZZ))  # harnesses import their helpers as top-level modules
+
+import _targets  # noqa: E402
 
 
 def _cases() -> list[Any]:
     cases: list[Any] = []
-    for folder in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
+    for target in _targets.harnesses():
+        folder = CORPUS / _targets.corpus_of(target)
+        if not folder.is_dir():
+            continue  # test_every_corpus_has_a_harness reports it
         for seed in sorted(p for p in folder.iterdir() if p.is_file()):
-            cases.append(pytest.param(folder.name, seed, id=f"{folder.name}/{seed.name}"))
+            cases.append(pytest.param(target, seed, id=f"{target}/{seed.name}"))
     return cases
 
 
 def _harness(target: str) -> ModuleType:
-    if str(FUZZ) not in sys.path:
-        sys.path.insert(0, str(FUZZ))  # harnesses import their helpers as top-level modules
     return importlib.import_module(f"fuzz_{target}")
 
 
 def test_every_corpus_has_a_harness() -> None:
-    targets = {p.name for p in CORPUS.iterdir() if p.is_dir()}
+    """Every corpus directory belongs to an oracle target, every harness reads one that
+    exists, and no fast target has a corpus of its own."""
+    corpora = {p.name for p in CORPUS.iterdir() if p.is_dir()}
     harnesses = {p.stem.removeprefix("fuzz_") for p in FUZZ.glob("fuzz_*.py")}
-    assert targets == harnesses, f"corpus and harness sets differ: {targets ^ harnesses}"
+    fast = {t for t in harnesses if t.endswith("_fast") and t.removesuffix("_fast") in harnesses}
+    assert corpora == harnesses - fast, f"corpus and harness sets differ: {corpora ^ harnesses}"
 
 
 @pytest.mark.parametrize("harness", sorted(FUZZ.glob("fuzz_*.py")), ids=lambda p: p.stem)
