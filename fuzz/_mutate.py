@@ -131,7 +131,9 @@ class _Depth:
             self.write()
 
     def write(self) -> None:
-        if not self.path:
+        # A process that judged nothing (the runner itself, which imports a harness's
+        # helpers to check an adapter) must not overwrite a worker's counts at its exit.
+        if not self.path or not self.judged:
             return
         self.last = time.monotonic()
         tmp = f"{self.path}.tmp"

@@ -24,6 +24,12 @@ Targets and what an input means:
   peel_raw, onion_packet        a whole onion, peeled with node key 41…41, associated data 42…42
   peel_reseal                   flags(1) ‖ the decrypted routing area: re-encrypted and MACed for
                                 node key 41…41, so every input reaches the frame reader
+
+peel_raw and onion_packet fuzz with the structure-aware mutator of a Sphinx layer sealed for
+those keys (`_mutate_onion.FixedKeyPeelMutator`): the hop's frame is mutated and the packet
+re-sealed, so inputs get past the HMAC and the adapter's payload parser sees the mutations
+too. Those inputs count for `_mutate.depth` as past the outer check unless sphinxamp refuses
+them with a BADONION code.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ except ImportError:  # --replay needs no atheris
 _FUZZING = atheris is not None and __name__ == "__main__" and "--replay" not in sys.argv
 with atheris.instrument_imports(include=["sphinxamp"]) if _FUZZING else contextlib.nullcontext():
     import _common
+    import _mutate
+    from _mutate_onion import FixedKeyPeelMutator
 
     from sphinxamp.conformance import deviations as deviation_files
     from sphinxamp.conformance.adapter import AdapterProcess
@@ -80,6 +88,10 @@ def _reseal(data: bytes) -> Request:
     plain = (data[1:] + bytes(AREA))[:AREA]
     return _peel(seal(plain, crypto.public_key(NODE_KEY), SESSION_KEY, AD))
 
+
+BADONION = 0x8000
+# Targets whose inputs are whole onions for NODE_KEY and AD: mutated inside the layer.
+STRUCTURED = {target: FixedKeyPeelMutator(NODE_KEY, AD) for target in ("peel_raw", "onion_packet")}
 
 TARGETS: dict[str, Callable[[bytes], Request]] = {
     "bigsize": lambda data: {"op": "bigsize_decode", "bytes": data[:16].hex()},
@@ -124,6 +136,9 @@ class Differential:
         self.counts["inputs"] += 1
         self.number += 1
         expected = answer(req)
+        if self.target in STRUCTURED:
+            error = expected.get("error") or {}
+            _mutate.depth(not (error.get("failure_code") or 0) & BADONION)
         reply = self.adapter.request({"id": self.number, **req})
         if reply.answer is None:
             self._finding(data, req, expected, None,
@@ -219,7 +234,7 @@ def _main(args: argparse.Namespace, rest: list[str]) -> int:
                               "findings_dir": str(findings)}))
             return 1 if check.counts["findings"] else 0
         sys.argv = [sys.argv[0], *rest]
-        _common.main(check)
+        _common.main(check, structured=STRUCTURED.get(args.target))
     return 0
 
 

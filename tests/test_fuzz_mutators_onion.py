@@ -130,3 +130,11 @@ def test_plain_mode_installs_no_mutator(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv(_mutate.MUTATOR_ENV, "structured")
     assert set(_mutate.setup_kwargs(mutators.PeelRawMutator())) == {
         "custom_mutator", "custom_crossover"}
+
+
+def test_differential_peel_targets_install_the_mutator_for_their_keys() -> None:
+    differential = importlib.import_module("differential")
+    assert set(differential.STRUCTURED) == {"peel_raw", "onion_packet"}
+    for mutator in differential.STRUCTURED.values():
+        assert (mutator.node_key, mutator.associated_data) == (bytes([0x41] * 32),
+                                                               bytes([0x42] * 32))
