@@ -38,8 +38,8 @@ CURRENT_PATH_KEY = _ATTR_TYPE["current_path_key"]
 
 
 # Not slotted: a frozen dataclass's __init__ sets every field through object.__setattr__,
-# a third of a whole payload decode; `_from_records` instead sets only the fields present and
-# lets the class-level defaults stand for the rest.
+# a third of a whole payload decode; `_from_fields` instead sets the instance dictionary to
+# the fields present and lets the class-level defaults stand for the rest.
 @dataclass(frozen=True)
 class HopPayload:
     """A decoded hop payload. `custom_records` (≥ 2^16) and `unknown_records` (odd, < 2^16)
@@ -147,10 +147,30 @@ def decode_hop_payload(
     """Decode the payload a peel found and judge it in the role BOLT 4's structure gives it:
     the position comes from the peel (`final`), and the blinded rules apply when the HTLC
     carried a path_key or the payload holds encrypted_recipient_data (10)."""
-    raw = bytes(data)
-    # The hot path of process_hop: the generated decoder directly (None: let _decode judge).
+    raw = data if type(data) is bytes else bytes(data)
+    # process_hop's hot path: the generated decoder, the role's rules as one mask test; what
+    # it does not pass goes the checked way below, which raises the precise error.
     fast = _FAST_BOLT(raw, base) if profile == "bolt" else None
-    fields, unknown, offsets, mask = fast if fast is not None else _decode(raw, base, profile)
+    if fast is not None:
+        fields, unknown, _, mask = fast
+        if path_key_from_htlc or mask & _DATA_BIT:
+            path = 2 if path_key_from_htlc else 0 if path_key_from_htlc is None else 1
+            role, care, want = _BLINDED_JUDGES[path + 3 if final else path]
+            passed = mask & care == want and not unknown  # nothing else inside a blinded route
+        else:
+            role, care, want = _FINAL_JUDGE if final else _INTERMEDIATE_JUDGE
+            passed = mask & care == want
+        if passed:
+            payload: HopPayload = _new(HopPayload)
+            if unknown:
+                if unknown[0].type >= CUSTOM_RECORD_START:
+                    fields["custom_records"] = tuple(unknown)
+                else:
+                    _split_unknown(fields, unknown)
+            _set_dict(payload, fields)
+            return payload, role
+    check_profile(profile)
+    fields, unknown, offsets, mask = _decode(raw, base, profile)
     role = _role_of(final, path_key_from_htlc or bool(mask & _DATA_BIT))
     if profile == "lnd":
         _check_lnd(final, path_key_from_htlc, offsets or HOP_PAYLOAD_SCHEMA.offsets(raw, base),
@@ -187,6 +207,32 @@ _MASKS = {role: (_type_mask(req), _type_mask(forb), None if only is None else _t
 _DATA_BIT = HOP_PAYLOAD_SCHEMA.bit(ENCRYPTED_RECIPIENT_DATA)
 _PATH_KEY_BIT = HOP_PAYLOAD_SCHEMA.bit(CURRENT_PATH_KEY)
 _FAST_BOLT = HOP_PAYLOAD_SCHEMA.fast_named
+_ALL_BITS = (1 << len(HOP_PAYLOAD_SCHEMA.specs)) - 1
+
+
+def _judge(role: Role, path_key: bool | None) -> tuple[Role, int, int]:
+    """`role`'s rules for a payload decoded with `path_key` from the HTLC as (role, the bits
+    that decide, the value they must have): with no records outside the schema in a blinded
+    role, a payload passes exactly when `_role_ok` passes it."""
+    required, forbidden, only, blinded = _MASKS[role]
+    care = required | forbidden | (0 if only is None else _ALL_BITS & ~only)
+    want = required
+    if blinded and path_key is not None:
+        care |= _PATH_KEY_BIT  # in the payload exactly when the HTLC did not bring it
+        want = want & ~_PATH_KEY_BIT if path_key else want | _PATH_KEY_BIT
+        if path_key and required & _PATH_KEY_BIT:
+            want = -1  # required and forbidden at once: no mask passes
+    return role, care, want
+
+
+# Unblinded roles (no path key from the HTLC, no encrypted_recipient_data), then the blinded
+# ones by 3 * final + the path key from the HTLC: 0 left to the caller (None), 1 absent (so the
+# payload must hold it), 2 present (so the payload must not).
+_INTERMEDIATE_JUDGE = _judge(Role.INTERMEDIATE, None)
+_FINAL_JUDGE = _judge(Role.FINAL, None)
+_BLINDED_JUDGES = tuple(_judge(role, path_key)
+                        for role in (Role.BLINDED_INTERMEDIATE, Role.BLINDED_FINAL)
+                        for path_key in (None, False, True))
 
 
 def _role_ok(role: Role, mask: int, unknown: list[TlvRecord], path_key: bool | None) -> bool:
@@ -217,22 +263,28 @@ def _decode(
 
 
 _new = object.__new__
+# HopPayload is not slotted: its instance dictionary is set whole, the class-level defaults
+# standing for the records absent (a frozen dataclass refuses attribute assignment, and its
+# __init__ would set all twelve fields).
+_set_dict = vars(HopPayload)["__dict__"].__set__
+
+
+def _split_unknown(fields: dict[str, Any], unknown: list[TlvRecord]) -> None:
+    """Put the records kept unparsed into `fields`: in wire order, so types increase, the odd
+    unknown ones (< 2^16) come first, then the custom ones."""
+    split = next((i for i, r in enumerate(unknown) if r.type >= CUSTOM_RECORD_START),
+                 len(unknown))
+    fields["custom_records"] = tuple(unknown[split:])
+    fields["unknown_records"] = tuple(unknown[:split])
 
 
 def _from_fields(fields: dict[str, Any], unknown: list[TlvRecord]) -> HopPayload:
     """A HopPayload holding the decoded registry records (by field name, as the schema's
-    `decode_named` gives them) and the records kept unparsed."""
+    `decode_named` gives them, a dictionary of its own) and the records kept unparsed."""
     payload: HopPayload = _new(HopPayload)
     if unknown:
-        # In wire order, so types increase: the odd unknown ones, then the custom ones.
-        split = 0
-        for record in unknown:
-            if record.type >= CUSTOM_RECORD_START:
-                break
-            split += 1
-        fields["custom_records"] = tuple(unknown[split:])
-        fields["unknown_records"] = tuple(unknown[:split])
-    payload.__dict__.update(fields)
+        _split_unknown(fields, unknown)
+    _set_dict(payload, fields)
     return payload
 
 
@@ -335,26 +387,9 @@ def parse_role(value: Role | str) -> Role:
 
 
 __all__ = [
-    "AMP",
-    "CURRENT_PATH_KEY",
-    "CUSTOM_RECORD_START",
-    "ENCRYPTED_RECIPIENT_DATA",
-    "HOP_PAYLOAD_RECORDS",
-    "HOP_PAYLOAD_SCHEMA",
-    "HOP_RECORDS",
-    "KEYSEND_TYPE",
-    "PAYMENT_DATA",
-    "PROFILES",
-    "AmpRecord",
-    "HopPayload",
-    "PaymentData",
-    "Role",
-    "check_profile",
-    "decode_hop_payload",
-    "decode_payload",
-    "derive_role",
-    "parse_custom_records",
-    "parse_role",
-    "record_name",
-    "validate_role",
+    "AMP", "CURRENT_PATH_KEY", "CUSTOM_RECORD_START", "ENCRYPTED_RECIPIENT_DATA",
+    "HOP_PAYLOAD_RECORDS", "HOP_PAYLOAD_SCHEMA", "HOP_RECORDS", "KEYSEND_TYPE", "PAYMENT_DATA",
+    "PROFILES", "AmpRecord", "HopPayload", "PaymentData", "Role", "check_profile",
+    "decode_hop_payload", "decode_payload", "derive_role", "parse_custom_records", "parse_role",
+    "record_name", "validate_role",
 ]

@@ -35,7 +35,7 @@ sphinxamp/wire/_tlv_fast.py. DO NOT EDIT: change a schema or the generator, then
 `python tools/generate_tlv_decoders.py`; tests/test_tlv_generated.py fails while this file
 is stale, and a schema whose fingerprint is not here gets its decoder compiled at runtime.
 
-A decoder reads the objects it uses (`wide`, codec decoders `D*`, value classes `C*`, slot
+A decoder reads the objects it uses (`WIDE`, codec decoders `D*`, value classes `C*`, slot
 setters `S*`, record keys `K*`, ...) as globals: `_tlv_fast.build_decoder` runs its code with
 the schema's own as the globals, hence the names this module does not define.
 `DECODERS` maps (schema name, fingerprint) to a decoder.

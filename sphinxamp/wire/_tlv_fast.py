@@ -2,12 +2,15 @@
 
 Each schema gets a decoder with one branch per known record, reading its value inline:
 truncated and fixed-width integers, channel ids, opaque bytes and structs of those, with a
-codec call only for values that need a check of their own (a point). It accepts exactly what
-the checked decoder accepts and returns the same values; at the first byte it does not like
-(any BOLT 1 rule broken, a length outside its record's bounds, a value its codec refuses) it
-returns None, and the caller reruns the checked decoder, which raises the precise error.
-Errors are rare; a valid stream never pays for them, and the checked decoder stays the one
-statement of the rules.
+codec call only for values that need a check of their own (a point). A record's branch is
+found by a few comparisons of its type (halving the known types, then equality tests), and
+BigSizes are read inline, so a record costs no Python call but its value's constructors.
+
+It accepts exactly what the checked decoder accepts and returns the same values; at the
+first byte it does not like (any BOLT 1 rule broken, a length outside its record's bounds, a
+value its codec refuses) it returns None, and the caller reruns the checked decoder, which
+raises the precise error. Errors are rare; a valid stream never pays for them, and the
+checked decoder stays the one statement of the rules.
 
 Where a decoder comes from (`build_decoder`):
 
@@ -58,21 +61,15 @@ _KIND_NAMES = ("call", "raw", "tu", "uint", "scid", "struct")
 # A BigSize length or type never exceeds 8 bytes (BOLT 1 › Appendix A).
 _MAX = (1 << 64) - 1
 
-_MIN_WIDE = {0xFD: (2, 0xFD), 0xFE: (4, 0x10000), 0xFF: (8, 0x100000000)}
+# A prefixed BigSize (BOLT 1 › Appendix A): its first byte gives (bytes it takes with that
+# byte, the least value that form may hold: anything less is not minimal).
+_WIDE = {0xFD: (3, 0xFD), 0xFE: (5, 0x10000), 0xFF: (9, 0x100000000)}
+# The known records are found by comparisons on the type: a run of at most this many equality
+# tests, reached through `rtype < pivot` tests that halve the sorted known types.
+_LEAF = 3
 
 Decoded = tuple[dict[Any, Any], list[Any], dict[int, int] | None, int]
 Decoder = Callable[[bytes, int], Decoded | None]
-
-
-def _wide(raw: bytes, pos: int, end: int) -> tuple[int, int]:
-    """A BigSize in its prefixed form at `pos`: (value, next position), or (0, -1) when it is
-    truncated or not minimal (BOLT 1 › Appendix A)."""
-    width, least = _MIN_WIDE[raw[pos]]
-    nxt = pos + 1 + width
-    if nxt > end:
-        return 0, -1
-    value = int.from_bytes(raw[pos + 1 : nxt])
-    return (value, nxt) if value >= least else (0, -1)
 
 
 class Field:
@@ -192,7 +189,7 @@ class Plan:
 
     def namespace(self) -> dict[str, Any]:
         """The objects the decoder is handed, by the names its source uses."""
-        ns: dict[str, Any] = {"wide": _wide, "from_bytes": int.from_bytes,
+        ns: dict[str, Any] = {"WIDE": _WIDE, "from_bytes": int.from_bytes,
                               "new": object.__new__, "tuple_new": tuple.__new__,
                               "record": self.record, "even_ok": self.even_ok,
                               "fallible": self.fallible}
@@ -243,8 +240,9 @@ def _value(f: Field, n: str, src: str, at: str, lines: list[str], ind: str) -> s
             lines += [f"{ind}if v{n} and not v{n}[0]:", f"{ind}    return None"]
         return f"from_bytes(v{n})"
     if f.kind == K_SCID:  # BOLT 7 › short_channel_id: 3 bytes height, 3 index, 2 output
-        lines.append(f"{ind}v{n} = from_bytes({src})")
-        return f"tuple_new(C{n}, (v{n} >> 40, (v{n} >> 16) & 0xFFFFFF, v{n} & 0xFFFF))"
+        parts = f"v{n} >> 40, (v{n} >> 16) & 0xFFFFFF, v{n} & 0xFFFF"
+        lines += [f"{ind}v{n} = from_bytes({src})", f"{ind}v{n} = tuple_new(C{n}, ({parts}))"]
+        return f"v{n}"
     if f.kind == K_STRUCT:
         lines.append(f"{ind}o{n} = new(C{n})")
         for j, (a, b, part, _) in enumerate(f.parts):
@@ -259,20 +257,19 @@ def _value(f: Field, n: str, src: str, at: str, lines: list[str], ind: str) -> s
     return f"v{n}"
 
 
-def _branches(plan: Plan) -> list[str]:
-    """One branch per known record: its length bounds, its value, its bit in the mask."""
-    ind = " " * 20
+def _branch(plan: Plan, i: int, ind: str) -> list[str]:
+    """Known record `i`: its length bounds, its value, its bit in the mask."""
+    _, name, f = plan.fields[i]
+    # A record name that is a plain identifier is written as a literal key (a constant, not a
+    # global read per record); any other key is the global K<i>.
+    label = _identifier(name) if plan.by_name else None
+    key = f'"{label}"' if label else f"K{i}"
     lines: list[str] = []
-    for i, (rtype, name, f) in enumerate(plan.fields):
-        label = _identifier(name)
-        comment = f"  # {label}" if label else ""
-        lines.append(f"{' ' * 16}{'if' if i == 0 else 'elif'} rtype == {rtype}:{comment}")
-        check = _length_check(f)
-        if check:
-            lines += [f"{ind}if {check}:", f"{ind}    return None"]
-        value = _value(f, str(i), "raw[pos:stop]", "pos", lines, ind)
-        lines += [f"{ind}values[K{i}] = {value}", f"{ind}mask |= {1 << i}"]
-    return lines
+    check = _length_check(f)
+    if check:
+        lines += [f"{ind}if {check}:", f"{ind}    return None"]
+    value = _value(f, str(i), "raw[pos:stop]", "pos", lines, ind)
+    return [*lines, f"{ind}values[{key}] = {value}", f"{ind}mask |= {1 << i}"]
 
 
 def _unknown(plan: Plan, ind: str) -> list[str]:
@@ -282,28 +279,59 @@ def _unknown(plan: Plan, ind: str) -> list[str]:
             f"{ind}set_value(r, raw[pos:stop])", f"{ind}unknown.append(r)"]
 
 
-def _dispatch(plan: Plan) -> list[str]:
-    """A record's branch, or `unknown` when the unknown-type rule lets it through (BOLT 1:
-    it's ok to be odd)."""
+def _not_known(plan: Plan, ind: str, first: bool) -> list[str]:
+    """A type no branch took: kept when the unknown-type rule lets it through (BOLT 1: it's
+    ok to be odd), else refused."""
     rule = {"all": "", "odd": "rtype & 1", "judged": "rtype & 1 or even_ok(rtype)"}
     test = rule[plan.even_rule()]
-    if not plan.fields:
-        if not test:
-            return _unknown(plan, " " * 12)
-        return [f"{' ' * 12}if not ({test}):", f"{' ' * 16}return None",
-                *_unknown(plan, " " * 12)]
-    known = ", ".join(str(t) for t, _, _ in plan.fields)
-    out = [f"{' ' * 12}if rtype in {{{known}}}:", *_branches(plan)]
-    out += [f"{' ' * 12}elif {test}:" if test else f"{' ' * 12}else:", *_unknown(plan, " " * 16)]
-    if test:
-        out += [f"{' ' * 12}else:", f"{' ' * 16}return None"]
-    return out
+    inner = ind if first else ind + "    "
+    if not test:
+        return _unknown(plan, inner) if first else [f"{ind}else:", *_unknown(plan, inner)]
+    return [f"{ind}{'if' if first else 'elif'} {test}:", *_unknown(plan, ind + "    "),
+            f"{ind}else:", f"{ind}    return None"]
+
+
+def _tree(plan: Plan, lo: int, hi: int, ind: str) -> list[str]:
+    """The dispatch over known records lo..hi-1 (sorted by type): halve by `rtype < pivot`
+    until at most `_LEAF` remain, then test each for equality, then the unknown-type rule."""
+    if hi - lo > _LEAF:
+        mid = (lo + hi) // 2
+        return [f"{ind}if rtype < {plan.fields[mid][0]}:", *_tree(plan, lo, mid, ind + "    "),
+                f"{ind}else:", *_tree(plan, mid, hi, ind + "    ")]
+    lines: list[str] = []
+    for i in range(lo, hi):
+        rtype, name, _ = plan.fields[i]
+        label = _identifier(name)
+        comment = f"  # {label}" if label else ""
+        lines.append(f"{ind}{'elif' if lines else 'if'} rtype == {rtype}:{comment}")
+        lines += _branch(plan, i, ind + "    ")
+    return lines + _not_known(plan, ind, not lines)
+
+
+def _bigsize(var: str, ind: str) -> list[str]:
+    """Read the BigSize at `pos` into `var` and move `pos` past it: one byte inline, the
+    prefixed forms checked for truncation and minimality (BOLT 1 › Appendix A)."""
+    return [
+        f"{ind}{var} = raw[pos]",
+        f"{ind}if {var} < 0xFD:",
+        f"{ind}    pos += 1",
+        f"{ind}else:",
+        f"{ind}    width, least = WIDE[{var}]",
+        f"{ind}    nxt = pos + width",
+        f"{ind}    if nxt > end:",
+        f"{ind}        return None",
+        f"{ind}    {var} = from_bytes(raw[pos + 1:nxt])",
+        f"{ind}    if {var} < least:",
+        f"{ind}        return None",
+        f"{ind}    pos = nxt",
+    ]
 
 
 def _decode_lines(plan: Plan) -> list[str]:
-    """The decoder around the per-record dispatch: BOLT 1's stream rules (one-byte BigSizes
-    inline, the prefixed forms through `wide`)."""
+    """The decoder around the per-record dispatch: BOLT 1's stream rules. A stream that ends
+    inside a record's type or length is found by the IndexError of reading past its end."""
     keep = plan.offsets
+    ind = " " * 16
     return [
         "    def decode(raw: bytes, base: int) -> Decoded | None:",  # named by `Plan.source`
         "        end = len(raw)",
@@ -313,32 +341,22 @@ def _decode_lines(plan: Plan) -> list[str]:
         *(["        offsets: dict[int, int] = {}"] if keep else []),
         "        unknown: list[Any] = []",
         "        mask = 0",
-        "        while pos < end:",
-        "            rtype = raw[pos]",
-        "            if rtype < 0xFD:",
-        *(["                offsets[rtype] = base + pos"] if keep else []),
-        "                pos += 1",
-        "            else:",
-        *(["                start = pos"] if keep else []),
-        "                rtype, pos = wide(raw, pos, end)",
-        "                if pos < 0:",
-        "                    return None",
-        *(["                offsets[rtype] = base + start"] if keep else []),
-        "            if rtype <= last or pos >= end:",
-        "                return None",
-        "            length = raw[pos]",
-        "            if length < 0xFD:",
-        "                pos += 1",
-        "            else:",
-        "                length, pos = wide(raw, pos, end)",
-        "                if pos < 0:",
-        "                    return None",
-        "            stop = pos + length",
-        "            if stop > end:",
-        "                return None",
-        *_dispatch(plan),
-        "            pos = stop",
-        "            last = rtype",
+        "        try:",
+        "            while pos < end:",
+        *([f"{ind}start = pos"] if keep else []),
+        *_bigsize("rtype", ind),
+        f"{ind}if rtype <= last:",
+        f"{ind}    return None",
+        *([f"{ind}offsets[rtype] = base + start"] if keep else []),
+        *_bigsize("length", ind),
+        f"{ind}stop = pos + length",
+        f"{ind}if stop > end:",
+        f"{ind}    return None",
+        *(_tree(plan, 0, len(plan.fields), ind) if plan.fields else _not_known(plan, ind, True)),
+        f"{ind}pos = stop",
+        f"{ind}last = rtype",
+        "        except IndexError:  # the stream ended inside a type or a length",
+        "            return None",
         f"        return values, unknown, {'offsets' if keep else 'None'}, mask",
     ]
 

@@ -7,7 +7,7 @@ sphinxamp/wire/_tlv_fast.py. DO NOT EDIT: change a schema or the generator, then
 `python tools/generate_tlv_decoders.py`; tests/test_tlv_generated.py fails while this file
 is stale, and a schema whose fingerprint is not here gets its decoder compiled at runtime.
 
-A decoder reads the objects it uses (`wide`, codec decoders `D*`, value classes `C*`, slot
+A decoder reads the objects it uses (`WIDE`, codec decoders `D*`, value classes `C*`, slot
 setters `S*`, record keys `K*`, ...) as globals: `_tlv_fast.build_decoder` runs its code with
 the schema's own as the globals, hence the names this module does not define.
 `DECODERS` maps (schema name, fingerprint) to a decoder.
@@ -28,95 +28,135 @@ def encrypted_data_tlv_by_name_466097b7(raw: bytes, base: int) -> Decoded | None
     values: dict[Any, Any] = {}
     unknown: list[Any] = []
     mask = 0
-    while pos < end:
-        rtype = raw[pos]
-        if rtype < 0xFD:
-            pos += 1
-        else:
-            rtype, pos = wide(raw, pos, end)
-            if pos < 0:
+    try:
+        while pos < end:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
                 return None
-        if rtype <= last or pos >= end:
-            return None
-        length = raw[pos]
-        if length < 0xFD:
-            pos += 1
-        else:
-            length, pos = wide(raw, pos, end)
-            if pos < 0:
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
                 return None
-        stop = pos + length
-        if stop > end:
-            return None
-        if rtype in {1, 2, 4, 6, 8, 10, 12, 14}:
-            if rtype == 1:  # padding
-                values[K0] = raw[pos:stop]
-                mask |= 1
-            elif rtype == 2:  # short_channel_id
-                if length != 8:
-                    return None
-                v1 = from_bytes(raw[pos:stop])
-                values[K1] = tuple_new(C1, (v1 >> 40, (v1 >> 16) & 0xFFFFFF, v1 & 0xFFFF))
-                mask |= 2
-            elif rtype == 4:  # next_node_id
-                if length != 33:
-                    return None
-                try:
-                    v2 = D2(raw[pos:stop], base + pos)
-                except fallible:
-                    return None
-                values[K2] = v2
-                mask |= 4
-            elif rtype == 6:  # path_id
-                values[K3] = raw[pos:stop]
-                mask |= 8
-            elif rtype == 8:  # next_path_key_override
-                if length != 33:
-                    return None
-                try:
-                    v4 = D4(raw[pos:stop], base + pos)
-                except fallible:
-                    return None
-                values[K4] = v4
-                mask |= 16
-            elif rtype == 10:  # payment_relay
-                if length < 6 or length > 10:
-                    return None
-                o5 = new(C5)
-                v5_0 = raw[pos:pos + 2]
-                S5_0(o5, from_bytes(v5_0))
-                v5_1 = raw[pos + 2:pos + 6]
-                S5_1(o5, from_bytes(v5_1))
-                v5_2 = raw[pos + 6:stop]
-                if v5_2 and not v5_2[0]:
-                    return None
-                S5_2(o5, from_bytes(v5_2))
-                values[K5] = o5
-                mask |= 32
-            elif rtype == 12:  # payment_constraints
-                if length < 4 or length > 12:
-                    return None
-                o6 = new(C6)
-                v6_0 = raw[pos:pos + 4]
-                S6_0(o6, from_bytes(v6_0))
-                v6_1 = raw[pos + 4:stop]
-                if v6_1 and not v6_1[0]:
-                    return None
-                S6_1(o6, from_bytes(v6_1))
-                values[K6] = o6
-                mask |= 64
-            elif rtype == 14:  # allowed_features
-                values[K7] = raw[pos:stop]
-                mask |= 128
-        elif rtype & 1:
-            r = new(record)
-            set_type(r, rtype)
-            set_value(r, raw[pos:stop])
-            unknown.append(r)
-        else:
-            return None
-        pos = stop
-        last = rtype
+            if rtype < 8:
+                if rtype < 4:
+                    if rtype == 1:  # padding
+                        values["padding"] = raw[pos:stop]
+                        mask |= 1
+                    elif rtype == 2:  # short_channel_id
+                        if length != 8:
+                            return None
+                        v1 = from_bytes(raw[pos:stop])
+                        v1 = tuple_new(C1, (v1 >> 40, (v1 >> 16) & 0xFFFFFF, v1 & 0xFFFF))
+                        values["short_channel_id"] = v1
+                        mask |= 2
+                    elif rtype & 1:
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+                else:
+                    if rtype == 4:  # next_node_id
+                        if length != 33:
+                            return None
+                        try:
+                            v2 = D2(raw[pos:stop], base + pos)
+                        except fallible:
+                            return None
+                        values["next_node_id"] = v2
+                        mask |= 4
+                    elif rtype == 6:  # path_id
+                        values["path_id"] = raw[pos:stop]
+                        mask |= 8
+                    elif rtype & 1:
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+            else:
+                if rtype < 12:
+                    if rtype == 8:  # next_path_key_override
+                        if length != 33:
+                            return None
+                        try:
+                            v4 = D4(raw[pos:stop], base + pos)
+                        except fallible:
+                            return None
+                        values["next_path_key_override"] = v4
+                        mask |= 16
+                    elif rtype == 10:  # payment_relay
+                        if length < 6 or length > 10:
+                            return None
+                        o5 = new(C5)
+                        v5_0 = raw[pos:pos + 2]
+                        S5_0(o5, from_bytes(v5_0))
+                        v5_1 = raw[pos + 2:pos + 6]
+                        S5_1(o5, from_bytes(v5_1))
+                        v5_2 = raw[pos + 6:stop]
+                        if v5_2 and not v5_2[0]:
+                            return None
+                        S5_2(o5, from_bytes(v5_2))
+                        values["payment_relay"] = o5
+                        mask |= 32
+                    elif rtype & 1:
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+                else:
+                    if rtype == 12:  # payment_constraints
+                        if length < 4 or length > 12:
+                            return None
+                        o6 = new(C6)
+                        v6_0 = raw[pos:pos + 4]
+                        S6_0(o6, from_bytes(v6_0))
+                        v6_1 = raw[pos + 4:stop]
+                        if v6_1 and not v6_1[0]:
+                            return None
+                        S6_1(o6, from_bytes(v6_1))
+                        values["payment_constraints"] = o6
+                        mask |= 64
+                    elif rtype == 14:  # allowed_features
+                        values["allowed_features"] = raw[pos:stop]
+                        mask |= 128
+                    elif rtype & 1:
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
     return values, unknown, None, mask
 
 
@@ -128,98 +168,137 @@ def encrypted_data_tlv_by_type_bb23a17b(raw: bytes, base: int) -> Decoded | None
     offsets: dict[int, int] = {}
     unknown: list[Any] = []
     mask = 0
-    while pos < end:
-        rtype = raw[pos]
-        if rtype < 0xFD:
-            offsets[rtype] = base + pos
-            pos += 1
-        else:
+    try:
+        while pos < end:
             start = pos
-            rtype, pos = wide(raw, pos, end)
-            if pos < 0:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
                 return None
             offsets[rtype] = base + start
-        if rtype <= last or pos >= end:
-            return None
-        length = raw[pos]
-        if length < 0xFD:
-            pos += 1
-        else:
-            length, pos = wide(raw, pos, end)
-            if pos < 0:
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
                 return None
-        stop = pos + length
-        if stop > end:
-            return None
-        if rtype in {1, 2, 4, 6, 8, 10, 12, 14}:
-            if rtype == 1:  # padding
-                values[K0] = raw[pos:stop]
-                mask |= 1
-            elif rtype == 2:  # short_channel_id
-                if length != 8:
-                    return None
-                v1 = from_bytes(raw[pos:stop])
-                values[K1] = tuple_new(C1, (v1 >> 40, (v1 >> 16) & 0xFFFFFF, v1 & 0xFFFF))
-                mask |= 2
-            elif rtype == 4:  # next_node_id
-                if length != 33:
-                    return None
-                try:
-                    v2 = D2(raw[pos:stop], base + pos)
-                except fallible:
-                    return None
-                values[K2] = v2
-                mask |= 4
-            elif rtype == 6:  # path_id
-                values[K3] = raw[pos:stop]
-                mask |= 8
-            elif rtype == 8:  # next_path_key_override
-                if length != 33:
-                    return None
-                try:
-                    v4 = D4(raw[pos:stop], base + pos)
-                except fallible:
-                    return None
-                values[K4] = v4
-                mask |= 16
-            elif rtype == 10:  # payment_relay
-                if length < 6 or length > 10:
-                    return None
-                o5 = new(C5)
-                v5_0 = raw[pos:pos + 2]
-                S5_0(o5, from_bytes(v5_0))
-                v5_1 = raw[pos + 2:pos + 6]
-                S5_1(o5, from_bytes(v5_1))
-                v5_2 = raw[pos + 6:stop]
-                if v5_2 and not v5_2[0]:
-                    return None
-                S5_2(o5, from_bytes(v5_2))
-                values[K5] = o5
-                mask |= 32
-            elif rtype == 12:  # payment_constraints
-                if length < 4 or length > 12:
-                    return None
-                o6 = new(C6)
-                v6_0 = raw[pos:pos + 4]
-                S6_0(o6, from_bytes(v6_0))
-                v6_1 = raw[pos + 4:stop]
-                if v6_1 and not v6_1[0]:
-                    return None
-                S6_1(o6, from_bytes(v6_1))
-                values[K6] = o6
-                mask |= 64
-            elif rtype == 14:  # allowed_features
-                values[K7] = raw[pos:stop]
-                mask |= 128
-        elif rtype & 1:
-            r = new(record)
-            set_type(r, rtype)
-            set_value(r, raw[pos:stop])
-            unknown.append(r)
-        else:
-            return None
-        pos = stop
-        last = rtype
+            if rtype < 8:
+                if rtype < 4:
+                    if rtype == 1:  # padding
+                        values[K0] = raw[pos:stop]
+                        mask |= 1
+                    elif rtype == 2:  # short_channel_id
+                        if length != 8:
+                            return None
+                        v1 = from_bytes(raw[pos:stop])
+                        v1 = tuple_new(C1, (v1 >> 40, (v1 >> 16) & 0xFFFFFF, v1 & 0xFFFF))
+                        values[K1] = v1
+                        mask |= 2
+                    elif rtype & 1:
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+                else:
+                    if rtype == 4:  # next_node_id
+                        if length != 33:
+                            return None
+                        try:
+                            v2 = D2(raw[pos:stop], base + pos)
+                        except fallible:
+                            return None
+                        values[K2] = v2
+                        mask |= 4
+                    elif rtype == 6:  # path_id
+                        values[K3] = raw[pos:stop]
+                        mask |= 8
+                    elif rtype & 1:
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+            else:
+                if rtype < 12:
+                    if rtype == 8:  # next_path_key_override
+                        if length != 33:
+                            return None
+                        try:
+                            v4 = D4(raw[pos:stop], base + pos)
+                        except fallible:
+                            return None
+                        values[K4] = v4
+                        mask |= 16
+                    elif rtype == 10:  # payment_relay
+                        if length < 6 or length > 10:
+                            return None
+                        o5 = new(C5)
+                        v5_0 = raw[pos:pos + 2]
+                        S5_0(o5, from_bytes(v5_0))
+                        v5_1 = raw[pos + 2:pos + 6]
+                        S5_1(o5, from_bytes(v5_1))
+                        v5_2 = raw[pos + 6:stop]
+                        if v5_2 and not v5_2[0]:
+                            return None
+                        S5_2(o5, from_bytes(v5_2))
+                        values[K5] = o5
+                        mask |= 32
+                    elif rtype & 1:
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+                else:
+                    if rtype == 12:  # payment_constraints
+                        if length < 4 or length > 12:
+                            return None
+                        o6 = new(C6)
+                        v6_0 = raw[pos:pos + 4]
+                        S6_0(o6, from_bytes(v6_0))
+                        v6_1 = raw[pos + 4:stop]
+                        if v6_1 and not v6_1[0]:
+                            return None
+                        S6_1(o6, from_bytes(v6_1))
+                        values[K6] = o6
+                        mask |= 64
+                    elif rtype == 14:  # allowed_features
+                        values[K7] = raw[pos:stop]
+                        mask |= 128
+                    elif rtype & 1:
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
     return values, unknown, offsets, mask
 
 
@@ -231,37 +310,50 @@ def onion_message_tlvs_by_type_48d3cbd7(raw: bytes, base: int) -> Decoded | None
     offsets: dict[int, int] = {}
     unknown: list[Any] = []
     mask = 0
-    while pos < end:
-        rtype = raw[pos]
-        if rtype < 0xFD:
-            offsets[rtype] = base + pos
-            pos += 1
-        else:
+    try:
+        while pos < end:
             start = pos
-            rtype, pos = wide(raw, pos, end)
-            if pos < 0:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
                 return None
             offsets[rtype] = base + start
-        if rtype <= last or pos >= end:
-            return None
-        length = raw[pos]
-        if length < 0xFD:
-            pos += 1
-        else:
-            length, pos = wide(raw, pos, end)
-            if pos < 0:
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
                 return None
-        stop = pos + length
-        if stop > end:
-            return None
-        if not (rtype & 1):
-            return None
-        r = new(record)
-        set_type(r, rtype)
-        set_value(r, raw[pos:stop])
-        unknown.append(r)
-        pos = stop
-        last = rtype
+            if rtype & 1:
+                r = new(record)
+                set_type(r, rtype)
+                set_value(r, raw[pos:stop])
+                unknown.append(r)
+            else:
+                return None
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
     return values, unknown, offsets, mask
 
 
@@ -272,34 +364,48 @@ def onion_message_tlvs_by_name_62059f87(raw: bytes, base: int) -> Decoded | None
     values: dict[Any, Any] = {}
     unknown: list[Any] = []
     mask = 0
-    while pos < end:
-        rtype = raw[pos]
-        if rtype < 0xFD:
-            pos += 1
-        else:
-            rtype, pos = wide(raw, pos, end)
-            if pos < 0:
+    try:
+        while pos < end:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
                 return None
-        if rtype <= last or pos >= end:
-            return None
-        length = raw[pos]
-        if length < 0xFD:
-            pos += 1
-        else:
-            length, pos = wide(raw, pos, end)
-            if pos < 0:
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
                 return None
-        stop = pos + length
-        if stop > end:
-            return None
-        if not (rtype & 1):
-            return None
-        r = new(record)
-        set_type(r, rtype)
-        set_value(r, raw[pos:stop])
-        unknown.append(r)
-        pos = stop
-        last = rtype
+            if rtype & 1:
+                r = new(record)
+                set_type(r, rtype)
+                set_value(r, raw[pos:stop])
+                unknown.append(r)
+            else:
+                return None
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
     return values, unknown, None, mask
 
 
@@ -311,54 +417,74 @@ def onionmsg_tlv_by_type_15d77902(raw: bytes, base: int) -> Decoded | None:
     offsets: dict[int, int] = {}
     unknown: list[Any] = []
     mask = 0
-    while pos < end:
-        rtype = raw[pos]
-        if rtype < 0xFD:
-            offsets[rtype] = base + pos
-            pos += 1
-        else:
+    try:
+        while pos < end:
             start = pos
-            rtype, pos = wide(raw, pos, end)
-            if pos < 0:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
                 return None
             offsets[rtype] = base + start
-        if rtype <= last or pos >= end:
-            return None
-        length = raw[pos]
-        if length < 0xFD:
-            pos += 1
-        else:
-            length, pos = wide(raw, pos, end)
-            if pos < 0:
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
                 return None
-        stop = pos + length
-        if stop > end:
-            return None
-        if rtype in {2, 4, 64, 66, 68}:
-            if rtype == 2:  # reply_path
-                values[K0] = raw[pos:stop]
-                mask |= 1
-            elif rtype == 4:  # encrypted_recipient_data
-                values[K1] = raw[pos:stop]
-                mask |= 2
-            elif rtype == 64:  # invoice_request
-                values[K2] = raw[pos:stop]
-                mask |= 4
-            elif rtype == 66:  # invoice
-                values[K3] = raw[pos:stop]
-                mask |= 8
-            elif rtype == 68:  # invoice_error
-                values[K4] = raw[pos:stop]
-                mask |= 16
-        elif rtype & 1:
-            r = new(record)
-            set_type(r, rtype)
-            set_value(r, raw[pos:stop])
-            unknown.append(r)
-        else:
-            return None
-        pos = stop
-        last = rtype
+            if rtype < 64:
+                if rtype == 2:  # reply_path
+                    values[K0] = raw[pos:stop]
+                    mask |= 1
+                elif rtype == 4:  # encrypted_recipient_data
+                    values[K1] = raw[pos:stop]
+                    mask |= 2
+                elif rtype & 1:
+                    r = new(record)
+                    set_type(r, rtype)
+                    set_value(r, raw[pos:stop])
+                    unknown.append(r)
+                else:
+                    return None
+            else:
+                if rtype == 64:  # invoice_request
+                    values[K2] = raw[pos:stop]
+                    mask |= 4
+                elif rtype == 66:  # invoice
+                    values[K3] = raw[pos:stop]
+                    mask |= 8
+                elif rtype == 68:  # invoice_error
+                    values[K4] = raw[pos:stop]
+                    mask |= 16
+                elif rtype & 1:
+                    r = new(record)
+                    set_type(r, rtype)
+                    set_value(r, raw[pos:stop])
+                    unknown.append(r)
+                else:
+                    return None
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
     return values, unknown, offsets, mask
 
 
@@ -369,51 +495,72 @@ def onionmsg_tlv_by_name_9eb4d305(raw: bytes, base: int) -> Decoded | None:
     values: dict[Any, Any] = {}
     unknown: list[Any] = []
     mask = 0
-    while pos < end:
-        rtype = raw[pos]
-        if rtype < 0xFD:
-            pos += 1
-        else:
-            rtype, pos = wide(raw, pos, end)
-            if pos < 0:
+    try:
+        while pos < end:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
                 return None
-        if rtype <= last or pos >= end:
-            return None
-        length = raw[pos]
-        if length < 0xFD:
-            pos += 1
-        else:
-            length, pos = wide(raw, pos, end)
-            if pos < 0:
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
                 return None
-        stop = pos + length
-        if stop > end:
-            return None
-        if rtype in {2, 4, 64, 66, 68}:
-            if rtype == 2:  # reply_path
-                values[K0] = raw[pos:stop]
-                mask |= 1
-            elif rtype == 4:  # encrypted_recipient_data
-                values[K1] = raw[pos:stop]
-                mask |= 2
-            elif rtype == 64:  # invoice_request
-                values[K2] = raw[pos:stop]
-                mask |= 4
-            elif rtype == 66:  # invoice
-                values[K3] = raw[pos:stop]
-                mask |= 8
-            elif rtype == 68:  # invoice_error
-                values[K4] = raw[pos:stop]
-                mask |= 16
-        elif rtype & 1:
-            r = new(record)
-            set_type(r, rtype)
-            set_value(r, raw[pos:stop])
-            unknown.append(r)
-        else:
-            return None
-        pos = stop
-        last = rtype
+            if rtype < 64:
+                if rtype == 2:  # reply_path
+                    values["reply_path"] = raw[pos:stop]
+                    mask |= 1
+                elif rtype == 4:  # encrypted_recipient_data
+                    values["encrypted_recipient_data"] = raw[pos:stop]
+                    mask |= 2
+                elif rtype & 1:
+                    r = new(record)
+                    set_type(r, rtype)
+                    set_value(r, raw[pos:stop])
+                    unknown.append(r)
+                else:
+                    return None
+            else:
+                if rtype == 64:  # invoice_request
+                    values["invoice_request"] = raw[pos:stop]
+                    mask |= 4
+                elif rtype == 66:  # invoice
+                    values["invoice"] = raw[pos:stop]
+                    mask |= 8
+                elif rtype == 68:  # invoice_error
+                    values["invoice_error"] = raw[pos:stop]
+                    mask |= 16
+                elif rtype & 1:
+                    r = new(record)
+                    set_type(r, rtype)
+                    set_value(r, raw[pos:stop])
+                    unknown.append(r)
+                else:
+                    return None
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
     return values, unknown, None, mask
 
 
@@ -424,109 +571,149 @@ def payload_by_name_acd36ce9(raw: bytes, base: int) -> Decoded | None:
     values: dict[Any, Any] = {}
     unknown: list[Any] = []
     mask = 0
-    while pos < end:
-        rtype = raw[pos]
-        if rtype < 0xFD:
-            pos += 1
-        else:
-            rtype, pos = wide(raw, pos, end)
-            if pos < 0:
+    try:
+        while pos < end:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
                 return None
-        if rtype <= last or pos >= end:
-            return None
-        length = raw[pos]
-        if length < 0xFD:
-            pos += 1
-        else:
-            length, pos = wide(raw, pos, end)
-            if pos < 0:
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
                 return None
-        stop = pos + length
-        if stop > end:
-            return None
-        if rtype in {2, 4, 6, 8, 10, 12, 14, 16, 18, 5482373484}:
-            if rtype == 2:  # amt_to_forward
-                if length > 8:
-                    return None
-                v0 = raw[pos:stop]
-                if v0 and not v0[0]:
-                    return None
-                values[K0] = from_bytes(v0)
-                mask |= 1
-            elif rtype == 4:  # outgoing_cltv_value
-                if length > 4:
-                    return None
-                v1 = raw[pos:stop]
-                if v1 and not v1[0]:
-                    return None
-                values[K1] = from_bytes(v1)
-                mask |= 2
-            elif rtype == 6:  # short_channel_id
-                if length != 8:
-                    return None
-                v2 = from_bytes(raw[pos:stop])
-                values[K2] = tuple_new(C2, (v2 >> 40, (v2 >> 16) & 0xFFFFFF, v2 & 0xFFFF))
-                mask |= 4
-            elif rtype == 8:  # payment_data
-                if length < 32 or length > 40:
-                    return None
-                o3 = new(C3)
-                S3_0(o3, raw[pos:pos + 32])
-                v3_1 = raw[pos + 32:stop]
-                if v3_1 and not v3_1[0]:
-                    return None
-                S3_1(o3, from_bytes(v3_1))
-                values[K3] = o3
-                mask |= 8
-            elif rtype == 10:  # encrypted_recipient_data
-                if length < 16:
-                    return None
-                values[K4] = raw[pos:stop]
-                mask |= 16
-            elif rtype == 12:  # current_path_key
-                if length != 33:
-                    return None
-                try:
-                    v5 = D5(raw[pos:stop], base + pos)
-                except fallible:
-                    return None
-                values[K5] = v5
-                mask |= 32
-            elif rtype == 14:  # amp
-                if length < 64 or length > 68:
-                    return None
-                o6 = new(C6)
-                S6_0(o6, raw[pos:pos + 32])
-                S6_1(o6, raw[pos + 32:pos + 64])
-                v6_2 = raw[pos + 64:stop]
-                if v6_2 and not v6_2[0]:
-                    return None
-                S6_2(o6, from_bytes(v6_2))
-                values[K6] = o6
-                mask |= 64
-            elif rtype == 16:  # payment_metadata
-                values[K7] = raw[pos:stop]
-                mask |= 128
-            elif rtype == 18:  # total_amount_msat
-                if length > 8:
-                    return None
-                v8 = raw[pos:stop]
-                if v8 and not v8[0]:
-                    return None
-                values[K8] = from_bytes(v8)
-                mask |= 256
-            elif rtype == 5482373484:  # keysend_preimage
-                values[K9] = raw[pos:stop]
-                mask |= 512
-        elif rtype & 1 or even_ok(rtype):
-            r = new(record)
-            set_type(r, rtype)
-            set_value(r, raw[pos:stop])
-            unknown.append(r)
-        else:
-            return None
-        pos = stop
-        last = rtype
+            if rtype < 12:
+                if rtype < 6:
+                    if rtype == 2:  # amt_to_forward
+                        if length > 8:
+                            return None
+                        v0 = raw[pos:stop]
+                        if v0 and not v0[0]:
+                            return None
+                        values["amt_to_forward"] = from_bytes(v0)
+                        mask |= 1
+                    elif rtype == 4:  # outgoing_cltv_value
+                        if length > 4:
+                            return None
+                        v1 = raw[pos:stop]
+                        if v1 and not v1[0]:
+                            return None
+                        values["outgoing_cltv_value"] = from_bytes(v1)
+                        mask |= 2
+                    elif rtype & 1 or even_ok(rtype):
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+                else:
+                    if rtype == 6:  # short_channel_id
+                        if length != 8:
+                            return None
+                        v2 = from_bytes(raw[pos:stop])
+                        v2 = tuple_new(C2, (v2 >> 40, (v2 >> 16) & 0xFFFFFF, v2 & 0xFFFF))
+                        values["short_channel_id"] = v2
+                        mask |= 4
+                    elif rtype == 8:  # payment_data
+                        if length < 32 or length > 40:
+                            return None
+                        o3 = new(C3)
+                        S3_0(o3, raw[pos:pos + 32])
+                        v3_1 = raw[pos + 32:stop]
+                        if v3_1 and not v3_1[0]:
+                            return None
+                        S3_1(o3, from_bytes(v3_1))
+                        values["payment_data"] = o3
+                        mask |= 8
+                    elif rtype == 10:  # encrypted_recipient_data
+                        if length < 16:
+                            return None
+                        values["encrypted_recipient_data"] = raw[pos:stop]
+                        mask |= 16
+                    elif rtype & 1 or even_ok(rtype):
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+            else:
+                if rtype < 16:
+                    if rtype == 12:  # current_path_key
+                        if length != 33:
+                            return None
+                        try:
+                            v5 = D5(raw[pos:stop], base + pos)
+                        except fallible:
+                            return None
+                        values["current_path_key"] = v5
+                        mask |= 32
+                    elif rtype == 14:  # amp
+                        if length < 64 or length > 68:
+                            return None
+                        o6 = new(C6)
+                        S6_0(o6, raw[pos:pos + 32])
+                        S6_1(o6, raw[pos + 32:pos + 64])
+                        v6_2 = raw[pos + 64:stop]
+                        if v6_2 and not v6_2[0]:
+                            return None
+                        S6_2(o6, from_bytes(v6_2))
+                        values["amp"] = o6
+                        mask |= 64
+                    elif rtype & 1 or even_ok(rtype):
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+                else:
+                    if rtype == 16:  # payment_metadata
+                        values["payment_metadata"] = raw[pos:stop]
+                        mask |= 128
+                    elif rtype == 18:  # total_amount_msat
+                        if length > 8:
+                            return None
+                        v8 = raw[pos:stop]
+                        if v8 and not v8[0]:
+                            return None
+                        values["total_amount_msat"] = from_bytes(v8)
+                        mask |= 256
+                    elif rtype == 5482373484:  # keysend_preimage
+                        values["keysend_preimage"] = raw[pos:stop]
+                        mask |= 512
+                    elif rtype & 1 or even_ok(rtype):
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
     return values, unknown, None, mask
 
 
@@ -538,112 +725,151 @@ def payload_by_type_ea0519f9(raw: bytes, base: int) -> Decoded | None:
     offsets: dict[int, int] = {}
     unknown: list[Any] = []
     mask = 0
-    while pos < end:
-        rtype = raw[pos]
-        if rtype < 0xFD:
-            offsets[rtype] = base + pos
-            pos += 1
-        else:
+    try:
+        while pos < end:
             start = pos
-            rtype, pos = wide(raw, pos, end)
-            if pos < 0:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
                 return None
             offsets[rtype] = base + start
-        if rtype <= last or pos >= end:
-            return None
-        length = raw[pos]
-        if length < 0xFD:
-            pos += 1
-        else:
-            length, pos = wide(raw, pos, end)
-            if pos < 0:
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
                 return None
-        stop = pos + length
-        if stop > end:
-            return None
-        if rtype in {2, 4, 6, 8, 10, 12, 14, 16, 18, 5482373484}:
-            if rtype == 2:  # amt_to_forward
-                if length > 8:
-                    return None
-                v0 = raw[pos:stop]
-                if v0 and not v0[0]:
-                    return None
-                values[K0] = from_bytes(v0)
-                mask |= 1
-            elif rtype == 4:  # outgoing_cltv_value
-                if length > 4:
-                    return None
-                v1 = raw[pos:stop]
-                if v1 and not v1[0]:
-                    return None
-                values[K1] = from_bytes(v1)
-                mask |= 2
-            elif rtype == 6:  # short_channel_id
-                if length != 8:
-                    return None
-                v2 = from_bytes(raw[pos:stop])
-                values[K2] = tuple_new(C2, (v2 >> 40, (v2 >> 16) & 0xFFFFFF, v2 & 0xFFFF))
-                mask |= 4
-            elif rtype == 8:  # payment_data
-                if length < 32 or length > 40:
-                    return None
-                o3 = new(C3)
-                S3_0(o3, raw[pos:pos + 32])
-                v3_1 = raw[pos + 32:stop]
-                if v3_1 and not v3_1[0]:
-                    return None
-                S3_1(o3, from_bytes(v3_1))
-                values[K3] = o3
-                mask |= 8
-            elif rtype == 10:  # encrypted_recipient_data
-                if length < 16:
-                    return None
-                values[K4] = raw[pos:stop]
-                mask |= 16
-            elif rtype == 12:  # current_path_key
-                if length != 33:
-                    return None
-                try:
-                    v5 = D5(raw[pos:stop], base + pos)
-                except fallible:
-                    return None
-                values[K5] = v5
-                mask |= 32
-            elif rtype == 14:  # amp
-                if length < 64 or length > 68:
-                    return None
-                o6 = new(C6)
-                S6_0(o6, raw[pos:pos + 32])
-                S6_1(o6, raw[pos + 32:pos + 64])
-                v6_2 = raw[pos + 64:stop]
-                if v6_2 and not v6_2[0]:
-                    return None
-                S6_2(o6, from_bytes(v6_2))
-                values[K6] = o6
-                mask |= 64
-            elif rtype == 16:  # payment_metadata
-                values[K7] = raw[pos:stop]
-                mask |= 128
-            elif rtype == 18:  # total_amount_msat
-                if length > 8:
-                    return None
-                v8 = raw[pos:stop]
-                if v8 and not v8[0]:
-                    return None
-                values[K8] = from_bytes(v8)
-                mask |= 256
-            elif rtype == 5482373484:  # keysend_preimage
-                values[K9] = raw[pos:stop]
-                mask |= 512
-        elif rtype & 1 or even_ok(rtype):
-            r = new(record)
-            set_type(r, rtype)
-            set_value(r, raw[pos:stop])
-            unknown.append(r)
-        else:
-            return None
-        pos = stop
-        last = rtype
+            if rtype < 12:
+                if rtype < 6:
+                    if rtype == 2:  # amt_to_forward
+                        if length > 8:
+                            return None
+                        v0 = raw[pos:stop]
+                        if v0 and not v0[0]:
+                            return None
+                        values[K0] = from_bytes(v0)
+                        mask |= 1
+                    elif rtype == 4:  # outgoing_cltv_value
+                        if length > 4:
+                            return None
+                        v1 = raw[pos:stop]
+                        if v1 and not v1[0]:
+                            return None
+                        values[K1] = from_bytes(v1)
+                        mask |= 2
+                    elif rtype & 1 or even_ok(rtype):
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+                else:
+                    if rtype == 6:  # short_channel_id
+                        if length != 8:
+                            return None
+                        v2 = from_bytes(raw[pos:stop])
+                        v2 = tuple_new(C2, (v2 >> 40, (v2 >> 16) & 0xFFFFFF, v2 & 0xFFFF))
+                        values[K2] = v2
+                        mask |= 4
+                    elif rtype == 8:  # payment_data
+                        if length < 32 or length > 40:
+                            return None
+                        o3 = new(C3)
+                        S3_0(o3, raw[pos:pos + 32])
+                        v3_1 = raw[pos + 32:stop]
+                        if v3_1 and not v3_1[0]:
+                            return None
+                        S3_1(o3, from_bytes(v3_1))
+                        values[K3] = o3
+                        mask |= 8
+                    elif rtype == 10:  # encrypted_recipient_data
+                        if length < 16:
+                            return None
+                        values[K4] = raw[pos:stop]
+                        mask |= 16
+                    elif rtype & 1 or even_ok(rtype):
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+            else:
+                if rtype < 16:
+                    if rtype == 12:  # current_path_key
+                        if length != 33:
+                            return None
+                        try:
+                            v5 = D5(raw[pos:stop], base + pos)
+                        except fallible:
+                            return None
+                        values[K5] = v5
+                        mask |= 32
+                    elif rtype == 14:  # amp
+                        if length < 64 or length > 68:
+                            return None
+                        o6 = new(C6)
+                        S6_0(o6, raw[pos:pos + 32])
+                        S6_1(o6, raw[pos + 32:pos + 64])
+                        v6_2 = raw[pos + 64:stop]
+                        if v6_2 and not v6_2[0]:
+                            return None
+                        S6_2(o6, from_bytes(v6_2))
+                        values[K6] = o6
+                        mask |= 64
+                    elif rtype & 1 or even_ok(rtype):
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+                else:
+                    if rtype == 16:  # payment_metadata
+                        values[K7] = raw[pos:stop]
+                        mask |= 128
+                    elif rtype == 18:  # total_amount_msat
+                        if length > 8:
+                            return None
+                        v8 = raw[pos:stop]
+                        if v8 and not v8[0]:
+                            return None
+                        values[K8] = from_bytes(v8)
+                        mask |= 256
+                    elif rtype == 5482373484:  # keysend_preimage
+                        values[K9] = raw[pos:stop]
+                        mask |= 512
+                    elif rtype & 1 or even_ok(rtype):
+                        r = new(record)
+                        set_type(r, rtype)
+                        set_value(r, raw[pos:stop])
+                        unknown.append(r)
+                    else:
+                        return None
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
     return values, unknown, offsets, mask
 
 
@@ -655,35 +881,47 @@ def stream_by_type_966429e5(raw: bytes, base: int) -> Decoded | None:
     offsets: dict[int, int] = {}
     unknown: list[Any] = []
     mask = 0
-    while pos < end:
-        rtype = raw[pos]
-        if rtype < 0xFD:
-            offsets[rtype] = base + pos
-            pos += 1
-        else:
+    try:
+        while pos < end:
             start = pos
-            rtype, pos = wide(raw, pos, end)
-            if pos < 0:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
                 return None
             offsets[rtype] = base + start
-        if rtype <= last or pos >= end:
-            return None
-        length = raw[pos]
-        if length < 0xFD:
-            pos += 1
-        else:
-            length, pos = wide(raw, pos, end)
-            if pos < 0:
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
                 return None
-        stop = pos + length
-        if stop > end:
-            return None
-        r = new(record)
-        set_type(r, rtype)
-        set_value(r, raw[pos:stop])
-        unknown.append(r)
-        pos = stop
-        last = rtype
+            r = new(record)
+            set_type(r, rtype)
+            set_value(r, raw[pos:stop])
+            unknown.append(r)
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
     return values, unknown, offsets, mask
 
 
@@ -695,30 +933,39 @@ def update_add_htlc_tlvs_by_type_80824cdc(raw: bytes, base: int) -> Decoded | No
     offsets: dict[int, int] = {}
     unknown: list[Any] = []
     mask = 0
-    while pos < end:
-        rtype = raw[pos]
-        if rtype < 0xFD:
-            offsets[rtype] = base + pos
-            pos += 1
-        else:
+    try:
+        while pos < end:
             start = pos
-            rtype, pos = wide(raw, pos, end)
-            if pos < 0:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
                 return None
             offsets[rtype] = base + start
-        if rtype <= last or pos >= end:
-            return None
-        length = raw[pos]
-        if length < 0xFD:
-            pos += 1
-        else:
-            length, pos = wide(raw, pos, end)
-            if pos < 0:
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
                 return None
-        stop = pos + length
-        if stop > end:
-            return None
-        if rtype in {0, 106823}:
             if rtype == 0:  # blinded_path
                 if length != 33:
                     return None
@@ -734,15 +981,17 @@ def update_add_htlc_tlvs_by_type_80824cdc(raw: bytes, base: int) -> Decoded | No
                 v1 = raw[pos:stop]
                 values[K1] = from_bytes(v1)
                 mask |= 2
-        elif rtype & 1:
-            r = new(record)
-            set_type(r, rtype)
-            set_value(r, raw[pos:stop])
-            unknown.append(r)
-        else:
-            return None
-        pos = stop
-        last = rtype
+            elif rtype & 1:
+                r = new(record)
+                set_type(r, rtype)
+                set_value(r, raw[pos:stop])
+                unknown.append(r)
+            else:
+                return None
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
     return values, unknown, offsets, mask
 
 
@@ -753,27 +1002,37 @@ def update_add_htlc_tlvs_by_name_985b0966(raw: bytes, base: int) -> Decoded | No
     values: dict[Any, Any] = {}
     unknown: list[Any] = []
     mask = 0
-    while pos < end:
-        rtype = raw[pos]
-        if rtype < 0xFD:
-            pos += 1
-        else:
-            rtype, pos = wide(raw, pos, end)
-            if pos < 0:
+    try:
+        while pos < end:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
                 return None
-        if rtype <= last or pos >= end:
-            return None
-        length = raw[pos]
-        if length < 0xFD:
-            pos += 1
-        else:
-            length, pos = wide(raw, pos, end)
-            if pos < 0:
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
                 return None
-        stop = pos + length
-        if stop > end:
-            return None
-        if rtype in {0, 106823}:
             if rtype == 0:  # blinded_path
                 if length != 33:
                     return None
@@ -781,23 +1040,25 @@ def update_add_htlc_tlvs_by_name_985b0966(raw: bytes, base: int) -> Decoded | No
                     v0 = D0(raw[pos:stop], base + pos)
                 except fallible:
                     return None
-                values[K0] = v0
+                values["blinded_path"] = v0
                 mask |= 1
             elif rtype == 106823:  # accountable
                 if length != 1:
                     return None
                 v1 = raw[pos:stop]
-                values[K1] = from_bytes(v1)
+                values["accountable"] = from_bytes(v1)
                 mask |= 2
-        elif rtype & 1:
-            r = new(record)
-            set_type(r, rtype)
-            set_value(r, raw[pos:stop])
-            unknown.append(r)
-        else:
-            return None
-        pos = stop
-        last = rtype
+            elif rtype & 1:
+                r = new(record)
+                set_type(r, rtype)
+                set_value(r, raw[pos:stop])
+                unknown.append(r)
+            else:
+                return None
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
     return values, unknown, None, mask
 
 
@@ -808,41 +1069,53 @@ def update_fail_htlc_tlvs_by_name_501f56a2(raw: bytes, base: int) -> Decoded | N
     values: dict[Any, Any] = {}
     unknown: list[Any] = []
     mask = 0
-    while pos < end:
-        rtype = raw[pos]
-        if rtype < 0xFD:
-            pos += 1
-        else:
-            rtype, pos = wide(raw, pos, end)
-            if pos < 0:
+    try:
+        while pos < end:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
                 return None
-        if rtype <= last or pos >= end:
-            return None
-        length = raw[pos]
-        if length < 0xFD:
-            pos += 1
-        else:
-            length, pos = wide(raw, pos, end)
-            if pos < 0:
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
                 return None
-        stop = pos + length
-        if stop > end:
-            return None
-        if rtype in {1}:
             if rtype == 1:  # attribution_data
                 if length != 920:
                     return None
-                values[K0] = raw[pos:stop]
+                values["attribution_data"] = raw[pos:stop]
                 mask |= 1
-        elif rtype & 1:
-            r = new(record)
-            set_type(r, rtype)
-            set_value(r, raw[pos:stop])
-            unknown.append(r)
-        else:
-            return None
-        pos = stop
-        last = rtype
+            elif rtype & 1:
+                r = new(record)
+                set_type(r, rtype)
+                set_value(r, raw[pos:stop])
+                unknown.append(r)
+            else:
+                return None
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
     return values, unknown, None, mask
 
 
@@ -854,44 +1127,55 @@ def update_fail_htlc_tlvs_by_type_9819257b(raw: bytes, base: int) -> Decoded | N
     offsets: dict[int, int] = {}
     unknown: list[Any] = []
     mask = 0
-    while pos < end:
-        rtype = raw[pos]
-        if rtype < 0xFD:
-            offsets[rtype] = base + pos
-            pos += 1
-        else:
+    try:
+        while pos < end:
             start = pos
-            rtype, pos = wide(raw, pos, end)
-            if pos < 0:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
                 return None
             offsets[rtype] = base + start
-        if rtype <= last or pos >= end:
-            return None
-        length = raw[pos]
-        if length < 0xFD:
-            pos += 1
-        else:
-            length, pos = wide(raw, pos, end)
-            if pos < 0:
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
                 return None
-        stop = pos + length
-        if stop > end:
-            return None
-        if rtype in {1}:
             if rtype == 1:  # attribution_data
                 if length != 920:
                     return None
                 values[K0] = raw[pos:stop]
                 mask |= 1
-        elif rtype & 1:
-            r = new(record)
-            set_type(r, rtype)
-            set_value(r, raw[pos:stop])
-            unknown.append(r)
-        else:
-            return None
-        pos = stop
-        last = rtype
+            elif rtype & 1:
+                r = new(record)
+                set_type(r, rtype)
+                set_value(r, raw[pos:stop])
+                unknown.append(r)
+            else:
+                return None
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
     return values, unknown, offsets, mask
 
 
