@@ -43,6 +43,7 @@ from sphinxamp._payload import (
     parse_role,
 )
 from sphinxamp._processed_hop import ProcessedHop
+from sphinxamp._trampoline_hop import blinded_trampoline_onion, judge_trampoline
 from sphinxamp.blinding._unblind import blinded_payment_hop
 from sphinxamp.errors import (
     UPDATE_FAIL_HTLC,
@@ -58,6 +59,7 @@ from sphinxamp.onion._replay import ReplayLog, check_and_record
 from sphinxamp.onion._sphinx import PAYMENT_PAYLOAD_AREA, OnionPacket, PeeledHop, peel_onion
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import NodeKey
+from sphinxamp.wire._records import TRAMPOLINE_PROFILES
 from sphinxamp.wire._tlv import iter_records
 
 # What a hop refuses on the wire: bytes that do not parse (DecodeError), or bytes a rule or
@@ -137,7 +139,8 @@ def process_hop(
     `update_fail_malformed_htlc`), the `ProcessedHop` and the refusal, which is then not
     raised. A caller's own bad value still raises.
     """
-    check_profile(profile)
+    if profile not in TRAMPOLINE_PROFILES:
+        check_profile(profile)
     message = packet if isinstance(packet, UpdateAddHtlc) else None
     options = answer_options(with_message=message is not None,
                              next_channel_id=next_channel_id, next_htlc_id=next_htlc_id,
@@ -202,8 +205,11 @@ def _process(packet: bytes | OnionPacket, node_key: bytes | NodeKey, associated_
         # (a dummy hop's refusal too: it is answered for the layer that arrived).
         intro = peeled is not None and not peeled.is_final and path_key is None and (
             carries_path_key(peeled.payload))
-        answer = answer_error(exc, packet, in_blinded_route=path_key is not None,
-                              introduction=intro, peeled=peeled)
+        trampoline = blinded_trampoline_onion(peeled, path_key, profile)
+        answer = answer_error(exc, packet, in_blinded_route=path_key is not None or (
+            trampoline is not None), introduction=intro, peeled=peeled)
+        if trampoline is not None:
+            answer.sha256_of_onion = hashlib.sha256(trampoline).digest()
         if peeled is not None:
             answer.role = _refused_role(peeled, path_key).value
             answer.introduction_node = intro
@@ -235,7 +241,14 @@ def _judge(peeled: PeeledHop, node_key: bytes | NodeKey, associated_data: bytes,
            path_key: bytes | None, context: HtlcContext, profile: str,
            payload_area: int | None) -> ProcessedHop:
     """The peeled layer judged: its role, its payload's rules, the context the role needs,
-    route blinding or the final node's HTLC checks, and the recipient's own dummy hops."""
+    route blinding or the final node's HTLC checks, and the recipient's own dummy hops.
+    Under a trampoline profile a final layer carrying a trampoline onion has it peeled."""
+    if profile in TRAMPOLINE_PROFILES:
+        trampoline = judge_trampoline(peeled, node_key, associated_data, path_key, context,
+                                      profile)
+        if trampoline is not None:
+            return trampoline
+        profile = "bolt"
     payload, role = decode_hop_payload(
         peeled.payload, final=peeled.is_final, path_key_from_htlc=path_key is not None,
         base=peeled.payload_offset, profile=profile)

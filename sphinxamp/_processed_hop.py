@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sphinxamp._payload import HopPayload, Role
 from sphinxamp.blinding._path import EncryptedData
 from sphinxamp.onion._sphinx import OnionPacket
+from sphinxamp.payments._trampoline_peel import TrampolineHop
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,11 @@ class ProcessedHop:
     amt_to_forward: int | None = None
     outgoing_cltv_value: int | None = None
     dummy_hops: int = 0
+    # Under a trampoline profile, at the node a trampoline onion was for: its layer peeled
+    # (the next trampoline onion, the node, amount and expiry to forward, or what to
+    # receive). The outer onion ends here, so `is_final` holds even when the trampoline
+    # onion goes on (`trampoline.action`).
+    trampoline: TrampolineHop | None = None
 
     @property
     def is_final(self) -> bool:

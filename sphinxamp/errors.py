@@ -305,6 +305,52 @@ class TooManyPayloadFields(OnionMessageError, PolicyError):
     """The final payload holds more than one content field (types 64 and up)."""
 
 
+# --- trampoline routing (lightning/bolts#836 › Trampoline Payments; Eclair's earlier format) ---
+
+# The proposal's failure codes (04-onion-routing.md › Failure Messages, as the proposal adds
+# them; LDK onion_utils.rs, LocalHTLCFailureReason: NODE|25, NODE|26, PERM|27). BOLT 4 has not
+# assigned them yet, so they live here rather than in the failure code table.
+TEMPORARY_TRAMPOLINE_FAILURE = 0x2000 | 25
+TRAMPOLINE_FEE_OR_EXPIRY_INSUFFICIENT = 0x2000 | 26
+UNKNOWN_NEXT_TRAMPOLINE = 0x4000 | 27
+
+
+class TrampolineError(SphinxampError):
+    """A trampoline onion a trampoline node or its recipient refuses (`failure_code` is the
+    code the node answers with; the payload and peel errors keep their own BOLT 4 codes)."""
+
+
+class InvalidTrampolinePayload(TrampolineError, InvalidOnionPayload):
+    """A payload inside the trampoline onion that is malformed or breaks the format's rules
+    (answered as invalid_onion_payload, PERM|22, as LDK answers its InvalidTrampolinePayload;
+    `offset` counts from the start of the trampoline onion's decrypted hop_payloads)."""
+
+
+class TemporaryTrampolineFailure(TrampolineError, PolicyError):
+    """temporary_trampoline_failure (NODE|25): the trampoline node could not relay to the next
+    trampoline node now."""
+
+    failure_code = TEMPORARY_TRAMPOLINE_FAILURE
+
+
+class TrampolineFeeOrExpiryInsufficient(TrampolineError, PolicyError):
+    """trampoline_fee_or_expiry_insufficient (NODE|26): the incoming HTLC leaves less fee or
+    expiry delta than the trampoline node asks; `fee_base_msat`,
+    `fee_proportional_millionths` and `cltv_expiry_delta` are what it asks (the message's
+    data)."""
+
+    failure_code = TRAMPOLINE_FEE_OR_EXPIRY_INSUFFICIENT
+    fee_base_msat: int = 0
+    fee_proportional_millionths: int = 0
+    cltv_expiry_delta: int = 0
+
+
+class UnknownNextTrampoline(TrampolineError, PolicyError):
+    """unknown_next_trampoline (PERM|27): the node cannot reach the outgoing_node_id."""
+
+    failure_code = UNKNOWN_NEXT_TRAMPOLINE
+
+
 # --- the caller's values ---------------------------------------------------------------------
 
 
@@ -341,17 +387,19 @@ class StoreBusy(StoreError):
 
 
 __all__ = [
-    "AdapterStartError", "AmountBelowMinimum", "BadOnionError", "BigSizeError",
-    "CallerError", "ConflictingNextHop", "ContentNotTlvStream", "DecodeError", "EncodeError",
+    "AdapterStartError", "AmountBelowMinimum", "BadOnionError", "BigSizeError", "CallerError",
+    "ConflictingNextHop", "ContentNotTlvStream", "DecodeError", "EncodeError",
     "EncryptedDataError", "ExpiryAboveMaximum", "FinalIncorrectCltvExpiry",
     "FinalIncorrectHtlcAmount", "FinalValuesMismatch", "InvalidArgument",
     "InvalidOnionBlinding", "InvalidOnionHmac", "InvalidOnionKey", "InvalidOnionPayload",
     "InvalidOnionVersion", "InvalidPathKey", "InvalidReplyPath", "InvalidSecret",
-    "MalformedBlindedPath", "MalformedEncryptedData", "MalformedOnionMessage",
-    "MalformedOnionMessagePayload", "MissingEncryptedData", "MissingNextHop",
-    "MissingPaymentRelay", "OnionMessageError", "PathIdAtForwardingHop", "PathIdMismatch",
-    "PaymentConstraintsViolated", "PaymentError", "PolicyError", "RelayUnderflow",
-    "ReplayedOnion", "SphinxampError", "StoreBusy", "StoreConflict", "StoreError",
-    "TlvError", "TooManyPayloadFields", "UndecryptableData", "UnexpectedPayloadField",
-    "UnknownAllowedFeature", "UnknownEvenEncryptedType", "WireError",
+    "InvalidTrampolinePayload", "MalformedBlindedPath", "MalformedEncryptedData",
+    "MalformedOnionMessage", "MalformedOnionMessagePayload", "MissingEncryptedData",
+    "MissingNextHop", "MissingPaymentRelay", "OnionMessageError", "PathIdAtForwardingHop",
+    "PathIdMismatch", "PaymentConstraintsViolated", "PaymentError", "PolicyError",
+    "RelayUnderflow", "ReplayedOnion", "SphinxampError", "StoreBusy", "StoreConflict",
+    "StoreError", "TemporaryTrampolineFailure", "TlvError", "TooManyPayloadFields",
+    "TrampolineError", "TrampolineFeeOrExpiryInsufficient", "UndecryptableData",
+    "UnexpectedPayloadField", "UnknownAllowedFeature", "UnknownEvenEncryptedType",
+    "UnknownNextTrampoline", "WireError",
 ]

@@ -70,6 +70,11 @@ BRANCH_OF: dict[str, str] = {
     "UnexpectedPayloadField": P, "PathIdAtForwardingHop": P, "TooManyPayloadFields": P,
     "EncodeError": C, "InvalidArgument": C, "InvalidSecret": C, "AdapterStartError": C,
     "StoreConflict": S, "StoreBusy": S,
+    # Trampoline routing (lightning/bolts#836): a payload that does not parse, or a node's
+    # refusal to relay.
+    "TrampolineError": NONE, "InvalidTrampolinePayload": D,
+    "TemporaryTrampolineFailure": P, "TrampolineFeeOrExpiryInsufficient": P,
+    "UnknownNextTrampoline": P,
 }
 
 # The wire failure code each family base carries for its members (BOLT 4 › Failure Messages).

@@ -30,6 +30,17 @@ from sphinxamp.failures._packet import (
     failure_from_error,
     failure_from_malformed,
 )
+from sphinxamp.failures._trampoline_failure import (
+    TRAMPOLINE_FAILURE_CODES,
+    RelayedFailure,
+    TrampolineFailure,
+    create_trampoline_failure,
+    decrypt_trampoline_failure,
+    read_trampoline_failure,
+    relay_trampoline_failure,
+    trampoline_failure_message,
+    wrap_trampoline_failure,
+)
 
 # BOLT 4 › Failure Messages: every assigned code, its name and its fixed fields, read-only.
 FAILURE_CODES: Mapping[int, FailureCode] = MappingProxyType(_FAILURE_CODE_TABLE)
@@ -38,15 +49,24 @@ __all__ = [
     "FAILURE_CODES",
     "HOLD_TIME_UNIT_MS",
     "PAD_TO",
+    "TRAMPOLINE_FAILURE_CODES",
     "AttributionData",
     "FailureCode",
     "FailureReply",
     "HopAttribution",
+    "RelayedFailure",
+    "TrampolineFailure",
     "create_attribution",
+    "create_trampoline_failure",
+    "decrypt_trampoline_failure",
     "failure_code_name",
     "failure_from_error",
     "failure_from_malformed",
+    "read_trampoline_failure",
+    "relay_trampoline_failure",
     "resolve_code",
+    "trampoline_failure_message",
     "verify_attribution",
     "wrap_attribution",
+    "wrap_trampoline_failure",
 ]

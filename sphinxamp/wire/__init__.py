@@ -6,8 +6,13 @@ from sphinxamp.wire._bigsize import decode_bigsize, decode_tu, encode_bigsize, e
 from sphinxamp.wire._records import (
     HOP_PAYLOAD_SCHEMA,
     HOP_RECORDS_BY_TYPE,
+    PROFILE_SCHEMAS,
     PROFILES,
+    TRAMPOLINE_PROFILES,
+    TRAMPOLINE_RECORDS,
     HopRecord,
+    TrampolineRecord,
+    profile_record,
     record_name,
 )
 from sphinxamp.wire._tlv import (
@@ -44,8 +49,11 @@ __all__ = [
     "HOP_RECORDS_BY_TYPE",
     "POINT",
     "PROFILES",
+    "PROFILE_SCHEMAS",
     "SCID",
     "SHA256",
+    "TRAMPOLINE_PROFILES",
+    "TRAMPOLINE_RECORDS",
     "TU16",
     "TU32",
     "TU64",
@@ -62,6 +70,7 @@ __all__ = [
     "Struct",
     "TlvRecord",
     "TlvSchema",
+    "TrampolineRecord",
     "TruncatedUInt",
     "UInt",
     "check_length",
@@ -72,5 +81,6 @@ __all__ = [
     "encode_stream",
     "encode_tu",
     "iter_records",
+    "profile_record",
     "record_name",
 ]

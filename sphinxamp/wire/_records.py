@@ -187,3 +187,122 @@ LND_REFUSED = {role: frozenset(r.type for r in HOP_RECORDS if role in r.lnd_refu
                for role in Role}
 
 
+
+
+# --- trampoline payloads: two wire formats, one profile each ---------------------------------
+#
+# A trampoline onion is a Sphinx packet carried in the payload of the payment onion's last
+# hop; its own hop payloads are TLV streams of the same `payload` namespace. Two formats are in
+# use, and they give the same types different meanings, so a payload is always decoded under
+# the profile of its format and each record says which profile named it:
+#
+# - "trampoline": the proposal (lightning/bolts#836, 04-onion-routing.md › Packet Structure,
+#   `tlv_stream` `payload`), as LDK implements it (lightning/src/ln/msgs.rs,
+#   OutboundTrampolinePayload and InboundTrampolinePayload): the trampoline onion is TLV 20,
+#   outgoing_node_id is TLV 14 (which lnd reads as its AMP record in a plain payload: never
+#   here), recipient_features 21 and recipient_blinded_paths 22.
+# - "trampoline-legacy": Eclair and Electrum before the proposal's values (Eclair
+#   PaymentOnion.scala, PaymentOnionCodecs.onionTlvCodec: "Types below aren't specified"):
+#   invoice_features 66097, outgoing_node_id 66098, invoice_routing_info 66099, the
+#   trampoline onion 66100 and outgoing_blinded_paths 66102.
+#
+# Both keep every BOLT 4 record except lnd's AMP record (type 14): neither format defines it,
+# so under "trampoline-legacy" a type 14 is an unknown even type and refused.
+TRAMPOLINE_PROFILES = ("trampoline", "trampoline-legacy")
+# version ‖ public_key ‖ hop_payloads ‖ hmac: a packet with no payload area is 66 bytes.
+TRAMPOLINE_PACKET_MIN = 1 + 33 + 32
+
+
+@dataclass(frozen=True, slots=True)
+class TrampolineRecord:
+    """A record one trampoline format adds to the `payload` namespace. `profile` is the
+    profile that names it; `layer` says where the format puts it: "outer" (the payment
+    onion's payload for the trampoline node) or "trampoline" (a payload inside the trampoline
+    onion); `source` the definition it is taken from."""
+
+    spec: RecordSpec
+    profile: str
+    layer: str
+    description: str
+    source: str
+
+    @property
+    def type(self) -> int:
+        return self.spec.type
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+_PROPOSAL = "lightning/bolts#836 04-onion-routing.md › Packet Structure"
+_ECLAIR = "ACINQ/eclair PaymentOnion.scala › PaymentOnionCodecs.onionTlvCodec"
+
+
+def _tramp(rtype: int, name: str, codec: Any, profile: str, layer: str,
+           description: str) -> TrampolineRecord:
+    source = _PROPOSAL if profile == "trampoline" else _ECLAIR
+    return TrampolineRecord(RecordSpec(rtype, name, codec), profile, layer, description, source)
+
+
+_PACKET = RawBytes(min_len=TRAMPOLINE_PACKET_MIN)
+TRAMPOLINE_RECORDS = (
+    _tramp(14, "outgoing_node_id", POINT, "trampoline", "trampoline",
+           "the next trampoline node"),
+    _tramp(20, "trampoline_onion_packet", _PACKET, "trampoline", "outer",
+           "the trampoline onion: version, public_key, hop_payloads, hmac"),
+    _tramp(21, "recipient_features", BYTES, "trampoline", "trampoline",
+           "the recipient's invoice features"),
+    _tramp(22, "recipient_blinded_paths", RawBytes(min_len=1), "trampoline", "trampoline",
+           "the recipient's blinded paths, each with its blinded_payinfo"),
+    _tramp(66097, "invoice_features", BYTES, "trampoline-legacy", "trampoline",
+           "the recipient's invoice features"),
+    _tramp(66098, "outgoing_node_id", POINT, "trampoline-legacy", "trampoline",
+           "the next trampoline node (or the recipient)"),
+    _tramp(66099, "invoice_routing_info", BYTES, "trampoline-legacy", "trampoline",
+           "the invoice's routing hints (BOLT 11 `r` fields)"),
+    _tramp(66100, "trampoline_onion_packet", _PACKET, "trampoline-legacy", "outer",
+           "the trampoline onion: version, public_key, hop_payloads, hmac"),
+    _tramp(66102, "outgoing_blinded_paths", RawBytes(min_len=1), "trampoline-legacy",
+           "trampoline", "the recipient's blinded paths, each with its blinded_payinfo"),
+)
+_BOLT_FOR_TRAMPOLINE = tuple(s for s in HOP_PAYLOAD_RECORDS if s.name != "amp")
+
+
+def _profile_specs(profile: str) -> tuple[RecordSpec, ...]:
+    added = [r.spec for r in TRAMPOLINE_RECORDS if r.profile == profile]
+    return tuple(sorted((*_BOLT_FOR_TRAMPOLINE, *added), key=lambda s: s.type))
+
+
+# The payload schema each profile reads. The two trampoline schemas get their fast decoders
+# compiled when this module loads (tools/generate_tlv_decoders.py checks in those of the
+# module-level schemas only).
+PROFILE_SCHEMAS: dict[str, TlvSchema] = {
+    "bolt": HOP_PAYLOAD_SCHEMA,
+    "lnd": _LND_SCHEMA,
+    "trampoline": TlvSchema("trampoline_payload", _profile_specs("trampoline"),
+                            even_ok=_KNOWN_RAW.__contains__),
+    "trampoline-legacy": TlvSchema("trampoline_legacy_payload",
+                                   _profile_specs("trampoline-legacy"),
+                                   even_ok=_KNOWN_RAW.__contains__),
+}
+_TRAMPOLINE_BY_KEY = {(r.profile, r.type): r for r in TRAMPOLINE_RECORDS}
+
+
+def profile_record(rtype: int, profile: str = "bolt") -> tuple[str, str] | None:
+    """(name, the profile that names it) for a hop payload record type read under `profile`
+    ("bolt", "lnd", "trampoline" or "trampoline-legacy"), or None when that profile does not
+    know the type. lnd's AMP record (14) is named by "lnd" under "bolt" and "lnd", and is no
+    record at all under the trampoline profiles, where the proposal's 14 is outgoing_node_id."""
+    if profile in TRAMPOLINE_PROFILES:
+        added = _TRAMPOLINE_BY_KEY.get((profile, rtype))
+        if added is not None:
+            return added.name, profile
+        if rtype == 14:
+            return None
+    elif profile not in PROFILES:
+        return None
+    rec = HOP_RECORDS_BY_TYPE.get(rtype)
+    if rec is None:
+        return None
+    return rec.name, "lnd" if rec.name == "amp" else "bolt"
