@@ -15,12 +15,13 @@ wraps (mode 1), or hold times (mode 2, sealed by the harness itself).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sphinxamp.failures import create_attribution, wrap_attribution
-from sphinxamp.primitives import KEY_AMMAGEXT, chacha20, derive_key
+from sphinxamp.primitives import KEY_AMMAGEXT, KEY_UM, chacha20, derive_key
 
 MutateBytes = Callable[[bytes, int], bytes]
 DATA_SIZE = 920  # 20 hold times ‖ 210 truncated HMACs
@@ -56,27 +57,66 @@ def mutate_holds(holds: Sequence[int], rng: random.Random,
     return [int.from_bytes(new[i : i + 4], "big") for i in range(0, len(new), 4)]
 
 
-def seal_chain(secrets: Sequence[bytes], old: Sequence[int], new: Sequence[int],
-               stale: Sequence[bool], packets: Sequence[bytes] | None = None) -> bytes:
-    """The attribution data hop 0 sends upstream: the last hop creates it, every hop above
-    wraps it (BOLT 4 › Initialization of `attribution_data`, › Intermediate nodes). Hop i
-    reports `new[i]`; a stale hop computed its HMACs over `old[i]` (the ChaCha20 layer is a
-    XOR, so changing the hold time after the fact is a XOR of the difference).
-    `packets[i]` is the return packet as hop i holds it before its own `ammag` layer; None on
-    success (fulfill)."""
-    data: bytes | None = None
-    for i in range(len(secrets) - 1, -1, -1):
-        packet = b"" if packets is None else packets[i]
-        hold = old[i] if stale[i] else new[i]
-        if data is None:
-            data = create_attribution(secrets[i], hold, packet)
-        else:
-            data = wrap_attribution(secrets[i], hold, data, packet)
-        if stale[i] and old[i] != new[i]:
-            delta = (old[i] ^ new[i]).to_bytes(4, "big")
-            data = bytes(a ^ b for a, b in zip(delta, data[:4], strict=True)) + data[4:]
-    assert data is not None, "a chain has at least one hop"
-    return data
+def _at(x: int, y: int) -> int:
+    """Offset of the HMAC node `x` hops downstream wrote for distance `y` (blocks of 20 − x
+    entries, largest y first; BOLT 4 › Returning Errors › attribution_data)."""
+    return HOLD_TIMES_SIZE + 4 * (ATTRIBUTABLE * x - x * (x - 1) // 2 + ATTRIBUTABLE - 1 - x - y)
+
+
+_OWN = tuple(_at(0, y) for y in range(ATTRIBUTABLE))
+# hmac_0_y covers hold times 0..y and the HMAC of every node x = 1..y downstream for y − x:
+# the indices of those bytes (gathered with one `bytes(map(...))`: a fuzzing process traces
+# every allocation for the harness's memory bound, and a slice per HMAC doubles the cost).
+_COVERED = tuple((*range(4 * (y + 1)),
+                  *(at + k for x in range(1, y + 1) for at in (_at(x, y - x),) for k in range(4)))
+                 for y in range(ATTRIBUTABLE))
+# A wrap moves block x, less its largest-y entry, to block x + 1: (source, target, size).
+_SHIFT = tuple((_at(x, ATTRIBUTABLE - 1 - x) + 4, _at(x + 1, ATTRIBUTABLE - 2 - x),
+                4 * (ATTRIBUTABLE - 1 - x)) for x in range(ATTRIBUTABLE - 1))
+
+
+class Sealer:
+    """The attribution data a hop sends upstream (BOLT 4 › Initialization of
+    `attribution_data`, › Intermediate nodes), written here rather than by the library's
+    `create_attribution`/`wrap_attribution`: fuzzing instruments the library, which makes a
+    chain of 27 wraps cost more than the input it seals. tests/test_fuzz_mutators_attribution
+    holds the two to the same bytes."""
+
+    def __init__(self, secrets: Sequence[bytes]) -> None:
+        self.um = [derive_key(KEY_UM, s) for s in secrets]
+        self.streams = [int.from_bytes(chacha20(derive_key(KEY_AMMAGEXT, s), bytes(DATA_SIZE)),
+                                       "big") for s in secrets]
+
+    def hop(self, index: int, hold: int, received: bytes | None, packet: bytes) -> bytes:
+        data = bytearray(DATA_SIZE)
+        data[0:4] = hold.to_bytes(4, "big")
+        if received is not None:
+            data[4:HOLD_TIMES_SIZE] = received[: HOLD_TIMES_SIZE - 4]
+            for src, dst, size in _SHIFT:
+                data[dst : dst + size] = received[src : src + size]
+        start, byte = hmac.new(self.um[index], packet, hashlib.sha256), data.__getitem__
+        for y in range(ATTRIBUTABLE):
+            mac = start.copy()
+            mac.update(bytes(map(byte, _COVERED[y])))
+            data[_OWN[y] : _OWN[y] + 4] = mac.digest()[:4]
+        return (int.from_bytes(data, "big") ^ self.streams[index]).to_bytes(DATA_SIZE, "big")
+
+    def chain(self, old: Sequence[int], new: Sequence[int], stale: Sequence[bool],
+              packets: Sequence[bytes] | None = None, first: int = 0) -> bytes:
+        """The data hop `first` sends upstream on a route of hops `first`, `first` + 1, …:
+        the last creates it, every hop above wraps it. Hop i reports `new[i]`; a stale hop
+        computed its HMACs over `old[i]` (the ChaCha20 layer is a XOR, so changing the hold
+        time after the fact is a XOR of the difference). `packets[i]` is the return packet as
+        hop i holds it before its own `ammag` layer; None on success (fulfill)."""
+        data: bytes | None = None
+        for i in range(len(new) - 1, -1, -1):
+            packet = b"" if packets is None else packets[i]
+            data = self.hop(first + i, old[i] if stale[i] else new[i], data, packet)
+            if stale[i] and old[i] != new[i]:
+                delta = (old[i] ^ new[i]).to_bytes(4, "big")
+                data = bytes(a ^ b for a, b in zip(delta, data[:4], strict=True)) + data[4:]
+        assert data is not None, "a chain has at least one hop"
+        return data
 
 
 def read_holds(data: bytes, streams: Sequence[bytes], hops: int) -> list[int]:
@@ -108,6 +148,7 @@ class AttributionMutator:
         self.secrets = [bytes(s) for s in secrets]
         self.streams = [chacha20(derive_key(KEY_AMMAGEXT, s), bytes(HOLD_TIMES_SIZE))
                         for s in self.secrets]
+        self.sealer = Sealer(self.secrets)
 
     def open(self, data: bytes) -> Chain | None:
         if len(data) < 2:
@@ -130,8 +171,7 @@ class AttributionMutator:
         first = 0 if chain.mode == 0 else 1
         if first >= chain.hops:
             return None
-        data = seal_chain(self.secrets[first : chain.hops], old[first:], chain.holds[first:],
-                          stale[first:])
+        data = self.sealer.chain(old[first:], chain.holds[first:], stale[first:], first=first)
         return bytes((chain.hops - 1, chain.mode)) + data
 
     def _reshape(self, chain: Chain, rng: random.Random) -> Chain:

@@ -72,6 +72,7 @@ class FailureOnionMutator:
         self.um = [derive_key(KEY_UM, s) for s in self.secrets]
         self.streams = [chacha20(derive_key(KEY_AMMAGEXT, s), bytes(attribution.HOLD_TIMES_SIZE))
                         for s in self.secrets]
+        self.sealer = attribution.Sealer(self.secrets)
 
     # --- opening ---------------------------------------------------------------------
 
@@ -136,11 +137,12 @@ class FailureOnionMutator:
         return frame(code + message[2:])
 
     def _reshape(self, reply: Reply, rng: random.Random) -> Reply:
-        """Another erring hop now and then; attribution data added, dropped, or its hold
-        times mutated; a relay input turned into a received packet two times in three."""
+        """Another erring hop now and then; attribution data added or dropped (a relay input
+        keeps it about half the time: the harness's relay already attributes every failure);
+        a relay input turned into a received packet two times in three."""
         erring = rng.randrange(len(self.secrets)) if rng.randrange(4) == 0 else reply.erring
         holds = reply.holds
-        if rng.randrange(6) == 0:
+        if rng.randrange(6) == 0 or (reply.relay and rng.randrange(2) == 0):
             holds = None if holds is not None else ()
         if holds is not None:
             holds = (holds + (0,) * len(self.secrets))[: erring + 1]
@@ -200,6 +202,5 @@ class FailureOnionMutator:
         holds = attribution.mutate_holds(reply.holds, rng, mutate_bytes) \
             if rng.randrange(3) == 0 else list(reply.holds)
         stale = attribution.pick_stale(len(holds), rng)
-        data = attribution.seal_chain(self.secrets[: reply.erring + 1], old, holds, stale,
-                                      packets)
+        data = self.sealer.chain(old, holds, stale, packets)
         return b"\x02" + data + packet

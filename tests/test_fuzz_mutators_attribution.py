@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
-from sphinxamp.failures import verify_attribution, wrap_attribution
+from sphinxamp.failures import create_attribution, verify_attribution, wrap_attribution
 
 FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
 if str(FUZZ) not in sys.path:
@@ -87,11 +87,31 @@ def _outputs(seed: bytes, max_size: int = MAX_SIZE) -> list[bytes]:
     return [o for o in outs if o is not None]
 
 
+def seal(old: Sequence[int], new: Sequence[int], stale: Sequence[bool]) -> bytes:
+    return bytes(_mutate_attribution.Sealer(SECRETS).chain(old, new, stale))
+
+
+@pytest.mark.parametrize("packet", [b"", bytes(range(256)) + b"\x01" * 36])
+@pytest.mark.parametrize("hops", [1, 2, 20, 27])
+def test_the_sealer_writes_the_bytes_of_the_library_create_and_wrap(packet: bytes,
+                                                                    hops: int) -> None:
+    holds = [(h * 2654435761) & 0xFFFFFFFF for h in range(hops)]
+    packets = [packet[: 32 + i] for i in range(hops)]
+    want = create_attribution(SECRETS[hops - 1], holds[-1], packets[-1])
+    for i in range(hops - 2, -1, -1):
+        want = wrap_attribution(SECRETS[i], holds[i], want, packets[i])
+    sealer = _mutate_attribution.Sealer(SECRETS)
+    assert sealer.chain(holds, holds, [False] * hops, packets) == want
+    below = sealer.chain(holds[1:], holds[1:], [False] * (hops - 1), packets[1:], first=1) \
+        if hops > 1 else None
+    assert below is None or wrap_attribution(SECRETS[0], holds[0], below, packets[0]) == want
+
+
 @pytest.mark.parametrize("hops", [1, 5, 20, 27])
 def test_a_chain_with_every_hmac_recomputed_verifies_with_its_new_hold_times(hops: int) -> None:
     old = list(range(100, 100 + hops))
     new = [(h * 2654435761) & 0xFFFFFFFF for h in range(hops)]
-    data = _mutate_attribution.seal_chain(SECRETS[:hops], old, new, [False] * hops)
+    data = seal(old, new, [False] * hops)
     assert reference_holds(data, SECRETS[:hops]) == new[:20]
     verdicts = verify_attribution(data, SECRETS[:hops])
     assert [(v.hold_time, v.hmac_ok) for v in verdicts] == [(h, True) for h in new[:20]]
@@ -102,7 +122,7 @@ def test_a_stale_hop_with_a_new_hold_time_is_where_the_origin_stops(stale_hop: i
     old = [10, 20, 30, 40, 50]
     new = [11, 20, 31, 41, 51]
     stale = [i == stale_hop for i in range(5)]
-    data = _mutate_attribution.seal_chain(SECRETS[:5], old, new, stale)
+    data = seal(old, new, stale)
     assert reference_holds(data, SECRETS[:5]) == new
     verdicts = verify_attribution(data, SECRETS[:5])
     assert [v.hmac_ok for v in verdicts] == [True] * stale_hop + [False]
@@ -110,7 +130,7 @@ def test_a_stale_hop_with_a_new_hold_time_is_where_the_origin_stops(stale_hop: i
 
 
 def test_a_stale_hop_whose_hold_time_did_not_change_still_verifies() -> None:
-    data = _mutate_attribution.seal_chain(SECRETS[:3], [5, 6, 7], [5, 6, 8], [True] * 3)
+    data = seal([5, 6, 7], [5, 6, 8], [True] * 3)
     assert [v.hmac_ok for v in verify_attribution(data, SECRETS[:3])] == [True, True, False]
 
 
