@@ -8,7 +8,9 @@ corpus: `_targets.py`) makes the library call once per input and checks only:
   escapes to libFuzzer as a finding;
 - **the refusal explains itself**: a non-empty `reason`, an `offset` inside the input (or
   none), and the exception type the parser documents;
-- **re-encoding**, only when the bytes decoded: the value encodes back to exactly the input.
+- **re-encoding**, only when the bytes decoded: the value encodes back to exactly the input
+  (schema-less streams through `write_stream`, a writer from the spec's text here, the rest
+  through the library's encoders).
 
 Not checked here (the oracle target does it, at a tenth of the speed): a second decoder
 written from the spec, determinism (a second call), the CLI rendering of a refusal, and the
@@ -22,7 +24,8 @@ from __future__ import annotations
 
 import tracemalloc
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import _common
 
@@ -37,6 +40,26 @@ def refused(exc: _common.Refusal, size: int, kind: type[BaseException]) -> None:
     assert exc.reason, f"{type(exc).__name__} without a reason: {exc}"
     assert exc.offset is None or 0 <= exc.offset <= size, (
         f"offset {exc.offset} outside input of {size} bytes ({exc.reason})")
+
+
+def write_bigsize(value: int) -> bytes:
+    """BOLT 1 › Appendix A, BigSize, as the spec's table writes it. In the harness (never
+    instrumented) rather than the library's encoder: under atheris the library's own encoder
+    would cost as much as the decode it checks."""
+    if value < 0xFD:
+        return bytes((value,))
+    if value < 0x10000:
+        return b"\xfd" + value.to_bytes(2, "big")
+    if value < 0x100000000:
+        return b"\xfe" + value.to_bytes(4, "big")
+    return b"\xff" + value.to_bytes(8, "big")
+
+
+def write_stream(records: Iterable[Any]) -> bytes:
+    """BOLT 1 › Type-Length-Value Format: each record as type ‖ length ‖ value, in the order
+    given (a decoder that reordered or dropped records gives other bytes)."""
+    return b"".join([write_bigsize(r.type) + write_bigsize(len(r.value)) + r.value
+                     for r in records])
 
 
 def sampled(data: bytes) -> bool:

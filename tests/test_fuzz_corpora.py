@@ -21,8 +21,7 @@ FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
 CORPUS = FUZZ / "corpus"
 if str(FUZZ) not in sys.path:
     sys.path.insert(0, str(FUZZ))  # harnesses import their helpers as top-level modules
-
-import _targets  # noqa: E402
+_targets = importlib.import_module("_targets")
 
 
 def _cases() -> list[Any]:
