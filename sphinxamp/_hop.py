@@ -138,6 +138,12 @@ def process_hop(
     with attribution data unless `attribution=False`, with `hold_time`; or
     `update_fail_malformed_htlc`), the `ProcessedHop` and the refusal, which is then not
     raised. A caller's own bad value still raises.
+
+    `profile` is "bolt" (BOLT 4 to the letter), "lnd" (lnd's reader), or a trampoline
+    profile, "trampoline" (lightning/bolts#836) or "trampoline-legacy" (Eclair, Electrum):
+    a final layer carrying that format's trampoline onion then has it peeled with the same
+    key, and `ProcessedHop.trampoline` says what to do next (`sphinxamp.payments`); every
+    other layer is judged as under "bolt".
     """
     if profile not in TRAMPOLINE_PROFILES:
         check_profile(profile)

@@ -12,12 +12,18 @@ import hmac
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
-from sphinxamp.errors import InvalidArgument
+from sphinxamp.errors import (
+    InvalidArgument,
+    InvalidOnionPayload,
+    TemporaryTrampolineFailure,
+    UnknownNextTrampoline,
+)
 from sphinxamp.failures import (
     TRAMPOLINE_FAILURE_CODES,
     create_trampoline_failure,
     decrypt_trampoline_failure,
     read_trampoline_failure,
+    trampoline_failure_from_error,
     trampoline_failure_message,
     wrap_trampoline_failure,
 )
@@ -82,3 +88,12 @@ def test_origin_names_the_layer_and_checks_its_arguments() -> None:
         decrypt_trampoline_failure(packet, [OUTER], [INNER], outer_nodes=[])
     with pytest.raises(InvalidArgument):
         create_trampoline_failure(INNER, OUTER, b"\x20\x02", profile="bolt")
+
+
+def test_errors_answer_with_their_codes() -> None:
+    assert trampoline_failure_from_error(TemporaryTrampolineFailure("busy")).encode() == \
+        bytes.fromhex("2019")
+    assert trampoline_failure_from_error(UnknownNextTrampoline("who")).encode() == \
+        bytes.fromhex("401b")
+    payload = InvalidOnionPayload("bad", tlv_type=14, offset=7)
+    assert trampoline_failure_from_error(payload).encode() == bytes.fromhex("4016" "0e" "0007")

@@ -27,12 +27,14 @@ from sphinxamp.errors import (
     FinalIncorrectHtlcAmount,
     InvalidOnionPayload,
     InvalidTrampolinePayload,
+    TrampolineFeeOrExpiryInsufficient,
 )
 from sphinxamp.failures import (
     create_trampoline_failure,
     decrypt_trampoline_failure,
     read_trampoline_failure,
     relay_trampoline_failure,
+    trampoline_failure_from_error,
     trampoline_failure_message,
 )
 from sphinxamp.payments import (
@@ -40,6 +42,7 @@ from sphinxamp.payments import (
     TrampolinePayload,
     build_trampoline_onion,
     build_trampoline_payment,
+    check_trampoline_relay,
 )
 from tests.trampoline_network import (
     AD,
@@ -276,3 +279,32 @@ def test_bolt_profile_refuses_the_trampoline_record_and_bolt_is_untouched() -> N
         process_hop(payment.to_bytes(), key("R"), AD, incoming_amount_msat=AMOUNT,
                     incoming_cltv_expiry=FINAL_CLTV, current_block_height=HEIGHT)
     assert (info.value.tlv_type, info.value.reason) == (20, "unknown_even_type")
+
+
+def test_a_fee_policy_refusal_reaches_the_origin_with_the_policy() -> None:
+    """T2 asks more than FEE: trampoline_fee_or_expiry_insufficient with its policy as the
+    message's data (the proposal › Failure Messages, NODE|26), wrapped twice, named T2."""
+    run = pay("trampoline", 2)
+    hop = run.hops["T2"]
+    t = hop.trampoline
+    assert t is not None
+    check_trampoline_relay(t, fee_base_msat=FEE, fee_proportional_millionths=0,
+                           cltv_expiry_delta=DELTA)  # what it was paid: accepted
+    with pytest.raises(TrampolineFeeOrExpiryInsufficient) as info:
+        check_trampoline_relay(t, fee_base_msat=FEE + 1, fee_proportional_millionths=0,
+                               cltv_expiry_delta=DELTA)
+    assert info.value.failure_code == 0x201A and info.value.reason == "fee_insufficient"
+    with pytest.raises(TrampolineFeeOrExpiryInsufficient) as late:
+        check_trampoline_relay(t, fee_base_msat=0, fee_proportional_millionths=0,
+                               cltv_expiry_delta=DELTA + 1)
+    assert late.value.reason == "expiry_delta_insufficient"
+    message = trampoline_failure_from_error(info.value)
+    packet = create_trampoline_failure(t.shared_secret, hop.shared_secret, message)
+    failure = decrypt_trampoline_failure(_back(run, packet, "T2"), run.outer_secrets,
+                                         run.trampoline_secrets)
+    assert (failure.layer, failure.index, failure.name) == ("trampoline", 1,
+                                                            "trampoline_fee_or_expiry_insufficient")
+    assert failure.message is not None
+    assert read_trampoline_failure(failure.message) == (
+        "trampoline_fee_or_expiry_insufficient",
+        {"fee_base_msat": FEE + 1, "fee_proportional_millionths": 0, "cltv_expiry_delta": DELTA})

@@ -38,6 +38,7 @@ from sphinxamp.failures._trampoline_failure import (
     decrypt_trampoline_failure,
     read_trampoline_failure,
     relay_trampoline_failure,
+    trampoline_failure_from_error,
     trampoline_failure_message,
     wrap_trampoline_failure,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "read_trampoline_failure",
     "relay_trampoline_failure",
     "resolve_code",
+    "trampoline_failure_from_error",
     "trampoline_failure_message",
     "verify_attribution",
     "wrap_attribution",

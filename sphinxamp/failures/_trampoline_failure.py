@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from sphinxamp._codes import NODE, PERM, FailureCode
-from sphinxamp.errors import InvalidArgument
+from sphinxamp.errors import InvalidArgument, SphinxampError, TrampolineFeeOrExpiryInsufficient
 from sphinxamp.failures._message import FailureMessage, FieldValue, _decode_field, _encode_field
 from sphinxamp.failures._packet import (
     DecryptedFailure,
@@ -62,6 +62,20 @@ def trampoline_failure_message(code: int | str, **fields: int) -> FailureMessage
                               field="fields", reason="fields")
     data = b"".join(_encode_field(name, wire, fields[name]) for name, wire in spec.fields)
     return FailureMessage(spec.code, {}, (), data)
+
+
+def trampoline_failure_from_error(error: SphinxampError) -> FailureMessage:
+    """The message answering a trampoline refusal (`TemporaryTrampolineFailure`,
+    `TrampolineFeeOrExpiryInsufficient` with the node's policy, `UnknownNextTrampoline`);
+    any other error's message is `FailureMessage.from_error`'s."""
+    if error.failure_code not in _TABLE:
+        return FailureMessage.from_error(error)
+    if isinstance(error, TrampolineFeeOrExpiryInsufficient):
+        return trampoline_failure_message(
+            error.failure_code, fee_base_msat=error.fee_base_msat,
+            fee_proportional_millionths=error.fee_proportional_millionths,
+            cltv_expiry_delta=error.cltv_expiry_delta)
+    return trampoline_failure_message(error.failure_code)
 
 
 def read_trampoline_failure(message: FailureMessage) -> tuple[str, dict[str, FieldValue]] | None:
@@ -218,6 +232,7 @@ __all__ = [
     "decrypt_trampoline_failure",
     "read_trampoline_failure",
     "relay_trampoline_failure",
+    "trampoline_failure_from_error",
     "trampoline_failure_message",
     "wrap_trampoline_failure",
 ]

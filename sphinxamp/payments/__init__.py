@@ -48,6 +48,7 @@ from sphinxamp.payments._trampoline_peel import (
 from sphinxamp.payments._trampoline_peel import (
     TrampolineHop,
     carries_trampoline,
+    check_trampoline_relay,
     peel_trampoline,
 )
 
@@ -71,6 +72,7 @@ __all__ = [
     "build_trampoline_onion",
     "build_trampoline_payment",
     "carries_trampoline",
+    "check_trampoline_relay",
     "decode_blinded_paths",
     "decode_trampoline_payload",
     "derive_child",

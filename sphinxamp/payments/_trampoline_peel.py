@@ -32,6 +32,7 @@ from sphinxamp.errors import (
     InvalidOnionPayload,
     InvalidTrampolinePayload,
     MissingNextHop,
+    TrampolineFeeOrExpiryInsufficient,
 )
 from sphinxamp.onion._sphinx import OnionPacket, peel_onion
 from sphinxamp.payments._trampoline import (
@@ -294,4 +295,28 @@ def _blinded(fmt: TrampolineFormat, outer: TrampolinePayload, inner: TrampolineP
         introduction_node=inner.current_path_key is not None, **common)
 
 
-__all__ = ["ACTIONS", "TrampolineHop", "carries_trampoline", "peel_trampoline"]
+def check_trampoline_relay(hop: TrampolineHop, *, fee_base_msat: int,
+                           fee_proportional_millionths: int, cltv_expiry_delta: int) -> None:
+    """A relaying trampoline node's own fee and expiry policy on what it was paid
+    (`incoming_amount_msat` less `amt_to_forward`, `incoming_cltv_expiry` less
+    `outgoing_cltv_value`): too little of either is trampoline_fee_or_expiry_insufficient
+    (NODE|26), which carries the node's policy back to the sender (the proposal: "there are
+    routes available if the sender retries with the fees and cltv provided")."""
+    fee = fee_base_msat + (hop.amt_to_forward * fee_proportional_millionths + 999_999) // 1_000_000
+    paid = hop.incoming_amount_msat - hop.amt_to_forward
+    delta = hop.incoming_cltv_expiry - hop.outgoing_cltv_value
+    if paid >= fee and delta >= cltv_expiry_delta:
+        return
+    error = TrampolineFeeOrExpiryInsufficient(
+        f"paid {paid} msat and {delta} blocks; the node asks {fee} msat and "
+        f"{cltv_expiry_delta} blocks", field="amt_to_forward" if paid < fee
+        else "outgoing_cltv_value", tlv_type=2 if paid < fee else 4,
+        reason="fee_insufficient" if paid < fee else "expiry_delta_insufficient")
+    error.fee_base_msat = fee_base_msat
+    error.fee_proportional_millionths = fee_proportional_millionths
+    error.cltv_expiry_delta = cltv_expiry_delta
+    raise error
+
+
+__all__ = ["ACTIONS", "TrampolineHop", "carries_trampoline", "check_trampoline_relay",
+           "peel_trampoline"]
