@@ -33,6 +33,13 @@ GOALS: dict[str, tuple[str, float]] = {
     "amp-receive": ("per_s >=", 2000.0),
     "peel-many": ("x >=", 1.85),
 }
+# The fast fuzz targets' executions per second under atheris (benchmarks/fuzz_rate.py: rows
+# `fuzz:<target>`, ours_us = CPU µs per execution).
+GOALS.update({f"fuzz:{target}": ("per_s >=", rate) for target, rate in {
+    "bigsize_fast": 50_000.0, "tlv_stream_fast": 50_000.0, "tlv_typed_fast": 50_000.0,
+    "payload_intermediate_fast": 20_000.0, "payload_final_fast": 20_000.0,
+    "payload_blinded_intermediate_fast": 20_000.0, "payload_blinded_final_fast": 20_000.0,
+    "peel_raw_fast": 10_000.0}.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,7 @@ class Row:
     extra: dict[str, float] = field(default_factory=dict)
     per_call: int = 1  # operations one timed call performs (a batch of hops)
     peer_error: str | None = None  # why a peer asked for has no figure here
+    note: str | None = None  # why `ours` has no figure (a tool missing, a run that failed)
 
     def peer_text(self) -> str:
         if self.peer is not None:
@@ -111,6 +119,7 @@ class Row:
             "floor_min_us": r(self.floor.min_us if self.floor else None),
             "peer_vs_ours": r(self.vs_peer, 3),
             "peer_error": self.peer_error,
+            "note": self.note,
             **{k: r(v, 4) for k, v in self.extra.items()},
         }
 
@@ -233,6 +242,7 @@ class Report:
         ]
         for row in self.rows:
             ours = f"{row.ours.median_us:.1f} ({row.ours.min_us:.1f})" if row.ours else "n/a"
+            ours += f" ({row.note})" if row.note else ""
             flo = f"{row.floor.median_us:.1f} ({row.floor.min_us:.1f})" if row.floor else "n/a"
             met = {True: "yes", False: "**no**", None: "n/a"}[row.goal_met()]
             goal = row.goal_text()

@@ -17,7 +17,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python benchmarks/run.py`: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import cases, core, hops, peers
+from benchmarks import cases, core, fuzz_rate, hops, peers
 
 OPS = ("peel", "peel-final", "build-5", "build-20", "payload-final", "payload-forward",
        "process-hop", "process-hop-memlog", "process-hop-sqlite", "amp-receive")
@@ -53,8 +53,12 @@ def _batch_row(batch: dict[str, float]) -> core.Row:
                            "one_core_us": one, "packets": batch["packets"]})
 
 
-def run(*, quick: bool = False, with_pyln: bool = True, with_batch: bool = True
-        ) -> core.Report:
+# Seconds of atheris per fast fuzz target: the goal's run, and --quick's smoke run.
+FUZZ_SECONDS, FUZZ_QUICK_SECONDS = 30.0, 2.0
+
+
+def run(*, quick: bool = False, with_pyln: bool = True, with_batch: bool = True,
+        with_fuzz: bool = True) -> core.Report:
     """Measure every row. `quick` trades precision for a run of a few seconds."""
     rounds, sample_ms = (3, 0.3) if quick else (31, 4.0)
     suite = cases.Suite.create(with_pyln=with_pyln, quick=quick)
@@ -69,9 +73,17 @@ def run(*, quick: bool = False, with_pyln: bool = True, with_batch: bool = True
                                    packets=256 if quick else 2000, rounds=1 if quick else 7)
         rows.append(_batch_row(batch))
         sections["peel_many"] = batch
+    notes = list(suite.notes)
+    if with_fuzz:
+        # After the timed rows, one libFuzzer process at a time: they need the core alone.
+        fuzz_rows = fuzz_rate.rows(FUZZ_QUICK_SECONDS if quick else FUZZ_SECONDS)
+        rows += fuzz_rows
+        missing = fuzz_rate.atheris_missing()
+        if missing and fuzz_rows:
+            notes.append(f"fuzz rows n/a: {missing} (pip install -r requirements/fuzz.lock)")
     prims = {k.split(":", 1)[1]: v for k, v in timings.items()
              if k.startswith("floor:") or k.endswith("-stream")}
-    return core.Report(tuple(rows), prims, rounds, sections, tuple(suite.notes),
+    return core.Report(tuple(rows), prims, rounds, sections, tuple(notes),
                        peer_error=suite.peer_error, versions=peers.versions())
 
 
@@ -81,13 +93,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few short rounds (smoke run)")
     parser.add_argument("--no-pyln", action="store_true", help="leave pyln-proto out")
     parser.add_argument("--no-batch", action="store_true", help="leave peel_many out")
+    parser.add_argument("--no-fuzz", action="store_true",
+                        help="leave the fast fuzz targets' atheris rates out "
+                        f"({FUZZ_SECONDS:g} s each, {FUZZ_QUICK_SECONDS:g} s with --quick)")
     parser.add_argument("--profile", choices=OPS, help="profile one operation instead")
     parser.add_argument("--calls", type=int, default=2000, help="calls to profile")
     args = parser.parse_args(argv)
     if args.profile:
         print(profile(args.profile, args.calls))
         return 0
-    report = run(quick=args.quick, with_pyln=not args.no_pyln, with_batch=not args.no_batch)
+    report = run(quick=args.quick, with_pyln=not args.no_pyln, with_batch=not args.no_batch,
+                 with_fuzz=not args.no_fuzz)
     if args.json:
         print(json.dumps(report.to_dict(), indent=1))
     else:
