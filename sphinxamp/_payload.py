@@ -37,13 +37,17 @@ ENCRYPTED_RECIPIENT_DATA = _ATTR_TYPE["encrypted_recipient_data"]
 CURRENT_PATH_KEY = _ATTR_TYPE["current_path_key"]
 
 
-# Not slotted: a frozen dataclass's __init__ sets every field through object.__setattr__,
-# a third of a whole payload decode; `_from_fields` instead sets the instance dictionary to
-# the fields present and lets the class-level defaults stand for the rest.
+# Fields in an instance dictionary, not in slots: a frozen dataclass's __init__ sets every
+# field through object.__setattr__, a third of a whole payload decode; `_from_fields` instead
+# sets the dictionary whole to the fields present and lets the class-level defaults stand for
+# the rest. The dictionary is a slot of its own (not the managed one CPython gives a class
+# without `__slots__`), which is cheaper to replace.
 @dataclass(frozen=True)
 class HopPayload:
     """A decoded hop payload. `custom_records` (≥ 2^16) and `unknown_records` (odd, < 2^16)
     are kept in wire order so the payload re-encodes to the same bytes."""
+
+    __slots__ = ("__dict__", "__weakref__")
 
     amt_to_forward: int | None = None
     outgoing_cltv_value: int | None = None

@@ -34,6 +34,7 @@ from __future__ import annotations
 import __future__
 
 import builtins
+import functools
 import hashlib
 import keyword
 import linecache
@@ -75,13 +76,33 @@ Decoder = Callable[[bytes, int], Decoded | None]
 class Field:
     """How one value is read: `kind`, length bounds (`hi` None = unbounded), the codec's
     decode (K_CALL), the value class (K_SCID, K_STRUCT) and, for K_STRUCT, its fields as
-    (start, end or None for the rest, Field, slot setter)."""
+    (start, end or None for the rest, Field, slot setter), their names, and the class that
+    fills them (`fill_class`; None: the slot setters do)."""
 
     def __init__(self, kind: int, lo: int, hi: int | None, decode: Callable[[bytes, int], Any],
-                 cls: Any = None, parts: Sequence[tuple[int, int | None, Field, Any]] = ()
-                 ) -> None:
+                 cls: Any = None, parts: Sequence[tuple[int, int | None, Field, Any]] = (),
+                 names: Sequence[str] = (), fill: type | None = None) -> None:
         self.kind, self.lo, self.hi, self.decode, self.cls = kind, lo, hi, decode, cls
-        self.parts = tuple(parts)
+        self.parts, self.names, self.fill = tuple(parts), tuple(names), fill
+
+
+@functools.cache
+def fill_class(cls: Any, names: tuple[str, ...]) -> type | None:
+    """A plain class with the slots of `cls` (slotted, its slots exactly `names`), whose
+    instances are filled by attribute stores and then given `cls` as their class: CPython
+    lets an object change between classes of the same layout, and a store to a plain slot is
+    one instruction where a frozen `cls` refuses it and its slot setters cost a call each.
+    None when `cls` is no such class (the probe below is what CPython allows)."""
+    slots = vars(cls).get("__slots__") if isinstance(cls, type) else None
+    if (type(slots) is not tuple or slots != names or cls.__bases__ != (object,)
+            or not all(_identifier(name) for name in names)):
+        return None
+    fill = type(f"{cls.__name__}Fill", (), {"__slots__": slots, "__module__": __name__})
+    try:
+        fill().__class__ = cls
+    except TypeError:
+        return None
+    return fill
 
 
 def fast_field(codec: Any) -> Field:
@@ -102,6 +123,9 @@ def fast_field(codec: Any) -> Field:
         kind, cls = K_STRUCT, codec.factory
         parts = [(a, b, fast_field(c), put) for (a, b, _), (_, c), put
                  in zip(codec._layout, codec.fields, codec._setters, strict=True)]
+        names = tuple(name for name, _ in codec.fields)
+        return Field(kind, codec.min_len, codec.max_len, codec.decode, cls, parts, names,
+                     fill_class(cls, names))
     return Field(kind, codec.min_len, codec.max_len, codec.decode, cls, parts)
 
 
@@ -138,7 +162,13 @@ def _field_shape(f: Field, what: str) -> tuple[Any, ...]:
          None if b is None else _count(b, f"{what} part {j} end"),
          _field_shape(part, f"{what} part {j}"))
         for j, (a, b, part, _) in enumerate(f.parts if f.kind == K_STRUCT else ()))
-    return (_KIND_NAMES[f.kind], lo, hi, parts)
+    if f.kind != K_STRUCT or f.fill is None:
+        return (_KIND_NAMES[f.kind], lo, hi, parts)
+    names = tuple(_identifier(name) for name in f.names)
+    if len(names) != len(parts) or None in names:
+        raise InvalidArgument(f"{what}: a filled struct needs a plain name per field",
+                              field=what, reason="name")
+    return (_KIND_NAMES[f.kind], lo, hi, parts, ("filled", names))
 
 
 @dataclass(frozen=True)
@@ -167,6 +197,10 @@ class Plan:
         fields = list(getattr(self.record, "__dataclass_fields__", ()))
         return fields == ["type", "value"] and "__slots__" in vars(self.record)
 
+    def record_fill(self) -> type | None:
+        """The class that fills an unknown record (`fill_class`), if it has one."""
+        return fill_class(self.record, ("type", "value")) if self.slotted_record() else None
+
     def shape(self) -> tuple[Any, ...]:
         records = []
         last = -1
@@ -177,8 +211,9 @@ class Plan:
                                       field="type", reason="order")
             last = rtype
             records.append((rtype, _identifier(name), _field_shape(f, f"{self.name}.{rtype}")))
+        record = "filled" if self.record_fill() else self.slotted_record()
         return ("by_name" if self.by_name else "by_type", self.offsets, self.even_rule(),
-                self.slotted_record(), tuple(records))
+                record, tuple(records))
 
     def fingerprint(self) -> str:
         return hashlib.sha256(repr(self.shape()).encode()).hexdigest()[:16]
@@ -196,6 +231,7 @@ class Plan:
         if self.slotted_record():
             ns["set_type"] = vars(self.record)["type"].__set__
             ns["set_value"] = vars(self.record)["value"].__set__
+            ns["fill_record"] = self.record_fill()
         for i, (rtype, name, f) in enumerate(self.fields):
             ns[f"K{i}"] = name if self.by_name else rtype
             _namespace(f, str(i), ns)
@@ -211,7 +247,7 @@ class Plan:
 
 
 def _namespace(f: Field, n: str, ns: dict[str, Any]) -> None:
-    ns[f"C{n}"], ns[f"D{n}"] = f.cls, f.decode
+    ns[f"C{n}"], ns[f"D{n}"], ns[f"F{n}"] = f.cls, f.decode, f.fill
     for j, (_, _, part, put) in enumerate(f.parts):
         ns[f"S{n}_{j}"] = put
         _namespace(part, f"{n}_{j}", ns)
@@ -244,13 +280,16 @@ def _value(f: Field, n: str, src: str, at: str, lines: list[str], ind: str) -> s
         lines += [f"{ind}v{n} = from_bytes({src})", f"{ind}v{n} = tuple_new(C{n}, ({parts}))"]
         return f"v{n}"
     if f.kind == K_STRUCT:
-        lines.append(f"{ind}o{n} = new(C{n})")
+        filled = f.fill is not None  # stores to a plain twin's slots, then the class (fill_class)
+        lines.append(f"{ind}o{n} = F{n}()" if filled else f"{ind}o{n} = new(C{n})")
         for j, (a, b, part, _) in enumerate(f.parts):
             m = f"{n}_{j}"
             start = f"{at} + {a}" if a else at
             stop = "stop" if b is None else f"{at} + {b}"
             got = _value(part, m, f"raw[{start}:{stop}]", start, lines, ind)
-            lines.append(f"{ind}S{m}(o{n}, {got})")
+            lines.append(f"{ind}o{n}.{f.names[j]} = {got}" if filled else f"{ind}S{m}(o{n}, {got})")
+        if filled:
+            lines.append(f"{ind}o{n}.__class__ = C{n}")
         return f"o{n}"
     lines += [f"{ind}try:", f"{ind}    v{n} = D{n}({src}, base + {at})",
               f"{ind}except fallible:", f"{ind}    return None"]
@@ -275,6 +314,10 @@ def _branch(plan: Plan, i: int, ind: str) -> list[str]:
 def _unknown(plan: Plan, ind: str) -> list[str]:
     if not plan.slotted_record():
         return [f"{ind}unknown.append(record(rtype, raw[pos:stop]))"]
+    if plan.record_fill() is not None:
+        return [f"{ind}r = fill_record()", f"{ind}r.type = rtype",
+                f"{ind}r.value = raw[pos:stop]", f"{ind}r.__class__ = record",
+                f"{ind}unknown.append(r)"]
     return [f"{ind}r = new(record)", f"{ind}set_type(r, rtype)",
             f"{ind}set_value(r, raw[pos:stop])", f"{ind}unknown.append(r)"]
 

@@ -21,7 +21,7 @@ from typing import Any
 Decoded = tuple[dict[Any, Any], list[Any], dict[int, int] | None, int]
 
 
-def encrypted_data_tlv_by_name_466097b7(raw: bytes, base: int) -> Decoded | None:
+def encrypted_data_tlv_by_name_1b5fff49(raw: bytes, base: int) -> Decoded | None:
     end = len(raw)
     pos = 0
     last = -1
@@ -72,9 +72,10 @@ def encrypted_data_tlv_by_name_466097b7(raw: bytes, base: int) -> Decoded | None
                         values["short_channel_id"] = v1
                         mask |= 2
                     elif rtype & 1:
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
                         unknown.append(r)
                     else:
                         return None
@@ -92,9 +93,10 @@ def encrypted_data_tlv_by_name_466097b7(raw: bytes, base: int) -> Decoded | None
                         values["path_id"] = raw[pos:stop]
                         mask |= 8
                     elif rtype & 1:
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
                         unknown.append(r)
                     else:
                         return None
@@ -112,21 +114,23 @@ def encrypted_data_tlv_by_name_466097b7(raw: bytes, base: int) -> Decoded | None
                     elif rtype == 10:  # payment_relay
                         if length < 6 or length > 10:
                             return None
-                        o5 = new(C5)
+                        o5 = F5()
                         v5_0 = raw[pos:pos + 2]
-                        S5_0(o5, from_bytes(v5_0))
+                        o5.cltv_expiry_delta = from_bytes(v5_0)
                         v5_1 = raw[pos + 2:pos + 6]
-                        S5_1(o5, from_bytes(v5_1))
+                        o5.fee_proportional_millionths = from_bytes(v5_1)
                         v5_2 = raw[pos + 6:stop]
                         if v5_2 and not v5_2[0]:
                             return None
-                        S5_2(o5, from_bytes(v5_2))
+                        o5.fee_base_msat = from_bytes(v5_2)
+                        o5.__class__ = C5
                         values["payment_relay"] = o5
                         mask |= 32
                     elif rtype & 1:
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
                         unknown.append(r)
                     else:
                         return None
@@ -134,22 +138,24 @@ def encrypted_data_tlv_by_name_466097b7(raw: bytes, base: int) -> Decoded | None
                     if rtype == 12:  # payment_constraints
                         if length < 4 or length > 12:
                             return None
-                        o6 = new(C6)
+                        o6 = F6()
                         v6_0 = raw[pos:pos + 4]
-                        S6_0(o6, from_bytes(v6_0))
+                        o6.max_cltv_expiry = from_bytes(v6_0)
                         v6_1 = raw[pos + 4:stop]
                         if v6_1 and not v6_1[0]:
                             return None
-                        S6_1(o6, from_bytes(v6_1))
+                        o6.htlc_minimum_msat = from_bytes(v6_1)
+                        o6.__class__ = C6
                         values["payment_constraints"] = o6
                         mask |= 64
                     elif rtype == 14:  # allowed_features
                         values["allowed_features"] = raw[pos:stop]
                         mask |= 128
                     elif rtype & 1:
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
                         unknown.append(r)
                     else:
                         return None
@@ -160,7 +166,7 @@ def encrypted_data_tlv_by_name_466097b7(raw: bytes, base: int) -> Decoded | None
     return values, unknown, None, mask
 
 
-def encrypted_data_tlv_by_type_bb23a17b(raw: bytes, base: int) -> Decoded | None:
+def encrypted_data_tlv_by_type_c5718856(raw: bytes, base: int) -> Decoded | None:
     end = len(raw)
     pos = 0
     last = -1
@@ -214,9 +220,10 @@ def encrypted_data_tlv_by_type_bb23a17b(raw: bytes, base: int) -> Decoded | None
                         values[K1] = v1
                         mask |= 2
                     elif rtype & 1:
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
                         unknown.append(r)
                     else:
                         return None
@@ -234,9 +241,10 @@ def encrypted_data_tlv_by_type_bb23a17b(raw: bytes, base: int) -> Decoded | None
                         values[K3] = raw[pos:stop]
                         mask |= 8
                     elif rtype & 1:
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
                         unknown.append(r)
                     else:
                         return None
@@ -254,21 +262,23 @@ def encrypted_data_tlv_by_type_bb23a17b(raw: bytes, base: int) -> Decoded | None
                     elif rtype == 10:  # payment_relay
                         if length < 6 or length > 10:
                             return None
-                        o5 = new(C5)
+                        o5 = F5()
                         v5_0 = raw[pos:pos + 2]
-                        S5_0(o5, from_bytes(v5_0))
+                        o5.cltv_expiry_delta = from_bytes(v5_0)
                         v5_1 = raw[pos + 2:pos + 6]
-                        S5_1(o5, from_bytes(v5_1))
+                        o5.fee_proportional_millionths = from_bytes(v5_1)
                         v5_2 = raw[pos + 6:stop]
                         if v5_2 and not v5_2[0]:
                             return None
-                        S5_2(o5, from_bytes(v5_2))
+                        o5.fee_base_msat = from_bytes(v5_2)
+                        o5.__class__ = C5
                         values[K5] = o5
                         mask |= 32
                     elif rtype & 1:
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
                         unknown.append(r)
                     else:
                         return None
@@ -276,22 +286,24 @@ def encrypted_data_tlv_by_type_bb23a17b(raw: bytes, base: int) -> Decoded | None
                     if rtype == 12:  # payment_constraints
                         if length < 4 or length > 12:
                             return None
-                        o6 = new(C6)
+                        o6 = F6()
                         v6_0 = raw[pos:pos + 4]
-                        S6_0(o6, from_bytes(v6_0))
+                        o6.max_cltv_expiry = from_bytes(v6_0)
                         v6_1 = raw[pos + 4:stop]
                         if v6_1 and not v6_1[0]:
                             return None
-                        S6_1(o6, from_bytes(v6_1))
+                        o6.htlc_minimum_msat = from_bytes(v6_1)
+                        o6.__class__ = C6
                         values[K6] = o6
                         mask |= 64
                     elif rtype == 14:  # allowed_features
                         values[K7] = raw[pos:stop]
                         mask |= 128
                     elif rtype & 1:
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
                         unknown.append(r)
                     else:
                         return None
@@ -302,7 +314,7 @@ def encrypted_data_tlv_by_type_bb23a17b(raw: bytes, base: int) -> Decoded | None
     return values, unknown, offsets, mask
 
 
-def onion_message_tlvs_by_type_48d3cbd7(raw: bytes, base: int) -> Decoded | None:
+def onion_message_tlvs_by_type_49809d95(raw: bytes, base: int) -> Decoded | None:
     end = len(raw)
     pos = 0
     last = -1
@@ -344,9 +356,10 @@ def onion_message_tlvs_by_type_48d3cbd7(raw: bytes, base: int) -> Decoded | None
             if stop > end:
                 return None
             if rtype & 1:
-                r = new(record)
-                set_type(r, rtype)
-                set_value(r, raw[pos:stop])
+                r = fill_record()
+                r.type = rtype
+                r.value = raw[pos:stop]
+                r.__class__ = record
                 unknown.append(r)
             else:
                 return None
@@ -357,7 +370,7 @@ def onion_message_tlvs_by_type_48d3cbd7(raw: bytes, base: int) -> Decoded | None
     return values, unknown, offsets, mask
 
 
-def onion_message_tlvs_by_name_62059f87(raw: bytes, base: int) -> Decoded | None:
+def onion_message_tlvs_by_name_a7a72f5b(raw: bytes, base: int) -> Decoded | None:
     end = len(raw)
     pos = 0
     last = -1
@@ -396,9 +409,10 @@ def onion_message_tlvs_by_name_62059f87(raw: bytes, base: int) -> Decoded | None
             if stop > end:
                 return None
             if rtype & 1:
-                r = new(record)
-                set_type(r, rtype)
-                set_value(r, raw[pos:stop])
+                r = fill_record()
+                r.type = rtype
+                r.value = raw[pos:stop]
+                r.__class__ = record
                 unknown.append(r)
             else:
                 return None
@@ -409,7 +423,7 @@ def onion_message_tlvs_by_name_62059f87(raw: bytes, base: int) -> Decoded | None
     return values, unknown, None, mask
 
 
-def onionmsg_tlv_by_type_15d77902(raw: bytes, base: int) -> Decoded | None:
+def onionmsg_tlv_by_type_7d8f7d20(raw: bytes, base: int) -> Decoded | None:
     end = len(raw)
     pos = 0
     last = -1
@@ -458,9 +472,10 @@ def onionmsg_tlv_by_type_15d77902(raw: bytes, base: int) -> Decoded | None:
                     values[K1] = raw[pos:stop]
                     mask |= 2
                 elif rtype & 1:
-                    r = new(record)
-                    set_type(r, rtype)
-                    set_value(r, raw[pos:stop])
+                    r = fill_record()
+                    r.type = rtype
+                    r.value = raw[pos:stop]
+                    r.__class__ = record
                     unknown.append(r)
                 else:
                     return None
@@ -475,9 +490,10 @@ def onionmsg_tlv_by_type_15d77902(raw: bytes, base: int) -> Decoded | None:
                     values[K4] = raw[pos:stop]
                     mask |= 16
                 elif rtype & 1:
-                    r = new(record)
-                    set_type(r, rtype)
-                    set_value(r, raw[pos:stop])
+                    r = fill_record()
+                    r.type = rtype
+                    r.value = raw[pos:stop]
+                    r.__class__ = record
                     unknown.append(r)
                 else:
                     return None
@@ -488,7 +504,7 @@ def onionmsg_tlv_by_type_15d77902(raw: bytes, base: int) -> Decoded | None:
     return values, unknown, offsets, mask
 
 
-def onionmsg_tlv_by_name_9eb4d305(raw: bytes, base: int) -> Decoded | None:
+def onionmsg_tlv_by_name_c2b89fe4(raw: bytes, base: int) -> Decoded | None:
     end = len(raw)
     pos = 0
     last = -1
@@ -534,9 +550,10 @@ def onionmsg_tlv_by_name_9eb4d305(raw: bytes, base: int) -> Decoded | None:
                     values["encrypted_recipient_data"] = raw[pos:stop]
                     mask |= 2
                 elif rtype & 1:
-                    r = new(record)
-                    set_type(r, rtype)
-                    set_value(r, raw[pos:stop])
+                    r = fill_record()
+                    r.type = rtype
+                    r.value = raw[pos:stop]
+                    r.__class__ = record
                     unknown.append(r)
                 else:
                     return None
@@ -551,9 +568,10 @@ def onionmsg_tlv_by_name_9eb4d305(raw: bytes, base: int) -> Decoded | None:
                     values["invoice_error"] = raw[pos:stop]
                     mask |= 16
                 elif rtype & 1:
-                    r = new(record)
-                    set_type(r, rtype)
-                    set_value(r, raw[pos:stop])
+                    r = fill_record()
+                    r.type = rtype
+                    r.value = raw[pos:stop]
+                    r.__class__ = record
                     unknown.append(r)
                 else:
                     return None
@@ -564,160 +582,7 @@ def onionmsg_tlv_by_name_9eb4d305(raw: bytes, base: int) -> Decoded | None:
     return values, unknown, None, mask
 
 
-def payload_by_name_acd36ce9(raw: bytes, base: int) -> Decoded | None:
-    end = len(raw)
-    pos = 0
-    last = -1
-    values: dict[Any, Any] = {}
-    unknown: list[Any] = []
-    mask = 0
-    try:
-        while pos < end:
-            rtype = raw[pos]
-            if rtype < 0xFD:
-                pos += 1
-            else:
-                width, least = WIDE[rtype]
-                nxt = pos + width
-                if nxt > end:
-                    return None
-                rtype = from_bytes(raw[pos + 1:nxt])
-                if rtype < least:
-                    return None
-                pos = nxt
-            if rtype <= last:
-                return None
-            length = raw[pos]
-            if length < 0xFD:
-                pos += 1
-            else:
-                width, least = WIDE[length]
-                nxt = pos + width
-                if nxt > end:
-                    return None
-                length = from_bytes(raw[pos + 1:nxt])
-                if length < least:
-                    return None
-                pos = nxt
-            stop = pos + length
-            if stop > end:
-                return None
-            if rtype < 12:
-                if rtype < 6:
-                    if rtype == 2:  # amt_to_forward
-                        if length > 8:
-                            return None
-                        v0 = raw[pos:stop]
-                        if v0 and not v0[0]:
-                            return None
-                        values["amt_to_forward"] = from_bytes(v0)
-                        mask |= 1
-                    elif rtype == 4:  # outgoing_cltv_value
-                        if length > 4:
-                            return None
-                        v1 = raw[pos:stop]
-                        if v1 and not v1[0]:
-                            return None
-                        values["outgoing_cltv_value"] = from_bytes(v1)
-                        mask |= 2
-                    elif rtype & 1 or even_ok(rtype):
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
-                        unknown.append(r)
-                    else:
-                        return None
-                else:
-                    if rtype == 6:  # short_channel_id
-                        if length != 8:
-                            return None
-                        v2 = from_bytes(raw[pos:stop])
-                        v2 = tuple_new(C2, (v2 >> 40, (v2 >> 16) & 0xFFFFFF, v2 & 0xFFFF))
-                        values["short_channel_id"] = v2
-                        mask |= 4
-                    elif rtype == 8:  # payment_data
-                        if length < 32 or length > 40:
-                            return None
-                        o3 = new(C3)
-                        S3_0(o3, raw[pos:pos + 32])
-                        v3_1 = raw[pos + 32:stop]
-                        if v3_1 and not v3_1[0]:
-                            return None
-                        S3_1(o3, from_bytes(v3_1))
-                        values["payment_data"] = o3
-                        mask |= 8
-                    elif rtype == 10:  # encrypted_recipient_data
-                        if length < 16:
-                            return None
-                        values["encrypted_recipient_data"] = raw[pos:stop]
-                        mask |= 16
-                    elif rtype & 1 or even_ok(rtype):
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
-                        unknown.append(r)
-                    else:
-                        return None
-            else:
-                if rtype < 16:
-                    if rtype == 12:  # current_path_key
-                        if length != 33:
-                            return None
-                        try:
-                            v5 = D5(raw[pos:stop], base + pos)
-                        except fallible:
-                            return None
-                        values["current_path_key"] = v5
-                        mask |= 32
-                    elif rtype == 14:  # amp
-                        if length < 64 or length > 68:
-                            return None
-                        o6 = new(C6)
-                        S6_0(o6, raw[pos:pos + 32])
-                        S6_1(o6, raw[pos + 32:pos + 64])
-                        v6_2 = raw[pos + 64:stop]
-                        if v6_2 and not v6_2[0]:
-                            return None
-                        S6_2(o6, from_bytes(v6_2))
-                        values["amp"] = o6
-                        mask |= 64
-                    elif rtype & 1 or even_ok(rtype):
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
-                        unknown.append(r)
-                    else:
-                        return None
-                else:
-                    if rtype == 16:  # payment_metadata
-                        values["payment_metadata"] = raw[pos:stop]
-                        mask |= 128
-                    elif rtype == 18:  # total_amount_msat
-                        if length > 8:
-                            return None
-                        v8 = raw[pos:stop]
-                        if v8 and not v8[0]:
-                            return None
-                        values["total_amount_msat"] = from_bytes(v8)
-                        mask |= 256
-                    elif rtype == 5482373484:  # keysend_preimage
-                        values["keysend_preimage"] = raw[pos:stop]
-                        mask |= 512
-                    elif rtype & 1 or even_ok(rtype):
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
-                        unknown.append(r)
-                    else:
-                        return None
-            pos = stop
-            last = rtype
-    except IndexError:  # the stream ended inside a type or a length
-        return None
-    return values, unknown, None, mask
-
-
-def payload_by_type_ea0519f9(raw: bytes, base: int) -> Decoded | None:
+def payload_by_type_722ca9e6(raw: bytes, base: int) -> Decoded | None:
     end = len(raw)
     pos = 0
     last = -1
@@ -777,9 +642,10 @@ def payload_by_type_ea0519f9(raw: bytes, base: int) -> Decoded | None:
                         values[K1] = from_bytes(v1)
                         mask |= 2
                     elif rtype & 1 or even_ok(rtype):
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
                         unknown.append(r)
                     else:
                         return None
@@ -794,12 +660,13 @@ def payload_by_type_ea0519f9(raw: bytes, base: int) -> Decoded | None:
                     elif rtype == 8:  # payment_data
                         if length < 32 or length > 40:
                             return None
-                        o3 = new(C3)
-                        S3_0(o3, raw[pos:pos + 32])
+                        o3 = F3()
+                        o3.payment_secret = raw[pos:pos + 32]
                         v3_1 = raw[pos + 32:stop]
                         if v3_1 and not v3_1[0]:
                             return None
-                        S3_1(o3, from_bytes(v3_1))
+                        o3.total_msat = from_bytes(v3_1)
+                        o3.__class__ = C3
                         values[K3] = o3
                         mask |= 8
                     elif rtype == 10:  # encrypted_recipient_data
@@ -808,9 +675,10 @@ def payload_by_type_ea0519f9(raw: bytes, base: int) -> Decoded | None:
                         values[K4] = raw[pos:stop]
                         mask |= 16
                     elif rtype & 1 or even_ok(rtype):
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
                         unknown.append(r)
                     else:
                         return None
@@ -828,19 +696,21 @@ def payload_by_type_ea0519f9(raw: bytes, base: int) -> Decoded | None:
                     elif rtype == 14:  # amp
                         if length < 64 or length > 68:
                             return None
-                        o6 = new(C6)
-                        S6_0(o6, raw[pos:pos + 32])
-                        S6_1(o6, raw[pos + 32:pos + 64])
+                        o6 = F6()
+                        o6.root_share = raw[pos:pos + 32]
+                        o6.set_id = raw[pos + 32:pos + 64]
                         v6_2 = raw[pos + 64:stop]
                         if v6_2 and not v6_2[0]:
                             return None
-                        S6_2(o6, from_bytes(v6_2))
+                        o6.child_index = from_bytes(v6_2)
+                        o6.__class__ = C6
                         values[K6] = o6
                         mask |= 64
                     elif rtype & 1 or even_ok(rtype):
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
                         unknown.append(r)
                     else:
                         return None
@@ -860,9 +730,10 @@ def payload_by_type_ea0519f9(raw: bytes, base: int) -> Decoded | None:
                         values[K9] = raw[pos:stop]
                         mask |= 512
                     elif rtype & 1 or even_ok(rtype):
-                        r = new(record)
-                        set_type(r, rtype)
-                        set_value(r, raw[pos:stop])
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
                         unknown.append(r)
                     else:
                         return None
@@ -873,7 +744,166 @@ def payload_by_type_ea0519f9(raw: bytes, base: int) -> Decoded | None:
     return values, unknown, offsets, mask
 
 
-def stream_by_type_966429e5(raw: bytes, base: int) -> Decoded | None:
+def payload_by_name_756008cd(raw: bytes, base: int) -> Decoded | None:
+    end = len(raw)
+    pos = 0
+    last = -1
+    values: dict[Any, Any] = {}
+    unknown: list[Any] = []
+    mask = 0
+    try:
+        while pos < end:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
+                return None
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
+                return None
+            if rtype < 12:
+                if rtype < 6:
+                    if rtype == 2:  # amt_to_forward
+                        if length > 8:
+                            return None
+                        v0 = raw[pos:stop]
+                        if v0 and not v0[0]:
+                            return None
+                        values["amt_to_forward"] = from_bytes(v0)
+                        mask |= 1
+                    elif rtype == 4:  # outgoing_cltv_value
+                        if length > 4:
+                            return None
+                        v1 = raw[pos:stop]
+                        if v1 and not v1[0]:
+                            return None
+                        values["outgoing_cltv_value"] = from_bytes(v1)
+                        mask |= 2
+                    elif rtype & 1 or even_ok(rtype):
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
+                        unknown.append(r)
+                    else:
+                        return None
+                else:
+                    if rtype == 6:  # short_channel_id
+                        if length != 8:
+                            return None
+                        v2 = from_bytes(raw[pos:stop])
+                        v2 = tuple_new(C2, (v2 >> 40, (v2 >> 16) & 0xFFFFFF, v2 & 0xFFFF))
+                        values["short_channel_id"] = v2
+                        mask |= 4
+                    elif rtype == 8:  # payment_data
+                        if length < 32 or length > 40:
+                            return None
+                        o3 = F3()
+                        o3.payment_secret = raw[pos:pos + 32]
+                        v3_1 = raw[pos + 32:stop]
+                        if v3_1 and not v3_1[0]:
+                            return None
+                        o3.total_msat = from_bytes(v3_1)
+                        o3.__class__ = C3
+                        values["payment_data"] = o3
+                        mask |= 8
+                    elif rtype == 10:  # encrypted_recipient_data
+                        if length < 16:
+                            return None
+                        values["encrypted_recipient_data"] = raw[pos:stop]
+                        mask |= 16
+                    elif rtype & 1 or even_ok(rtype):
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
+                        unknown.append(r)
+                    else:
+                        return None
+            else:
+                if rtype < 16:
+                    if rtype == 12:  # current_path_key
+                        if length != 33:
+                            return None
+                        try:
+                            v5 = D5(raw[pos:stop], base + pos)
+                        except fallible:
+                            return None
+                        values["current_path_key"] = v5
+                        mask |= 32
+                    elif rtype == 14:  # amp
+                        if length < 64 or length > 68:
+                            return None
+                        o6 = F6()
+                        o6.root_share = raw[pos:pos + 32]
+                        o6.set_id = raw[pos + 32:pos + 64]
+                        v6_2 = raw[pos + 64:stop]
+                        if v6_2 and not v6_2[0]:
+                            return None
+                        o6.child_index = from_bytes(v6_2)
+                        o6.__class__ = C6
+                        values["amp"] = o6
+                        mask |= 64
+                    elif rtype & 1 or even_ok(rtype):
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
+                        unknown.append(r)
+                    else:
+                        return None
+                else:
+                    if rtype == 16:  # payment_metadata
+                        values["payment_metadata"] = raw[pos:stop]
+                        mask |= 128
+                    elif rtype == 18:  # total_amount_msat
+                        if length > 8:
+                            return None
+                        v8 = raw[pos:stop]
+                        if v8 and not v8[0]:
+                            return None
+                        values["total_amount_msat"] = from_bytes(v8)
+                        mask |= 256
+                    elif rtype == 5482373484:  # keysend_preimage
+                        values["keysend_preimage"] = raw[pos:stop]
+                        mask |= 512
+                    elif rtype & 1 or even_ok(rtype):
+                        r = fill_record()
+                        r.type = rtype
+                        r.value = raw[pos:stop]
+                        r.__class__ = record
+                        unknown.append(r)
+                    else:
+                        return None
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
+    return values, unknown, None, mask
+
+
+def stream_by_type_387130f2(raw: bytes, base: int) -> Decoded | None:
     end = len(raw)
     pos = 0
     last = -1
@@ -914,9 +944,10 @@ def stream_by_type_966429e5(raw: bytes, base: int) -> Decoded | None:
             stop = pos + length
             if stop > end:
                 return None
-            r = new(record)
-            set_type(r, rtype)
-            set_value(r, raw[pos:stop])
+            r = fill_record()
+            r.type = rtype
+            r.value = raw[pos:stop]
+            r.__class__ = record
             unknown.append(r)
             pos = stop
             last = rtype
@@ -925,7 +956,75 @@ def stream_by_type_966429e5(raw: bytes, base: int) -> Decoded | None:
     return values, unknown, offsets, mask
 
 
-def update_add_htlc_tlvs_by_type_80824cdc(raw: bytes, base: int) -> Decoded | None:
+def update_add_htlc_tlvs_by_name_6c66e31e(raw: bytes, base: int) -> Decoded | None:
+    end = len(raw)
+    pos = 0
+    last = -1
+    values: dict[Any, Any] = {}
+    unknown: list[Any] = []
+    mask = 0
+    try:
+        while pos < end:
+            rtype = raw[pos]
+            if rtype < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[rtype]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                rtype = from_bytes(raw[pos + 1:nxt])
+                if rtype < least:
+                    return None
+                pos = nxt
+            if rtype <= last:
+                return None
+            length = raw[pos]
+            if length < 0xFD:
+                pos += 1
+            else:
+                width, least = WIDE[length]
+                nxt = pos + width
+                if nxt > end:
+                    return None
+                length = from_bytes(raw[pos + 1:nxt])
+                if length < least:
+                    return None
+                pos = nxt
+            stop = pos + length
+            if stop > end:
+                return None
+            if rtype == 0:  # blinded_path
+                if length != 33:
+                    return None
+                try:
+                    v0 = D0(raw[pos:stop], base + pos)
+                except fallible:
+                    return None
+                values["blinded_path"] = v0
+                mask |= 1
+            elif rtype == 106823:  # accountable
+                if length != 1:
+                    return None
+                v1 = raw[pos:stop]
+                values["accountable"] = from_bytes(v1)
+                mask |= 2
+            elif rtype & 1:
+                r = fill_record()
+                r.type = rtype
+                r.value = raw[pos:stop]
+                r.__class__ = record
+                unknown.append(r)
+            else:
+                return None
+            pos = stop
+            last = rtype
+    except IndexError:  # the stream ended inside a type or a length
+        return None
+    return values, unknown, None, mask
+
+
+def update_add_htlc_tlvs_by_type_7dee1716(raw: bytes, base: int) -> Decoded | None:
     end = len(raw)
     pos = 0
     last = -1
@@ -982,9 +1081,10 @@ def update_add_htlc_tlvs_by_type_80824cdc(raw: bytes, base: int) -> Decoded | No
                 values[K1] = from_bytes(v1)
                 mask |= 2
             elif rtype & 1:
-                r = new(record)
-                set_type(r, rtype)
-                set_value(r, raw[pos:stop])
+                r = fill_record()
+                r.type = rtype
+                r.value = raw[pos:stop]
+                r.__class__ = record
                 unknown.append(r)
             else:
                 return None
@@ -995,74 +1095,7 @@ def update_add_htlc_tlvs_by_type_80824cdc(raw: bytes, base: int) -> Decoded | No
     return values, unknown, offsets, mask
 
 
-def update_add_htlc_tlvs_by_name_985b0966(raw: bytes, base: int) -> Decoded | None:
-    end = len(raw)
-    pos = 0
-    last = -1
-    values: dict[Any, Any] = {}
-    unknown: list[Any] = []
-    mask = 0
-    try:
-        while pos < end:
-            rtype = raw[pos]
-            if rtype < 0xFD:
-                pos += 1
-            else:
-                width, least = WIDE[rtype]
-                nxt = pos + width
-                if nxt > end:
-                    return None
-                rtype = from_bytes(raw[pos + 1:nxt])
-                if rtype < least:
-                    return None
-                pos = nxt
-            if rtype <= last:
-                return None
-            length = raw[pos]
-            if length < 0xFD:
-                pos += 1
-            else:
-                width, least = WIDE[length]
-                nxt = pos + width
-                if nxt > end:
-                    return None
-                length = from_bytes(raw[pos + 1:nxt])
-                if length < least:
-                    return None
-                pos = nxt
-            stop = pos + length
-            if stop > end:
-                return None
-            if rtype == 0:  # blinded_path
-                if length != 33:
-                    return None
-                try:
-                    v0 = D0(raw[pos:stop], base + pos)
-                except fallible:
-                    return None
-                values["blinded_path"] = v0
-                mask |= 1
-            elif rtype == 106823:  # accountable
-                if length != 1:
-                    return None
-                v1 = raw[pos:stop]
-                values["accountable"] = from_bytes(v1)
-                mask |= 2
-            elif rtype & 1:
-                r = new(record)
-                set_type(r, rtype)
-                set_value(r, raw[pos:stop])
-                unknown.append(r)
-            else:
-                return None
-            pos = stop
-            last = rtype
-    except IndexError:  # the stream ended inside a type or a length
-        return None
-    return values, unknown, None, mask
-
-
-def update_fail_htlc_tlvs_by_name_501f56a2(raw: bytes, base: int) -> Decoded | None:
+def update_fail_htlc_tlvs_by_name_365e5741(raw: bytes, base: int) -> Decoded | None:
     end = len(raw)
     pos = 0
     last = -1
@@ -1106,9 +1139,10 @@ def update_fail_htlc_tlvs_by_name_501f56a2(raw: bytes, base: int) -> Decoded | N
                 values["attribution_data"] = raw[pos:stop]
                 mask |= 1
             elif rtype & 1:
-                r = new(record)
-                set_type(r, rtype)
-                set_value(r, raw[pos:stop])
+                r = fill_record()
+                r.type = rtype
+                r.value = raw[pos:stop]
+                r.__class__ = record
                 unknown.append(r)
             else:
                 return None
@@ -1119,7 +1153,7 @@ def update_fail_htlc_tlvs_by_name_501f56a2(raw: bytes, base: int) -> Decoded | N
     return values, unknown, None, mask
 
 
-def update_fail_htlc_tlvs_by_type_9819257b(raw: bytes, base: int) -> Decoded | None:
+def update_fail_htlc_tlvs_by_type_fdea07a8(raw: bytes, base: int) -> Decoded | None:
     end = len(raw)
     pos = 0
     last = -1
@@ -1166,9 +1200,10 @@ def update_fail_htlc_tlvs_by_type_9819257b(raw: bytes, base: int) -> Decoded | N
                 values[K0] = raw[pos:stop]
                 mask |= 1
             elif rtype & 1:
-                r = new(record)
-                set_type(r, rtype)
-                set_value(r, raw[pos:stop])
+                r = fill_record()
+                r.type = rtype
+                r.value = raw[pos:stop]
+                r.__class__ = record
                 unknown.append(r)
             else:
                 return None
@@ -1180,21 +1215,21 @@ def update_fail_htlc_tlvs_by_type_9819257b(raw: bytes, base: int) -> Decoded | N
 
 
 DECODERS: dict[tuple[str, str], Callable[[bytes, int], Decoded | None]] = {
-    ("encrypted_data_tlv", "466097b7d70476f1"): encrypted_data_tlv_by_name_466097b7,
-    ("encrypted_data_tlv", "bb23a17b14d1b606"): encrypted_data_tlv_by_type_bb23a17b,
-    ("onion_message_tlvs", "48d3cbd7d5af0a40"): onion_message_tlvs_by_type_48d3cbd7,
-    ("onion_message_tlvs", "62059f878c35cf83"): onion_message_tlvs_by_name_62059f87,
-    ("onionmsg_tlv", "15d77902209fbdf5"): onionmsg_tlv_by_type_15d77902,
-    ("onionmsg_tlv", "9eb4d30556fb0745"): onionmsg_tlv_by_name_9eb4d305,
-    ("payload", "acd36ce9fd5d4221"): payload_by_name_acd36ce9,
-    ("payload", "ea0519f90e4a8f8e"): payload_by_type_ea0519f9,
-    ("stream", "966429e5d266cddd"): stream_by_type_966429e5,
-    ("update_add_htlc_tlvs", "80824cdc2204c0fc"): update_add_htlc_tlvs_by_type_80824cdc,
-    ("update_add_htlc_tlvs", "985b09664933c70a"): update_add_htlc_tlvs_by_name_985b0966,
-    ("update_fail_htlc_tlvs", "501f56a2d6c4b3af"): update_fail_htlc_tlvs_by_name_501f56a2,
-    ("update_fail_htlc_tlvs", "9819257be1b12169"): update_fail_htlc_tlvs_by_type_9819257b,
-    ("update_fail_malformed_htlc_tlvs", "48d3cbd7d5af0a40"): onion_message_tlvs_by_type_48d3cbd7,
-    ("update_fail_malformed_htlc_tlvs", "62059f878c35cf83"): onion_message_tlvs_by_name_62059f87,
-    ("update_fulfill_htlc_tlvs", "501f56a2d6c4b3af"): update_fail_htlc_tlvs_by_name_501f56a2,
-    ("update_fulfill_htlc_tlvs", "9819257be1b12169"): update_fail_htlc_tlvs_by_type_9819257b,
+    ("encrypted_data_tlv", "1b5fff490c879d50"): encrypted_data_tlv_by_name_1b5fff49,
+    ("encrypted_data_tlv", "c5718856ad6a0ac7"): encrypted_data_tlv_by_type_c5718856,
+    ("onion_message_tlvs", "49809d952498c51e"): onion_message_tlvs_by_type_49809d95,
+    ("onion_message_tlvs", "a7a72f5ba722b965"): onion_message_tlvs_by_name_a7a72f5b,
+    ("onionmsg_tlv", "7d8f7d20b70e0186"): onionmsg_tlv_by_type_7d8f7d20,
+    ("onionmsg_tlv", "c2b89fe4a5713fd3"): onionmsg_tlv_by_name_c2b89fe4,
+    ("payload", "722ca9e6dce95992"): payload_by_type_722ca9e6,
+    ("payload", "756008cdff846910"): payload_by_name_756008cd,
+    ("stream", "387130f22f45fa59"): stream_by_type_387130f2,
+    ("update_add_htlc_tlvs", "6c66e31e187d3574"): update_add_htlc_tlvs_by_name_6c66e31e,
+    ("update_add_htlc_tlvs", "7dee1716f28f4fdd"): update_add_htlc_tlvs_by_type_7dee1716,
+    ("update_fail_htlc_tlvs", "365e57410c0f2ae1"): update_fail_htlc_tlvs_by_name_365e5741,
+    ("update_fail_htlc_tlvs", "fdea07a81c4fb93e"): update_fail_htlc_tlvs_by_type_fdea07a8,
+    ("update_fail_malformed_htlc_tlvs", "49809d952498c51e"): onion_message_tlvs_by_type_49809d95,
+    ("update_fail_malformed_htlc_tlvs", "a7a72f5ba722b965"): onion_message_tlvs_by_name_a7a72f5b,
+    ("update_fulfill_htlc_tlvs", "365e57410c0f2ae1"): update_fail_htlc_tlvs_by_name_365e5741,
+    ("update_fulfill_htlc_tlvs", "fdea07a81c4fb93e"): update_fail_htlc_tlvs_by_type_fdea07a8,
 }
