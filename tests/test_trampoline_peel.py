@@ -6,10 +6,17 @@ node refuses, with the record and offset it names."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sphinxamp import BlindedPath, PaymentData, public_key
 from sphinxamp.blinding import BlindedHop
-from sphinxamp.errors import InvalidOnionPayload, InvalidTrampolinePayload
+from sphinxamp.errors import (
+    DecodeError,
+    InvalidOnionPayload,
+    InvalidTrampolinePayload,
+    PolicyError,
+)
 from sphinxamp.onion import peel_onion
 from sphinxamp.payments import (
     TRAMPOLINE_ACTIONS,
@@ -17,10 +24,12 @@ from sphinxamp.payments import (
     TrampolineCarrier,
     TrampolineHop,
     TrampolinePayload,
+    build_trampoline_onion,
     build_trampoline_payment,
     carries_trampoline,
     peel_trampoline,
 )
+from tests.strategies import ref_stream
 
 AD = bytes([0x42]) * 32
 KEY = bytes([0x43]) * 32
@@ -107,3 +116,26 @@ def test_a_blinded_hop_without_any_path_key_is_refused() -> None:
     with pytest.raises(InvalidTrampolinePayload) as info:
         _peel(blinded)
     assert (info.value.tlv_type, info.value.reason) == (12, "path_key_in_neither")
+
+
+@settings(max_examples=150, deadline=None)
+@given(inner=st.binary(min_size=2, max_size=120), packet=st.binary(max_size=200),
+       profile=st.sampled_from(["trampoline", "trampoline-legacy"]), raw=st.booleans())
+def test_any_trampoline_bytes_are_a_hop_or_a_refusal(inner: bytes, packet: bytes, profile: str,
+                                                     raw: bool) -> None:
+    """Whatever the trampoline onion or the payload inside it holds, a trampoline node gets a
+    TrampolineHop or one of the library's refusals (DecodeError, PolicyError), nothing else."""
+    if raw:  # arbitrary bytes where the trampoline onion should be
+        onion_type = 20 if profile == "trampoline" else 66100
+        outer = ref_stream([(2, b"\x27\x10"), (4, b"\x07\xd0"), (onion_type, packet)])
+    else:  # a well-built onion around an arbitrary payload
+        built = build_trampoline_onion(bytes([1]) * 32, [(NODE, inner)], AD, profile=profile,
+                                       payload_area="exact")
+        carrier = TrampolineCarrier(10_000, 2000).payload(built.packet, profile)
+        outer = carrier.encode()
+    try:
+        hop = peel_trampoline(outer, KEY, AD, profile=profile, incoming_amount_msat=10_000,
+                              incoming_cltv_expiry=2000, current_block_height=HEIGHT)
+    except (DecodeError, PolicyError):
+        return
+    assert hop.action in TRAMPOLINE_ACTIONS
