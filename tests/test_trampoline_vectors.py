@@ -35,6 +35,7 @@ from sphinxamp.failures import (
     relay_trampoline_failure,
     trampoline_failure_message,
 )
+from sphinxamp.messages import UpdateAddHtlc, UpdateFailMalformedHtlc
 from sphinxamp.payments import (
     PaymentBlindedPath,
     TrampolineCarrier,
@@ -282,3 +283,18 @@ def test_the_blinded_refusal_hashes_the_trampoline_onion() -> None:
     received = steps["blinded-carol-processes"]["expect"]["next_trampoline_onion"]
     refused = steps["blinded-dave-refuses"]["expect"]["refused"]
     assert hashlib.sha256(h(received)).hexdigest() == refused["sha256_of_onion"]
+
+
+def test_the_blinded_refusal_as_a_message() -> None:
+    """Given the whole update_add_htlc, Dave's answer is the proposal's
+    update_fail_malformed_htlc: invalid_onion_blinding with the trampoline onion's hash."""
+    doc = json.loads((VECTORS / "trampoline-onion-error.json").read_text())
+    step = {c["id"]: c for c in doc["trampoline_cases"]}["blinded-dave-refuses"]
+    msg = UpdateAddHtlc(bytes(32), 0, step["incoming_amount_msat"], h(step["associated_data"]),
+                        step["incoming_cltv_expiry"], h(step["onion"]))
+    answer = process_hop(msg, h(step["node_key"]), profile="trampoline",
+                         current_block_height=step["current_block_height"])
+    refused = step["expect"]["refused"]
+    assert isinstance(answer.message, UpdateFailMalformedHtlc)
+    assert answer.message.failure_code == refused["failure_code"]
+    assert answer.message.sha256_of_onion == h(refused["sha256_of_onion"])
