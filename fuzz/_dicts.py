@@ -40,6 +40,10 @@ _EXTRA = {
         0, 1, 3, 5, 2, 8, 10, 16, 22, 80, 82, 88, 89, 90, 91, 160, 162, 164, 168, 172, 176,
         240)}, "b12_exp_offer": "fe3b9aca00", "b12_exp_invreq": "fe77359400",
         "b12_exp_invoice": "feb2d05e00", "sciddir_0": "00", "sig_len": "40"},
+    # The trampoline formats' records: the proposal's 20-22, Eclair's 66097-66102.
+    "trampoline_payload": {**_POINTS, "type_20": "14", "type_21": "15", "type_22": "16",
+                           **{f"type_{t}": f"fe{t:08x}" for t in range(66097, 66103)},
+                           "len_33": "21", "len_onion_min": "42", "format_legacy": "01"},
     # Log prefixes (Core Lightning, lnd) and the message types, as text.
     "log": {name: text.encode().hex() for name, text in (
         ("cln_in", "[IN] "), ("cln_out", "[OUT] "), ("cln_ts", "2026-12-07T10:00:00.000Z "),

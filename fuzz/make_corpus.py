@@ -29,6 +29,7 @@ import _failure_seeds  # noqa: E402
 import _peel  # noqa: E402
 import _seeds  # noqa: E402
 import _targets  # noqa: E402
+import _trampoline_seeds  # noqa: E402
 import _wire_seeds  # noqa: E402
 import fuzz_explain  # noqa: E402
 import fuzz_tlv_typed  # noqa: E402
@@ -44,7 +45,7 @@ OWNED = ("vec-", "gen-", "edge-")
 TARGETS = ("bigsize", "tlv_stream", "tlv_typed", "payload_intermediate", "payload_final",
            "payload_blinded_intermediate", "payload_blinded_final", "onion_packet",
            "peel_raw", "peel_reseal", *_blinding_seeds.TARGETS, *_failure_seeds.TARGETS,
-           "explain", *_wire_seeds.TARGETS)
+           "explain", *_wire_seeds.TARGETS, *_trampoline_seeds.TARGETS)
 PAYLOAD_TARGETS = TARGETS[3:7]
 
 
@@ -211,6 +212,8 @@ def collect(found: Found) -> dict[str, dict[str, bytes]]:
     for target, entries in _failure_seeds.seeds().items():
         seeds[target].update(entries)
     for target, entries in _wire_seeds.seeds().items():
+        seeds[target].update(entries)
+    for target, entries in _trampoline_seeds.seeds().items():
         seeds[target].update(entries)
     seeds["explain"].update(fuzz_explain.seeds(
         {"packet": found.packets, "payload": payloads, "stream": found.streams,
