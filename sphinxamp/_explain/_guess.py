@@ -23,7 +23,7 @@ from sphinxamp.onion._sphinx import (
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import shared_secret
 from sphinxamp.wire._bigsize import decode_bigsize
-from sphinxamp.wire._records import HOP_PAYLOAD_SCHEMA
+from sphinxamp.wire._records import PROFILE_SCHEMAS
 from sphinxamp.wire._tlv import TlvSchema, iter_records
 
 Test = Callable[[bytes, Keys], str | None]
@@ -106,7 +106,8 @@ def _payload(data: bytes, keys: Keys) -> str | None:
     start = length_prefix(data)
     if start:
         data = data[start:]
-    if _is_tlv(data, HOP_PAYLOAD_SCHEMA) and ({2, 4} <= _types(data) or 10 in _types(data)):
+    schema = PROFILE_SCHEMAS[keys.profile]
+    if _is_tlv(data, schema) and ({2, 4} <= _types(data) or 10 in _types(data)):
         return "a TLV stream with amt_to_forward and outgoing_cltv_value (or " \
                "encrypted_recipient_data): a hop payload"
     return None

@@ -7,33 +7,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sphinxamp._explain._tlv import _codec_value, bigsize_field, tlv_fields
+from sphinxamp._explain._trampoline import annotate_records
 from sphinxamp._explain._tree import Explanation, Field, error_from
 from sphinxamp._payload import decode_hop_payload
 from sphinxamp.blinding._path import ENCRYPTED_DATA_SCHEMA, TAG_SIZE
 from sphinxamp.blinding._unblind import decrypt_data
 from sphinxamp.errors import DecodeError, SphinxampError
+from sphinxamp.payments._trampoline import decode_trampoline_payload
 from sphinxamp.primitives import _crypto as crypto
 from sphinxamp.primitives._nodekey import NodeKey, shared_secret
 from sphinxamp.wire._bigsize import decode_bigsize
-from sphinxamp.wire._records import HOP_PAYLOAD_SCHEMA
+from sphinxamp.wire._records import HOP_PAYLOAD_SCHEMA, PROFILE_SCHEMAS, TRAMPOLINE_PROFILES
 from sphinxamp.wire._tlv import check_length
 
 _PAYLOAD = "BOLT 4 › Packet Structure › `payload` format › Requirements"
 _BLINDING = "BOLT 4 › Route Blinding › Requirements"
+_TRAMPOLINE = "lightning/bolts#836 04-onion-routing.md › Packet Structure"
 _AMP_TYPE = 14
 
 
 @dataclass(frozen=True, slots=True)
 class Keys:
     """What the caller knows to decrypt with: the node's key, the onion's associated data,
-    the path key the HTLC or message carried, the route's shared secrets (origin side) and
-    the payload area (None: from the packet length)."""
+    the path key the HTLC or message carried, the route's shared secrets (origin side), the
+    payload area (None: from the packet length) and the profile hop payloads are read under
+    ("bolt", "lnd", "trampoline" or "trampoline-legacy")."""
 
     node_key: bytes | NodeKey | None = None
     assoc_data: bytes | None = None
     path_key: bytes | None = None
     shared_secrets: tuple[bytes, ...] = ()
     payload_area: int | None = None
+    profile: str = "bolt"
 
 
 def explain_tlv(data: bytes, keys: Keys, ex: Explanation) -> None:
@@ -97,9 +102,12 @@ def length_prefix(data: bytes) -> int:
 
 def payload_fields(data: bytes, keys: Keys, ex: Explanation, *, base: int = 0,
                    decrypted: bool = False, final: bool | None = None) -> list[Field]:
-    """A hop payload's records, then the role rules (final when `final`, else assumed from
-    short_channel_id's absence) and, with the keys, its encrypted_recipient_data."""
-    fields = tlv_fields(data, base, HOP_PAYLOAD_SCHEMA, ex, decrypted=decrypted)
+    """A hop payload's records under the keys' profile, each naming the profile that defines
+    it, then the role rules (final when `final`, else assumed from short_channel_id's
+    absence) and, with the keys, its encrypted_recipient_data."""
+    schema = PROFILE_SCHEMAS[keys.profile]
+    fields = tlv_fields(data, base, schema, ex, decrypted=decrypted)
+    annotate_records(fields, keys.profile, ex)
     by_name = {f.name: f for f in fields}
     blob = by_name.get("encrypted_recipient_data")
     if blob is not None and blob.children:
@@ -108,18 +116,32 @@ def payload_fields(data: bytes, keys: Keys, ex: Explanation, *, base: int = 0,
         if path_key is None and current is not None and current.children:
             path_key = current.children[-1].raw
         decrypt_into(blob.children[-1], keys.node_key, path_key, ex)
-    if ex.error is None:
+    if ex.error is None and keys.profile in TRAMPOLINE_PROFILES:
+        _trampoline_verdict(data, keys.profile, ex, base, decrypted)
+    elif ex.error is None:
         if final is None:
             final = "short_channel_id" not in by_name
             ex.notes.append(f"payload judged as a {'final' if final else 'forwarding'} hop's "
                             "(short_channel_id " + ("absent)" if final else "present)"))
         try:
             decode_hop_payload(data, final=final, path_key_from_htlc=keys.path_key is not None,
-                               base=base)
+                               base=base, profile=keys.profile)
         except SphinxampError as exc:
             ex.fail(error_from(exc, exc.offset if exc.offset is not None else base, _PAYLOAD,
                                decrypted=decrypted))
     return fields
+
+
+def _trampoline_verdict(data: bytes, profile: str, ex: Explanation, base: int,
+                        decrypted: bool) -> None:
+    """A payload read under a trampoline profile: its structure (blinded paths included) as
+    decode_trampoline_payload reads it; what a trampoline node requires of it is
+    process_hop's, with the HTLC's amount and expiry."""
+    try:
+        decode_trampoline_payload(data, profile, base=base)
+    except SphinxampError as exc:
+        ex.fail(error_from(exc, exc.offset if exc.offset is not None else base, _TRAMPOLINE,
+                           decrypted=decrypted))
 
 
 def decrypt_into(value: Field, node_key: bytes | NodeKey | None, path_key: bytes | None,

@@ -7,10 +7,12 @@ its BigSize length, its payload's records, the HMAC for the next hop."""
 from __future__ import annotations
 
 import hmac
+from dataclasses import replace
 
 from sphinxamp._explain._bolt12 import STREAMS, bolt12_fields
-from sphinxamp._explain._kinds import Keys, decrypt_into, payload_fields
+from sphinxamp._explain._kinds import Keys, decrypt_into, explain_payload, payload_fields
 from sphinxamp._explain._tlv import bigsize_field, tlv_fields
+from sphinxamp._explain._trampoline import mark_profile, onion_record
 from sphinxamp._explain._tree import Explanation, Field, error_from
 from sphinxamp.blinding._onion_message import ONIONMSG_SCHEMA
 from sphinxamp.errors import DecodeError, SphinxampError
@@ -116,6 +118,7 @@ def _frame(plain: bytes, base: int, keys: Keys, ex: Explanation, path_key: bytes
     else:
         field.children = payload_fields(payload, keys, ex, base=base + start, decrypted=True,
                                         final=final)
+        trampoline_onion(field.children, keys, ex)
     out.append(field)
     out.append(Field("next_hmac", base + start + length, next_hmac,
                      "all zero: this is the final hop" if final else
@@ -141,4 +144,33 @@ def _message_payload(payload: bytes, base: int, keys: Keys, ex: Explanation,
     return fields
 
 
-__all__ = ["explain_onion", "onion_field"]
+def explain_payload_peeled(data: bytes, keys: Keys, ex: Explanation) -> None:
+    """`--as payload`: the records, and a trampoline onion among them laid out (peeled with
+    the node key and the associated data)."""
+    explain_payload(data, keys, ex)
+    trampoline_onion(ex.fields, keys, ex)
+
+
+def trampoline_onion(records: list[Field], keys: Keys, ex: Explanation) -> None:
+    """The trampoline onion a payload carries under a trampoline profile, laid out as a
+    packet of any size under its record's value and, with the node key and the associated
+    data, peeled as the trampoline node peels it (lightning/bolts#836 › Trampoline Payments:
+    the same node key and payment hash; the outer current_path_key tweaks the ECDH inside a
+    blinded trampoline path). Its hop payload is read under the same profile."""
+    found = onion_record(records, keys.profile)
+    if found is None:
+        return
+    value, outer_path_key = found
+    inner = replace(keys, payload_area=None, path_key=outer_path_key)
+    packet = onion_field(value.raw, value.offset, inner, ex, outer_path_key, keys.assoc_data)
+    packet.name = "trampoline_onion_packet"
+    packet.meaning = f"trampoline onion ({keys.profile}), {len(value.raw)} bytes"
+    packet.decrypted = value.decrypted
+    mark_profile(packet, keys.profile)
+    value.children = [packet]
+    if keys.node_key is not None and keys.assoc_data is not None:
+        ex.notes.append(f"trampoline onion ({keys.profile}) at offset {value.offset}: peeled "
+                        "with the same node key and associated data")
+
+
+__all__ = ["explain_onion", "explain_payload_peeled", "onion_field", "trampoline_onion"]

@@ -74,6 +74,9 @@ class Field:
     children: list[Field] = field(default_factory=list)
     decrypted: bool = False
     error: bool = False  # the field where parsing failed
+    # The profile whose definition names the field: a hop payload record's ("bolt", "lnd",
+    # "trampoline", "trampoline-legacy"), a trampoline onion's parts (its format's).
+    profile: str | None = None
 
     @property
     def length(self) -> int:
@@ -89,6 +92,8 @@ class Field:
             out["decrypted"] = True
         if self.error:
             out["error"] = True
+        if self.profile is not None:
+            out["profile"] = self.profile
         out["children"] = [c.to_json() for c in self.children]
         return out
 

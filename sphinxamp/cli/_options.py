@@ -13,7 +13,7 @@ from sphinxamp.errors import InvalidArgument
 from sphinxamp.failures import HOLD_TIME_UNIT_MS
 from sphinxamp.onion import MAX_PAYLOAD_AREA
 from sphinxamp.primitives import check_secret, is_valid_point
-from sphinxamp.wire import PROFILES
+from sphinxamp.wire import PROFILES, TRAMPOLINE_PROFILES
 
 
 class BoundedInt:
@@ -160,9 +160,13 @@ def read_assoc_data(args: argparse.Namespace) -> bytes | None:
     return None if args.assoc_data is None else read_hex(args.assoc_data, "assoc_data")
 
 
-def add_profile(parser: argparse.ArgumentParser, help: str | None = None) -> None:
-    """--profile: judge as BOLT 4 states it ("bolt", the default) or as lnd does."""
-    parser.add_argument("--profile", choices=PROFILES, default="bolt", help=help)
+def add_profile(parser: argparse.ArgumentParser, help: str | None = None, *,
+                trampoline: bool = False) -> None:
+    """--profile: judge as BOLT 4 states it ("bolt", the default) or as lnd does; with
+    `trampoline`, also read a trampoline onion in either format ("trampoline",
+    lightning/bolts#836; "trampoline-legacy", Eclair and Electrum)."""
+    choices = (*PROFILES, *TRAMPOLINE_PROFILES) if trampoline else PROFILES
+    parser.add_argument("--profile", choices=choices, default="bolt", help=help)
 
 
 # --- amounts and heights --------------------------------------------------------------------

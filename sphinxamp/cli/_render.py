@@ -248,21 +248,27 @@ SHOWN_BYTES = 16
 ERROR_MARK = "=>"
 
 
-def tree_lines(fields: Sequence[Any], style: Style, depth: int = 0) -> list[str]:
+def tree_lines(fields: Sequence[Any], style: Style, depth: int = 0,
+               profile: str | None = None) -> list[str]:
     """One line per field: marker, offset, length, the first bytes, the indented name and
-    its meaning. The field where parsing failed carries the `=>` marker."""
+    its meaning, and the profile that names it where that differs from its parent's (a
+    record of BOLT 4 as written says nothing). The field where parsing failed carries the
+    `=>` marker."""
     out: list[str] = []
     for f in fields:
         shown = f.raw[:SHOWN_BYTES].hex() + ("…" if f.length > SHOWN_BYTES else "")
         mark = ERROR_MARK if f.error else "  "
         name = f"{'  ' * depth}{f.name}"
         meaning = f.meaning + (" [decrypted]" if f.decrypted else "")
+        own = getattr(f, "profile", None)
+        if own is not None and own != (profile or "bolt"):
+            meaning += f" [profile {own}]"
         line = (f"{style('bad', mark) if f.error else mark}{style('dim', f'{f.offset:>6}')} "
                 f"{f.length:>5}  {shown:<{2 * SHOWN_BYTES + 1}}  {style('name', name)}")
         if meaning:
             line += ": " + (style("bad", meaning) if f.error else meaning)
         out.append(line)
-        out += tree_lines(f.children, style, depth + 1)
+        out += tree_lines(f.children, style, depth + 1, own or profile)
     return out
 
 

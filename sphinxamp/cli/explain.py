@@ -16,6 +16,7 @@ from sphinxamp.cli._options import (
     add_json_flag,
     add_node_key,
     add_path_key,
+    add_profile,
     add_secret_option,
     payload_area,
     read_assoc_data,
@@ -37,10 +38,19 @@ failure's return packet. --as auto (the default) guesses the kind and says why.
 Malformed bytes: the dump goes as far as it can and marks the field where parsing stopped
 (=>), naming the rule broken and the BOLT section; exit status 1. --json prints {"kind",
 "length", "guess", "fields": [{"name", "offset", "length", "hex", "meaning", "value",
-"children"}], "notes", "error"}, "error" being null or {"offset", "rule", "section",
+"profile", "children"}], "notes", "error"}, "error" being null or {"offset", "rule", "section",
 "message", "reason", "field", "tlv_type", ...}; "offset" is the first byte of the failing
 field (for a TLV stream: of the record). Offsets always count in the input; decrypted
 fields say "decrypted": true.
+
+Hop payloads are read under --profile: bolt (the default: BOLT 4 as written, type 14 is
+lnd's AMP record, types 20 and 66100 are unknown even types and refused, with a note naming
+the profile that reads them), lnd, trampoline (lightning/bolts#836: type 14 is
+outgoing_node_id, 20 the trampoline onion) or trampoline-legacy (Eclair and Electrum: 66098,
+66100). Every payload record names the profile that defines it ("profile" in --json). A
+trampoline onion is laid out as a packet inside its record and, with --node-key (the
+trampoline node's) and --assoc-data (the payment hash), peeled: its hop payload read under
+the same profile.
 
 --log FILE (- for stdin) reads a node log instead (Core Lightning's, lnd's, or bare hex
 lines; docs/debugging.md lists the formats) and explains each line holding an
@@ -75,6 +85,9 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--payload-area", type=payload_area(), metavar="N",
                         help=f"require this routing area size, 0 to {MAX_PAYLOAD_AREA} "
                         "(default: from the length)")
+    add_profile(parser, "read hop payloads as BOLT 4 states them (default), as lnd does, or "
+                "in a trampoline format, whose trampoline onion is laid out and, with "
+                "--node-key and --assoc-data, peeled", trampoline=True)
     add_color_flag(parser)
     add_json_flag(parser)
     parser.set_defaults(handler=run)
@@ -93,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         data, args.kind,
         node_key=read_node_key(args), assoc_data=read_assoc_data(args),
         path_key=read_path_key(args),
-        shared_secrets=secrets, payload_area=args.payload_area)
+        shared_secrets=secrets, payload_area=args.payload_area, profile=args.profile)
     if args.json:
         emit_json(ex.to_json())
     else:
