@@ -68,7 +68,8 @@ class EncryptedDataAeadMutator:
         """The two plaintexts spliced at random cuts, sealed as an even input."""
         one, two = self._plaintext(first), self._plaintext(second)
         if one is None or two is None:
-            return None
+            # libFuzzer stacks crossovers and mutations: keep the first sealed.
+            return self.mutate(first, max_size, rng, mutate_bytes)
         joined = one[:rng.randint(0, len(one))] + two[rng.randint(0, len(two)):]
         return bytes((first[0] & 0xFE,)) + aead_seal(AEAD_RHO, joined[:max(max_size - 17, 0)])
 
@@ -156,11 +157,15 @@ class OnionMessageMutator:
     def crossover(self, first: bytes, second: bytes, max_size: int, rng: random.Random,
                   mutate_bytes: MutateBytes) -> bytes | None:
         """The first message carrying the second's onionmsg_tlv (its encrypted data then
-        fails the first node's tag unless both were sealed for the same keys)."""
+        fails the first node's tag unless both were sealed for the same keys), else a
+        mutation of the first."""
         one, two = _Message.split(first), _Message.split(second)
-        if one is None or two is None:
-            return None
-        packet = sphinx.splice_payload(one.packet, two.packet, one.node_key, one.path_key,
-                                       b"", (two.node_key, two.path_key))
-        return None if packet is None else one.encode(packet)
+        packet = None
+        if one is not None and two is not None:
+            packet = sphinx.splice_payload(one.packet, two.packet, one.node_key, one.path_key,
+                                           b"", (two.node_key, two.path_key))
+        if packet is None or one is None:
+            # libFuzzer stacks crossovers and mutations: keep the first sealed.
+            return self.mutate(first, max_size, rng, mutate_bytes)
+        return one.encode(packet)
 

@@ -228,13 +228,17 @@ class PeelRawMutator:
 
     def crossover(self, first: bytes, second: bytes, max_size: int, rng: random.Random,
                   mutate_bytes: MutateBytes) -> bytes | None:
-        """The first input's packet carrying the second's hop payload."""
+        """The first input's packet carrying the second's hop payload; when the second has
+        none to give, a mutation of the first (libFuzzer stacks crossovers and mutations, and
+        a plain splice would break the seal for every step after it)."""
         one, two = _peel.split_input(first), _peel.split_input(second)
-        if one is None or two is None or one.message != two.message:
-            return None
-        packet = splice_payload(one.packet, two.packet, one.node_key, one.path_key,
-                                one.associated_data, (two.node_key, two.path_key))
-        return None if packet is None else replace(one, packet=packet).encode()
+        packet = None
+        if one is not None and two is not None and one.message == two.message:
+            packet = splice_payload(one.packet, two.packet, one.node_key, one.path_key,
+                                    one.associated_data, (two.node_key, two.path_key))
+        if packet is None or one is None:
+            return self.mutate(first, max_size, rng, mutate_bytes)
+        return replace(one, packet=packet).encode()
 
 
 class FixedKeyPeelMutator:
@@ -253,5 +257,6 @@ class FixedKeyPeelMutator:
 
     def crossover(self, first: bytes, second: bytes, max_size: int, rng: random.Random,
                   mutate_bytes: MutateBytes) -> bytes | None:
-        return splice_payload(first, second, self.node_key, None, self.associated_data,
-                              (self.node_key, None))
+        spliced = splice_payload(first, second, self.node_key, None, self.associated_data,
+                                 (self.node_key, None))
+        return spliced or self.mutate(first, max_size, rng, mutate_bytes)

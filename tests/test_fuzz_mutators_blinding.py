@@ -29,7 +29,7 @@ ref = importlib.import_module("_blinding_checks")
 mutators = importlib.import_module("_mutate_blinding")
 aead_harness = importlib.import_module("fuzz_encrypted_data_aead")
 message_harness = importlib.import_module("fuzz_onion_message")
-from _mutate_onion import blinding_secret, open_layer  # noqa: E402
+sphinx = importlib.import_module("_mutate_onion")
 
 AEAD_SEEDS = sorted((FUZZ / "corpus" / "encrypted_data_aead").iterdir())
 MESSAGE_SEEDS = sorted((FUZZ / "corpus" / "onion_message").iterdir())
@@ -39,7 +39,7 @@ MAX_SIZE = 4096
 
 def _library_rho() -> bytes:
     path_key, _ = ref.seal(b"")
-    secret = blinding_secret(ref.NODE_KEYS[0], path_key)
+    secret = sphinx.blinding_secret(ref.NODE_KEYS[0], path_key)
     assert secret is not None
     return derive_key(KEY_RHO, secret)
 
@@ -129,7 +129,7 @@ def test_message_mutations_pass_the_hmac_and_reach_the_data(seed: Path) -> None:
 def _opens(data: bytes) -> bool:
     msg = mutators._Message.split(data)
     assert msg is not None
-    return open_layer(msg.packet, msg.node_key, msg.path_key) is not None
+    return sphinx.open_layer(msg.packet, msg.node_key, msg.path_key) is not None
 
 
 def test_most_message_mutations_still_open_the_recipient_data() -> None:
@@ -155,3 +155,15 @@ def test_plain_mode_installs_no_mutator(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv(_mutate.MUTATOR_ENV, "plain")
     for mutator in (mutators.EncryptedDataAeadMutator(), mutators.OnionMessageMutator()):
         assert _mutate.setup_kwargs(mutator) == {}
+
+
+def test_message_crossover_with_a_built_input_still_seals_the_first() -> None:
+    built = next(data for data in (p.read_bytes() for p in MESSAGE_SEEDS)
+                 if data and data[0] & 0xC0 == 0x40)
+    mutator, rng = mutators.OnionMessageMutator(), random.Random(2)
+    for seed in SEALED:
+        if _opens(seed.read_bytes()):
+            out = mutator.crossover(seed.read_bytes(), built, 1 << 16, rng,
+                                    _mutate.byte_mutator())
+            assert out is not None
+            _outcome(out)  # asserts the Sphinx HMAC and framing were passed

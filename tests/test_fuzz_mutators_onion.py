@@ -138,3 +138,14 @@ def test_differential_peel_targets_install_the_mutator_for_their_keys() -> None:
     for mutator in differential.STRUCTURED.values():
         assert (mutator.node_key, mutator.associated_data) == (bytes([0x41] * 32),
                                                                bytes([0x42] * 32))
+
+
+def test_crossover_with_nothing_to_splice_still_seals_the_first() -> None:
+    """libFuzzer stacks crossovers on mutations: one that broke the seal would send every
+    later step back to the HMAC check."""
+    first = next(p.read_bytes() for p in SEEDS if _openable(p))
+    mutator, rng = mutators.PeelRawMutator(), random.Random(9)
+    for second in (b"", b"\x00" * 40, bytes(range(256)) * 8):
+        out = mutator.crossover(first, second, MAX_SIZE, rng, _mutate.byte_mutator())
+        assert out is not None
+        _peeled(out)  # raises InvalidOnionHmac if the seal were broken
