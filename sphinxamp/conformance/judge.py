@@ -8,6 +8,11 @@ is right to refuse a payload carrying it, and one that does is right to read it.
 hello says which (`optional_records`, or the `features` bits that announce them); a hello that
 says nothing (protocol version 1, or the fields left out) makes both answers correct: the
 kit cannot know, and a judge must not report what may be right.
+
+Trampoline onions (lightning/bolts#836, and Eclair's and Electrum's earlier format) are not
+in the BOLTs: an implementation need not read them. The hello's `trampoline_formats` names
+the formats it reads; a trampoline case in any other format, or from an adapter whose hello
+names none, is not judged.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from sphinxamp.conformance.protocol import (
     compare,
 )
 from sphinxamp.errors import DecodeError
-from sphinxamp.wire._records import KEYSEND_TYPE
+from sphinxamp.wire._records import KEYSEND_TYPE, TRAMPOLINE_PROFILES
 from sphinxamp.wire._tlv import decode_stream, encode_stream
 
 AMP_TYPE = 14
@@ -69,6 +74,14 @@ def understanding(hello: Mapping[str, Any] | None) -> Understanding:
     bits = set(_ints(hello.get("features")))
     records |= {t for t, (_, pair) in OPTIONAL_RECORDS.items() if bits.intersection(pair)}
     return Understanding(True, frozenset(records))
+
+
+def trampoline_formats(hello: Mapping[str, Any] | None) -> frozenset[str]:
+    """The trampoline formats a hello declares (`trampoline_formats`); none when absent."""
+    value = None if hello is None else hello.get("trampoline_formats")
+    if not isinstance(value, list):
+        return frozenset()
+    return frozenset(v for v in value if v in TRAMPOLINE_PROFILES)
 
 
 def _ints(value: object) -> list[int]:

@@ -13,6 +13,7 @@ from sphinxamp._codes import INVALID_ONION_BLINDING
 from sphinxamp._payload import CURRENT_PATH_KEY, decode_hop_payload
 from sphinxamp.conformance.ops_blinding import BLINDING_OPS
 from sphinxamp.conformance.ops_failure import FAILURE_OPS
+from sphinxamp.conformance.ops_trampoline import TRAMPOLINE_OPS
 from sphinxamp.conformance.protocol import (
     Answer,
     Op,
@@ -147,6 +148,7 @@ OPS: dict[str, Op] = {op.name: op for op in (
     *BLINDING_OPS,
     Op("amp_derive_child", "lnd amp/child.go DeriveChild (no BOLT)", ("preimage", "hash"),
        run=_amp_derive_child),
+    *TRAMPOLINE_OPS,
 )}
 
 

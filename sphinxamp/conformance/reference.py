@@ -10,14 +10,16 @@ from sphinxamp._version import __version__
 from sphinxamp.conformance.judge import OPTIONAL_RECORDS
 from sphinxamp.conformance.ops import answer, supported
 from sphinxamp.conformance.protocol import PROTOCOL, bad_request
+from sphinxamp.wire._records import TRAMPOLINE_PROFILES
 
 
 def hello() -> dict[str, Any]:
     """sphinxamp's registry reads both optional records (keysend, AMP) and announces the
-    feature bits of each."""
+    feature bits of each, and reads trampoline onions in both formats."""
     bits = sorted(b for _, pair in OPTIONAL_RECORDS.values() for b in pair)
     return {"protocol": PROTOCOL, "implementation": f"sphinxamp {__version__}",
-            "ops": supported(), "optional_records": sorted(OPTIONAL_RECORDS), "features": bits}
+            "ops": supported(), "optional_records": sorted(OPTIONAL_RECORDS), "features": bits,
+            "trampoline_formats": list(TRAMPOLINE_PROFILES)}
 
 
 def handle_line(line: str, profile: str = "bolt") -> dict[str, Any]:

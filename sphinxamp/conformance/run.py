@@ -14,8 +14,15 @@ from typing import Any
 from sphinxamp.conformance.adapter import AdapterProcess
 from sphinxamp.conformance.cases import Case, expectation_problems
 from sphinxamp.conformance.deviations import Deviation, explain
-from sphinxamp.conformance.judge import EVERYTHING, Understanding, judge, understanding
+from sphinxamp.conformance.judge import (
+    EVERYTHING,
+    Understanding,
+    judge,
+    trampoline_formats,
+    understanding,
+)
 from sphinxamp.conformance.ops import OPS, answer, traits
+from sphinxamp.conformance.ops_trampoline import TRAMPOLINE_OP_NAMES
 from sphinxamp.conformance.protocol import GRADES, MAY, MUST, PROTOCOL, PROTOCOLS, Difference
 from sphinxamp.conformance.schema import answer_problems
 
@@ -159,12 +166,19 @@ def run_cases(cases: Sequence[Case], adapter: AdapterProcess, *, profile: str = 
     report.hello, ops = _hello(adapter, report.notes)
     understood = understanding(report.hello)
     at: dict[object, int] = {}
-    unlisted: Counter[tuple[str, str]] = Counter()
+    unlisted: Counter[tuple[str, str, str]] = Counter()
+    formats = trampoline_formats(report.hello)
     for number, case in enumerate(cases):
         if ops is not None and case.op not in ops:
             report.outcomes.append(Outcome(case, UNSUPPORTED, {}, None,
                                            detail="not in the adapter's hello"))
-            unlisted[case.suite, case.op] += 1
+            unlisted[case.suite, case.op, "op not in the adapter's hello"] += 1
+            continue
+        if case.op in TRAMPOLINE_OP_NAMES and case.request.get("format") not in formats:
+            report.outcomes.append(Outcome(case, UNSUPPORTED, {}, None, detail=(
+                "trampoline format not in the adapter's hello (trampoline_formats)")))
+            unlisted[case.suite, case.op, f"trampoline format {case.request.get('format')} "
+                     "not in the adapter's hello (trampoline_formats)"] += 1
             continue
         report.ran += 1
         at[number] = len(report.outcomes)
@@ -172,9 +186,8 @@ def run_cases(cases: Sequence[Case], adapter: AdapterProcess, *, profile: str = 
                                         deviations=deviations, notes=report.notes,
                                         understood=understood))
         _blame_duplicates(report, adapter, at)
-    report.skipped += [{"suite": suite, "op": op, "cases": n,
-                        "reason": "op not in the adapter's hello"}
-                       for (suite, op), n in sorted(unlisted.items())]
+    report.skipped += [{"suite": suite, "op": op, "cases": n, "reason": reason}
+                       for (suite, op, reason), n in sorted(unlisted.items())]
     return report
 
 

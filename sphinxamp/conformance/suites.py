@@ -96,6 +96,29 @@ def _recorded(file: str, case: Mapping[str, Any], op: str, request: dict[str, An
                 f"vectors/{file} {case['id']}", OPS[op].rule, expect)
 
 
+def _trampoline(file: str, case: Mapping[str, Any]) -> Iterator[Case]:
+    """A trampoline payload (Eclair's, LDK's) and a trampoline node's two peels (the
+    proposal's vectors), each in its format; a refused peel is left to process_hop's tests,
+    its failure depending on the HTLC."""
+    expect, fmt = case["expect"], case.get("profile", "trampoline")
+    want: dict[str, Any] = {}
+    if case["kind"] == "trampoline-payload":
+        want = {k: expect[k] for k in ("outgoing_node_id",) if k in expect}
+        yield _recorded(file, case, "trampoline_payload_decode",
+                        {"payload": case["payload"], "format": fmt}, want)
+        return
+    if "refused" in expect:
+        return
+    req = {k: case[k] for k in ("onion", "node_key", "associated_data")}
+    if "next_trampoline_onion" in expect:
+        want["next_onion"] = expect["next_trampoline_onion"]
+    elif expect.get("action") in ("receive", "pay_blinded_paths", "pay_node"):
+        want["next_onion"] = None  # the trampoline onion ends here
+    if "payload" in expect:
+        want["payload"] = expect["payload"]
+    yield _recorded(file, case, "trampoline_peel", {**req, "format": fmt}, want)
+
+
 _KINDS = {"bigsize-decode": _bigsize, "tlv-decode": _tlv, "onion-build": _onion,
           "onion-peel": _onion}
 
@@ -113,6 +136,9 @@ def recorded_cases() -> list[Case]:
             make = _KINDS.get(case.get("kind"))
             if make is not None:
                 out += make(entry.name, {**common, **case})
+        for case in doc.get("trampoline_cases", []):
+            if case.get("kind") in ("trampoline-payload", "trampoline-process"):
+                out += _trampoline(entry.name, case)
     return out
 
 
