@@ -139,14 +139,14 @@ class FailureOnionMutator:
     def _reshape(self, reply: Reply, rng: random.Random) -> Reply:
         """Another erring hop now and then; attribution data added or dropped (a relay input
         keeps it about half the time: the harness's relay already attributes every failure);
-        a relay input turned into a received packet two times in three."""
+        a relay input turned into a received packet three times in four."""
         erring = rng.randrange(len(self.secrets)) if rng.randrange(4) == 0 else reply.erring
         holds = reply.holds
         if rng.randrange(6) == 0 or (reply.relay and rng.randrange(2) == 0):
             holds = None if holds is not None else ()
         if holds is not None:
             holds = (holds + (0,) * len(self.secrets))[: erring + 1]
-        relay = reply.relay and rng.randrange(3) == 0
+        relay = reply.relay and rng.randrange(4) == 0
         damaged = rng.randrange(256) if relay and rng.randrange(4) == 0 else reply.damaged
         return Reply(erring, reply.body, holds, relay, damaged)
 

@@ -9,9 +9,11 @@ BOLT 4 › Origin node), stop at the first bad HMAC, and report u32 hold times;
 wrapping received bytes raises only for a wrong length and always yields 920 bytes whose
 own HMAC (hop 0) verifies; in mode 2 a success chain with the input's hold times verifies at
 each of the first 20 hops with exactly those hold times; deterministic; memory O(len).
-Depth (`_mutate.depth`): past the outer check when the first HMAC computed over the input's
-own bytes verifies (hop 0's in mode 0, hop 1's behind the harness's wrap in mode 1; mode 2's
-chain is sealed by the harness). Fuzzing, `_mutate_attribution` re-seals mutated hold times.
+Mutator (`_mutate_attribution.AttributionMutator`): reads the hold times as the origin does,
+mutates them and seals the chain again with the HMACs of all, some or none of the hops
+recomputed. Data received (mode 0; mode 1 on a route of two hops or more) is the layered
+input, counted by `_mutate.depth` as past the outer check when the first HMAC over its bytes
+verifies: hop 0's, or hop 1's behind the harness's wrap (mode 2 is sealed here anyway).
 """
 
 import _common
@@ -44,12 +46,14 @@ def _verify(data: bytes, hops: int) -> None:
 def _wrap(data: bytes, hops: int) -> None:
     got = _common.call(wrap_attribution, SECRETS[0], 7, data)
     if got.error is not None:
-        _mutate.depth(False)
+        if hops > 1:
+            _mutate.depth(False)
         assert len(data) != 920
         return
     assert len(got.value) == 920
     verdicts = verify_attribution(got.value, SECRETS[:hops])
-    _mutate.depth(len(verdicts) > 1 and verdicts[1].hmac_ok)
+    if hops > 1:
+        _mutate.depth(len(verdicts) > 1 and verdicts[1].hmac_ok)
     assert (verdicts[0].hold_time, verdicts[0].hmac_ok) == (7, True)
 
 
@@ -59,7 +63,6 @@ def _chain(raw: bytes, hops: int) -> None:
     for i in range(hops - 2, -1, -1):
         data = wrap_attribution(SECRETS[i], holds[i], data)
     verdicts = verify_attribution(data, SECRETS[:hops])
-    _mutate.depth(True)
     assert [(v.hold_time, v.hmac_ok) for v in verdicts] == [(h, True) for h in holds[:MAX_HOPS]]
 
 

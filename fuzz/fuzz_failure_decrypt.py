@@ -11,9 +11,10 @@ unattributable, bad attribution data an `attribution_error`); a verified hop's m
 the one `FailureMessage.decode` gives for its bytes (or its error); in mode 1 the undamaged
 packet names the erring hop with its exact message and every hop's attribution HMAC
 verifies, and damage at hop k is blamed on hop k or its neighbour; deterministic.
-Depth (`_mutate.depth`): an input is past the outer check when a hop's HMAC verifies, so the
-origin reads the failure message (in mode 1 too, where the harness seals the packet itself).
-Fuzzing, `_mutate_failure` re-seals a mutated plaintext at a chosen erring hop.
+Mutator (`_mutate_failure.FailureOnionMutator`): strips a received packet (mode 0, 2) down to
+the erring hop, mutates its plaintext and re-creates and re-wraps it at a chosen hop, so
+mutations pass the HMAC. Received packets are the layered inputs, counted by `_mutate.depth`
+as past the outer check when a hop's HMAC verifies (mode 1 is sealed here anyway).
 """
 
 import _common
@@ -72,7 +73,6 @@ def _relay(erring: int, damaged: int, message: bytes) -> None:
             packet[len(message) % len(packet)] ^= 0x20
             reply = type(reply)(bytes(packet), reply.attribution_data)
     result = decrypt_failure(reply.packet, SECRETS, reply.attribution_data)
-    _mutate.depth(result.hop_index is not None)
     _check_result(result)
     verdicts = [(a.hop_index, a.hold_time, a.hmac_ok) for a in result.attribution or ()]
     if damaged > erring:

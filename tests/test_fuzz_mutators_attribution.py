@@ -167,6 +167,11 @@ def test_a_sealed_output_counts_as_past_the_outer_check_and_a_flipped_byte_does_
     assert (depth.judged - judged, depth.passed - passed) == (1, 1)
     harness.test_one_input(out[:2] + bytes([out[2] ^ 1]) + out[3:])
     assert (depth.judged - judged, depth.passed - passed) == (2, 1)
+    for harness_sealed in (b"\x04\x02" + bytes(20), b"\x00\x01" + bytes(920)):
+        harness.test_one_input(harness_sealed)  # a chain, or a wrap with nothing below it
+    assert (depth.judged - judged, depth.passed - passed) == (2, 1)
+    harness.test_one_input(b"\x04\x01" + out[2:])  # data below hop 0 on a 5-hop route
+    assert (depth.judged - judged, depth.passed - passed) == (3, 1)
 
 
 def test_the_harness_installs_the_mutator_and_plain_turns_it_off(

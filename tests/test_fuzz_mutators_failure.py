@@ -142,6 +142,8 @@ def test_a_sealed_output_counts_as_past_the_outer_check_and_a_flipped_byte_does_
     assert (depth.judged - judged, depth.passed - passed) == (1, 1)
     harness.test_one_input(out[:50] + bytes([out[50] ^ 1]) + out[51:])
     assert (depth.judged - judged, depth.passed - passed) == (2, 1)
+    harness.test_one_input(relay)  # sealed by the harness: not a layered input
+    assert (depth.judged - judged, depth.passed - passed) == (2, 1)
 
 
 def test_the_harness_installs_the_mutator_and_plain_turns_it_off(
