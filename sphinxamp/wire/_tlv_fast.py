@@ -68,6 +68,9 @@ _WIDE = {0xFD: (3, 0xFD), 0xFE: (5, 0x10000), 0xFF: (9, 0x100000000)}
 # The known records are found by comparisons on the type: a run of at most this many equality
 # tests, reached through `rtype < pivot` tests that halve the sorted known types.
 _LEAF = 3
+# The least value a truncated integer of n bytes may hold (BOLT 1 › Fundamental Types: no
+# leading zero byte), n = 0..8.
+_TU_LEAST = (0, *(1 << (8 * n - 8) for n in range(1, 9)))
 
 Decoded = tuple[dict[Any, Any], list[Any], dict[int, int] | None, int]
 Decoder = Callable[[bytes, int], Decoded | None]
@@ -224,7 +227,7 @@ class Plan:
 
     def namespace(self) -> dict[str, Any]:
         """The objects the decoder is handed, by the names its source uses."""
-        ns: dict[str, Any] = {"WIDE": _WIDE, "from_bytes": int.from_bytes,
+        ns: dict[str, Any] = {"WIDE": _WIDE, "TU_LEAST": _TU_LEAST, "from_bytes": int.from_bytes,
                               "new": object.__new__, "tuple_new": tuple.__new__,
                               "record": self.record, "even_ok": self.even_ok,
                               "fallible": self.fallible}
@@ -265,11 +268,18 @@ def _length_check(f: Field) -> str:
     return " or ".join(tests)
 
 
-def _value(f: Field, n: str, src: str, at: str, lines: list[str], ind: str) -> str:
-    """Lines reading field `n` from the bytes expression `src` (at stream offset `at`); the
-    expression of its value."""
+def _value(f: Field, n: str, src: str, at: str, lines: list[str], ind: str,
+           size: str | None = None) -> str:
+    """Lines reading field `n` from the bytes expression `src` (at stream offset `at`, `size`
+    bytes long when a name holds it); the expression of its value."""
     if f.kind == K_RAW:
         return src
+    if f.kind == K_TU and size and f.hi is not None and f.hi < len(_TU_LEAST):
+        # Minimal (BOLT 1: no leading zero byte) exactly when the value is at least the least
+        # value of its length; the length was bounded just above.
+        lines += [f"{ind}v{n} = from_bytes({src})", f"{ind}if v{n} < TU_LEAST[{size}]:",
+                  f"{ind}    return None"]
+        return f"v{n}"
     if f.kind in (K_TU, K_UINT):
         lines.append(f"{ind}v{n} = {src}")
         if f.kind == K_TU:  # a truncated integer with a leading zero is not minimal
@@ -307,7 +317,7 @@ def _branch(plan: Plan, i: int, ind: str) -> list[str]:
     check = _length_check(f)
     if check:
         lines += [f"{ind}if {check}:", f"{ind}    return None"]
-    value = _value(f, str(i), "raw[pos:stop]", "pos", lines, ind)
+    value = _value(f, str(i), "raw[pos:stop]", "pos", lines, ind, "length")
     return [*lines, f"{ind}values[{key}] = {value}", f"{ind}mask |= {1 << i}"]
 
 
@@ -354,20 +364,11 @@ def _tree(plan: Plan, lo: int, hi: int, ind: str) -> list[str]:
 def _bigsize(var: str, ind: str) -> list[str]:
     """Read the BigSize at `pos` into `var` and move `pos` past it: one byte inline, the
     prefixed forms checked for truncation and minimality (BOLT 1 › Appendix A)."""
-    return [
-        f"{ind}{var} = raw[pos]",
-        f"{ind}if {var} < 0xFD:",
-        f"{ind}    pos += 1",
-        f"{ind}else:",
-        f"{ind}    width, least = WIDE[{var}]",
-        f"{ind}    nxt = pos + width",
-        f"{ind}    if nxt > end:",
-        f"{ind}        return None",
-        f"{ind}    {var} = from_bytes(raw[pos + 1:nxt])",
-        f"{ind}    if {var} < least:",
-        f"{ind}        return None",
-        f"{ind}    pos = nxt",
-    ]
+    return [f"{ind}{var} = raw[pos]", f"{ind}if {var} < 0xFD:", f"{ind}    pos += 1",
+            f"{ind}else:", f"{ind}    width, least = WIDE[{var}]", f"{ind}    nxt = pos + width",
+            f"{ind}    if nxt > end:", f"{ind}        return None",
+            f"{ind}    {var} = from_bytes(raw[pos + 1:nxt])", f"{ind}    if {var} < least:",
+            f"{ind}        return None", f"{ind}    pos = nxt"]
 
 
 def _decode_lines(plan: Plan) -> list[str]:
@@ -377,27 +378,19 @@ def _decode_lines(plan: Plan) -> list[str]:
     ind = " " * 16
     return [
         "    def decode(raw: bytes, base: int) -> Decoded | None:",  # named by `Plan.source`
-        "        end = len(raw)",
-        "        pos = 0",
-        "        last = -1",
+        "        end = len(raw)", "        pos = 0", "        last = -1",
         "        values: dict[Any, Any] = {}",
         *(["        offsets: dict[int, int] = {}"] if keep else []),
-        "        unknown: list[Any] = []",
-        "        mask = 0",
-        "        try:",
+        "        unknown: list[Any] = []", "        mask = 0", "        try:",
         "            while pos < end:",
         *([f"{ind}start = pos"] if keep else []),
         *_bigsize("rtype", ind),
-        f"{ind}if rtype <= last:",
-        f"{ind}    return None",
+        f"{ind}if rtype <= last:", f"{ind}    return None",
         *([f"{ind}offsets[rtype] = base + start"] if keep else []),
         *_bigsize("length", ind),
-        f"{ind}stop = pos + length",
-        f"{ind}if stop > end:",
-        f"{ind}    return None",
+        f"{ind}stop = pos + length", f"{ind}if stop > end:", f"{ind}    return None",
         *(_tree(plan, 0, len(plan.fields), ind) if plan.fields else _not_known(plan, ind, True)),
-        f"{ind}pos = stop",
-        f"{ind}last = rtype",
+        f"{ind}pos = stop", f"{ind}last = rtype",
         "        except IndexError:  # the stream ended inside a type or a length",
         "            return None",
         f"        return values, unknown, {'offsets' if keep else 'None'}, mask",

@@ -628,18 +628,18 @@ def payload_by_type_722ca9e6(raw: bytes, base: int) -> Decoded | None:
                     if rtype == 2:  # amt_to_forward
                         if length > 8:
                             return None
-                        v0 = raw[pos:stop]
-                        if v0 and not v0[0]:
+                        v0 = from_bytes(raw[pos:stop])
+                        if v0 < TU_LEAST[length]:
                             return None
-                        values[K0] = from_bytes(v0)
+                        values[K0] = v0
                         mask |= 1
                     elif rtype == 4:  # outgoing_cltv_value
                         if length > 4:
                             return None
-                        v1 = raw[pos:stop]
-                        if v1 and not v1[0]:
+                        v1 = from_bytes(raw[pos:stop])
+                        if v1 < TU_LEAST[length]:
                             return None
-                        values[K1] = from_bytes(v1)
+                        values[K1] = v1
                         mask |= 2
                     elif rtype & 1 or even_ok(rtype):
                         r = fill_record()
@@ -721,10 +721,10 @@ def payload_by_type_722ca9e6(raw: bytes, base: int) -> Decoded | None:
                     elif rtype == 18:  # total_amount_msat
                         if length > 8:
                             return None
-                        v8 = raw[pos:stop]
-                        if v8 and not v8[0]:
+                        v8 = from_bytes(raw[pos:stop])
+                        if v8 < TU_LEAST[length]:
                             return None
-                        values[K8] = from_bytes(v8)
+                        values[K8] = v8
                         mask |= 256
                     elif rtype == 5482373484:  # keysend_preimage
                         values[K9] = raw[pos:stop]
@@ -787,18 +787,18 @@ def payload_by_name_756008cd(raw: bytes, base: int) -> Decoded | None:
                     if rtype == 2:  # amt_to_forward
                         if length > 8:
                             return None
-                        v0 = raw[pos:stop]
-                        if v0 and not v0[0]:
+                        v0 = from_bytes(raw[pos:stop])
+                        if v0 < TU_LEAST[length]:
                             return None
-                        values["amt_to_forward"] = from_bytes(v0)
+                        values["amt_to_forward"] = v0
                         mask |= 1
                     elif rtype == 4:  # outgoing_cltv_value
                         if length > 4:
                             return None
-                        v1 = raw[pos:stop]
-                        if v1 and not v1[0]:
+                        v1 = from_bytes(raw[pos:stop])
+                        if v1 < TU_LEAST[length]:
                             return None
-                        values["outgoing_cltv_value"] = from_bytes(v1)
+                        values["outgoing_cltv_value"] = v1
                         mask |= 2
                     elif rtype & 1 or even_ok(rtype):
                         r = fill_record()
@@ -880,10 +880,10 @@ def payload_by_name_756008cd(raw: bytes, base: int) -> Decoded | None:
                     elif rtype == 18:  # total_amount_msat
                         if length > 8:
                             return None
-                        v8 = raw[pos:stop]
-                        if v8 and not v8[0]:
+                        v8 = from_bytes(raw[pos:stop])
+                        if v8 < TU_LEAST[length]:
                             return None
-                        values["total_amount_msat"] = from_bytes(v8)
+                        values["total_amount_msat"] = v8
                         mask |= 256
                     elif rtype == 5482373484:  # keysend_preimage
                         values["keysend_preimage"] = raw[pos:stop]
