@@ -24,9 +24,14 @@ import coincurve
 from sphinxamp.onion._sphinx import OnionPacket
 from sphinxamp.payments._trampoline import decode_trampoline_payload
 from sphinxamp.payments._trampoline_peel import carries_trampoline
-from sphinxamp.wire._records import profile_record
+from sphinxamp.wire._records import PROFILE_SCHEMAS, profile_record
 
 FORMATS = ("trampoline", "trampoline-legacy")
+# The two formats' schemas get their decoders compiled at import; named here at module level,
+# `_common.main` finds and instruments them (it looks for TlvSchema objects in the modules),
+# so the fuzzer sees the records decoded and not only the code around them.
+TRAMPOLINE_SCHEMA = PROFILE_SCHEMAS["trampoline"]
+LEGACY_SCHEMA = PROFILE_SCHEMAS["trampoline-legacy"]
 # BOLT 4 › Packet Structure's `payload` records every format keeps (lnd's AMP record 14 is
 # not among them), and the types each format adds.
 _BOLT4 = {2, 4, 6, 8, 10, 12, 16, 18}
