@@ -8,7 +8,7 @@ from sphinxamp._explain import DecodeProblem, Field
 from sphinxamp._explain._links import LinkMessage, TraceLink
 from sphinxamp._explain._log import MAX_LINE_LENGTH as MAX_LOG_LINE_LENGTH
 from sphinxamp._explain._log import LogMessage, LogPrefix
-from sphinxamp._explain.trace import FailureStep, HopStory, TraceHop
+from sphinxamp._explain.trace import FailureStep, HopStory, Leg, TraceHop, TrampolineRoute
 
 __all__ = [
     "EXPLAIN_KINDS",
@@ -17,9 +17,11 @@ __all__ = [
     "FailureStep",
     "Field",
     "HopStory",
+    "Leg",
     "LinkMessage",
     "LogMessage",
     "LogPrefix",
     "TraceHop",
     "TraceLink",
+    "TrampolineRoute",
 ]

@@ -24,6 +24,7 @@ from sphinxamp import explain
 from sphinxamp.debug import Field
 from sphinxamp.errors import InvalidArgument
 from tests.fields import walk
+from tests.test_cli_reference import check
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 
@@ -191,3 +192,12 @@ def test_cli_explain_profile_trampoline_json() -> None:
          case["associated_data"], "--no-color"], capture_output=True, text=True, check=False)
     assert "[profile trampoline]" in text.stdout
     assert "outgoing_node_id" in text.stdout
+
+
+def test_the_explanation_fits_the_explain_schema() -> None:
+
+    case = _case("trampoline-payment-onion.json", "carol-processes")
+    check(_peel(case).to_json(), "explain")
+    legacy = _case("trampoline-implementations.json", "eclair-outer-with-trampoline-onion")
+    check(explain(bytes.fromhex(legacy["payload"]), "payload",
+                  profile="trampoline-legacy").to_json(), "explain")

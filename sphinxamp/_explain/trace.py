@@ -15,6 +15,7 @@ from typing import Any
 
 from sphinxamp._codes import BADONION, FAILURE_CODES
 from sphinxamp._explain._links import LinkRoute, TraceLink, first_message, trace_links
+from sphinxamp._explain._trampoline_trace import Leg, TrampolineRoute, walk_trampoline
 from sphinxamp._hop import ProcessedHop, process_hop
 from sphinxamp._payload import HopPayload
 from sphinxamp.blinding._path import EncryptedData, create_blinded_path
@@ -60,6 +61,9 @@ class RouteSpec:
     # What the recipient reveals to settle: with it, a trace's messages end in
     # update_fulfill_htlc (sha256(payment_preimage) must be the associated data).
     payment_preimage: bytes | None = None
+    # A trampoline payment: `hops` lead to the first trampoline node, and each trampoline
+    # node pays the next (`_trampoline_trace`).
+    trampoline: TrampolineRoute | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,9 @@ class HopStory:
     refusal: SphinxampError | None
     forwards: bool = False
     next_onion_sha256: bytes | None = None
+    # Which payment onion the hop received: 0 the sender's, k the one trampoline node k-1
+    # built (a trampoline payment only); `processed.trampoline` is its trampoline layer.
+    leg: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +111,8 @@ class Trace:
     notes: tuple[str, ...] = field(default_factory=tuple)
     # With `trace_route(messages=True)`: the messages on every link the HTLC crossed.
     links: tuple[TraceLink, ...] = ()
+    # A trampoline payment's payment onions, the sender's first.
+    legs: tuple[Leg, ...] = ()
 
 
 def _built(spec: RouteSpec) -> tuple[bytes, tuple[bytes, ...]]:
@@ -203,7 +212,11 @@ def trace_route(spec: RouteSpec, *, fail_at: int | None = None,
     """The story of `spec`. With `fail_at` (0 = first hop) and `code`, that hop fails the
     HTLC instead of passing it on and the failure travels back to the origin. With
     `messages`, `links` holds the exact BOLT 2 messages on every link (see `_links`): the
-    route must then be a payment onion with a 32-byte payment_hash, amount and expiry."""
+    route must then be a payment onion with a 32-byte payment_hash, amount and expiry.
+    A route with `trampoline` is told leg by leg (`_trampoline_trace`), without failures or
+    messages."""
+    if spec.trampoline is not None:
+        return _trampoline_story(spec, fail_at, messages)
     trace = _story(spec, fail_at, code)
     if not messages:
         return trace
@@ -255,6 +268,21 @@ def _story(spec: RouteSpec, fail_at: int | None, code: int | str | None) -> Trac
     return Trace(onion, secrets, tuple(stories), number, tuple(steps), origin, tuple(notes))
 
 
+def _trampoline_story(spec: RouteSpec, fail_at: int | None, messages: bool) -> Trace:
+    assert spec.trampoline is not None
+    if fail_at is not None or messages or spec.blinded:
+        raise InvalidArgument("a trampoline route is traced without --fail-at, --messages or "
+                              "a blinded suffix", field="trampoline", reason="unsupported")
+    onion, legs, steps = walk_trampoline(
+        spec.trampoline, tuple((h.node_key, h.payload or b"") for h in spec.hops),
+        spec.session_key, spec.associated_data, (spec.amount_msat, spec.cltv_expiry),
+        spec.height)
+    stories = tuple(HopStory(i, public_key(s.node_key), s.onion_sha256, None, s.processed,
+                             s.refusal, s.next_onion_sha256 is not None, s.next_onion_sha256,
+                             s.leg) for i, s in enumerate(steps))
+    return Trace(onion, legs[0].shared_secrets, stories, legs=tuple(legs))
+
+
 def parse_failure_code(value: str | int) -> int:
     """A code given by name or number (decimal or 0x hex)."""
     if isinstance(value, str) and not value.isidentifier():
@@ -265,5 +293,5 @@ def parse_failure_code(value: str | int) -> int:
     return resolve_code(value)
 
 
-__all__ = ["FailureStep", "HopStory", "RouteSpec", "Trace", "TraceHop", "failure_fields",
-           "parse_failure_code", "trace_route"]
+__all__ = ["FailureStep", "HopStory", "Leg", "RouteSpec", "Trace", "TraceHop",
+           "TrampolineRoute", "failure_fields", "parse_failure_code", "trace_route"]

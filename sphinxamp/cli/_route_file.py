@@ -8,6 +8,7 @@ from typing import Any
 
 from sphinxamp import EncryptedData, HopPayload, PaymentData, RouteSpec, ShortChannelId
 from sphinxamp.cli._common import load_json, parse_hex
+from sphinxamp.cli._trampoline_route import parse_trampoline
 from sphinxamp.debug import TraceHop
 from sphinxamp.errors import InvalidArgument, SphinxampError
 
@@ -99,7 +100,8 @@ def parse_route(text: str) -> tuple[RouteSpec, bool]:
         raise _refuse("hops", "a list of hops is required")
     blinded = obj.get("blinded") or {}
     bhops = blinded.get("hops", []) if isinstance(blinded, dict) else None
-    if not isinstance(bhops, list) or not hops + bhops:
+    trampoline = parse_trampoline(obj["trampoline"]) if "trampoline" in obj else None
+    if not isinstance(bhops, list) or not (hops + bhops or trampoline):
         raise _refuse("hops", "at least one hop is required")
     spec = RouteSpec(
         session_key, _hex(obj, "associated_data", ""),
@@ -110,5 +112,6 @@ def parse_route(text: str) -> tuple[RouteSpec, bool]:
         _int(blinded, "amount_msat", "blinded.") if bhops else None,
         _int(blinded, "cltv_expiry", "blinded.", high=U32_MAX) if bhops else None,
         _int(obj, "height", "", 0, U32_MAX) or 0, _int(obj, "payload_area", "", 1300) or 0,
-        _hex(obj, "payment_preimage", "", 32) if "payment_preimage" in obj else None)
+        _hex(obj, "payment_preimage", "", 32) if "payment_preimage" in obj else None,
+        trampoline)
     return spec, drawn

@@ -4,10 +4,11 @@ hop, optionally fail at hop K and carry the failure back, and tell the story."""
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from typing import Any
 
-from sphinxamp import Trace, trace_route
+from sphinxamp import HopPayload, Trace, trace_route
 from sphinxamp.cli import _render as render
 from sphinxamp.cli._common import Subparsers, emit_json, error_object, read_text
 from sphinxamp.cli._options import add_json_flag, int_in
@@ -15,6 +16,7 @@ from sphinxamp.cli._route_file import FORMAT, parse_route
 from sphinxamp.cli._trace_messages import links_json, links_lines
 from sphinxamp.debug import HopStory
 from sphinxamp.failures import failure_code_name, resolve_code
+from sphinxamp.payments import TrampolineHop, trampoline_format
 
 DESCRIPTION = f"""\
 Tell a route's story from a route description (JSON, format {FORMAT}; see
@@ -58,17 +60,52 @@ def _hex(value: bytes | None) -> str | None:
     return None if value is None else value.hex()
 
 
-def hop_json(story: HopStory) -> dict[str, Any]:
+def trampoline_json(hop: TrampolineHop | None) -> dict[str, Any] | None:
+    """A trampoline node's layer: what it peeled, what it forwards and to whom."""
+    if hop is None:
+        return None
+    payload = hop.payload
+    return {"format": hop.profile, "action": hop.action,
+            "records": [{"type": t, "name": n, "profile": p or None}
+                        for t, n, p in payload.named_records()],
+            "shared_secret": hop.shared_secret.hex(),
+            "incoming_amount_msat": hop.incoming_amount_msat,
+            "incoming_cltv_expiry": hop.incoming_cltv_expiry,
+            "amt_to_forward": hop.amt_to_forward, "outgoing_cltv_value": hop.outgoing_cltv_value,
+            "next_node_id": _hex(hop.next_node_id),
+            "next_trampoline_onion_sha256": None if hop.next_packet is None else
+            hashlib.sha256(hop.next_packet.to_bytes()).hexdigest()}
+
+
+def _outer_payload(payload: HopPayload, tramp: TrampolineHop | None) -> dict[str, Any] | None:
+    """The payload's fields; a trampoline node's names its trampoline onion for what it is
+    (HopPayload keeps it as a record of no BOLT 4 type)."""
+    out = render.payload_fields(payload)
+    if tramp is None or out is None:
+        return out
+    onion_type = trampoline_format(tramp.profile).onion_type
+    rest = [r for r in out.get("unknown_records", []) if r.get("type") != onion_type]
+    out = {k: v for k, v in out.items() if k != "unknown_records"}
+    if rest:
+        out["unknown_records"] = rest
+    out["trampoline_onion_packet"] = tramp.packet.to_bytes().hex()
+    return out
+
+
+def hop_json(story: HopStory, trace_legs: bool = False) -> dict[str, Any]:
     done = story.processed
     out: dict[str, Any] = {"index": story.index, "node_id": story.node_id.hex(),
                            "onion_sha256": story.onion_sha256.hex(),
                            "path_key": _hex(story.path_key)}
+    if trace_legs:
+        out["leg"] = story.leg
+        out["trampoline"] = trampoline_json(done.trampoline) if done is not None else None
     if done is None:
         assert story.refusal is not None
         return {**out, "role": None, "refusal": error_object(story.refusal)}
     return {**out, "role": done.role.value, "introduction_node": done.introduction_node,
             "shared_secret": done.shared_secret.hex(),
-            "payload": render.payload_fields(done.payload),
+            "payload": _outer_payload(done.payload, done.trampoline),
             "encrypted_data": None if done.encrypted_data is None else
             done.encrypted_data.to_json(),
             "amt_to_forward": done.amt_to_forward, "outgoing_cltv_value":
@@ -97,8 +134,18 @@ def trace_json(trace: Trace, session_key: bytes, drawn: bool) -> dict[str, Any]:
                      "hmac_ok": h.hmac_ok} for h in origin.attribution]}}
     return {"onion": trace.onion.hex(), "session_key": session_key.hex(),
             "session_key_drawn": drawn, "shared_secrets": [s.hex() for s in trace.shared_secrets],
-            "hops": [hop_json(s) for s in trace.hops], "failure": failure,
-            "notes": list(trace.notes)}
+            "hops": [hop_json(s, bool(trace.legs)) for s in trace.hops], "failure": failure,
+            "notes": list(trace.notes), **legs_json(trace)}
+
+
+def legs_json(trace: Trace) -> dict[str, Any]:
+    """A trampoline payment's payment onions: the sender's, then each trampoline node's."""
+    if not trace.legs:
+        return {}
+    return {"legs": [{"index": leg.index, "first_hop": leg.first_hop,
+                      "onion_sha256": leg.onion_sha256.hex(),
+                      "shared_secrets": [s.hex() for s in leg.shared_secrets]}
+                     for leg in trace.legs]}
 
 
 def _hop_lines(h: dict[str, Any]) -> list[str]:
@@ -109,14 +156,34 @@ def _hop_lines(h: dict[str, Any]) -> list[str]:
         return [head, f"    refuses: {err['failure_name'] or err['error']}: {err['message']}"]
     intro = ", introduction node" if h["introduction_node"] else ""
     lines = [head, f"    role {h['role']}{intro}, shared_secret {h['shared_secret']}"]
-    lines += [f"    {k} = {render.human_value(v)}" for k, v in (h["payload"] or {}).items()]
+    lines += [f"    {k} = {render.human_value(v)}" if k != "trampoline_onion_packet" else
+              f"    {k} = {len(v) // 2} bytes, {v[:32]}…" for k, v in (h["payload"] or {}).items()]
     if h["encrypted_data"] is not None:
         lines.append(f"    encrypted_data = {render.human_value(h['encrypted_data'])}")
     for key in ("amt_to_forward", "outgoing_cltv_value", "next_path_key"):
         if h[key] is not None:
             lines.append(f"    derived {key} = {h[key]}")
+    if h.get("trampoline") is not None:
+        return lines + _trampoline_lines(h["trampoline"])
     lines.append("    forwards the peeled onion" if h["forwards"] else "    final: the payment "
                  "is for this node")
+    return lines
+
+
+def _trampoline_lines(t: dict[str, Any]) -> list[str]:
+    fee = t["incoming_amount_msat"] - t["amt_to_forward"]
+    delta = t["incoming_cltv_expiry"] - t["outgoing_cltv_value"]
+    lines = [f"    trampoline onion ({t['format']}) peeled, shared_secret {t['shared_secret']}"]
+    lines += [f"      record {r['type']} {r['name']}"
+              + (f" [profile {r['profile']}]" if r["profile"] else "") for r in t["records"]]
+    if t["action"] == "receive":
+        lines.append(f"    trampoline final: receives {t['amt_to_forward']} msat, expiry "
+                     f"{t['outgoing_cltv_value']} (paid {t['incoming_amount_msat']}, "
+                     f"expiry {t['incoming_cltv_expiry']})")
+        return lines
+    to = f" to {t['next_node_id']}" if t["next_node_id"] else ""
+    lines.append(f"    trampoline {t['action']}{to}: {t['amt_to_forward']} msat, expiry "
+                 f"{t['outgoing_cltv_value']} (keeps {fee} msat and {delta} blocks)")
     return lines
 
 
@@ -161,7 +228,11 @@ def run(args: argparse.Namespace) -> int:
     # The onion is built over the whole route; "hops" stops at the hop that fails or refuses.
     lines = [f"onion: {len(trace.onion)} bytes over {len(trace.shared_secrets)} hops"
              + (f", session key drawn at random: {out['session_key']}" if drawn else "")]
+    starts = {leg["first_hop"]: leg for leg in out.get("legs", [])[1:]}
     for h in out["hops"]:
+        if h["index"] in starts:
+            lines.append(f"trampoline node builds payment onion {starts[h['index']]['index']} "
+                         f"(sha256 {starts[h['index']]['onion_sha256'][:16]}…)")
         lines += _hop_lines(h)
     if out["failure"] is not None:
         lines += _failure_lines(out["failure"])
