@@ -38,6 +38,7 @@ from sphinxamp.cli._options import (
     read_node_key,
     read_path_key,
 )
+from sphinxamp.cli._trampoline_render import trampoline_json, trampoline_lines
 from sphinxamp.errors import InvalidArgument, ReplayedOnion, SphinxampError, TlvError
 from sphinxamp.onion import (
     HMAC_SIZE,
@@ -47,7 +48,7 @@ from sphinxamp.onion import (
     SqliteReplayLog,
 )
 from sphinxamp.primitives import check_secret, sha256
-from sphinxamp.wire import HOP_PAYLOAD_SCHEMA, encode_bigsize
+from sphinxamp.wire import HOP_PAYLOAD_SCHEMA, PROFILES, encode_bigsize
 
 PEEL_EPILOG = textwrap.dedent("""\
     A peel succeeds once the version, the public key and the HMAC check out and the hop's
@@ -146,7 +147,9 @@ def _register_peel(sub: Any) -> None:
                       "commitment number); peeling it again under the same ID repeats the "
                       "first answer instead of calling it a replay (a restart after a crash)")
     add_htlc_options(peel)
-    add_profile(peel, "judge the payload as BOLT 4 states it (default) or as lnd does")
+    add_profile(peel, "judge the payload as BOLT 4 states it (default), as lnd does, or at a "
+                "trampoline node in either format (the trampoline onion in the final payload "
+                "peeled with the same key and associated data)", trampoline=True)
     add_json_flag(peel)
     peel.set_defaults(handler=run_peel)
 
@@ -211,7 +214,8 @@ def verdict_of(peeled: PeeledHop, hop: ProcessedHop | None, refusal: SphinxampEr
         return PayloadVerdict(hop.role, hop.introduction_node, views, None, hop.payload, None)
     decoded: HopPayload | None = None
     with contextlib.suppress(SphinxampError):  # shown as far as it decodes at all
-        decoded = decode_payload(payload, base=base, profile=profile)
+        decoded = decode_payload(payload, base=base,
+                                 profile=profile if profile in PROFILES else "bolt")
     # A refusal carries no ProcessedHop; process_hop names the refused layer's role on it.
     role = Role(refusal.role) if refusal is not None and refusal.role else Role.INTERMEDIATE
     intro = bool(refusal is not None and refusal.introduction_node)
@@ -327,7 +331,35 @@ def run_peel(args: argparse.Namespace) -> int:
                            hop.payload_offset)
     verdict = verdict_of(peeled, hop, refusal, args.profile)
     if args.json:
-        emit_json({**peel_json(peeled, verdict), **render.blinding_json(hop)})
+        emit_json({**peel_json(peeled, verdict), **render.blinding_json(hop),
+                   **_trampoline_json(hop, args.profile)})
     else:
-        sys.stdout.write("\n".join(peel_text(peeled, verdict) + render.blinding_text(hop)) + "\n")
+        sys.stdout.write("\n".join(peel_text(peeled, verdict) + render.blinding_text(hop)
+                                   + _trampoline_text(hop)) + "\n")
     return 0
+
+
+def _trampoline_json(hop: ProcessedHop | None, profile: str) -> dict[str, Any]:
+    """Under a trampoline profile, "trampoline": the layer peeled (null when the hop holds
+    none), with the trampoline payload and the next trampoline onion in hex."""
+    if profile in PROFILES:
+        return {}
+    tramp = None if hop is None else hop.trampoline
+    out = trampoline_json(tramp)
+    if out is not None and tramp is not None:
+        nxt = tramp.next_packet
+        out["payload"] = tramp.raw_payload.hex()
+        out["next_trampoline_onion"] = None if nxt is None else nxt.to_bytes().hex()
+    return {"trampoline": out}
+
+
+def _trampoline_text(hop: ProcessedHop | None) -> list[str]:
+    tramp = None if hop is None else hop.trampoline
+    if tramp is None:
+        return []
+    out = trampoline_json(tramp)
+    assert out is not None
+    lines = ["", f"trampoline payload: {tramp.raw_payload.hex()}", *trampoline_lines(out)]
+    if tramp.next_packet is not None:
+        lines.append(f"next_trampoline_onion: {tramp.next_packet.to_bytes().hex()}")
+    return lines

@@ -4,7 +4,6 @@ hop, optionally fail at hop K and carry the failure back, and tell the story."""
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from typing import Any
 
@@ -14,6 +13,7 @@ from sphinxamp.cli._common import Subparsers, emit_json, error_object, read_text
 from sphinxamp.cli._options import add_json_flag, int_in
 from sphinxamp.cli._route_file import FORMAT, parse_route
 from sphinxamp.cli._trace_messages import links_json, links_lines
+from sphinxamp.cli._trampoline_render import trampoline_json, trampoline_lines
 from sphinxamp.debug import HopStory
 from sphinxamp.failures import failure_code_name, resolve_code
 from sphinxamp.payments import TrampolineHop, trampoline_format
@@ -58,23 +58,6 @@ def register(subparsers: Subparsers) -> None:
 
 def _hex(value: bytes | None) -> str | None:
     return None if value is None else value.hex()
-
-
-def trampoline_json(hop: TrampolineHop | None) -> dict[str, Any] | None:
-    """A trampoline node's layer: what it peeled, what it forwards and to whom."""
-    if hop is None:
-        return None
-    payload = hop.payload
-    return {"format": hop.profile, "action": hop.action,
-            "records": [{"type": t, "name": n, "profile": p or None}
-                        for t, n, p in payload.named_records()],
-            "shared_secret": hop.shared_secret.hex(),
-            "incoming_amount_msat": hop.incoming_amount_msat,
-            "incoming_cltv_expiry": hop.incoming_cltv_expiry,
-            "amt_to_forward": hop.amt_to_forward, "outgoing_cltv_value": hop.outgoing_cltv_value,
-            "next_node_id": _hex(hop.next_node_id),
-            "next_trampoline_onion_sha256": None if hop.next_packet is None else
-            hashlib.sha256(hop.next_packet.to_bytes()).hexdigest()}
 
 
 def _outer_payload(payload: HopPayload, tramp: TrampolineHop | None) -> dict[str, Any] | None:
@@ -164,26 +147,9 @@ def _hop_lines(h: dict[str, Any]) -> list[str]:
         if h[key] is not None:
             lines.append(f"    derived {key} = {h[key]}")
     if h.get("trampoline") is not None:
-        return lines + _trampoline_lines(h["trampoline"])
+        return lines + trampoline_lines(h["trampoline"])
     lines.append("    forwards the peeled onion" if h["forwards"] else "    final: the payment "
                  "is for this node")
-    return lines
-
-
-def _trampoline_lines(t: dict[str, Any]) -> list[str]:
-    fee = t["incoming_amount_msat"] - t["amt_to_forward"]
-    delta = t["incoming_cltv_expiry"] - t["outgoing_cltv_value"]
-    lines = [f"    trampoline onion ({t['format']}) peeled, shared_secret {t['shared_secret']}"]
-    lines += [f"      record {r['type']} {r['name']}"
-              + (f" [profile {r['profile']}]" if r["profile"] else "") for r in t["records"]]
-    if t["action"] == "receive":
-        lines.append(f"    trampoline final: receives {t['amt_to_forward']} msat, expiry "
-                     f"{t['outgoing_cltv_value']} (paid {t['incoming_amount_msat']}, "
-                     f"expiry {t['incoming_cltv_expiry']})")
-        return lines
-    to = f" to {t['next_node_id']}" if t["next_node_id"] else ""
-    lines.append(f"    trampoline {t['action']}{to}: {t['amt_to_forward']} msat, expiry "
-                 f"{t['outgoing_cltv_value']} (keeps {fee} msat and {delta} blocks)")
     return lines
 
 
