@@ -19,10 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sphinxamp import explain
+from sphinxamp import build_onion, explain, public_key
 from sphinxamp.debug import Field
 from sphinxamp.errors import InvalidArgument
+from sphinxamp.payments import TrampolineCarrier
+from sphinxamp.wire import encode_bigsize
 from tests.fields import walk
 from tests.test_cli_reference import check
 
@@ -201,3 +205,45 @@ def test_the_explanation_fits_the_explain_schema() -> None:
     legacy = _case("trampoline-implementations.json", "eclair-outer-with-trampoline-onion")
     check(explain(bytes.fromhex(legacy["payload"]), "payload",
                   profile="trampoline-legacy").to_json(), "explain")
+
+
+# --- explain never raises for the bytes, under either trampoline profile ----------------------
+
+_KEY = b"\x43" * 32
+_AD = b"\x42" * 32
+
+
+def _outer_with(inner_payload: bytes, profile: str) -> bytes:
+    """An outer payload carrying a trampoline onion whose one hop payload is `inner_payload`
+    (any bytes), sealed for node key 43…43 and associated data 42…42."""
+    frame = len(encode_bigsize(len(inner_payload))) + len(inner_payload) + 32
+    packet = build_onion(b"\x51" * 32, [(public_key(_KEY), inner_payload)], _AD, frame)
+    return TrampolineCarrier(1000, 800_000).payload(packet.packet, profile).encode()
+
+
+def _inside(fields: list[Field], size: int) -> None:
+    for f in walk(fields):
+        assert f.offset >= 0 and f.offset + f.length <= size, (f.name, f.offset, f.length)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=120), st.sampled_from(["trampoline", "trampoline-legacy"]),
+       st.booleans())
+def test_explain_of_any_trampoline_payload_never_raises(inner: bytes, profile: str,
+                                                         keys: bool) -> None:
+    data = _outer_with(inner, profile) if len(inner) >= 2 else inner
+    given_keys: dict[str, Any] = {"node_key": _KEY, "assoc_data": _AD} if keys else {}
+    ex = explain(data, "payload", profile=profile, **given_keys)
+    _inside(ex.fields, len(data))
+    if ex.error is not None:
+        assert 0 <= ex.error.offset <= len(data)
+    if keys and len(inner) >= 2:
+        peeled = [f for f in walk(ex.fields) if f.name == "payload" and f.decrypted]
+        assert peeled and peeled[0].raw == inner
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from(["trampoline", "trampoline-legacy", "bolt"]))
+def test_explain_of_any_bytes_under_a_profile_never_raises(data: bytes, profile: str) -> None:
+    ex = explain(data, "auto", profile=profile, node_key=_KEY, assoc_data=_AD)
+    _inside(ex.fields, len(data))
