@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import coincurve
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,3 +70,19 @@ def test_the_profile_choices_name_both_formats(command: list[str]) -> None:
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert "trampoline-legacy" in proc.stderr
+
+
+def test_the_demo_tells_a_trampoline_payment() -> None:
+    """Bob (42…42) forwards to Carol (43…43, her node id by coincurve) what his trampoline
+    payload says, 100000 msat until block 840040; Carol receives it."""
+    proc = subprocess.run([sys.executable, "-m", "sphinxamp", "demo", "--json"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    bob, carol = json.loads(proc.stdout)["trampoline"]
+    carol_id = coincurve.PrivateKey(b"\x43" * 32).public_key.format(True).hex()
+    assert (bob["action"], bob["next_node_id"]) == ("forward", carol_id)
+    assert (bob["amt_to_forward"], bob["outgoing_cltv_value"]) == (100_000, 840_040)
+    assert (carol["action"], carol["amt_to_forward"]) == ("receive", 100_000)
+    text = subprocess.run([sys.executable, "-m", "sphinxamp", "demo"], capture_output=True,
+                          text=True, check=False).stdout
+    assert "== A trampoline payment" in text and "never lnd's AMP record" in text

@@ -30,6 +30,7 @@ from sphinxamp.cli import _render as render
 from sphinxamp.cli._common import Subparsers, emit_json
 from sphinxamp.cli._demo_amp import amp_json, amp_section
 from sphinxamp.cli._demo_more import blinded_section, failure_section, stories_json
+from sphinxamp.cli._demo_trampoline import trampoline_json, trampoline_section
 from sphinxamp.cli._options import add_json_flag
 from sphinxamp.primitives import sha256
 
@@ -137,7 +138,8 @@ def payment_section() -> list[str]:
     return lines
 
 
-SECTIONS: tuple[Section, ...] = (payment_section, amp_section, blinded_section, failure_section)
+SECTIONS: tuple[Section, ...] = (payment_section, amp_section, blinded_section, failure_section,
+                                 trampoline_section)
 
 
 def payment_json() -> dict[str, Any]:
@@ -168,7 +170,8 @@ def payment_json() -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     if args.json:
-        emit_json({"payment": payment_json(), "amp": amp_json(), **stories_json()})
+        emit_json({"payment": payment_json(), "amp": amp_json(), **stories_json(),
+                   **trampoline_json()})
         return 0
     out: list[str] = []
     for section in SECTIONS:
