@@ -199,10 +199,14 @@ class AttributionMutator:
 
     def crossover(self, first: bytes, second: bytes, max_size: int, rng: random.Random,
                   mutate_bytes: MutateBytes) -> bytes | None:
-        """The first input's route and mode with the hold times of the second from a hop on."""
+        """The first input's route and mode with the hold times of the second from a hop on;
+        when the second does not open, a mutation of the first (libFuzzer stacks crossovers
+        and mutations: a plain splice would break the seal for every step after it)."""
         a, b = self.open(first), self.open(second)
-        if a is None or b is None or max_size < 2 + DATA_SIZE:
+        if a is None or max_size < 2 + DATA_SIZE:
             return None
+        if b is None:
+            return self.mutate(first, max_size, rng, mutate_bytes)
         shaped = self._reshape(a, rng)
         cut = rng.randint(0, shaped.hops)
         holds = shaped.holds[:cut] + (b.holds + (0,) * shaped.hops)[cut : shaped.hops]

@@ -162,10 +162,14 @@ class FailureOnionMutator:
 
     def crossover(self, first: bytes, second: bytes, max_size: int, rng: random.Random,
                   mutate_bytes: MutateBytes) -> bytes | None:
-        """The first reply's route and attribution with a message spliced from both."""
+        """The first reply's route and attribution with a message spliced from both; when the
+        second does not open, a mutation of the first (libFuzzer stacks crossovers and
+        mutations: a plain splice would break the seal for every step after it)."""
         a, b = self.open(first), self.open(second)
-        if a is None or b is None:
+        if a is None:
             return None
+        if b is None:
+            return self.mutate(first, max_size, rng, mutate_bytes)
         (msg_a, _), (msg_b, _) = split(a.body), split(b.body)
         message = msg_a[: rng.randint(0, len(msg_a))] + msg_b[rng.randint(0, len(msg_b)) :]
         shaped = self._reshape(a, rng)

@@ -186,3 +186,13 @@ def test_the_harness_installs_the_mutator_and_plain_turns_it_off(
     assert set(_mutate.setup_kwargs(seen[0])) == {"custom_mutator", "custom_crossover"}
     monkeypatch.setenv(_mutate.MUTATOR_ENV, "plain")
     assert _mutate.setup_kwargs(seen[0]) == {}
+
+
+def test_a_crossover_with_an_input_that_does_not_open_still_gives_a_sealed_chain() -> None:
+    rng = random.Random(7)
+    mutator = _mutate_attribution.AttributionMutator(SECRETS)
+    outs = [mutator.crossover(p.read_bytes(), b"\x04\x00" + bytes(5), MAX_SIZE, rng,
+                              lambda d, n: _mutate.fallback_mutate(d, n, rng))
+            for p in SEEDS if mutator.open(p.read_bytes()) is not None]
+    assert outs and all(o is not None and len(o) == 922 for o in outs)
+    assert sum(past_outer_check(o) for o in outs if o is not None) * 10 >= len(outs) * 6

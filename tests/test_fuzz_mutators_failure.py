@@ -158,3 +158,12 @@ def test_the_harness_installs_the_mutator_and_plain_turns_it_off(
     assert set(_mutate.setup_kwargs(seen[0])) == {"custom_mutator", "custom_crossover"}
     monkeypatch.setenv(_mutate.MUTATOR_ENV, "plain")
     assert _mutate.setup_kwargs(seen[0]) == {}
+
+
+def test_a_crossover_with_an_input_that_does_not_open_still_gives_a_sealed_packet() -> None:
+    rng = random.Random(7)
+    seeds = [p.read_bytes() for p in SEEDS if _mutator().open(p.read_bytes()) is not None]
+    for seed in seeds[:20]:
+        out = _mutator().crossover(seed, b"\x00" + bytes(300), MAX_SIZE, rng,
+                                   lambda d, n: _mutate.fallback_mutate(d, n, rng))
+        assert out is not None and plaintext(out) is not None
