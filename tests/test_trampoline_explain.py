@@ -22,9 +22,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphinxamp import build_onion, explain, public_key
+from sphinxamp import build_onion, encode_message, explain, explain_log, public_key
 from sphinxamp.debug import Field
 from sphinxamp.errors import InvalidArgument
+from sphinxamp.messages import UpdateAddHtlc
 from sphinxamp.payments import TrampolineCarrier
 from sphinxamp.wire import encode_bigsize
 from tests.fields import walk
@@ -247,3 +248,21 @@ def test_explain_of_any_trampoline_payload_never_raises(inner: bytes, profile: s
 def test_explain_of_any_bytes_under_a_profile_never_raises(data: bytes, profile: str) -> None:
     ex = explain(data, "auto", profile=profile, node_key=_KEY, assoc_data=_AD)
     _inside(ex.fields, len(data))
+
+
+def test_a_logged_update_add_htlc_is_read_under_the_profile() -> None:
+    """The vector's onion at Carol inside an update_add_htlc (BOLT 2), read from a log line:
+    the trampoline onion in it is peeled under --profile trampoline as on its own."""
+    case = _case("trampoline-payment-onion.json", "carol-processes")
+    add = UpdateAddHtlc(bytes(32), 0, case["incoming_amount_msat"],
+                        bytes.fromhex(case["associated_data"]), case["incoming_cltv_expiry"],
+                        bytes.fromhex(case["onion"]))
+    line = "2026-12-07T10:00:00.000Z DEBUG   peer_in: [IN] " + encode_message(add).hex()
+    (found,) = explain_log([line], node_key=bytes.fromhex(case["node_key"]),
+                           profile="trampoline")
+    assert found.explanation.error is None, found.explanation.error
+    node = next(r for r in _records(found.explanation.fields) if _type(r) == 14)
+    assert (node.name, node.profile) == ("outgoing_node_id", "trampoline")
+    assert node.children[2].raw.hex() == case["expect"]["next_node_id"]
+    with pytest.raises(InvalidArgument):
+        list(explain_log([line], profile="eclair"))

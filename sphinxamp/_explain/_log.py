@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sphinxamp._explain import explain
+from sphinxamp._explain import EXPLAIN_PROFILES, explain
 from sphinxamp._explain._tree import Explanation
 from sphinxamp.errors import InvalidArgument, WireError
 from sphinxamp.messages._codec import LAYOUTS, MAX_MESSAGE_SIZE, decode_message
@@ -152,17 +152,23 @@ def _check_keys(node_key: bytes | NodeKey | None, shared_secrets: Sequence[bytes
 
 
 def explain_log(lines: Iterable[str], *, node_key: bytes | NodeKey | None = None,
-                shared_secrets: Sequence[bytes] = ()) -> Iterator[LogMessage]:
+                shared_secrets: Sequence[bytes] = (), profile: str = "bolt"
+                ) -> Iterator[LogMessage]:
     """Each line of `lines` holding a message (see the module text), in order, explained
-    with the keys given (`explain(..., "message")`). Reads nothing but `lines`: the caller
-    opens the file. A bad key raises `InvalidArgument` here, before any line is read."""
+    with the keys given (`explain(..., "message")`), its hop payloads read under `profile`.
+    Reads nothing but `lines`: the caller opens the file. A bad key or profile raises
+    `InvalidArgument` here, before any line is read."""
     _check_keys(node_key, shared_secrets)
+    if profile not in EXPLAIN_PROFILES:
+        raise InvalidArgument(f"unknown profile {profile!r}; one of "
+                              f"{', '.join(EXPLAIN_PROFILES)}", field="profile",
+                              reason="unknown_profile")
     secrets = tuple(bytes(s) for s in shared_secrets)
-    return _messages(lines, node_key, secrets)
+    return _messages(lines, node_key, secrets, profile)
 
 
 def _messages(lines: Iterable[str], node_key: bytes | NodeKey | None,
-              secrets: tuple[bytes, ...]) -> Iterator[LogMessage]:
+              secrets: tuple[bytes, ...], profile: str) -> Iterator[LogMessage]:
     for number, line in enumerate(lines, start=1):
         if len(line) > MAX_LINE_LENGTH:
             continue
@@ -174,7 +180,8 @@ def _messages(lines: Iterable[str], node_key: bytes | NodeKey | None,
         column, data = found
         mtype = int.from_bytes(data[:2], "big")
         yield LogMessage(number, column, prefix, mtype, LAYOUTS[mtype].cls.name,
-                         explain(data, "message", node_key=node_key, shared_secrets=secrets))
+                         explain(data, "message", node_key=node_key, shared_secrets=secrets,
+                                 profile=profile))
 
 
 __all__ = ["MAX_LINE_LENGTH", "MAX_MESSAGE_HEX", "LogMessage", "LogPrefix", "explain_log",

@@ -175,7 +175,7 @@ def _onion_in(msg: Field, name: str, keys: Keys, ex: Explanation, *, path_key: b
     old = msg.children[at]
     payment = name == "onion_routing_packet"
     inner = Keys(keys.node_key, assoc, path_key, keys.shared_secrets,
-                 PAYMENT_PAYLOAD_AREA if payment else None)
+                 PAYMENT_PAYLOAD_AREA if payment else None, keys.profile)
     packet = onion_field(old.raw, old.offset, inner, ex, path_key, assoc, message=not payment)
     packet.name = name
     msg.children[at] = packet

@@ -74,7 +74,8 @@ def run_log(args: argparse.Namespace, node_key: bytes | None, secrets: list[byte
     status = 0
     style = render.Style.for_stream(sys.stdout, args.no_color)
     try:
-        for m in explain_log(bounded_lines(stream), node_key=node_key, shared_secrets=secrets):
+        for m in explain_log(bounded_lines(stream), node_key=node_key, shared_secrets=secrets,
+                             profile=args.profile):
             if m.explanation.error is not None:
                 status = 1
             if args.json:
