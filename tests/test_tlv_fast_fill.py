@@ -81,3 +81,20 @@ def test_decoders_fill_what_they_can_and_set_the_rest(cls: Any, filled: bool) ->
     assert ("o0 = F0()" in source) is filled
     named, _, _, _ = schema.decode_named(bytes([2, 2]) + b"t\x07")
     assert type(named["pair"]) is cls and named["pair"] == cls(b"t", 7)
+
+
+class Sly(str):
+    """A name that prints as code: only a plain `str` identifier may be written as a key."""
+
+    def __format__(self, spec: str) -> str:
+        return 'x"] = 0; import os; values["x'
+
+
+@pytest.mark.parametrize("name", ['a"] = 0; import os; #', "not an identifier", Sly("plain")])
+def test_a_record_name_is_a_literal_key_only_when_a_plain_identifier(name: str) -> None:
+    schema = TlvSchema("keys", [RecordSpec(1, "plain", TU64), RecordSpec(3, name, TU64)])
+    source = schema._plans[1].source()
+    assert 'values["plain"] = ' in source and "values[K1] = " in source
+    assert "import os" not in source and "identifier" not in source
+    named, _, _, _ = schema.decode_named(bytes([1, 1, 5, 3, 1, 7]))
+    assert named == {"plain": 5, name: 7}

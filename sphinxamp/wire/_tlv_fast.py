@@ -24,10 +24,11 @@ Where a decoder comes from (`build_decoder`):
   that is registered with `linecache`, so tracebacks show its lines.
 
 Either way, every value is validated before it enters source: record types, lengths and
-struct offsets must be `int` (not a subclass, not bool) within 0..2**64-1; a schema or record
-name appears (in a function name or a comment) only when it is a plain ASCII identifier.
-Everything else a decoder uses (codec decoders, value classes, slot setters, record keys) is
-an object among its globals, never written into its source.
+struct offsets must be `int` (not a subclass, not bool) within 0..2**64-1; a schema, record
+or slot name appears (in a function name, a comment, a literal key, an attribute store) only
+when it is a plain ASCII identifier. Everything else a decoder uses (codec decoders, value
+classes, slot setters, other record keys) is an object among its globals, never written into
+its source.
 """
 
 from __future__ import annotations
