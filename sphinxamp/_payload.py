@@ -173,7 +173,6 @@ def decode_hop_payload(
                     _split_unknown(fields, unknown)
             _set_dict(payload, fields)
             return payload, role
-    check_profile(profile)
     fields, unknown, offsets, mask = _decode(raw, base, profile)
     role = _role_of(final, path_key_from_htlc or bool(mask & _DATA_BIT))
     if profile == "lnd":
