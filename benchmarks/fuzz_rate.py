@@ -12,7 +12,7 @@ parsers):
   else: what atheris and its instrumentation leave of the library's speed, the ceiling of any
   harness;
 - `replay`: the committed corpus through the target's `test_one_input` in plain Python (no
-  atheris, no instrumentation): the harness plus the library;
+  atheris, no instrumentation): the harness plus the library, per CPU second as the rest;
 - `replay_no_trace`: the same with the per-call tracemalloc bound replaced by a plain call;
 - `library`: the corpus through the library call alone, in plain Python.
 
@@ -103,12 +103,12 @@ else:
     if mode == "no_trace":
         _common.bounded = lambda size, fn, *a, base=0, per_byte=0, **k: _common.call(fn, *a, **k)
     run = __import__("fuzz_" + target).test_one_input
-n, t0 = 0, time.perf_counter()
-while time.perf_counter() - t0 < {seconds}:
+n, t0 = 0, time.process_time()  # CPU time, as the atheris columns: load does not count
+while time.process_time() - t0 < {seconds}:
     for d in files:
         run(d)
         n += 1
-print(n / (time.perf_counter() - t0))
+print(n / (time.process_time() - t0))
 '''
 # A harness that only makes the library call, for `atheris_library` (its file name starts
 # with fuzz_, so _common instruments the package as for a real target).
@@ -189,7 +189,10 @@ def atheris_run(target: str, seconds: float, harness: Path | None = None) -> Ath
     rate = re.search(r"stat::average_exec_per_sec:\s*(\d+)", out.stderr)
     startup = re.search(r"fuzz_rate: startup_cpu ([\d.]+)", out.stderr)
     if not (execs and rate and startup):
-        tail = " | ".join(out.stderr.strip().splitlines()[-3:])[-300:]
+        # A finding stops libFuzzer before its statistics: say what it was.
+        lines = out.stderr.strip().splitlines()
+        error = next((ln for ln in lines if "ERROR:" in ln or "Error" in ln), "")
+        tail = " | ".join([error, *lines[-2:]])[-400:]
         return f"the atheris run gave no statistics (exit {out.returncode}: {tail})"
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return AtherisRun(int(execs.group(1)), float(rate.group(1)), cpu - float(startup.group(1)))
@@ -244,7 +247,10 @@ def rows(seconds: float) -> list[core.Row]:
 
 
 def _rate(run: AtherisRun | str) -> tuple[float | None, float | None]:
-    return (run.wall_rate, run.cpu_rate) if isinstance(run, AtherisRun) else (None, None)
+    if isinstance(run, str):
+        sys.stderr.write(f"fuzz_rate: {run}\n")
+        return None, None
+    return run.wall_rate, run.cpu_rate
 
 
 def measure(targets: list[str], seconds: float) -> dict[str, dict[str, float | None]]:
