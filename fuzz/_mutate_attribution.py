@@ -21,7 +21,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sphinxamp.primitives import KEY_AMMAGEXT, KEY_UM, chacha20, derive_key
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 MutateBytes = Callable[[bytes, int], bytes]
 DATA_SIZE = 920  # 20 hold times ‖ 210 truncated HMACs
@@ -30,6 +30,18 @@ HOLD_TIMES_SIZE = 4 * ATTRIBUTABLE
 ROUTE_MAX = 27  # BOLT 4 › Origin node: a route may have 27 hops
 WRAP_HOLD = 7  # what the harness's hop 0 reports in mode 1
 INTERESTING_HOLDS = (0, 1, 0xFF, 0x100, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF)
+
+
+def derive(key_type: bytes, secret: bytes) -> bytes:
+    """BOLT 4 › Key Generation: HMAC256(ASCII key type, shared secret). The mutators compute
+    with `hmac` and pyca/cryptography, not the library: the library is instrumented, and a
+    mutator's calls would cost the instrumentation's time for no coverage."""
+    return hmac.digest(key_type, secret, "sha256")
+
+
+def chacha20(key: bytes, data: bytes) -> bytes:
+    """`data` XOR ChaCha20 with a zero nonce (BOLT 4 › Pseudo Random Byte Stream)."""
+    return Cipher(algorithms.ChaCha20(key, bytes(16)), None).encryptor().update(data)
 
 
 def pick_stale(hops: int, rng: random.Random) -> list[bool]:
@@ -78,13 +90,13 @@ _SHIFT = tuple((_at(x, ATTRIBUTABLE - 1 - x) + 4, _at(x + 1, ATTRIBUTABLE - 2 - 
 class Sealer:
     """The attribution data a hop sends upstream (BOLT 4 › Initialization of
     `attribution_data`, › Intermediate nodes), written here rather than by the library's
-    `create_attribution`/`wrap_attribution`: fuzzing instruments the library, which makes a
-    chain of 27 wraps cost more than the input it seals. tests/test_fuzz_mutators_attribution
+    `create_attribution`/`wrap_attribution` (see `derive`): under instrumentation a chain of
+    27 wraps would cost more than the input it seals. tests/test_fuzz_mutators_attribution
     holds the two to the same bytes."""
 
     def __init__(self, secrets: Sequence[bytes]) -> None:
-        self.um = [derive_key(KEY_UM, s) for s in secrets]
-        self.streams = [int.from_bytes(chacha20(derive_key(KEY_AMMAGEXT, s), bytes(DATA_SIZE)),
+        self.um = [derive(b"um", s) for s in secrets]
+        self.streams = [int.from_bytes(chacha20(derive(b"ammagext", s), bytes(DATA_SIZE)),
                                        "big") for s in secrets]
 
     def hop(self, index: int, hold: int, received: bytes | None, packet: bytes) -> bytes:
@@ -146,7 +158,7 @@ class AttributionMutator:
 
     def __init__(self, secrets: Sequence[bytes]) -> None:
         self.secrets = [bytes(s) for s in secrets]
-        self.streams = [chacha20(derive_key(KEY_AMMAGEXT, s), bytes(HOLD_TIMES_SIZE))
+        self.streams = [chacha20(derive(b"ammagext", s), bytes(HOLD_TIMES_SIZE))
                         for s in self.secrets]
         self.sealer = Sealer(self.secrets)
 

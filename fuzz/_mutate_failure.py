@@ -21,10 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import _mutate_attribution as attribution
-from _mutate_attribution import MutateBytes
+from _mutate_attribution import MutateBytes, chacha20, derive
 
 from sphinxamp.failures import FAILURE_CODES
-from sphinxamp.primitives import KEY_AMMAG, KEY_AMMAGEXT, KEY_UM, chacha20, derive_key, hmac_sha256
 
 HMAC_SIZE = 32
 PAD_TO = 256  # failure_len + pad_len SHOULD be 256 (BOLT 4 › Returning Errors)
@@ -68,9 +67,9 @@ class FailureOnionMutator:
 
     def __init__(self, secrets: Sequence[bytes]) -> None:
         self.secrets = [bytes(s) for s in secrets]
-        self.ammag = [derive_key(KEY_AMMAG, s) for s in self.secrets]
-        self.um = [derive_key(KEY_UM, s) for s in self.secrets]
-        self.streams = [chacha20(derive_key(KEY_AMMAGEXT, s), bytes(attribution.HOLD_TIMES_SIZE))
+        self.ammag = [derive(b"ammag", s) for s in self.secrets]
+        self.um = [derive(b"um", s) for s in self.secrets]
+        self.streams = [chacha20(derive(b"ammagext", s), bytes(attribution.HOLD_TIMES_SIZE))
                         for s in self.secrets]
         self.sealer = attribution.Sealer(self.secrets)
 
@@ -105,7 +104,7 @@ class FailureOnionMutator:
         view = packet
         for hop in range(len(self.secrets)):
             view = chacha20(self.ammag[hop], view)
-            mac = hmac_sha256(self.um[hop], view[HMAC_SIZE:])
+            mac = hmac.digest(self.um[hop], view[HMAC_SIZE:], "sha256")
             if len(view) >= HMAC_SIZE and hmac.compare_digest(mac, view[:HMAC_SIZE]):
                 return hop, view[HMAC_SIZE:]
         return None
@@ -197,7 +196,7 @@ class FailureOnionMutator:
             return None
         body = reply.body[:room]
         packets = [HMAC_SIZE * b"\0"] * (reply.erring + 1)
-        packets[reply.erring] = hmac_sha256(self.um[reply.erring], body) + body
+        packets[reply.erring] = hmac.digest(self.um[reply.erring], body, "sha256") + body
         for hop in range(reply.erring - 1, -1, -1):
             packets[hop] = chacha20(self.ammag[hop + 1], packets[hop + 1])
         packet = chacha20(self.ammag[0], packets[0])
