@@ -60,8 +60,8 @@ class EncryptedDataAeadMutator:
             return None
         new = mutate_bytes(plain, max(max_size - 1 - TAG, 0))
         if data[0] & 1 and rng.randrange(2):
-            return data[:1] + new
-        return bytes((data[0] & 0xFE,)) + aead_seal(AEAD_RHO, new)
+            return sphinx.fits(data[:1] + new, max_size)
+        return sphinx.fits(bytes((data[0] & 0xFE,)) + aead_seal(AEAD_RHO, new), max_size)
 
     def crossover(self, first: bytes, second: bytes, max_size: int, rng: random.Random,
                   mutate_bytes: MutateBytes) -> bytes | None:
@@ -71,7 +71,8 @@ class EncryptedDataAeadMutator:
             # libFuzzer stacks crossovers and mutations: keep the first sealed.
             return self.mutate(first, max_size, rng, mutate_bytes)
         joined = one[:rng.randint(0, len(one))] + two[rng.randint(0, len(two)):]
-        return bytes((first[0] & 0xFE,)) + aead_seal(AEAD_RHO, joined[:max(max_size - 17, 0)])
+        sealed = aead_seal(AEAD_RHO, joined[:max(max_size - 1 - TAG, 0)])
+        return sphinx.fits(bytes((first[0] & 0xFE,)) + sealed, max_size)
 
     @staticmethod
     def _plaintext(data: bytes) -> bytes | None:
@@ -152,7 +153,7 @@ class OnionMessageMutator:
 
         packet = sphinx.mutate_packet(msg.packet, msg.node_key, msg.path_key, b"", rng,
                                       mutate_bytes, max_packet=room, payload=payload)
-        return None if packet is None else msg.encode(packet)
+        return None if packet is None else sphinx.fits(msg.encode(packet), max_size)
 
     def crossover(self, first: bytes, second: bytes, max_size: int, rng: random.Random,
                   mutate_bytes: MutateBytes) -> bytes | None:
@@ -167,5 +168,5 @@ class OnionMessageMutator:
         if packet is None or one is None:
             # libFuzzer stacks crossovers and mutations: keep the first sealed.
             return self.mutate(first, max_size, rng, mutate_bytes)
-        return one.encode(packet)
+        return sphinx.fits(one.encode(packet), max_size)
 

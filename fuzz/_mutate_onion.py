@@ -206,6 +206,11 @@ def splice_payload(packet: bytes, donor: bytes, node_key: bytes, path_key: bytes
     return layer.seal(fit_area(plain, len(layer.plain), None), associated_data)
 
 
+def fits(out: bytes | None, max_size: int) -> bytes | None:
+    """`out` when libFuzzer may take it, else None (a plain mutation instead)."""
+    return out if out is not None and len(out) <= max_size else None
+
+
 class PeelRawMutator:
     """`peel_raw`: node_key ‖ flags ‖ [path_key] ‖ ad_len ‖ ad ‖ packet (`_peel`). The
     packet is re-sealed under the input's own node key, path key and associated data; one
@@ -224,7 +229,7 @@ class PeelRawMutator:
                                max_packet=room if inp.message else None)
         if packet is None:
             return None
-        return replace(inp, associated_data=ad, packet=packet).encode()
+        return fits(replace(inp, associated_data=ad, packet=packet).encode(), max_size)
 
     def crossover(self, first: bytes, second: bytes, max_size: int, rng: random.Random,
                   mutate_bytes: MutateBytes) -> bytes | None:
@@ -238,7 +243,7 @@ class PeelRawMutator:
                                     one.associated_data, (two.node_key, two.path_key))
         if packet is None or one is None:
             return self.mutate(first, max_size, rng, mutate_bytes)
-        return replace(one, packet=packet).encode()
+        return fits(replace(one, packet=packet).encode(), max_size)
 
 
 class FixedKeyPeelMutator:
@@ -252,11 +257,11 @@ class FixedKeyPeelMutator:
                mutate_bytes: MutateBytes) -> bytes | None:
         if len(data) != HEAD + PAYMENT_AREA + HMAC_SIZE:
             return None
-        return mutate_packet(data, self.node_key, None, self.associated_data, rng,
-                             mutate_bytes)
+        return fits(mutate_packet(data, self.node_key, None, self.associated_data, rng,
+                                  mutate_bytes), max_size)
 
     def crossover(self, first: bytes, second: bytes, max_size: int, rng: random.Random,
                   mutate_bytes: MutateBytes) -> bytes | None:
         spliced = splice_payload(first, second, self.node_key, None, self.associated_data,
                                  (self.node_key, None))
-        return spliced or self.mutate(first, max_size, rng, mutate_bytes)
+        return fits(spliced, max_size) or self.mutate(first, max_size, rng, mutate_bytes)

@@ -167,3 +167,16 @@ def test_message_crossover_with_a_built_input_still_seals_the_first() -> None:
                                     _mutate.byte_mutator())
             assert out is not None
             _outcome(out)  # asserts the Sphinx HMAC and framing were passed
+
+
+@pytest.mark.parametrize("max_size", [0, 17, 60, 1400])
+def test_no_output_exceeds_the_size_libfuzzer_allows(max_size: int) -> None:
+    rng, mutate_bytes = random.Random(max_size), _mutate.byte_mutator()
+    for mutator, seeds in ((mutators.EncryptedDataAeadMutator(), AEAD_SEEDS),
+                           (mutators.OnionMessageMutator(), MESSAGE_SEEDS)):
+        for path in seeds:
+            data = path.read_bytes()
+            for out in (mutator.mutate(data, max_size, rng, mutate_bytes),
+                        mutator.crossover(data, seeds[-1].read_bytes(), max_size, rng,
+                                          mutate_bytes)):
+                assert out is None or len(out) <= max_size

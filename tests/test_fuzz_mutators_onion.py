@@ -149,3 +149,14 @@ def test_crossover_with_nothing_to_splice_still_seals_the_first() -> None:
         out = mutator.crossover(first, second, MAX_SIZE, rng, _mutate.byte_mutator())
         assert out is not None
         _peeled(out)  # raises InvalidOnionHmac if the seal were broken
+
+
+@pytest.mark.parametrize("max_size", [0, 40, 1400, 1500])
+def test_no_output_exceeds_the_size_libfuzzer_allows(max_size: int) -> None:
+    mutator, rng, mutate_bytes = mutators.PeelRawMutator(), random.Random(max_size), \
+        _mutate.byte_mutator()
+    for path in SEEDS:
+        data = path.read_bytes()
+        for out in (mutator.mutate(data, max_size, rng, mutate_bytes),
+                    mutator.crossover(data, SEEDS[0].read_bytes(), max_size, rng, mutate_bytes)):
+            assert out is None or len(out) <= max_size
