@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import subprocess
 import sys
 import zlib
 from collections.abc import Callable
@@ -207,3 +208,18 @@ def test_the_bigsize_writer_gives_bolt1_encoding_vectors() -> None:
     assert len(cases) == 8  # 0, 252, 253, 65535, 65536, 2^32 - 1, 2^32, 2^64 - 1
     for case in cases:
         assert _fast.write_bigsize(case["value"]).hex() == case["expect"]["bytes"], case["name"]
+
+
+def test_the_corpus_is_named_without_the_oracle_harness(tmp_path: Path) -> None:
+    """`check-oss-fuzz-build --target X_fast` copies only the selected harnesses, and
+    build.sh asks `python3 fuzz/_targets.py X_fast` which seeds to zip: the corpus alone must
+    name it."""
+    fuzz = tmp_path / "fuzz"
+    (fuzz / "corpus" / "bigsize").mkdir(parents=True)
+    (fuzz / "_targets.py").write_bytes((FUZZ / "_targets.py").read_bytes())
+    (fuzz / "fuzz_bigsize_fast.py").write_text("")
+    for target, corpus in (("bigsize_fast", "bigsize"), ("tlv_stream_fast", "tlv_stream_fast"),
+                           ("bigsize", "bigsize")):
+        done = subprocess.run([sys.executable, str(fuzz / "_targets.py"), target],
+                              capture_output=True, text=True, check=True, timeout=60)
+        assert done.stdout.strip() == corpus
