@@ -28,8 +28,8 @@ Targets and what an input means:
 peel_raw and onion_packet fuzz with the structure-aware mutator of a Sphinx layer sealed for
 those keys (`_mutate_onion.FixedKeyPeelMutator`): the hop's frame is mutated and the packet
 re-sealed, so inputs get past the HMAC and the adapter's payload parser sees the mutations
-too. Those inputs count for `_mutate.depth` as past the outer check unless sphinxamp refuses
-them with a BADONION code.
+too. Those inputs count for `_mutate.depth` as past the outer check when sphinxamp peels them
+or refuses only their frame (invalid_onion_payload).
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ def _reseal(data: bytes) -> Request:
     return _peel(seal(plain, crypto.public_key(NODE_KEY), SESSION_KEY, AD))
 
 
-BADONION = 0x8000
+# Refused after the HMAC: the frame behind it (BOLT 4 › Onion Decryption step 7), PERM|22.
+INVALID_ONION_PAYLOAD = 0x4016
 # Targets whose inputs are whole onions for NODE_KEY and AD: mutated inside the layer.
 STRUCTURED = {target: FixedKeyPeelMutator(NODE_KEY, AD) for target in ("peel_raw", "onion_packet")}
 
@@ -137,8 +138,8 @@ class Differential:
         self.number += 1
         expected = answer(req)
         if self.target in STRUCTURED:
-            error = expected.get("error") or {}
-            _mutate.depth(not (error.get("failure_code") or 0) & BADONION)
+            error = expected.get("error")
+            _mutate.depth(error is None or error.get("failure_code") == INVALID_ONION_PAYLOAD)
         reply = self.adapter.request({"id": self.number, **req})
         if reply.answer is None:
             self._finding(data, req, expected, None,
