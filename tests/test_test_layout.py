@@ -67,6 +67,7 @@ BY_CONCEPT: dict[str, str] = {
     "sphinxamp/receiver/_sqlite.py": "tests/test_receiver_store.py",
     "sphinxamp/wire/_records.py": "tests/test_payload.py",
     "sphinxamp/wire/_tlv_codecs.py": "tests/test_tlv.py",
+    "sphinxamp/wire/_tlv_field.py": "tests/test_tlv_fast_fill.py",
 }
 
 

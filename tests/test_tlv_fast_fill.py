@@ -1,4 +1,4 @@
-"""How the generated TLV decoders build slotted values (`_tlv_fast.fill_class`): a plain twin
+"""How the generated TLV decoders build slotted values (`_tlv_field.fill_class`): a plain twin
 with the same slots is filled by attribute stores and then given the value's class. The
 values must be indistinguishable from those the class's own constructor makes (same class,
 equal, hashed alike, still frozen), and a class CPython would not let an object change to
@@ -15,7 +15,7 @@ import pytest
 from sphinxamp.wire import TU64, FixedBytes, RecordSpec, Struct, TlvSchema
 from sphinxamp.wire._records import AmpRecord, PaymentData
 from sphinxamp.wire._tlv import TlvRecord
-from sphinxamp.wire._tlv_fast import fill_class
+from sphinxamp.wire._tlv_field import fill_class
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

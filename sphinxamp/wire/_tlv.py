@@ -34,7 +34,8 @@ from sphinxamp.wire._tlv_codecs import (
     TruncatedUInt,
     UInt,
 )
-from sphinxamp.wire._tlv_fast import Plan, build_decoder, fast_field
+from sphinxamp.wire._tlv_fast import Plan, build_decoder
+from sphinxamp.wire._tlv_field import fast_field
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,33 +35,27 @@ from __future__ import annotations
 import __future__
 
 import builtins
-import functools
 import hashlib
-import keyword
 import linecache
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FunctionType
 from typing import Any
 
 from sphinxamp.errors import InvalidArgument
-from sphinxamp.wire._tlv_codecs import (
-    FixedBytes,
-    RawBytes,
-    ShortChannelId,
-    ShortChannelIdCodec,
-    Struct,
-    TruncatedUInt,
-    UInt,
+from sphinxamp.wire._tlv_field import (
+    K_RAW,
+    K_SCID,
+    K_STRUCT,
+    K_TU,
+    K_UINT,
+    Field,
+    checked_count,
+    field_shape,
+    fill_class,
+    plain_identifier,
 )
 from sphinxamp.wire._tlv_generated import DECODERS
-
-# How a known record's value is read.
-K_CALL, K_RAW, K_TU, K_UINT, K_SCID, K_STRUCT = range(6)
-_KIND_NAMES = ("call", "raw", "tu", "uint", "scid", "struct")
-
-# A BigSize length or type never exceeds 8 bytes (BOLT 1 › Appendix A).
-_MAX = (1 << 64) - 1
 
 # A prefixed BigSize (BOLT 1 › Appendix A): its first byte gives (bytes it takes with that
 # byte, the least value that form may hold: anything less is not minimal).
@@ -75,104 +69,6 @@ _TU_LEAST = (0, *(1 << (8 * n - 8) for n in range(1, 9)))
 
 Decoded = tuple[dict[Any, Any], list[Any], dict[int, int] | None, int]
 Decoder = Callable[[bytes, int], Decoded | None]
-
-
-class Field:
-    """How one value is read: `kind`, length bounds (`hi` None = unbounded), the codec's
-    decode (K_CALL), the value class (K_SCID, K_STRUCT) and, for K_STRUCT, its fields as
-    (start, end or None for the rest, Field, slot setter), their names, and the class that
-    fills them (`fill_class`; None: the slot setters do)."""
-
-    def __init__(self, kind: int, lo: int, hi: int | None, decode: Callable[[bytes, int], Any],
-                 cls: Any = None, parts: Sequence[tuple[int, int | None, Field, Any]] = (),
-                 names: Sequence[str] = (), fill: type | None = None) -> None:
-        self.kind, self.lo, self.hi, self.decode, self.cls = kind, lo, hi, decode, cls
-        self.parts, self.names, self.fill = tuple(parts), tuple(names), fill
-
-
-@functools.cache
-def fill_class(cls: Any, names: tuple[str, ...]) -> type | None:
-    """A plain class with the slots of `cls` (slotted, its slots exactly `names`), whose
-    instances are filled by attribute stores and then given `cls` as their class: CPython
-    lets an object change between classes of the same layout, and a store to a plain slot is
-    one instruction where a frozen `cls` refuses it and its slot setters cost a call each.
-    None when `cls` is no such class (the probe below is what CPython allows)."""
-    slots = vars(cls).get("__slots__") if isinstance(cls, type) else None
-    if (type(slots) is not tuple or slots != names or cls.__bases__ != (object,)
-            or not all(_identifier(name) for name in names)):
-        return None
-    fill = type(f"{cls.__name__}Fill", (), {"__slots__": slots, "__module__": __name__})
-    try:
-        fill().__class__ = cls
-    except TypeError:
-        return None
-    return fill
-
-
-def fast_field(codec: Any) -> Field:
-    """How the fast decoder reads a codec's values: inline for the plain codecs of
-    `_tlv_codecs`, through `codec.decode` for any other."""
-    kind: int = K_CALL
-    cls: Any = None
-    parts: list[tuple[int, int | None, Field, Any]] = []
-    if type(codec) is TruncatedUInt:
-        kind = K_TU
-    elif type(codec) is UInt:
-        kind = K_UINT
-    elif type(codec) is ShortChannelIdCodec:
-        kind, cls = K_SCID, ShortChannelId
-    elif type(codec) in (RawBytes, FixedBytes) and getattr(codec, "_check", None) is None:
-        kind = K_RAW
-    elif type(codec) is Struct and codec._setters is not None:
-        kind, cls = K_STRUCT, codec.factory
-        parts = [(a, b, fast_field(c), put) for (a, b, _), (_, c), put
-                 in zip(codec._layout, codec.fields, codec._setters, strict=True)]
-        names = tuple(name for name, _ in codec.fields)
-        return Field(kind, codec.min_len, codec.max_len, codec.decode, cls, parts, names,
-                     fill_class(cls, names))
-    return Field(kind, codec.min_len, codec.max_len, codec.decode, cls, parts)
-
-
-# --- validation: nothing reaches generated source unchecked -------------------------------
-
-
-def _count(value: object, what: str) -> int:
-    if type(value) is not int or not 0 <= value <= _MAX:
-        raise InvalidArgument(f"{what} must be an int in 0..2**64-1, not {value!r}",
-                              field=what, reason="range")
-    return value
-
-
-def _identifier(name: object) -> str | None:
-    """`name` when it may appear in source as it is (a function name part, a comment)."""
-    if (type(name) is str and name.isascii() and name.isidentifier()
-            and not keyword.iskeyword(name)):
-        return name
-    return None
-
-
-def _field_shape(f: Field, what: str) -> tuple[Any, ...]:
-    """What of a field shapes the code, each value checked: kind, bounds, struct layout."""
-    if type(f.kind) is not int or f.kind not in range(len(_KIND_NAMES)):
-        raise InvalidArgument(f"{what}: unknown field kind {f.kind!r}", field=what,
-                              reason="range")
-    lo = _count(f.lo, f"{what} min_len")
-    hi = None if f.hi is None else _count(f.hi, f"{what} max_len")
-    if hi is not None and hi < lo:
-        raise InvalidArgument(f"{what}: max_len {hi} below min_len {lo}", field=what,
-                              reason="range")
-    parts = tuple(
-        (_count(a, f"{what} part {j} start"),
-         None if b is None else _count(b, f"{what} part {j} end"),
-         _field_shape(part, f"{what} part {j}"))
-        for j, (a, b, part, _) in enumerate(f.parts if f.kind == K_STRUCT else ()))
-    if f.kind != K_STRUCT or f.fill is None:
-        return (_KIND_NAMES[f.kind], lo, hi, parts)
-    names = tuple(_identifier(name) for name in f.names)
-    if len(names) != len(parts) or None in names:
-        raise InvalidArgument(f"{what}: a filled struct needs a plain name per field",
-                              field=what, reason="name")
-    return (_KIND_NAMES[f.kind], lo, hi, parts, ("filled", names))
 
 
 @dataclass(frozen=True)
@@ -209,12 +105,12 @@ class Plan:
         records = []
         last = -1
         for rtype, name, f in self.fields:
-            _count(rtype, f"{self.name} record type")
+            checked_count(rtype, f"{self.name} record type")
             if rtype <= last:
                 raise InvalidArgument(f"{self.name}: record types must strictly increase",
                                       field="type", reason="order")
             last = rtype
-            records.append((rtype, _identifier(name), _field_shape(f, f"{self.name}.{rtype}")))
+            records.append((rtype, plain_identifier(name), field_shape(f, f"{self.name}.{rtype}")))
         record = "filled" if self.record_fill() else self.slotted_record()
         return ("by_name" if self.by_name else "by_type", self.offsets, self.even_rule(),
                 record, tuple(records))
@@ -224,7 +120,7 @@ class Plan:
 
     def function_name(self) -> str:
         keyed = "by_name" if self.by_name else "by_type"
-        return f"{_identifier(self.name) or 'schema'}_{keyed}_{self.fingerprint()[:8]}"
+        return f"{plain_identifier(self.name) or 'schema'}_{keyed}_{self.fingerprint()[:8]}"
 
     def namespace(self) -> dict[str, Any]:
         """The objects the decoder is handed, by the names its source uses."""
@@ -312,7 +208,7 @@ def _branch(plan: Plan, i: int, ind: str) -> list[str]:
     _, name, f = plan.fields[i]
     # A record name that is a plain identifier is written as a literal key (a constant, not a
     # global read per record); any other key is the global K<i>.
-    label = _identifier(name) if plan.by_name else None
+    label = plain_identifier(name) if plan.by_name else None
     key = f'"{label}"' if label else f"K{i}"
     lines: list[str] = []
     check = _length_check(f)
@@ -355,7 +251,7 @@ def _tree(plan: Plan, lo: int, hi: int, ind: str) -> list[str]:
     lines: list[str] = []
     for i in range(lo, hi):
         rtype, name, _ = plan.fields[i]
-        label = _identifier(name)
+        label = plain_identifier(name)
         comment = f"  # {label}" if label else ""
         lines.append(f"{ind}{'elif' if lines else 'if'} rtype == {rtype}:{comment}")
         lines += _branch(plan, i, ind + "    ")
