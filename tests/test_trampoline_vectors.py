@@ -5,7 +5,8 @@ Their `cases` (onion builds and peels) run through the vector runner with the ot
 proposal's own vectors (lightning/bolts#836, branch trampoline-onion, bolt04/trampoline-*.json,
 made into records by vectors/tools/import_trampoline.py), Eclair's legacy packet and payloads
 (SphinxSpec.scala "create trampoline payment packet"; PaymentOnionSpec.scala) and LDK's payload
-encodings (msgs.rs encoding_outbound_trampoline_payload, encode_trampoline_blinded_path_payload).
+encodings (msgs.rs encoding_outbound_trampoline_payload, encode_trampoline_blinded_path_payload),
+recorded from vectors/tools/trampoline_implementations.py.
 Every expected value is the source's; nothing is recorded from this library.
 """
 
