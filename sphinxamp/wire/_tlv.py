@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sphinxamp.errors import BigSizeError, DecodeError, EncodeError, TlvError
-from sphinxamp.wire._bigsize import decode_bigsize, encode_bigsize
+from sphinxamp.errors import DecodeError, EncodeError, TlvError
+from sphinxamp.wire._bigsize import encode_bigsize
 from sphinxamp.wire._tlv_codecs import (
     BYTES,
     POINT,
@@ -35,7 +35,7 @@ from sphinxamp.wire._tlv_codecs import (
     UInt,
 )
 from sphinxamp.wire._tlv_fast import Plan, build_decoder
-from sphinxamp.wire._tlv_field import fast_field
+from sphinxamp.wire._tlv_field import fast_field, fill_class
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,32 +44,41 @@ class TlvRecord:
     value: bytes
 
 
-# BigSize failure reason → stream failure reason, per position (BOLT 1 › Appendix B names).
-_TYPE_REASON = {"truncated": "type_truncated", "non_canonical": "type_not_minimal"}
-_LENGTH_REASON = {
-    "empty_input": "length_missing",
-    "truncated": "length_truncated",
-    "non_canonical": "length_not_minimal",
+# A prefixed BigSize (BOLT 1 › Appendix A): its first byte gives (bytes it takes with that
+# byte, the least value that form may hold: anything less is not minimal).
+_WIDE = {0xFD: (3, 0xFD), 0xFE: (5, 0x10000), 0xFF: (9, 0x100000000)}
+# The words a refused type or length is described by, per reason (BOLT 1 › Appendix B names).
+_WORDS = {
+    "type_truncated": "truncated",
+    "type_not_minimal": "not minimal",
+    "length_missing": "missing",
+    "length_truncated": "truncated",
+    "length_not_minimal": "not minimal",
 }
 
 
-def _bigsize_in_stream(
-    data: bytes | memoryview, pos: int, what: str, reasons: Mapping[str, str], base: int,
-    rtype: int | None = None,
-) -> tuple[int, int]:
-    try:
-        return decode_bigsize(data, pos, what)
-    except BigSizeError as exc:
-        reason = reasons[exc.reason or ""]
-        owner = "" if rtype is None else f" of type {rtype}"
-        raise TlvError(
-            f"TLV {what}{owner}: {reason.split('_', 1)[1].replace('_', ' ')} at offset "
-            f"{base + pos}",
-            field=what,
-            offset=base + pos,
-            tlv_type=rtype,
-            reason=reason,
-        ) from None
+def _bigsize_refused(reason: str, at: int, rtype: int | None = None) -> TlvError:
+    """The error of a type (`rtype` None) or a length that is not a valid BigSize at `at`."""
+    what = "type" if rtype is None else "length"
+    owner = "" if rtype is None else f" of type {rtype}"
+    return TlvError(f"TLV {what}{owner}: {_WORDS[reason]} at offset {at}", field=what,
+                    offset=at, tlv_type=rtype, reason=reason)
+
+
+def _wide(data: bytes | memoryview, pos: int, base: int,
+          rtype: int | None = None) -> tuple[int, int]:
+    """The prefixed BigSize at `pos` (a type when `rtype` is None, else the length of that
+    type), checked for truncation, then minimality; (value, offset just past it)."""
+    width, least = _WIDE[data[pos]]
+    nxt = pos + width
+    if nxt > len(data):
+        raise _bigsize_refused("type_truncated" if rtype is None else "length_truncated",
+                               base + pos, rtype)
+    value = int.from_bytes(data[pos + 1:nxt], "big")
+    if value < least:
+        raise _bigsize_refused("type_not_minimal" if rtype is None else "length_not_minimal",
+                               base + pos, rtype)
+    return value, nxt
 
 
 def iter_records(data: bytes | memoryview, base: int = 0) -> list[tuple[int, int, int, int]]:
@@ -78,32 +87,40 @@ def iter_records(data: bytes | memoryview, base: int = 0) -> list[tuple[int, int
     `base` is added to every offset reported in errors, so a caller that holds the stream at a
     position inside a larger buffer reports positions in that buffer.
     """
-    out: list[tuple[int, int, int, int]] = []
+    return _walk(data, base, False)
+
+
+def _walk(data: bytes | memoryview, base: int, records: bool) -> list[Any]:
+    """`iter_records`, or with `records` the records themselves (a `TlvRecord` per record,
+    its value a slice of `data`): one pass that stops at the first broken rule and raises it."""
+    out: list[Any] = []
     pos, end, last = 0, len(data), -1
     while pos < end:
         start = pos
-        # Nearly every type and length fits the one-byte BigSize form: read it in place and
-        # leave the prefixed forms, and every error, to the full reader.
+        # Nearly every type and length fits the one-byte BigSize form: read it in place, the
+        # prefixed forms through `_wide`. Each refusal is one error built where it is found.
         rtype = data[pos]
         if rtype < 0xFD:
             pos += 1
         else:
-            rtype, pos = _bigsize_in_stream(data, pos, "type", _TYPE_REASON, base)
+            rtype, pos = _wide(data, pos, base)
         if rtype <= last:
-            reason = "duplicate_type" if rtype == last else "not_strictly_increasing"
             raise TlvError(
                 f"type {rtype} after type {last}: types must strictly increase",
                 field="type",
                 offset=base + start,
                 tlv_type=rtype,
-                reason=reason,
+                reason="duplicate_type" if rtype == last else "not_strictly_increasing",
             )
-        if pos < end and data[pos] < 0xFD:
-            length = data[pos]
+        if pos == end:
+            raise _bigsize_refused("length_missing", base + pos, rtype)
+        length = data[pos]
+        if length < 0xFD:
             pos += 1
         else:
-            length, pos = _bigsize_in_stream(data, pos, "length", _LENGTH_REASON, base, rtype)
-        if length > end - pos:
+            length, pos = _wide(data, pos, base, rtype)
+        stop = pos + length
+        if stop > end:
             reason = "value_missing" if pos == end else "value_truncated"
             raise TlvError(
                 f"type {rtype}: length {length} runs past the end ({end - pos} bytes left)",
@@ -112,25 +129,35 @@ def iter_records(data: bytes | memoryview, base: int = 0) -> list[tuple[int, int
                 tlv_type=rtype,
                 reason=reason,
             )
-        out.append((rtype, start, pos, pos + length))
-        pos += length
+        if records:  # filled through a plain twin of its slots (`fill_class`)
+            rec = _RecordFill()
+            rec.type = rtype
+            rec.value = data[pos:stop]
+            rec.__class__ = TlvRecord
+            out.append(rec)
+        else:
+            out.append((rtype, start, pos, stop))
+        pos = stop
         last = rtype
     return out
 
 
-# The fast path of `decode_stream`: no known records, every type kept as a TlvRecord; any
-# stream it does not like goes through `iter_records`, which raises the precise error.
+# The generated decoder of a schema-less stream: no known records, every type kept as a
+# TlvRecord, None at the first rule broken (tests compare it with `decode_stream`).
 _STREAM_PLAN = Plan("stream", (), True, TlvRecord, DecodeError)
 _STREAM = build_decoder(_STREAM_PLAN)
+_RecordFill: Any = fill_class(TlvRecord, ("type", "value"))
 
 
 def decode_stream(data: bytes | memoryview, base: int = 0) -> tuple[TlvRecord, ...]:
-    """Schema-less decode: every record kept, parity not judged (the schema's job)."""
+    """Schema-less decode: every record kept, parity not judged (the schema's job).
+
+    One checked pass: most streams a reader refuses are refused once, where the rule breaks,
+    rather than by a fast pass and then a checked one."""
     raw = bytes(data)
-    fast = _STREAM(raw, base)
-    if fast is not None:
-        return tuple(fast[1])
-    return tuple(TlvRecord(t, raw[v0:v1]) for t, _, v0, v1 in iter_records(raw, base))
+    if _RecordFill is None:  # a TlvRecord CPython would not let a twin become
+        return tuple(TlvRecord(t, raw[v0:v1]) for t, _, v0, v1 in _walk(raw, base, False))
+    return tuple(_walk(raw, base, True))
 
 
 def encode_stream(records: Iterable[TlvRecord]) -> bytes:
