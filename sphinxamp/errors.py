@@ -44,6 +44,22 @@ class SphinxampError(Exception):
     """Base of every error the library raises on purpose."""
 
     failure_code: int | None = None
+    # Set by hop processing (`process_hop`), which knows the context a decoder does not: the
+    # message that carries the failure, the hash of the onion it answers, and, for an error
+    # converted to invalid_onion_blinding, the error underneath. Class-level defaults, so a
+    # decoder's refusal (built per rejected input, and parsers refuse most of what a peer or
+    # a fuzzer sends) costs no stores for them; `process_hop` sets them on the instance.
+    failure_message: str | None = None
+    sha256_of_onion: bytes | None = None
+    cause: SphinxampError | None = None
+    # The layer a refused hop had peeled before the refusal (a `PeeledHop`), so a debugging
+    # tool can still show what the node saw; None when the peel itself failed.
+    peeled: Any = None
+    # The role process_hop gave the refused layer (a `Role` value: "intermediate", "final",
+    # "blinded-intermediate", "blinded-final") and whether it answered as the introduction
+    # node; None when the peel itself failed.
+    role: str | None = None
+    introduction_node: bool | None = None
 
     def __init__(
         self,
@@ -63,20 +79,6 @@ class SphinxampError(Exception):
         self.reason = reason
         if failure_code is not None:
             self.failure_code = failure_code
-        # Set by hop processing (`process_hop`), which knows the context a decoder does not:
-        # the message that carries the failure, the hash of the onion it answers, and, for an
-        # error converted to invalid_onion_blinding, the error underneath.
-        self.failure_message: str | None = None
-        self.sha256_of_onion: bytes | None = None
-        self.cause: SphinxampError | None = None
-        # The layer a refused hop had peeled before the refusal (a `PeeledHop`), so a
-        # debugging tool can still show what the node saw; None when the peel itself failed.
-        self.peeled: Any = None
-        # The role process_hop gave the refused layer (a `Role` value: "intermediate",
-        # "final", "blinded-intermediate", "blinded-final") and whether it answered as the
-        # introduction node; None when the peel itself failed.
-        self.role: str | None = None
-        self.introduction_node: bool | None = None
 
     @property
     def failure_name(self) -> str | None:
