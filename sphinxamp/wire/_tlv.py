@@ -112,9 +112,10 @@ def _walk(data: bytes | memoryview, base: int, records: bool) -> list[Any]:
                 tlv_type=rtype,
                 reason="duplicate_type" if rtype == last else "not_strictly_increasing",
             )
-        if pos == end:
-            raise _bigsize_refused("length_missing", base + pos, rtype)
-        length = data[pos]
+        try:  # no test on the way in: a stream that ends here is rare
+            length = data[pos]
+        except IndexError:
+            raise _bigsize_refused("length_missing", base + pos, rtype) from None
         if length < 0xFD:
             pos += 1
         else:
@@ -281,7 +282,7 @@ class TlvSchema:
         offsets: dict[int, int] = {}
         unknown: list[TlvRecord] = []
         table = self._table
-        for rtype, start, v0, v1 in iter_records(raw, base):
+        for rtype, start, v0, v1 in _walk(raw, base, False):
             offsets[rtype] = base + start
             entry = table.get(rtype)
             if entry is None:
