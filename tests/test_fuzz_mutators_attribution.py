@@ -13,29 +13,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 import random
-import runpy
-import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 from sphinxamp.failures import create_attribution, verify_attribution, wrap_attribution
+from tests.fuzz_mutators import MAX_SIZE, check_harness_installs_mutator, corpus_seeds, fuzz_module
 
-FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
-if str(FUZZ) not in sys.path:
-    sys.path.insert(0, str(FUZZ))  # harnesses import their helpers as top-level modules
-_mutate = importlib.import_module("_mutate")
-_mutate_attribution = importlib.import_module("_mutate_attribution")
-harness = importlib.import_module("fuzz_attribution")
+_mutate = fuzz_module("_mutate")
+_mutate_attribution = fuzz_module("_mutate_attribution")
+harness = fuzz_module("fuzz_attribution")
 
-SEEDS = sorted((FUZZ / "corpus" / "attribution").iterdir())
+SEEDS = corpus_seeds("attribution")
 SECRETS: list[bytes] = harness.SECRETS
-MAX_SIZE = 4096
 ROUNDS = 6
 
 
@@ -176,16 +169,8 @@ def test_a_sealed_output_counts_as_past_the_outer_check_and_a_flipped_byte_does_
 
 def test_the_harness_installs_the_mutator_and_plain_turns_it_off(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    common = importlib.import_module("_common")
-    seen: list[Any] = []
-    monkeypatch.setattr(common, "main", lambda test, structured=None: seen.append(structured))
-    runpy.run_path(str(FUZZ / "fuzz_attribution.py"), run_name="__main__")
-    assert isinstance(seen[0], _mutate_attribution.AttributionMutator)
-    monkeypatch.setattr(_mutate, "_RUNNING", _mutate._RUNNING)  # setup_kwargs sets it
-    monkeypatch.delenv(_mutate.MUTATOR_ENV, raising=False)
-    assert set(_mutate.setup_kwargs(seen[0])) == {"custom_mutator", "custom_crossover"}
-    monkeypatch.setenv(_mutate.MUTATOR_ENV, "plain")
-    assert _mutate.setup_kwargs(seen[0]) == {}
+    check_harness_installs_mutator(
+        monkeypatch, "fuzz_attribution.py", _mutate_attribution.AttributionMutator)
 
 
 def test_a_crossover_with_an_input_that_does_not_open_still_gives_a_sealed_chain() -> None:

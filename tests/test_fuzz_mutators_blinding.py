@@ -9,9 +9,7 @@ past them and carry a changed plaintext.
 
 from __future__ import annotations
 
-import importlib
 import random
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,22 +17,18 @@ import pytest
 from sphinxamp import Dropped, process_onion_message
 from sphinxamp.errors import BadOnionError, MalformedOnionMessage, UndecryptableData
 from sphinxamp.primitives import KEY_RHO, aead_decrypt, derive_key
+from tests.fuzz_mutators import MAX_SIZE, corpus_seeds, fuzz_module
 
-FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
-if str(FUZZ) not in sys.path:
-    sys.path.insert(0, str(FUZZ))  # harnesses import their helpers as top-level modules
+_mutate = fuzz_module("_mutate")
+ref = fuzz_module("_blinding_checks")
+mutators = fuzz_module("_mutate_blinding")
+aead_harness = fuzz_module("fuzz_encrypted_data_aead")
+message_harness = fuzz_module("fuzz_onion_message")
+sphinx = fuzz_module("_mutate_onion")
 
-_mutate = importlib.import_module("_mutate")
-ref = importlib.import_module("_blinding_checks")
-mutators = importlib.import_module("_mutate_blinding")
-aead_harness = importlib.import_module("fuzz_encrypted_data_aead")
-message_harness = importlib.import_module("fuzz_onion_message")
-sphinx = importlib.import_module("_mutate_onion")
-
-AEAD_SEEDS = sorted((FUZZ / "corpus" / "encrypted_data_aead").iterdir())
-MESSAGE_SEEDS = sorted((FUZZ / "corpus" / "onion_message").iterdir())
+AEAD_SEEDS = corpus_seeds("encrypted_data_aead")
+MESSAGE_SEEDS = corpus_seeds("onion_message")
 ROUNDS = 12
-MAX_SIZE = 4096
 
 
 def _library_rho() -> bytes:

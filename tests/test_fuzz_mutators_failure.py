@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 import random
-import runpy
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +19,13 @@ import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 from sphinxamp import decrypt_failure
+from tests.fuzz_mutators import MAX_SIZE, check_harness_installs_mutator, corpus_seeds, fuzz_module
 
-FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
-if str(FUZZ) not in sys.path:
-    sys.path.insert(0, str(FUZZ))  # harnesses import their helpers as top-level modules
-_mutate = importlib.import_module("_mutate")
-_mutate_failure = importlib.import_module("_mutate_failure")
-harness = importlib.import_module("fuzz_failure_decrypt")
+_mutate = fuzz_module("_mutate")
+_mutate_failure = fuzz_module("_mutate_failure")
+harness = fuzz_module("fuzz_failure_decrypt")
 
-SEEDS = sorted((FUZZ / "corpus" / "failure_decrypt").iterdir())
-MAX_SIZE = 4096
+SEEDS = corpus_seeds("failure_decrypt")
 ROUNDS = 6
 
 
@@ -156,16 +150,8 @@ def test_a_sealed_output_counts_as_past_the_outer_check_and_a_flipped_byte_does_
 
 def test_the_harness_installs_the_mutator_and_plain_turns_it_off(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    common = importlib.import_module("_common")
-    seen: list[Any] = []
-    monkeypatch.setattr(common, "main", lambda test, structured=None: seen.append(structured))
-    runpy.run_path(str(FUZZ / "fuzz_failure_decrypt.py"), run_name="__main__")
-    assert isinstance(seen[0], _mutate_failure.FailureOnionMutator)
-    monkeypatch.setattr(_mutate, "_RUNNING", _mutate._RUNNING)  # setup_kwargs sets it
-    monkeypatch.delenv(_mutate.MUTATOR_ENV, raising=False)
-    assert set(_mutate.setup_kwargs(seen[0])) == {"custom_mutator", "custom_crossover"}
-    monkeypatch.setenv(_mutate.MUTATOR_ENV, "plain")
-    assert _mutate.setup_kwargs(seen[0]) == {}
+    check_harness_installs_mutator(
+        monkeypatch, "fuzz_failure_decrypt.py", _mutate_failure.FailureOnionMutator)
 
 
 def test_a_crossover_with_an_input_that_does_not_open_still_gives_a_sealed_packet() -> None:

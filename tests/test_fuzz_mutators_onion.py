@@ -9,9 +9,7 @@ read from what the library peels, compared with the seed's peel.
 
 from __future__ import annotations
 
-import importlib
 import random
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +18,15 @@ import pytest
 from sphinxamp.conformance.corpus import corpus_inputs
 from sphinxamp.errors import BadOnionError, DecodeError, InvalidOnionPayload
 from sphinxamp.onion import peel_onion
+from tests.fuzz_mutators import MAX_SIZE, corpus_seeds, fuzz_module
 
-FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
-if str(FUZZ) not in sys.path:
-    sys.path.insert(0, str(FUZZ))  # harnesses import their helpers as top-level modules
+_mutate = fuzz_module("_mutate")
+_peel = fuzz_module("_peel")
+mutators = fuzz_module("_mutate_onion")
+harness = fuzz_module("fuzz_peel_raw")
 
-_mutate = importlib.import_module("_mutate")
-_peel = importlib.import_module("_peel")
-mutators = importlib.import_module("_mutate_onion")
-harness = importlib.import_module("fuzz_peel_raw")
-
-SEEDS = sorted((FUZZ / "corpus" / "peel_raw").iterdir())
+SEEDS = corpus_seeds("peel_raw")
 ROUNDS = 12
-MAX_SIZE = 4096
 
 
 def _peeled(data: bytes) -> tuple[str, Any]:
@@ -133,7 +127,7 @@ def test_plain_mode_installs_no_mutator(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_differential_peel_targets_install_the_mutator_for_their_keys() -> None:
-    differential = importlib.import_module("differential")
+    differential = fuzz_module("differential")
     assert set(differential.STRUCTURED) == {"peel_raw", "onion_packet"}
     for mutator in differential.STRUCTURED.values():
         assert (mutator.node_key, mutator.associated_data) == (bytes([0x41] * 32),
