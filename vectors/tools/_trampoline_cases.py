@@ -34,6 +34,13 @@ def proposal_source(file: str) -> Doc:
             "commit": COMMIT, "section": "04-onion-routing.md › Trampoline Payments"}
 
 
+def proposal_document(file: str, description: str, cases: list[Doc],
+                      trampoline_cases: list[Doc]) -> Doc:
+    """The `sphinxamp-vectors/1` document made of one of the proposal's files."""
+    return {"schema": SCHEMA, "source": proposal_source(file), "description": description,
+            "cases": cases, "trampoline_cases": trampoline_cases}
+
+
 def onion_hops(hops: list[Doc], key: str = "node_id", payload: str = "payload") -> list[Doc]:
     """The official hops as `onion-build` hops: public key and unframed payload."""
     out = []

@@ -10,7 +10,6 @@ failure packet on the way back to `trampoline_cases`.
 from __future__ import annotations
 
 from _trampoline_cases import (
-    SCHEMA,
     Doc,
     build_case,
     build_step,
@@ -18,7 +17,7 @@ from _trampoline_cases import (
     payload_area,
     peel_case,
     process_case,
-    proposal_source,
+    proposal_document,
     unframed,
     wrap_step,
 )
@@ -94,11 +93,12 @@ def _payment_steps(official: Doc) -> list[Doc]:
 def payment_onion(official: Doc) -> Doc:
     """Alice → Bob → Carol (trampoline) → Dave → Eve (recipient, trampoline)."""
     area = payload_area(official["generate_alice"]["trampoline_onion"])
-    return {"schema": SCHEMA, "source": proposal_source("trampoline-payment-onion-test.json"),
-            "description": official["comment"] + ": the trampoline onion (payload area "
-            f"{area} bytes, exactly what its payloads take) inside the payment onion, each "
-            "peel, and the steps at the trampoline nodes (`trampoline_cases`).",
-            "cases": _payment_cases(official), "trampoline_cases": _payment_steps(official)}
+    return proposal_document(
+        "trampoline-payment-onion-test.json",
+        official["comment"] + ": the trampoline onion (payload area "
+        f"{area} bytes, exactly what its payloads take) inside the payment onion, each "
+        "peel, and the steps at the trampoline nodes (`trampoline_cases`).",
+        _payment_cases(official), _payment_steps(official))
 
 
 def _failure_chain(case: Doc) -> list[Doc]:
@@ -245,11 +245,11 @@ def onion_error(official: list[Doc]) -> Doc:
         build_case("alice-payment-onion", alice["session_key"], onion_hops(alice["hops"]),
                    data, alice["onion"], secrets=[h["shared_secret"] for h in alice["hops"]]),
     ]
-    return {"schema": SCHEMA, "source": proposal_source("trampoline-onion-error-test.json"),
-            "description": "Failures of trampoline payments, wrapped twice by trampoline "
-            "nodes: " + plain["comment"] + "; and " + blinded["comment"] + ". `cases` "
-            "check the onions and their shared secrets, `trampoline_cases` every failure "
-            "packet on the way back and the origin's reading.",
-            "cases": cases + _blinded_cases(blinded),
-            "trampoline_cases": _failure_chain(plain) + _blinded_steps(blinded)
-            + _blinded_failures(blinded)}
+    return proposal_document(
+        "trampoline-onion-error-test.json",
+        "Failures of trampoline payments, wrapped twice by trampoline "
+        "nodes: " + plain["comment"] + "; and " + blinded["comment"] + ". `cases` "
+        "check the onions and their shared secrets, `trampoline_cases` every failure "
+        "packet on the way back and the origin's reading.",
+        cases + _blinded_cases(blinded),
+        _failure_chain(plain) + _blinded_steps(blinded) + _blinded_failures(blinded))

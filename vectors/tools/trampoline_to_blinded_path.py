@@ -10,7 +10,6 @@ payload (type 20).
 from __future__ import annotations
 
 from _trampoline_cases import (
-    SCHEMA,
     Doc,
     build_case,
     build_step,
@@ -18,7 +17,7 @@ from _trampoline_cases import (
     payload_area,
     peel_case,
     process_case,
-    proposal_source,
+    proposal_document,
     unframed,
     wrap_step,
 )
@@ -182,10 +181,9 @@ def _hops_steps(case: Doc) -> list[Doc]:
 
 def to_blinded_path(official: list[Doc]) -> Doc:
     paths, hops = official
-    return {"schema": SCHEMA,
-            "source": proposal_source("trampoline-to-blinded-path-payment-onion-test.json"),
-            "description": "Trampoline payments to a blinded path, both ways the proposal "
-            "carries one: " + paths["comment"] + " (recipient_blinded_paths, 22); and "
-            + hops["comment"] + " (trampoline hops inside the blinded path).",
-            "cases": _paths_cases(paths) + _hops_cases(hops),
-            "trampoline_cases": _paths_steps(paths) + _hops_steps(hops)}
+    return proposal_document(
+        "trampoline-to-blinded-path-payment-onion-test.json",
+        "Trampoline payments to a blinded path, both ways the proposal "
+        "carries one: " + paths["comment"] + " (recipient_blinded_paths, 22); and "
+        + hops["comment"] + " (trampoline hops inside the blinded path).",
+        _paths_cases(paths) + _hops_cases(hops), _paths_steps(paths) + _hops_steps(hops))
