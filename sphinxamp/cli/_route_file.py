@@ -8,28 +8,17 @@ from typing import Any
 
 from sphinxamp import EncryptedData, HopPayload, PaymentData, RouteSpec, ShortChannelId
 from sphinxamp.cli._common import load_json, parse_hex
-from sphinxamp.cli._trampoline_route import parse_trampoline
+from sphinxamp.cli._trampoline_route import (
+    U32_MAX,
+    U64_MAX,
+    hex_field,
+    parse_trampoline,
+    refuse,
+)
 from sphinxamp.debug import TraceHop
 from sphinxamp.errors import InvalidArgument, SphinxampError
 
 FORMAT = "sphinxamp-route/1"
-
-
-def _refuse(field: str, message: str) -> InvalidArgument:
-    return InvalidArgument(f"{field}: {message}", field=field, reason="route_file")
-
-
-def _hex(obj: dict[str, Any], key: str, where: str, size: int | None = None) -> bytes:
-    value = obj.get(key)
-    if not isinstance(value, str):
-        raise _refuse(f"{where}{key}", "a hex string is required")
-    data = parse_hex(value, f"{where}{key}")
-    if size is not None and len(data) != size:
-        raise _refuse(f"{where}{key}", f"must be {size} bytes, got {len(data)}")
-    return data
-
-
-U64_MAX, U32_MAX = (1 << 64) - 1, (1 << 32) - 1
 
 
 def _int(obj: dict[str, Any], key: str, where: str, default: int | None = None,
@@ -38,7 +27,7 @@ def _int(obj: dict[str, Any], key: str, where: str, default: int | None = None,
     value = obj.get(key, default)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)
                               or not 0 <= value <= high):
-        raise _refuse(f"{where}{key}", f"an integer from 0 to {high} is required")
+        raise refuse(f"{where}{key}", f"an integer from 0 to {high} is required")
     return value
 
 
@@ -47,7 +36,7 @@ def _payload(value: Any, where: str) -> bytes:
     if isinstance(value, str):
         return parse_hex(value, where)
     if not isinstance(value, dict):
-        raise _refuse(where, "hex or an object of payload fields")
+        raise refuse(where, "hex or an object of payload fields")
     fields: dict[str, Any] = {}
     for key, item in value.items():
         if key in ("amt_to_forward", "outgoing_cltv_value", "total_amount_msat"):
@@ -57,30 +46,30 @@ def _payload(value: Any, where: str) -> bytes:
             try:
                 fields[key] = ShortChannelId(*(int(p) for p in str(item).split("x")))
             except (TypeError, ValueError):
-                raise _refuse(f"{where}.{key}", "BLOCKxTXxOUTPUT expected") from None
+                raise refuse(f"{where}.{key}", "BLOCKxTXxOUTPUT expected") from None
         elif key == "payment_data":
             if not isinstance(item, dict):
-                raise _refuse(f"{where}.{key}", "an object is required")
-            fields[key] = PaymentData(_hex(item, "payment_secret", f"{where}.{key}.", 32),
+                raise refuse(f"{where}.{key}", "an object is required")
+            fields[key] = PaymentData(hex_field(item, "payment_secret", f"{where}.{key}.", 32),
                                       _int(item, "total_msat", f"{where}.{key}.", 0) or 0)
         elif key == "payment_metadata":
-            fields[key] = _hex(value, key, where + ".")
+            fields[key] = hex_field(value, key, where + ".")
         else:
-            raise _refuse(f"{where}.{key}", "not a payload field this format knows")
+            raise refuse(f"{where}.{key}", "not a payload field this format knows")
     return HopPayload(**fields).encode()
 
 
 def _hop(obj: Any, where: str, blinded: bool) -> TraceHop:
     if not isinstance(obj, dict):
-        raise _refuse(where, "an object is required")
+        raise refuse(where, "an object is required")
     # Carried as a u32 of 100 ms units.
     hold = (_int(obj, "hold_time_ms", where + ".", 0, U32_MAX * 100 + 99) or 0) // 100
-    key = _hex(obj, "node_key", where + ".", 32)
+    key = hex_field(obj, "node_key", where + ".", 32)
     if blinded:
         try:
             data = EncryptedData.from_json(obj.get("encrypted_data") or {})
         except (SphinxampError, TypeError, ValueError, AttributeError) as exc:
-            raise _refuse(f"{where}.encrypted_data", str(exc)) from None
+            raise refuse(f"{where}.encrypted_data", str(exc)) from None
         return TraceHop(key, None, data, hold)
     return TraceHop(key, _payload(obj.get("payload"), f"{where}.payload"), None, hold)
 
@@ -90,28 +79,28 @@ def parse_route(text: str) -> tuple[RouteSpec, bool]:
     try:
         obj = load_json(text, "route")
     except InvalidArgument as exc:
-        raise _refuse("route", exc.message.removeprefix("route: ")) from None
+        raise refuse("route", exc.message.removeprefix("route: ")) from None
     if not isinstance(obj, dict) or obj.get("format", FORMAT) != FORMAT:
-        raise _refuse("route", f"an object of format {FORMAT} is required")
+        raise refuse("route", f"an object of format {FORMAT} is required")
     drawn = "session_key" not in obj
-    session_key = os.urandom(32) if drawn else _hex(obj, "session_key", "", 32)
+    session_key = os.urandom(32) if drawn else hex_field(obj, "session_key", "", 32)
     hops = obj.get("hops")
     if not isinstance(hops, list):
-        raise _refuse("hops", "a list of hops is required")
+        raise refuse("hops", "a list of hops is required")
     blinded = obj.get("blinded") or {}
     bhops = blinded.get("hops", []) if isinstance(blinded, dict) else None
     trampoline = parse_trampoline(obj["trampoline"]) if "trampoline" in obj else None
     if not isinstance(bhops, list) or not (hops + bhops or trampoline):
-        raise _refuse("hops", "at least one hop is required")
+        raise refuse("hops", "at least one hop is required")
     spec = RouteSpec(
-        session_key, _hex(obj, "associated_data", ""),
+        session_key, hex_field(obj, "associated_data", ""),
         tuple(_hop(h, f"hops[{i}]", False) for i, h in enumerate(hops)),
         tuple(_hop(h, f"blinded.hops[{i}]", True) for i, h in enumerate(bhops)),
-        _hex(blinded, "session_key", "blinded.", 32) if bhops else None,
+        hex_field(blinded, "session_key", "blinded.", 32) if bhops else None,
         _int(obj, "amount_msat", ""), _int(obj, "cltv_expiry", "", high=U32_MAX),
         _int(blinded, "amount_msat", "blinded.") if bhops else None,
         _int(blinded, "cltv_expiry", "blinded.", high=U32_MAX) if bhops else None,
         _int(obj, "height", "", 0, U32_MAX) or 0, _int(obj, "payload_area", "", 1300) or 0,
-        _hex(obj, "payment_preimage", "", 32) if "payment_preimage" in obj else None,
+        hex_field(obj, "payment_preimage", "", 32) if "payment_preimage" in obj else None,
         trampoline)
     return spec, drawn

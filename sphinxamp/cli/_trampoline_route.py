@@ -30,36 +30,37 @@ _FIELDS = ("amt_to_forward", "outgoing_cltv_value", "outgoing_node_id", "payment
            "recipient_features")
 
 
-def _refuse(field: str, message: str) -> InvalidArgument:
+def refuse(field: str, message: str) -> InvalidArgument:
+    """A route file's field refused (reason `route_file`); the route file's reader uses it too."""
     return InvalidArgument(f"{field}: {message}", field=field, reason="route_file")
 
 
-def _hex(obj: dict[str, Any], key: str, where: str, size: int | None = None) -> bytes:
+def hex_field(obj: dict[str, Any], key: str, where: str, size: int | None = None) -> bytes:
     value = obj.get(key)
     if not isinstance(value, str):
-        raise _refuse(f"{where}{key}", "a hex string is required")
+        raise refuse(f"{where}{key}", "a hex string is required")
     data = parse_hex(value, f"{where}{key}")
     if size is not None and len(data) != size:
-        raise _refuse(f"{where}{key}", f"must be {size} bytes, got {len(data)}")
+        raise refuse(f"{where}{key}", f"must be {size} bytes, got {len(data)}")
     return data
 
 
 def _int(obj: dict[str, Any], key: str, where: str, high: int) -> int:
     value = obj.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= high:
-        raise _refuse(f"{where}{key}", f"an integer from 0 to {high} is required")
+        raise refuse(f"{where}{key}", f"an integer from 0 to {high} is required")
     return value
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise _refuse(where, "an object is required")
+        raise refuse(where, "an object is required")
     return value
 
 
 def _carrier(obj: dict[str, Any]) -> TrampolineCarrier:
     where = "trampoline.carrier."
-    secret = _hex(obj, "payment_secret", where, 32) if "payment_secret" in obj else None
+    secret = hex_field(obj, "payment_secret", where, 32) if "payment_secret" in obj else None
     total = _int(obj, "total_msat", where, U64_MAX) if "total_msat" in obj else None
     return TrampolineCarrier(_int(obj, "amt_to_forward", where, U64_MAX),
                              _int(obj, "outgoing_cltv_value", where, U32_MAX), secret, total)
@@ -71,18 +72,18 @@ def _payload(value: Any, profile: str, next_id: bytes | None, where: str) -> byt
     obj = _object(value, where)
     for key in obj:
         if key not in _FIELDS:
-            raise _refuse(f"{where}.{key}", "not a trampoline payload field this format knows")
+            raise refuse(f"{where}.{key}", "not a trampoline payload field this format knows")
     fields: dict[str, Any] = {
         "amt_to_forward": _int(obj, "amt_to_forward", where + ".", U64_MAX),
         "outgoing_cltv_value": _int(obj, "outgoing_cltv_value", where + ".", U32_MAX),
-        "outgoing_node_id": (_hex(obj, "outgoing_node_id", where + ".", 33)
+        "outgoing_node_id": (hex_field(obj, "outgoing_node_id", where + ".", 33)
                              if "outgoing_node_id" in obj else next_id)}
     if "recipient_features" in obj:
-        fields["recipient_features"] = _hex(obj, "recipient_features", where + ".")
+        fields["recipient_features"] = hex_field(obj, "recipient_features", where + ".")
     if "payment_data" in obj:
         data = _object(obj["payment_data"], f"{where}.payment_data")
         fields["payment_data"] = PaymentData(
-            _hex(data, "payment_secret", f"{where}.payment_data.", 32),
+            hex_field(data, "payment_secret", f"{where}.payment_data.", 32),
             _int(data, "total_msat", f"{where}.payment_data.", U64_MAX))
     return TrampolinePayload(profile, **fields).encode()
 
@@ -91,18 +92,18 @@ def parse_trampoline(value: Any) -> TrampolineRoute:
     obj = _object(value, "trampoline")
     profile = obj.get("format", "trampoline")
     if profile not in TRAMPOLINE_PROFILES:
-        raise _refuse("trampoline.format", f"one of {', '.join(TRAMPOLINE_PROFILES)}")
+        raise refuse("trampoline.format", f"one of {', '.join(TRAMPOLINE_PROFILES)}")
     hops = obj.get("hops")
     if not isinstance(hops, list) or not hops:
-        raise _refuse("trampoline.hops", "a list of at least one trampoline node is required")
-    keys = [_hex(_object(h, f"trampoline.hops[{i}]"), "node_key", f"trampoline.hops[{i}].", 32)
+        raise refuse("trampoline.hops", "a list of at least one trampoline node is required")
+    keys = [hex_field(_object(h, f"trampoline.hops[{i}]"), "node_key", f"trampoline.hops[{i}].", 32)
             for i, h in enumerate(hops)]
     ids = [public_key(k) for k in keys[1:]] + [None]
     nodes = tuple((keys[i], _payload(h.get("payload"), profile, ids[i],
                                      f"trampoline.hops[{i}].payload"))
                   for i, h in enumerate(hops))
-    relay = tuple(_hex(h, "session_key", f"trampoline.hops[{i}].", 32)
+    relay = tuple(hex_field(h, "session_key", f"trampoline.hops[{i}].", 32)
                   if "session_key" in h else None for i, h in enumerate(hops))
-    session = _hex(obj, "session_key", "trampoline.", 32) if "session_key" in obj else None
+    session = hex_field(obj, "session_key", "trampoline.", 32) if "session_key" in obj else None
     return TrampolineRoute(profile, _carrier(_object(obj.get("carrier"), "trampoline.carrier")),
                            nodes, session, relay)
