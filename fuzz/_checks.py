@@ -9,12 +9,25 @@ from __future__ import annotations
 from typing import Any
 
 import _common
+import coincurve
 from _common import Outcome
 
 from sphinxamp._payload import Role, decode_payload, validate_role
 from sphinxamp.errors import InvalidOnionPayload
 
 U64_MAX = (1 << 64) - 1
+
+
+def is_point(raw: bytes) -> bool:
+    """A 33-byte compressed secp256k1 point (BOLT 1 › Fundamental Types, `point`), judged by
+    coincurve's own parser."""
+    if len(raw) != 33 or raw[0] not in (2, 3):
+        return False
+    try:
+        coincurve.PublicKey(raw)
+    except ValueError:
+        return False
+    return True
 
 
 def ref_bigsize(data: bytes, pos: int) -> tuple[int, int] | str:

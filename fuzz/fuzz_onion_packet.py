@@ -9,23 +9,13 @@ input, has version 0, a 33-byte key, a 32-byte HMAC and the expected payload are
 deterministic; memory O(len).
 """
 
+import _checks
 import _common
-import coincurve
 
 from sphinxamp import errors as errors
 from sphinxamp.onion._sphinx import OnionPacket
 
 _FIXED = 1 + 33 + 32
-
-
-def _key_ok(raw: bytes) -> bool:
-    if len(raw) != 33 or raw[0] not in (2, 3):
-        return False
-    try:
-        coincurve.PublicKey(raw)
-    except ValueError:
-        return False
-    return True
 
 
 def _expect(data: bytes, area: int | None) -> type[errors.DecodeError] | None:
@@ -34,7 +24,7 @@ def _expect(data: bytes, area: int | None) -> type[errors.DecodeError] | None:
         return errors.DecodeError
     if data[0] != 0:
         return errors.InvalidOnionVersion
-    return None if _key_ok(data[1:34]) else errors.InvalidOnionKey
+    return None if _checks.is_point(data[1:34]) else errors.InvalidOnionKey
 
 
 def _check(data: bytes, area: int | None) -> None:

@@ -19,7 +19,6 @@ bounded by the input.
 
 import _checks
 import _common
-import coincurve
 
 from sphinxamp.onion._sphinx import OnionPacket
 from sphinxamp.payments._trampoline import decode_trampoline_payload
@@ -48,16 +47,6 @@ RAW_EVEN = {5482373484, 7629168, 34349334}
 _OUTGOING_NODE_ID = 14
 
 
-def _is_point(raw: bytes) -> bool:
-    if len(raw) != 33 or raw[0] not in (2, 3):
-        return False
-    try:
-        coincurve.PublicKey(raw)
-    except ValueError:
-        return False
-    return True
-
-
 def _check_refusal(profile: str, data: bytes, exc: _common.Refusal,
                    ref: list[tuple[int, bytes]] | str) -> None:
     if isinstance(ref, str):
@@ -74,7 +63,8 @@ def _check_accepted(profile: str, data: bytes, payload: object,
             assert rtype in KNOWN[profile] or rtype in RAW_EVEN, (
                 f"{profile}: accepted unknown even type {rtype}")
         if rtype in POINT_TYPES[profile]:
-            assert _is_point(value), f"{profile}: type {rtype} accepted without a valid point"
+            assert _checks.is_point(value), \
+                f"{profile}: type {rtype} accepted without a valid point"
     assert payload.encode() == data, f"{profile}: does not re-encode to its bytes"  # type: ignore[attr-defined]
     named = {rtype: (name, by) for rtype, name, by in payload.named_records()}  # type: ignore[attr-defined]
     assert sorted(named) == types, (sorted(named), types)

@@ -13,8 +13,7 @@ input, and comes back equal from its JSON form; deterministic; memory O(len).
 from typing import Any
 
 import _common
-from _checks import ref_stream
-from coincurve import PublicKey
+from _checks import is_point, ref_stream
 
 from sphinxamp.errors import WireError
 from sphinxamp.messages._codec import decode_message, encode_message
@@ -47,16 +46,6 @@ class Refused(Exception):
     def __init__(self, reason: str, tlv_type: int | None = None) -> None:
         super().__init__(reason)
         self.reason, self.tlv_type = reason, tlv_type
-
-
-def is_point(data: bytes) -> bool:
-    if len(data) != 33 or data[0] not in (2, 3):
-        return False
-    try:
-        PublicKey(data)
-    except ValueError:
-        return False
-    return True
 
 
 def ref_fields(data: bytes) -> tuple[dict[str, Any], int]:
