@@ -78,8 +78,23 @@ PROFILES = ("bolt", "lnd")
 _I, _F, _BI, _BF = Role.INTERMEDIATE, Role.FINAL, Role.BLINDED_INTERMEDIATE, Role.BLINDED_FINAL
 
 
+class _SpecNamed:
+    """A record whose type and name are its `RecordSpec`'s."""
+
+    __slots__ = ()
+    spec: RecordSpec
+
+    @property
+    def type(self) -> int:
+        return self.spec.type
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
 @dataclass(frozen=True, slots=True)
-class HopRecord:
+class HopRecord(_SpecNamed):
     """One entry of the hop payload registry: the TLV record and where it may appear.
 
     `required` and `forbidden` are the roles whose reader MUST refuse a payload without / with
@@ -98,14 +113,6 @@ class HopRecord:
     raw: bool = False
     description: str = ""
     lnd_refused: frozenset[Role] = frozenset()
-
-    @property
-    def type(self) -> int:
-        return self.spec.type
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
 
 
 def _rec(rtype: int, name: str, codec: Any, description: str, *, required: Any = (),
@@ -214,7 +221,7 @@ TRAMPOLINE_PACKET_MIN = 1 + 33 + 32
 
 
 @dataclass(frozen=True, slots=True)
-class TrampolineRecord:
+class TrampolineRecord(_SpecNamed):
     """A record one trampoline format adds to the `payload` namespace. `profile` is the
     profile that names it; `layer` says where the format puts it: "outer" (the payment
     onion's payload for the trampoline node) or "trampoline" (a payload inside the trampoline
@@ -225,14 +232,6 @@ class TrampolineRecord:
     layer: str
     description: str
     source: str
-
-    @property
-    def type(self) -> int:
-        return self.spec.type
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
 
 
 _PROPOSAL = "lightning/bolts#836 04-onion-routing.md › Packet Structure"
