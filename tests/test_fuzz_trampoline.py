@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from sphinxamp.errors import DecodeError
 from sphinxamp.payments import TrampolinePayload, decode_trampoline_payload
+from tests.reference_peeler import write_bigsize  # BOLT 1 › BigSize, written there
 
 FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
 if str(FUZZ) not in sys.path:
@@ -30,17 +31,6 @@ if str(FUZZ) not in sys.path:
 harness = importlib.import_module("fuzz_trampoline_payload")
 FORMATS = ("trampoline", "trampoline-legacy")
 POINT = coincurve.PrivateKey(b"\x07" * 32).public_key.format(True)
-
-
-def _bigsize(n: int) -> bytes:
-    """BOLT 1 › BigSize, written here."""
-    if n < 0xFD:
-        return bytes((n,))
-    if n <= 0xFFFF:
-        return b"\xfd" + n.to_bytes(2, "big")
-    if n <= 0xFFFFFFFF:
-        return b"\xfe" + n.to_bytes(4, "big")
-    return b"\xff" + n.to_bytes(8, "big")
 
 
 _TYPES = st.sampled_from([2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 21, 22, 23, 66097, 66098, 66099,
@@ -51,7 +41,8 @@ _VALUES = st.one_of(st.binary(max_size=80), st.just(POINT), st.just(b"\x00" + PO
 @st.composite
 def streams(draw: Any) -> bytes:
     records = draw(st.dictionaries(_TYPES, _VALUES, max_size=6))
-    return b"".join(_bigsize(t) + _bigsize(len(v)) + v for t, v in sorted(records.items()))
+    return b"".join(write_bigsize(t) + write_bigsize(len(v)) + v
+                    for t, v in sorted(records.items()))
 
 
 @settings(max_examples=400, deadline=None)
@@ -77,7 +68,7 @@ def test_the_harness_holds_on_generated_streams(data: bytes, profile: str) -> No
 
 
 def _node_payload(rtype: int) -> bytes:
-    return bytes.fromhex("02021388040203e8") + _bigsize(rtype) + b"\x21" + POINT
+    return bytes.fromhex("02021388040203e8") + write_bigsize(rtype) + b"\x21" + POINT
 
 
 def test_type_14_in_each_format() -> None:
