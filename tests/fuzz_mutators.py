@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import runpy
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,18 @@ def check_harness_installs_mutator(monkeypatch: pytest.MonkeyPatch, harness_file
     assert set(mutate.setup_kwargs(seen[0])) == {"custom_mutator", "custom_crossover"}
     monkeypatch.setenv(mutate.MUTATOR_ENV, "plain")
     assert mutate.setup_kwargs(seen[0]) == {}
+
+
+def outer_check_tally(test_one_input: Callable[[bytes], None],
+                      steps: Sequence[Sequence[bytes]]) -> list[tuple[int, int]]:
+    """Runs each step's inputs through the harness; after each step, how many inputs the
+    harness has judged against its outer check and how many passed it, counted from the start
+    (`_mutate._DEPTH`)."""
+    depth = fuzz_module("_mutate")._DEPTH
+    judged, passed = depth.judged, depth.passed
+    tally = []
+    for step in steps:
+        for data in step:
+            test_one_input(data)
+        tally.append((depth.judged - judged, depth.passed - passed))
+    return tally

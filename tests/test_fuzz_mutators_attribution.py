@@ -21,7 +21,13 @@ import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 from sphinxamp.failures import create_attribution, verify_attribution, wrap_attribution
-from tests.fuzz_mutators import MAX_SIZE, check_harness_installs_mutator, corpus_seeds, fuzz_module
+from tests.fuzz_mutators import (
+    MAX_SIZE,
+    check_harness_installs_mutator,
+    corpus_seeds,
+    fuzz_module,
+    outer_check_tally,
+)
 
 _mutate = fuzz_module("_mutate")
 _mutate_attribution = fuzz_module("_mutate_attribution")
@@ -154,17 +160,13 @@ def test_most_outputs_pass_the_outer_check_with_new_hold_times() -> None:
 def test_a_sealed_output_counts_as_past_the_outer_check_and_a_flipped_byte_does_not() -> None:
     out = next(o for p in SEEDS for o in _outputs(p.read_bytes())
                if o[1] % 3 == 0 and past_outer_check(o))
-    depth = _mutate._DEPTH
-    judged, passed = depth.judged, depth.passed
-    harness.test_one_input(out)
-    assert (depth.judged - judged, depth.passed - passed) == (1, 1)
-    harness.test_one_input(out[:2] + bytes([out[2] ^ 1]) + out[3:])
-    assert (depth.judged - judged, depth.passed - passed) == (2, 1)
-    for harness_sealed in (b"\x04\x02" + bytes(20), b"\x00\x01" + bytes(920)):
-        harness.test_one_input(harness_sealed)  # a chain, or a wrap with nothing below it
-    assert (depth.judged - judged, depth.passed - passed) == (2, 1)
-    harness.test_one_input(b"\x04\x01" + out[2:])  # data below hop 0 on a 5-hop route
-    assert (depth.judged - judged, depth.passed - passed) == (3, 1)
+    assert outer_check_tally(harness.test_one_input, [
+        [out],
+        [out[:2] + bytes([out[2] ^ 1]) + out[3:]],
+        # sealed by the harness: a chain, or a wrap with nothing below it
+        [b"\x04\x02" + bytes(20), b"\x00\x01" + bytes(920)],
+        [b"\x04\x01" + out[2:]],  # data below hop 0 on a 5-hop route
+    ]) == [(1, 1), (2, 1), (2, 1), (3, 1)]
 
 
 def test_the_harness_installs_the_mutator_and_plain_turns_it_off(

@@ -19,7 +19,13 @@ import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 from sphinxamp import decrypt_failure
-from tests.fuzz_mutators import MAX_SIZE, check_harness_installs_mutator, corpus_seeds, fuzz_module
+from tests.fuzz_mutators import (
+    MAX_SIZE,
+    check_harness_installs_mutator,
+    corpus_seeds,
+    fuzz_module,
+    outer_check_tally,
+)
 
 _mutate = fuzz_module("_mutate")
 _mutate_failure = fuzz_module("_mutate_failure")
@@ -138,14 +144,11 @@ def test_outputs_fit_a_small_max_size_and_stay_sealed(max_size: int) -> None:
 def test_a_sealed_output_counts_as_past_the_outer_check_and_a_flipped_byte_does_not() -> None:
     relay = next(p.read_bytes() for p in SEEDS if p.name.startswith("gen-relay"))
     out = next(o for o in _outputs(relay) if o[0] % 3 == 0 and len(o) > 100)
-    depth = _mutate._DEPTH
-    judged, passed = depth.judged, depth.passed
-    harness.test_one_input(out)
-    assert (depth.judged - judged, depth.passed - passed) == (1, 1)
-    harness.test_one_input(out[:50] + bytes([out[50] ^ 1]) + out[51:])
-    assert (depth.judged - judged, depth.passed - passed) == (2, 1)
-    harness.test_one_input(relay)  # sealed by the harness: not a layered input
-    assert (depth.judged - judged, depth.passed - passed) == (2, 1)
+    assert outer_check_tally(harness.test_one_input, [
+        [out],
+        [out[:50] + bytes([out[50] ^ 1]) + out[51:]],
+        [relay],  # sealed by the harness: not a layered input
+    ]) == [(1, 1), (2, 1), (2, 1)]
 
 
 def test_the_harness_installs_the_mutator_and_plain_turns_it_off(
