@@ -76,7 +76,7 @@ def library_schemas() -> list[tuple[str, _tlv.TlvSchema]]:
 def library_plans() -> list[Plan]:
     """Every decoder plan of the library, once per (name, fingerprint), in a stable order."""
     plans: dict[tuple[str, str], Plan] = {}
-    for plan in [_tlv._STREAM_PLAN, *(p for _, s in library_schemas() for p in s._plans)]:
+    for plan in [p for _, s in library_schemas() for p in s._plans]:
         plans.setdefault((plan.name, plan.fingerprint()), plan)
     return [plans[key] for key in sorted(plans)]
 

@@ -143,10 +143,8 @@ def _walk(data: bytes | memoryview, base: int, records: bool) -> list[Any]:
     return out
 
 
-# The generated decoder of a schema-less stream: no known records, every type kept as a
-# TlvRecord, None at the first rule broken (tests compare it with `decode_stream`).
-_STREAM_PLAN = Plan("stream", (), True, TlvRecord, DecodeError)
-_STREAM = build_decoder(_STREAM_PLAN)
+# Unknown records are filled as a plain twin of TlvRecord and then given its class
+# (`fill_class`): one slot store each instead of a frozen setter call.
 _RecordFill: Any = fill_class(TlvRecord, ("type", "value"))
 
 

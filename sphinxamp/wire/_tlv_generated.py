@@ -903,59 +903,6 @@ def payload_by_name_756008cd(raw: bytes, base: int) -> Decoded | None:
     return values, unknown, None, mask
 
 
-def stream_by_type_387130f2(raw: bytes, base: int) -> Decoded | None:
-    end = len(raw)
-    pos = 0
-    last = -1
-    values: dict[Any, Any] = {}
-    offsets: dict[int, int] = {}
-    unknown: list[Any] = []
-    mask = 0
-    try:
-        while pos < end:
-            start = pos
-            rtype = raw[pos]
-            if rtype < 0xFD:
-                pos += 1
-            else:
-                width, least = WIDE[rtype]
-                nxt = pos + width
-                if nxt > end:
-                    return None
-                rtype = from_bytes(raw[pos + 1:nxt])
-                if rtype < least:
-                    return None
-                pos = nxt
-            if rtype <= last:
-                return None
-            offsets[rtype] = base + start
-            length = raw[pos]
-            if length < 0xFD:
-                pos += 1
-            else:
-                width, least = WIDE[length]
-                nxt = pos + width
-                if nxt > end:
-                    return None
-                length = from_bytes(raw[pos + 1:nxt])
-                if length < least:
-                    return None
-                pos = nxt
-            stop = pos + length
-            if stop > end:
-                return None
-            r = fill_record()
-            r.type = rtype
-            r.value = raw[pos:stop]
-            r.__class__ = record
-            unknown.append(r)
-            pos = stop
-            last = rtype
-    except IndexError:  # the stream ended inside a type or a length
-        return None
-    return values, unknown, offsets, mask
-
-
 def update_add_htlc_tlvs_by_name_6c66e31e(raw: bytes, base: int) -> Decoded | None:
     end = len(raw)
     pos = 0
@@ -1223,7 +1170,6 @@ DECODERS: dict[tuple[str, str], Callable[[bytes, int], Decoded | None]] = {
     ("onionmsg_tlv", "c2b89fe4a5713fd3"): onionmsg_tlv_by_name_c2b89fe4,
     ("payload", "722ca9e6dce95992"): payload_by_type_722ca9e6,
     ("payload", "756008cdff846910"): payload_by_name_756008cd,
-    ("stream", "387130f22f45fa59"): stream_by_type_387130f2,
     ("update_add_htlc_tlvs", "6c66e31e187d3574"): update_add_htlc_tlvs_by_name_6c66e31e,
     ("update_add_htlc_tlvs", "7dee1716f28f4fdd"): update_add_htlc_tlvs_by_type_7dee1716,
     ("update_fail_htlc_tlvs", "365e57410c0f2ae1"): update_fail_htlc_tlvs_by_name_365e5741,
